@@ -1,0 +1,73 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {Node, Rental, Penalty, ProviderStake} from "../types/DataTypes.sol";
+
+/// @title IKaisarLens
+/// @notice Paged reads for the web app, checkers and keepers: one call per page, never one per item.
+interface IKaisarLens {
+    /// @notice A node with what a marketplace shows.
+    struct NodeView {
+        uint256 nodeId;
+        Node node;
+        uint256 freeGpus;
+        address[] tokens; // the escrow's payment tokens
+        uint256[] pricesPerGpuHour; // parallel to `tokens`; 0 = not accepted
+        bool acceptsRentals; // active, out of maintenance, stake covers the listing, GPUs free
+    }
+
+    /// @notice A rental with its live figures.
+    struct RentalView {
+        uint256 rentalId;
+        Rental rental;
+        address token;
+        uint256 withdrawable; // gross the provider can withdraw now
+        uint256 refundable; // what the renter gets by ending now
+        uint256 paidUntil; // Unix seconds
+        uint256 closableAt; // Unix seconds (0 once closed)
+    }
+
+    /// @notice A provider's stake and standing.
+    struct ProviderView {
+        ProviderStake stake;
+        uint256 requiredStake;
+        uint256 lockedStake;
+        uint256 nodeCount;
+        uint256 penaltyCount;
+    }
+
+    /// @notice Nodes with ids `firstId` .. `firstId + limit - 1` (clamped to existing ids).
+    function getNodes(uint256 firstId, uint256 limit) external view returns (NodeView[] memory nodes);
+
+    /// @notice `provider`'s nodes from its `offset`-th, at most `limit`.
+    function getProviderNodes(
+        address provider,
+        uint256 offset,
+        uint256 limit
+    ) external view returns (NodeView[] memory nodes);
+
+    /// @notice Rentals of `renter`, newest first: scans at most `scanLimit` ids below `beforeId`
+    /// (0 = from the newest). Bounded work per call; page on with `next` until it is 0.
+    /// @return rentals The matches in this window. @return next The `beforeId` of the next page.
+    function getRenterRentals(
+        address renter,
+        uint256 beforeId,
+        uint256 scanLimit
+    ) external view returns (RentalView[] memory rentals, uint256 next);
+
+    /// @notice Rentals on nodes of `provider`, newest first, scanned like `getRenterRentals`.
+    function getProviderRentals(
+        address provider,
+        uint256 beforeId,
+        uint256 scanLimit
+    ) external view returns (RentalView[] memory rentals, uint256 next);
+
+    /// @notice Rentals by id (unknown ids come back with status `None`).
+    function getRentals(uint256[] calldata rentalIds) external view returns (RentalView[] memory rentals);
+
+    /// @notice `provider`'s stake, requirement, lock and counts.
+    function getProvider(address provider) external view returns (ProviderView memory);
+
+    /// @notice `provider`'s penalties from the `offset`-th, at most `limit`.
+    function getPenalties(address provider, uint256 offset, uint256 limit) external view returns (Penalty[] memory);
+}

@@ -1,0 +1,295 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {Node, NodeSpec, NodeStatus, ProviderStake, GpuClass, Penalty} from "../types/DataTypes.sol";
+
+/// @title INodeRegistry
+/// @notice Providers list GPU nodes and stake KAI for them. Required stake for a provider =
+/// `baseStakePerGpu` x the sum over its listed nodes of (GPU count x the GPU class multiplier).
+/// Stake leaves through an unbonding period during which it stays slashable. The oracle slashes
+/// (rewards owed first, then active stake, then unbonding stake) and jails nodes; the rental
+/// escrow reserves and releases GPUs and locks stake for saving plans.
+/// @dev Amounts are in KAI units (18 decimals); times are Unix seconds; multipliers are bps.
+interface INodeRegistry {
+    /* ------------------------------------------------------------------ */
+    /*                               ERRORS                               */
+    /* ------------------------------------------------------------------ */
+
+    /// @notice `nodeId` does not exist.
+    error NodeRegistry_UnknownNode(uint256 nodeId);
+    /// @notice The caller is not the provider that owns `nodeId`.
+    error NodeRegistry_NotNodeProvider(uint256 nodeId, address caller);
+    /// @notice `gpuClass` does not exist or is not open to new nodes.
+    error NodeRegistry_InvalidGpuClass(uint256 gpuClass);
+    /// @notice A node spec field is out of range (`field` names it).
+    error NodeRegistry_InvalidSpec(string field);
+    /// @notice The metadata URI is empty or longer than `maxLength` bytes.
+    error NodeRegistry_InvalidMetadataURI(uint256 length, uint256 maxLength);
+    /// @notice The node is in `status`, which does not allow this action.
+    error NodeRegistry_InvalidNodeStatus(uint256 nodeId, NodeStatus status);
+    /// @notice The node does not accept `token` (no price set for it).
+    error NodeRegistry_TokenNotAccepted(uint256 nodeId, address token);
+    /// @notice The node has `free` GPUs, fewer than the `requested`.
+    error NodeRegistry_NotEnoughFreeGpus(uint256 nodeId, uint256 requested, uint256 free);
+    /// @notice The node is inside a maintenance window until `end`.
+    error NodeRegistry_InMaintenance(uint256 nodeId, uint256 end);
+    /// @notice A maintenance window must start at least `earliestStart` and last 1 s to `maxDuration` s.
+    error NodeRegistry_InvalidMaintenanceWindow(uint256 start, uint256 end, uint256 earliestStart, uint256 maxDuration);
+    /// @notice The provider stakes `staked`, less than the `required` for its listed GPUs.
+    error NodeRegistry_InsufficientStake(address provider, uint256 staked, uint256 required);
+    /// @notice The node still has `rentedGpus` GPUs rented.
+    error NodeRegistry_NodeHasRentals(uint256 nodeId, uint256 rentedGpus);
+    /// @notice An amount was zero.
+    error NodeRegistry_ZeroAmount();
+    /// @notice The amount does not fit the packed storage (max `max`).
+    error NodeRegistry_AmountTooLarge(uint256 amount, uint256 max);
+    /// @notice Unstaking `amount` would leave less than the `locked` stake of running saving plans.
+    error NodeRegistry_StakeLocked(address provider, uint256 amount, uint256 unlocked);
+    /// @notice Unstaking `amount` exceeds the active stake `staked`.
+    error NodeRegistry_InsufficientStaked(address provider, uint256 amount, uint256 staked);
+    /// @notice Nothing is unbonding, or it unlocks at `unbondingEnd`.
+    error NodeRegistry_NothingToWithdraw(address provider, uint256 unbondingEnd);
+    /// @notice A governance parameter is outside `[min, max]`.
+    error NodeRegistry_ParameterOutOfBounds(string name, uint256 value, uint256 min, uint256 max);
+    /// @notice A setter was called with the value already in force.
+    error NodeRegistry_AlreadySet();
+    /// @notice An address argument was the zero address.
+    error NodeRegistry_ZeroAddress();
+
+    /* ------------------------------------------------------------------ */
+    /*                               EVENTS                               */
+    /* ------------------------------------------------------------------ */
+
+    /// @notice A provider listed a node.
+    event RegisterNode(uint256 indexed nodeId, address indexed provider, NodeSpec spec, string metadataURI);
+    /// @notice The price per GPU-hour of `nodeId` in `token` changed (0 = not accepted).
+    event SetNodePrice(uint256 indexed nodeId, address indexed token, uint256 pricePerGpuHour);
+    /// @notice The metadata URI of `nodeId` changed.
+    event SetNodeMetadata(uint256 indexed nodeId, string metadataURI);
+    /// @notice The node's status changed (pause, resume, jail, unjail, retire).
+    event SetNodeStatus(uint256 indexed nodeId, NodeStatus status);
+    /// @notice The provider announced maintenance on `nodeId` from `start` to `end` (0, 0 = cancelled).
+    event AnnounceMaintenance(uint256 indexed nodeId, uint256 start, uint256 end);
+    /// @notice `provider` added `amount` to its active stake.
+    event Stake(address indexed provider, uint256 amount, uint256 staked);
+    /// @notice `provider` moved `amount` from active stake to unbonding, withdrawable at `unbondingEnd`.
+    event RequestUnstake(address indexed provider, uint256 amount, uint256 unbondingEnd);
+    /// @notice `provider` withdrew `amount` of unbonded stake.
+    event WithdrawUnstaked(address indexed provider, uint256 amount);
+    /// @notice `amount` of KAI rewards were credited to `provider`.
+    event DepositRewards(address indexed provider, address indexed from, uint256 amount);
+    /// @notice `provider` withdrew `amount` of KAI rewards.
+    event WithdrawRewards(address indexed provider, uint256 amount);
+    /// @notice `provider` was slashed: `fromRewards + fromStake + fromUnbonding` went to `recipient`.
+    event Slash(
+        address indexed provider,
+        uint256 indexed nodeId,
+        uint8 indexed reason,
+        bytes32 evidence,
+        uint256 fromRewards,
+        uint256 fromStake,
+        uint256 fromUnbonding,
+        address recipient
+    );
+    /// @notice Governance added a GPU class.
+    event AddGpuClass(uint256 indexed gpuClass, bytes32 name, uint256 multiplierBps);
+    /// @notice Governance opened or closed a GPU class to new nodes.
+    event SetGpuClassActive(uint256 indexed gpuClass, bool active);
+    /// @notice Governance set the stake required per GPU at multiplier 1x.
+    event SetBaseStakePerGpu(uint256 amount);
+    /// @notice Governance set the unbonding period in seconds.
+    event SetUnbondingPeriod(uint256 period);
+    /// @notice Governance set the maintenance window bounds in seconds.
+    event SetMaintenanceBounds(uint256 minNotice, uint256 maxDuration);
+
+    /* ------------------------------------------------------------------ */
+    /*                              PROVIDERS                             */
+    /* ------------------------------------------------------------------ */
+
+    /// @notice Lists a node owned by the caller. It can take rentals once the caller's stake covers
+    /// all its listed GPUs.
+    /// @dev Emits `RegisterNode` and one `SetNodePrice` per price. Reverts while paused.
+    /// @param spec Declared hardware; `spec.gpuClass` must be an active class.
+    /// @param metadataURI Endpoint or metadata URI (1 to 256 bytes) checkers and renters use.
+    /// @param tokens Payment tokens the node accepts.
+    /// @param pricesPerGpuHour Price per GPU-hour in each token's units (parallel to `tokens`).
+    /// @return nodeId The new node's id (ids start at 1).
+    function registerNode(
+        NodeSpec calldata spec,
+        string calldata metadataURI,
+        address[] calldata tokens,
+        uint256[] calldata pricesPerGpuHour
+    ) external returns (uint256 nodeId);
+
+    /// @notice Sets the node's price per GPU-hour in `token` units; 0 stops accepting `token`.
+    /// @dev Running rentals keep the price they started with. Emits `SetNodePrice`.
+    function setNodePrice(uint256 nodeId, address token, uint256 pricePerGpuHour) external;
+
+    /// @notice Replaces the node's metadata URI. Emits `SetNodeMetadata`.
+    function setNodeMetadata(uint256 nodeId, string calldata metadataURI) external;
+
+    /// @notice Stops the node from taking new rentals; running rentals go on. Emits `SetNodeStatus`.
+    function pauseNode(uint256 nodeId) external;
+
+    /// @notice Lets a paused (or unjailed) node take rentals again. Emits `SetNodeStatus`.
+    function resumeNode(uint256 nodeId) external;
+
+    /// @notice Announces a maintenance window; the node takes no new rentals inside it.
+    /// @dev `start` must be at least `minMaintenanceNotice` ahead; `end - start` at most
+    /// `maxMaintenanceDuration`. `start == end == 0` cancels. Emits `AnnounceMaintenance`.
+    function announceMaintenance(uint256 nodeId, uint256 start, uint256 end) external;
+
+    /// @notice Delists a node with no running rental, for good; its stake requirement goes away.
+    /// @dev Emits `SetNodeStatus(nodeId, Retired)`.
+    function retireNode(uint256 nodeId) external;
+
+    /// @notice Adds `amount` KAI from the caller to its active stake. Reverts while paused.
+    /// @dev Pulls KAI with `transferFrom` (approve or permit first). Emits `Stake`.
+    function stake(uint256 amount) external;
+
+    /// @notice Moves `amount` of active stake into unbonding. Restarts the unbonding clock for
+    /// everything unbonding. Works while paused.
+    /// @dev The stake locked by running saving plans cannot be unstaked. Emits `RequestUnstake`.
+    function requestUnstake(uint256 amount) external;
+
+    /// @notice Withdraws all unbonding stake once its period has passed, less any slash. Works while paused.
+    /// @dev Emits `WithdrawUnstaked`.
+    function withdrawUnstaked() external returns (uint256 amount);
+
+    /// @notice Withdraws the caller's credited KAI rewards. Works while paused.
+    /// @dev Emits `WithdrawRewards`.
+    function withdrawRewards() external returns (uint256 amount);
+
+    /* ------------------------------------------------------------------ */
+    /*                          PROTOCOL ROLES                            */
+    /* ------------------------------------------------------------------ */
+
+    /// @notice Credits `amount` KAI rewards to `provider`, pulled from the caller.
+    /// @dev Only `REWARDER_ROLE`. Emits `DepositRewards`.
+    function depositRewards(address provider, uint256 amount) external;
+
+    /// @notice Slashes up to `amount` from `provider`: rewards owed first, then active stake, then
+    /// unbonding stake. Never reverts for lack of funds: takes what is there (0 is a no-op record).
+    /// @dev Only `SLASHER_ROLE`. Emits `Slash`; records a `Penalty`.
+    /// @param nodeId The node at fault (0 if none).
+    /// @param reason A reason code the oracle defines.
+    /// @param evidence Hash of the evidence (e.g. the report leaf).
+    /// @param recipient Receives the slashed KAI (treasury, or the escrow for SLA credits).
+    /// @return taken The KAI actually slashed.
+    function slash(
+        address provider,
+        uint256 amount,
+        uint256 nodeId,
+        uint8 reason,
+        bytes32 evidence,
+        address recipient
+    ) external returns (uint256 taken);
+
+    /// @notice Jails (`true`) or unjails (`false`) a node. A jailed node takes no new rentals; an
+    /// unjailed node comes back paused and its provider resumes it.
+    /// @dev Only `SLASHER_ROLE`. Emits `SetNodeStatus`.
+    function setNodeJailed(uint256 nodeId, bool jailed) external;
+
+    /// @notice Reserves `gpus` GPUs of `nodeId` for a new rental and, for saving plans, locks the
+    /// stake that backs them. Reverts unless the node is active, out of maintenance, accepts `token`,
+    /// has the GPUs free and its provider's stake covers its listed GPUs.
+    /// @dev Only `ESCROW_ROLE`. Emits nothing: the escrow's `OpenRental` says it.
+    /// @return provider The node's provider.
+    /// @return pricePerGpuHour The node's current price in `token` units.
+    function reserveGpus(
+        uint256 nodeId,
+        uint256 gpus,
+        address token,
+        bool lockStake
+    ) external returns (address provider, uint256 pricePerGpuHour);
+
+    /// @notice Releases GPUs reserved by `reserveGpus`, and the stake locked with them.
+    /// @dev Only `ESCROW_ROLE`. Emits nothing: the escrow's `CloseRental` says it.
+    function releaseGpus(uint256 nodeId, uint256 gpus, bool unlockStake) external;
+
+    /* ------------------------------------------------------------------ */
+    /*                             GOVERNANCE                             */
+    /* ------------------------------------------------------------------ */
+
+    /// @notice Adds a GPU class. Its multiplier never changes; add a new class instead.
+    /// @dev Only `DEFAULT_ADMIN_ROLE`. Multiplier 0.1x..100x. Emits `AddGpuClass`.
+    function addGpuClass(bytes32 name, uint256 multiplierBps) external returns (uint256 gpuClass);
+
+    /// @notice Opens or closes a GPU class to new nodes. Only `DEFAULT_ADMIN_ROLE`.
+    function setGpuClassActive(uint256 gpuClass, bool active) external;
+
+    /// @notice Sets the KAI stake required per GPU at multiplier 1x (applies to every provider).
+    /// @dev Only `DEFAULT_ADMIN_ROLE`. Bounded by `MAX_BASE_STAKE_PER_GPU`.
+    function setBaseStakePerGpu(uint256 amount) external;
+
+    /// @notice Sets the unbonding period in seconds (1 to 90 days). Applies to new requests.
+    function setUnbondingPeriod(uint256 period) external;
+
+    /// @notice Sets the minimum notice (0 to 30 days) and maximum length (1 hour to 30 days) of
+    /// maintenance windows, in seconds.
+    function setMaintenanceBounds(uint256 minNotice, uint256 maxDuration) external;
+
+    /// @notice Stops new stakes and node registrations. Only `PAUSER_ROLE`.
+    function pause() external;
+
+    /// @notice Lifts `pause`. Only `PAUSER_ROLE`.
+    function unpause() external;
+
+    /* ------------------------------------------------------------------ */
+    /*                                VIEWS                               */
+    /* ------------------------------------------------------------------ */
+
+    /// @notice The node with id `nodeId` (status `None` if unknown).
+    function getNode(uint256 nodeId) external view returns (Node memory);
+
+    /// @notice Price per GPU-hour of `nodeId` in `token` units (0 = not accepted).
+    function nodePrice(uint256 nodeId, address token) external view returns (uint256);
+
+    /// @notice The provider of `nodeId` (zero if unknown).
+    function nodeProvider(uint256 nodeId) external view returns (address);
+
+    /// @notice Number of nodes ever registered; ids run from 1 to `nodeCount()`.
+    function nodeCount() external view returns (uint256);
+
+    /// @notice Number of nodes `provider` has registered.
+    function providerNodeCount(address provider) external view returns (uint256);
+
+    /// @notice The `index`-th node id registered by `provider`.
+    function providerNodeAt(address provider, uint256 index) external view returns (uint256);
+
+    /// @notice `provider`'s stake record.
+    function getStake(address provider) external view returns (ProviderStake memory);
+
+    /// @notice KAI stake `provider` needs for its listed GPUs.
+    function requiredStake(address provider) external view returns (uint256);
+
+    /// @notice KAI stake locked by `provider`'s running saving plans.
+    function lockedStake(address provider) external view returns (uint256);
+
+    /// @notice Number of penalties recorded for `provider`.
+    function penaltyCount(address provider) external view returns (uint256);
+
+    /// @notice The `index`-th penalty recorded for `provider`.
+    function penaltyAt(address provider, uint256 index) external view returns (Penalty memory);
+
+    /// @notice Number of GPU classes; ids run from 0.
+    function gpuClassCount() external view returns (uint256);
+
+    /// @notice GPU class `gpuClass`.
+    function getGpuClass(uint256 gpuClass) external view returns (GpuClass memory);
+
+    /// @notice The KAI token staked here.
+    function kai() external view returns (address);
+
+    /// @notice KAI required per GPU at multiplier 1x.
+    function baseStakePerGpu() external view returns (uint256);
+
+    /// @notice Unbonding period in seconds.
+    function unbondingPeriod() external view returns (uint256);
+
+    /// @notice Minimum notice for a maintenance window, in seconds.
+    function minMaintenanceNotice() external view returns (uint256);
+
+    /// @notice Maximum length of a maintenance window, in seconds.
+    function maxMaintenanceDuration() external view returns (uint256);
+}

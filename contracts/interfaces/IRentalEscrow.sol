@@ -1,0 +1,285 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {Plan, Rental, RentalTerms, CloseReason, RentParams} from "../types/DataTypes.sol";
+
+/// @title IRentalEscrow
+/// @notice Renters pay for GPUs into escrow; providers withdraw what has accrued.
+/// - Pay-as-you-go: the deposit buys seconds at `unitPrice` per second; top up and end any time.
+/// - Hourly: the deposit buys hours at `unitPrice` per hour, each charged when it starts.
+/// - Saving: a 7, 30 or 90-day term prepaid at a discount, streamed over the term; the provider's
+///   stake for those GPUs is locked until the rental closes; ending early costs a penalty.
+/// When a pay-as-you-go or hourly balance runs out, a grace period starts in which the renter can
+/// top up (the workload is paused, not charged); after it anyone may close the rental. A protocol
+/// fee is taken from provider earnings. Every close records a `CloseReason`.
+/// @dev Amounts are in the payment token's units; times are Unix seconds; fees are bps.
+/// @dev Warning: only plain ERC-20 tokens may be allow-listed. Fee-on-transfer tokens are refused
+/// by a balance-delta check on every deposit; rebasing tokens cannot be detected and must never be
+/// allow-listed.
+interface IRentalEscrow {
+    /* ------------------------------------------------------------------ */
+    /*                               ERRORS                               */
+    /* ------------------------------------------------------------------ */
+
+    /// @notice New rentals and top-ups are paused.
+    error RentalEscrow_Paused();
+    /// @notice A rental needs at least one GPU and at most 255.
+    error RentalEscrow_InvalidGpuCount(uint256 gpus);
+    /// @notice `token` is not an allow-listed, enabled payment token.
+    error RentalEscrow_TokenNotAllowed(address token);
+    /// @notice `termDays` is not valid for `plan` (saving: 7, 30 or 90; others: 0).
+    error RentalEscrow_InvalidTerm(Plan plan, uint256 termDays);
+    /// @notice The deposit `deposit` is below `minimum` (one unit), or nonzero for a saving plan.
+    error RentalEscrow_InvalidDeposit(uint256 deposit, uint256 minimum);
+    /// @notice The node's `price` per GPU-hour is above the renter's `maxPrice`.
+    error RentalEscrow_PriceAboveCap(uint256 nodeId, uint256 price, uint256 maxPrice);
+    /// @notice An amount does not fit the packed storage (max `max`).
+    error RentalEscrow_AmountTooLarge(uint256 amount, uint256 max);
+    /// @notice The price works out to zero token units per billing unit.
+    error RentalEscrow_ZeroRate(uint256 nodeId);
+    /// @notice SLA tier `tier` does not exist (there are `count`).
+    error RentalEscrow_UnknownSlaTier(uint256 tier, uint256 count);
+    /// @notice Rental `rentalId` does not exist.
+    error RentalEscrow_UnknownRental(uint256 rentalId);
+    /// @notice Only the renter of `rentalId` may do this.
+    error RentalEscrow_NotRenter(uint256 rentalId, address caller);
+    /// @notice Only the renter or the provider of `rentalId` may do this.
+    error RentalEscrow_NotRentalParty(uint256 rentalId, address caller);
+    /// @notice Only the provider of `rentalId`'s node may withdraw its earnings.
+    error RentalEscrow_NotProvider(uint256 rentalId, address caller);
+    /// @notice Rental `rentalId` is already closed.
+    error RentalEscrow_RentalClosed(uint256 rentalId);
+    /// @notice Saving plans are prepaid and cannot be topped up.
+    error RentalEscrow_TopUpNotAllowed(uint256 rentalId, Plan plan);
+    /// @notice The grace period of `rentalId` ended at `graceEnd`; it can only be closed now.
+    error RentalEscrow_GraceExpired(uint256 rentalId, uint256 graceEnd);
+    /// @notice Rental `rentalId` is paid until `paidUntil`; it has not run out.
+    error RentalEscrow_NotDepleted(uint256 rentalId, uint256 paidUntil);
+    /// @notice Rental `rentalId` is already flagged as in its grace period.
+    error RentalEscrow_AlreadyInGrace(uint256 rentalId);
+    /// @notice Rental `rentalId` may be closed by anyone only from `closableAt`.
+    error RentalEscrow_NotClosable(uint256 rentalId, uint256 closableAt);
+    /// @notice `reason` cannot be used here.
+    error RentalEscrow_InvalidCloseReason(CloseReason reason);
+    /// @notice Rental `rentalId` is not paid in `token`.
+    error RentalEscrow_TokenMismatch(uint256 rentalId, address token);
+    /// @notice There is nothing to withdraw.
+    error RentalEscrow_NothingToWithdraw();
+    /// @notice `token` delivered `received` instead of `expected` (fee-on-transfer tokens are refused).
+    error RentalEscrow_FeeOnTransfer(address token, uint256 expected, uint256 received);
+    /// @notice A governance parameter is outside `[min, max]`.
+    error RentalEscrow_ParameterOutOfBounds(string name, uint256 value, uint256 min, uint256 max);
+    /// @notice A setter was called with the value already in force.
+    error RentalEscrow_AlreadySet();
+    /// @notice An address argument was the zero address.
+    error RentalEscrow_ZeroAddress();
+    /// @notice An amount was zero.
+    error RentalEscrow_ZeroAmount();
+
+    /* ------------------------------------------------------------------ */
+    /*                               EVENTS                               */
+    /* ------------------------------------------------------------------ */
+
+    /// @notice A rental started.
+    /// @param unitPrice Token units per second (PayAsYouGo) or per hour (Hourly, Saving undiscounted).
+    /// @param deposit Token units escrowed.
+    event OpenRental(
+        uint256 indexed rentalId,
+        address indexed renter,
+        uint256 indexed nodeId,
+        address token,
+        Plan plan,
+        uint256 gpus,
+        uint256 unitPrice,
+        uint256 deposit,
+        uint256 termDays,
+        uint256 slaTier
+    );
+    /// @notice The renter added `amount`; the rental is now paid until `paidUntil`.
+    event TopUpRental(uint256 indexed rentalId, uint256 amount, uint256 deposit, uint256 paidUntil);
+    /// @notice The balance of `rentalId` ran out at `paidUntil`; it may be closed from `graceEnd`.
+    event EnterGracePeriod(uint256 indexed rentalId, address indexed renter, uint256 paidUntil, uint256 graceEnd);
+    /// @notice A rental closed for `reason`: `providerAmount` is the provider's (gross of the fee),
+    /// `refund` the renter's, `penalty` the early-exit penalty included in `providerAmount`.
+    event CloseRental(
+        uint256 indexed rentalId,
+        CloseReason indexed reason,
+        address indexed closedBy,
+        uint256 providerAmount,
+        uint256 refund,
+        uint256 penalty
+    );
+    /// @notice A refund could not be pushed to `renter`; it waits in `refundCredit`.
+    event CreditRefund(uint256 indexed rentalId, address indexed renter, address indexed token, uint256 amount);
+    /// @notice `renter` claimed its refund credit in `token`.
+    event ClaimRefundCredit(address indexed renter, address indexed token, uint256 amount);
+    /// @notice `provider` withdrew `gross - fee` of `token` from `rentalCount` rentals.
+    event WithdrawEarnings(
+        address indexed provider,
+        address indexed token,
+        uint256 rentalCount,
+        uint256 gross,
+        uint256 fee
+    );
+    /// @notice Accrued protocol fees in `token` were paid out.
+    event WithdrawFees(address indexed token, uint256 toTreasury, uint256 toRewardPool);
+    /// @notice Governance allow-listed `token` at `index`.
+    event AllowPaymentToken(address indexed token, uint256 index);
+    /// @notice Governance enabled or disabled `token` for new rentals and top-ups.
+    event SetPaymentTokenEnabled(address indexed token, bool enabled);
+    /// @notice Governance changed the terms of new rentals; they are version `version`.
+    /// @param feeBps Protocol fee on provider earnings.
+    /// @param earlyExitPenaltyBps Saving plans: share of the unused part kept on an early exit.
+    /// @param gracePeriod Seconds between running out and being closable.
+    event SetRentalTerms(uint256 indexed version, uint256 feeBps, uint256 earlyExitPenaltyBps, uint256 gracePeriod);
+    /// @notice The pause guardian paused (`true`) or unpaused new rentals and top-ups.
+    event SetPaused(bool paused, address indexed by);
+    /// @notice Governance set the discount of the `termDays` saving plan (bps).
+    event SetSavingDiscount(uint256 termDays, uint256 discountBps);
+    /// @notice Governance set where fees go and the reward pools' share (bps).
+    event SetFeeRecipients(address treasury, address rewardPool, uint256 rewardPoolShareBps);
+    /// @notice Governance added an SLA tier with a target uptime (bps).
+    event AddSlaTier(uint256 indexed tier, uint256 targetUptimeBps);
+
+    /* ------------------------------------------------------------------ */
+    /*                               RENTERS                              */
+    /* ------------------------------------------------------------------ */
+
+    /// @notice Rents `p.gpus` GPUs of node `p.nodeId`, paying in `p.token` from the caller.
+    /// @dev Reverts while paused; if the node's price exceeds `p.maxPricePerGpuHour`; if the node is
+    /// paused, jailed, retired, in maintenance, under-staked or lacks free GPUs. Pulls the deposit
+    /// (approve or permit first). Emits `OpenRental`.
+    /// @return rentalId The new rental's id (ids start at 1).
+    function rent(RentParams calldata p) external returns (uint256 rentalId);
+
+    /// @notice Adds `amount` to a pay-as-you-go or hourly rental. Inside the grace period it resumes
+    /// the rental from now (grace time is not charged). Only the renter; reverts while paused.
+    /// @dev Emits `TopUpRental`.
+    function topUp(uint256 rentalId, uint256 amount) external;
+
+    /// @notice Ends a rental now. The renter gets the unused deposit back (saving plans: minus the
+    /// early-exit penalty); the provider keeps what was earned. Callable by the renter (reason
+    /// `Renter`) or the provider (reason `Provider`, no penalty). Works while paused.
+    /// @dev Emits `CloseRental`.
+    function endRental(uint256 rentalId) external;
+
+    /// @notice Records that a pay-as-you-go or hourly rental ran out and its grace period started.
+    /// Anyone (keepers) may call it once the balance is spent. Emits `EnterGracePeriod`.
+    function flagGracePeriod(uint256 rentalId) external;
+
+    /// @notice Closes a rental whose grace period has passed (`InsufficientFunds`) or whose saving
+    /// term has ended (`Expired`). Anyone may call it. Works while paused.
+    /// @dev The refund is pushed to the renter, or credited to `refundCredit` if the push fails.
+    function closeRental(uint256 rentalId) external;
+
+    /// @notice Claims refunds that could not be pushed to the caller. Works while paused.
+    function claimRefundCredit(address token) external returns (uint256 amount);
+
+    /* ------------------------------------------------------------------ */
+    /*                              PROVIDERS                             */
+    /* ------------------------------------------------------------------ */
+
+    /// @notice Withdraws what the caller's nodes have earned in `token` on `rentalIds`, net of the
+    /// protocol fee. Works while paused.
+    /// @dev Every rental must be paid in `token` and run on a node of the caller. Emits `WithdrawEarnings`.
+    /// @return net Token units sent to the caller.
+    function withdrawEarnings(address token, uint256[] calldata rentalIds) external returns (uint256 net);
+
+    /* ------------------------------------------------------------------ */
+    /*                          PROTOCOL ROLES                            */
+    /* ------------------------------------------------------------------ */
+
+    /// @notice Closes a rental for a provider-side fault: the renter gets every unused unit back,
+    /// with no penalty. Only `ORACLE_ROLE`; `reason` is `SlaBreach` or `ProviderSlashed`.
+    function closeForProviderFault(uint256 rentalId, CloseReason reason) external;
+
+    /// @notice Pays accrued protocol fees in `token` to the treasury and the reward pool. Anyone.
+    function withdrawFees(address token) external;
+
+    /* ------------------------------------------------------------------ */
+    /*                             GOVERNANCE                             */
+    /* ------------------------------------------------------------------ */
+
+    /// @notice Allow-lists a plain ERC-20 `token` (at most 256). Only `DEFAULT_ADMIN_ROLE`.
+    function allowPaymentToken(address token) external;
+
+    /// @notice Enables or disables an allow-listed token for new rentals and top-ups. Running
+    /// rentals still end, refund and pay out. Only `DEFAULT_ADMIN_ROLE`.
+    function setPaymentTokenEnabled(address token, bool enabled) external;
+
+    /// @notice Sets the protocol fee for new rentals, at most 20%. Only `DEFAULT_ADMIN_ROLE`.
+    function setFeeBps(uint256 feeBps) external;
+
+    /// @notice Sets the grace period for new rentals, 5 minutes to 7 days. Only `DEFAULT_ADMIN_ROLE`.
+    function setGracePeriod(uint256 gracePeriod) external;
+
+    /// @notice Sets the saving plan early-exit penalty, at most 50%. Only `DEFAULT_ADMIN_ROLE`.
+    function setEarlyExitPenaltyBps(uint256 penaltyBps) external;
+
+    /// @notice Sets the discount of the 7, 30 or 90-day saving plan, at most 50%. Only `DEFAULT_ADMIN_ROLE`.
+    function setSavingDiscount(uint256 termDays, uint256 discountBps) external;
+
+    /// @notice Sets the fee recipients and the reward pool's share (bps). Only `DEFAULT_ADMIN_ROLE`.
+    function setFeeRecipients(address treasury, address rewardPool, uint256 rewardPoolShareBps) external;
+
+    /// @notice Adds an SLA tier with a target uptime between 50% and 100%. Only `DEFAULT_ADMIN_ROLE`.
+    function addSlaTier(uint256 targetUptimeBps) external returns (uint256 tier);
+
+    /// @notice Stops new rentals and top-ups. Only `PAUSER_ROLE`.
+    function pause() external;
+
+    /// @notice Lifts `pause`. Only `PAUSER_ROLE`.
+    function unpause() external;
+
+    /* ------------------------------------------------------------------ */
+    /*                                VIEWS                               */
+    /* ------------------------------------------------------------------ */
+
+    /// @notice Rental `rentalId` (status `None` if unknown).
+    function getRental(uint256 rentalId) external view returns (Rental memory);
+
+    /// @notice Number of rentals ever opened; ids run from 1 to `rentalCount()`.
+    function rentalCount() external view returns (uint256);
+
+    /// @notice Terms of version `version` (fee, early-exit penalty, grace period).
+    function rentalTerms(uint256 version) external view returns (RentalTerms memory);
+
+    /// @notice The version of the terms new rentals get.
+    function currentTermsVersion() external view returns (uint256);
+
+    /// @notice Whether new rentals and top-ups are paused.
+    function paused() external view returns (bool);
+
+    /// @notice Gross amount the provider can withdraw from `rentalId` now (before the fee).
+    function withdrawable(uint256 rentalId) external view returns (uint256);
+
+    /// @notice What the renter would get back by ending `rentalId` now (after any penalty).
+    function refundable(uint256 rentalId) external view returns (uint256);
+
+    /// @notice Unix seconds until which `rentalId` is paid (saving: the term end).
+    function paidUntil(uint256 rentalId) external view returns (uint256);
+
+    /// @notice Unix seconds from which anyone may close `rentalId` (0 once closed).
+    function closableAt(uint256 rentalId) external view returns (uint256);
+
+    /// @notice The allow-listed payment tokens, by index.
+    function paymentTokens() external view returns (address[] memory);
+
+    /// @notice Whether `token` is allow-listed and enabled.
+    function isPaymentTokenEnabled(address token) external view returns (bool);
+
+    /// @notice Target uptime (bps) of every SLA tier; tier 0 is best effort (no SLA).
+    function slaTiers() external view returns (uint16[] memory);
+
+    /// @notice Protocol fees accrued in `token`, not yet paid out.
+    function accruedFees(address token) external view returns (uint256);
+
+    /// @notice Refunds in `token` that could not be pushed to `renter`.
+    function refundCredit(address renter, address token) external view returns (uint256);
+
+    /// @notice Saving plan discount (bps) for `termDays` (7, 30 or 90).
+    function savingDiscountBps(uint256 termDays) external view returns (uint256);
+
+    /// @notice The node registry.
+    function registry() external view returns (address);
+}

@@ -1,0 +1,539 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+
+import {INodeRegistry} from "../interfaces/INodeRegistry.sol";
+import {Node, NodeSpec, NodeStatus, ProviderStake, GpuClass, Penalty} from "../types/DataTypes.sol";
+
+/// @title NodeRegistry
+/// @notice GPU nodes, their providers' KAI stake, slashing and jailing. See `INodeRegistry`.
+contract NodeRegistry is INodeRegistry, AccessControl, Pausable, ReentrancyGuardTransient {
+    using SafeERC20 for IERC20;
+
+    /// @notice Role of the PoPW oracle: slash providers, jail nodes.
+    bytes32 public constant SLASHER_ROLE = keccak256("SLASHER_ROLE");
+    /// @notice Role of the rental escrow: reserve and release GPUs, lock stake.
+    bytes32 public constant ESCROW_ROLE = keccak256("ESCROW_ROLE");
+    /// @notice Role that credits KAI rewards to providers.
+    bytes32 public constant REWARDER_ROLE = keccak256("REWARDER_ROLE");
+    /// @notice Role of the pause guardian.
+    bytes32 public constant PAUSER_ROLE = keccak256("PAUSER_ROLE");
+
+    uint256 internal constant BPS = 10_000;
+    uint256 public constant MIN_MULTIPLIER_BPS = 1_000; // 0.1x
+    uint256 public constant MAX_MULTIPLIER_BPS = 1_000_000; // 100x
+    uint256 public constant MAX_BASE_STAKE_PER_GPU = 1_000_000e18; // 1M KAI
+    uint256 public constant MIN_UNBONDING_PERIOD = 1 days;
+    uint256 public constant MAX_UNBONDING_PERIOD = 90 days;
+    uint256 public constant MAX_MAINTENANCE_NOTICE = 30 days;
+    uint256 public constant MIN_MAINTENANCE_DURATION = 1 hours;
+    uint256 public constant MAX_MAINTENANCE_DURATION = 30 days;
+    uint256 public constant MAX_METADATA_URI_LENGTH = 256;
+    uint256 internal constant MAX_GPU_CLASSES = type(uint16).max;
+
+    /// @inheritdoc INodeRegistry
+    address public immutable kai;
+
+    /// @inheritdoc INodeRegistry
+    uint256 public baseStakePerGpu;
+    /// @inheritdoc INodeRegistry
+    uint256 public unbondingPeriod = 14 days;
+    /// @inheritdoc INodeRegistry
+    uint256 public minMaintenanceNotice = 1 days;
+    /// @inheritdoc INodeRegistry
+    uint256 public maxMaintenanceDuration = 7 days;
+    /// @inheritdoc INodeRegistry
+    uint256 public nodeCount;
+
+    mapping(uint256 nodeId => Node) internal _nodes;
+    mapping(uint256 nodeId => mapping(address token => uint256 pricePerGpuHour)) internal _prices;
+    mapping(address provider => uint256[] nodeIds) internal _providerNodes;
+    mapping(address provider => ProviderStake) internal _stakes;
+    mapping(address provider => Penalty[]) internal _penalties;
+    GpuClass[] internal _gpuClasses;
+
+    /// @param kai_ The KAI token.
+    /// @param admin Receives `DEFAULT_ADMIN_ROLE` (the timelock in deployments).
+    /// @param baseStakePerGpu_ KAI required per GPU at multiplier 1x.
+    constructor(address kai_, address admin, uint256 baseStakePerGpu_) {
+        if (kai_ == address(0) || admin == address(0)) revert NodeRegistry_ZeroAddress();
+        _checkBaseStake(baseStakePerGpu_);
+        kai = kai_;
+        baseStakePerGpu = baseStakePerGpu_;
+        _grantRole(DEFAULT_ADMIN_ROLE, admin);
+    }
+
+    /* ------------------------------------------------------------------ */
+    /*                              PROVIDERS                             */
+    /* ------------------------------------------------------------------ */
+
+    /// @inheritdoc INodeRegistry
+    function registerNode(
+        NodeSpec calldata spec,
+        string calldata metadataURI,
+        address[] calldata tokens,
+        uint256[] calldata pricesPerGpuHour
+    ) external whenNotPaused returns (uint256 nodeId) {
+        // Check: the class is open and the spec is sane.
+        if (spec.gpuClass >= _gpuClasses.length || !_gpuClasses[spec.gpuClass].active) {
+            revert NodeRegistry_InvalidGpuClass(spec.gpuClass);
+        }
+        if (spec.gpuCount == 0) revert NodeRegistry_InvalidSpec("gpuCount");
+        if (spec.vramGiB == 0) revert NodeRegistry_InvalidSpec("vramGiB");
+        if (spec.cpuCores == 0) revert NodeRegistry_InvalidSpec("cpuCores");
+        if (spec.ramGiB == 0) revert NodeRegistry_InvalidSpec("ramGiB");
+        if (spec.bandwidthMbps == 0) revert NodeRegistry_InvalidSpec("bandwidthMbps");
+        if (tokens.length != pricesPerGpuHour.length) revert NodeRegistry_InvalidSpec("prices");
+        _checkMetadataURI(metadataURI);
+
+        // Effect: store the node, its prices, and the provider's stake requirement.
+        nodeId = ++nodeCount;
+        Node storage node = _nodes[nodeId];
+        node.provider = msg.sender;
+        node.gpuClass = spec.gpuClass;
+        node.gpuCount = spec.gpuCount;
+        node.status = NodeStatus.Active;
+        node.vramGiB = spec.vramGiB;
+        node.cpuCores = spec.cpuCores;
+        node.ramGiB = spec.ramGiB;
+        node.diskGiB = spec.diskGiB;
+        node.bandwidthMbps = spec.bandwidthMbps;
+        node.region = spec.region;
+        node.metadataURI = metadataURI;
+        _providerNodes[msg.sender].push(nodeId);
+        _stakes[msg.sender].listedWeight += uint64(_weight(spec.gpuClass, spec.gpuCount));
+        emit RegisterNode(nodeId, msg.sender, spec, metadataURI);
+
+        for (uint256 i; i < tokens.length; ++i) {
+            _prices[nodeId][tokens[i]] = pricesPerGpuHour[i];
+            emit SetNodePrice(nodeId, tokens[i], pricesPerGpuHour[i]);
+        }
+    }
+
+    /// @inheritdoc INodeRegistry
+    function setNodePrice(uint256 nodeId, address token, uint256 pricePerGpuHour) external {
+        _checkNodeProvider(nodeId);
+        if (_prices[nodeId][token] == pricePerGpuHour) revert NodeRegistry_AlreadySet();
+        _prices[nodeId][token] = pricePerGpuHour;
+        emit SetNodePrice(nodeId, token, pricePerGpuHour);
+    }
+
+    /// @inheritdoc INodeRegistry
+    function setNodeMetadata(uint256 nodeId, string calldata metadataURI) external {
+        _checkNodeProvider(nodeId);
+        _checkMetadataURI(metadataURI);
+        _nodes[nodeId].metadataURI = metadataURI;
+        emit SetNodeMetadata(nodeId, metadataURI);
+    }
+
+    /// @inheritdoc INodeRegistry
+    function pauseNode(uint256 nodeId) external {
+        Node storage node = _checkNodeProvider(nodeId);
+        if (node.status != NodeStatus.Active) revert NodeRegistry_InvalidNodeStatus(nodeId, node.status);
+        node.status = NodeStatus.Paused;
+        emit SetNodeStatus(nodeId, NodeStatus.Paused);
+    }
+
+    /// @inheritdoc INodeRegistry
+    function resumeNode(uint256 nodeId) external {
+        Node storage node = _checkNodeProvider(nodeId);
+        if (node.status != NodeStatus.Paused) revert NodeRegistry_InvalidNodeStatus(nodeId, node.status);
+        node.status = NodeStatus.Active;
+        emit SetNodeStatus(nodeId, NodeStatus.Active);
+    }
+
+    /// @inheritdoc INodeRegistry
+    function announceMaintenance(uint256 nodeId, uint256 start, uint256 end) external {
+        Node storage node = _checkNodeProvider(nodeId);
+        if (node.status == NodeStatus.Retired) revert NodeRegistry_InvalidNodeStatus(nodeId, node.status);
+        if (start != 0 || end != 0) {
+            uint256 earliestStart = block.timestamp + minMaintenanceNotice;
+            if (
+                start < earliestStart || end <= start || end - start > maxMaintenanceDuration || end > type(uint32).max
+            ) {
+                revert NodeRegistry_InvalidMaintenanceWindow(start, end, earliestStart, maxMaintenanceDuration);
+            }
+        }
+        node.maintenanceStart = uint32(start);
+        node.maintenanceEnd = uint32(end);
+        emit AnnounceMaintenance(nodeId, start, end);
+    }
+
+    /// @inheritdoc INodeRegistry
+    function retireNode(uint256 nodeId) external {
+        Node storage node = _checkNodeProvider(nodeId);
+        if (node.status == NodeStatus.Retired) revert NodeRegistry_InvalidNodeStatus(nodeId, node.status);
+        if (node.rentedGpus != 0) revert NodeRegistry_NodeHasRentals(nodeId, node.rentedGpus);
+        node.status = NodeStatus.Retired;
+        _stakes[msg.sender].listedWeight -= uint64(_weight(node.gpuClass, node.gpuCount));
+        emit SetNodeStatus(nodeId, NodeStatus.Retired);
+    }
+
+    /// @inheritdoc INodeRegistry
+    function stake(uint256 amount) external whenNotPaused nonReentrant {
+        if (amount == 0) revert NodeRegistry_ZeroAmount();
+        ProviderStake storage s = _stakes[msg.sender];
+        uint256 staked = s.staked + amount;
+        if (staked > type(uint96).max) revert NodeRegistry_AmountTooLarge(staked, type(uint96).max);
+        s.staked = uint96(staked);
+        emit Stake(msg.sender, amount, staked);
+        // Interaction last. KAI is ours and takes no fee, so no balance-delta check is needed.
+        IERC20(kai).safeTransferFrom(msg.sender, address(this), amount);
+    }
+
+    /// @inheritdoc INodeRegistry
+    function requestUnstake(uint256 amount) external {
+        if (amount == 0) revert NodeRegistry_ZeroAmount();
+        ProviderStake storage s = _stakes[msg.sender];
+        uint256 staked = s.staked;
+        if (amount > staked) revert NodeRegistry_InsufficientStaked(msg.sender, amount, staked);
+        uint256 locked = _lockedStake(s);
+        uint256 unlocked = staked > locked ? staked - locked : 0;
+        if (amount > unlocked) revert NodeRegistry_StakeLocked(msg.sender, amount, unlocked);
+        uint256 unbondingEnd = block.timestamp + unbondingPeriod;
+        // unchecked: amount <= staked, and unbonding + amount <= total stake which fits uint96.
+        unchecked {
+            s.staked = uint96(staked - amount);
+            s.unbonding += uint96(amount);
+        }
+        s.unbondingEnd = uint40(unbondingEnd);
+        emit RequestUnstake(msg.sender, amount, unbondingEnd);
+    }
+
+    /// @inheritdoc INodeRegistry
+    function withdrawUnstaked() external nonReentrant returns (uint256 amount) {
+        ProviderStake storage s = _stakes[msg.sender];
+        amount = s.unbonding;
+        uint256 unbondingEnd = s.unbondingEnd;
+        if (amount == 0 || block.timestamp < unbondingEnd) {
+            revert NodeRegistry_NothingToWithdraw(msg.sender, unbondingEnd);
+        }
+        s.unbonding = 0;
+        s.unbondingEnd = 0;
+        emit WithdrawUnstaked(msg.sender, amount);
+        IERC20(kai).safeTransfer(msg.sender, amount);
+    }
+
+    /// @inheritdoc INodeRegistry
+    function withdrawRewards() external nonReentrant returns (uint256 amount) {
+        ProviderStake storage s = _stakes[msg.sender];
+        amount = s.rewardsOwed;
+        if (amount == 0) revert NodeRegistry_ZeroAmount();
+        s.rewardsOwed = 0;
+        emit WithdrawRewards(msg.sender, amount);
+        IERC20(kai).safeTransfer(msg.sender, amount);
+    }
+
+    /* ------------------------------------------------------------------ */
+    /*                          PROTOCOL ROLES                            */
+    /* ------------------------------------------------------------------ */
+
+    /// @inheritdoc INodeRegistry
+    function depositRewards(address provider, uint256 amount) external onlyRole(REWARDER_ROLE) nonReentrant {
+        if (provider == address(0)) revert NodeRegistry_ZeroAddress();
+        if (amount == 0) revert NodeRegistry_ZeroAmount();
+        ProviderStake storage s = _stakes[provider];
+        uint256 owed = s.rewardsOwed + amount;
+        if (owed > type(uint96).max) revert NodeRegistry_AmountTooLarge(owed, type(uint96).max);
+        s.rewardsOwed = uint96(owed);
+        emit DepositRewards(provider, msg.sender, amount);
+        IERC20(kai).safeTransferFrom(msg.sender, address(this), amount);
+    }
+
+    /// @inheritdoc INodeRegistry
+    function slash(
+        address provider,
+        uint256 amount,
+        uint256 nodeId,
+        uint8 reason,
+        bytes32 evidence,
+        address recipient
+    ) external onlyRole(SLASHER_ROLE) nonReentrant returns (uint256 taken) {
+        if (recipient == address(0) || provider == address(0)) revert NodeRegistry_ZeroAddress();
+        ProviderStake storage s = _stakes[provider];
+        // Effect: rewards owed first, then active stake, then unbonding stake; capped at what is there.
+        uint256 fromRewards = _min(amount, s.rewardsOwed);
+        uint256 fromStake = _min(amount - fromRewards, s.staked);
+        uint256 fromUnbonding = _min(amount - fromRewards - fromStake, s.unbonding);
+        // unchecked: each part is at most the balance it is taken from.
+        unchecked {
+            s.rewardsOwed -= uint96(fromRewards);
+            s.staked -= uint96(fromStake);
+            s.unbonding -= uint96(fromUnbonding);
+            taken = fromRewards + fromStake + fromUnbonding;
+        }
+        _penalties[provider].push(
+            Penalty({
+                amount: uint96(taken),
+                at: uint40(block.timestamp),
+                reason: reason,
+                nodeId: uint32(nodeId),
+                evidence: evidence
+            })
+        );
+        emit Slash(provider, nodeId, reason, evidence, fromRewards, fromStake, fromUnbonding, recipient);
+        if (taken != 0) IERC20(kai).safeTransfer(recipient, taken);
+    }
+
+    /// @inheritdoc INodeRegistry
+    function setNodeJailed(uint256 nodeId, bool jailed) external onlyRole(SLASHER_ROLE) {
+        Node storage node = _nodes[nodeId];
+        NodeStatus status = node.status;
+        if (status == NodeStatus.None) revert NodeRegistry_UnknownNode(nodeId);
+        if (jailed ? (status == NodeStatus.Jailed || status == NodeStatus.Retired) : status != NodeStatus.Jailed) {
+            revert NodeRegistry_InvalidNodeStatus(nodeId, status);
+        }
+        NodeStatus next = jailed ? NodeStatus.Jailed : NodeStatus.Paused;
+        node.status = next;
+        emit SetNodeStatus(nodeId, next);
+    }
+
+    /// @inheritdoc INodeRegistry
+    function reserveGpus(
+        uint256 nodeId,
+        uint256 gpus,
+        address token,
+        bool lockStake
+    ) external onlyRole(ESCROW_ROLE) returns (address provider, uint256 pricePerGpuHour) {
+        Node storage node = _nodes[nodeId];
+        // Check: the node can take this rental.
+        provider = _checkRentable(node, nodeId, gpus);
+        pricePerGpuHour = _prices[nodeId][token];
+        if (pricePerGpuHour == 0) revert NodeRegistry_TokenNotAccepted(nodeId, token);
+        ProviderStake storage s = _stakes[provider];
+        _checkStakeCoversListing(s, provider);
+
+        // Effect: reserve, and lock stake for saving plans.
+        // unchecked: gpus <= free GPUs, checked above.
+        unchecked {
+            node.rentedGpus += uint16(gpus);
+        }
+        if (lockStake) s.lockedWeight += uint64(_weight(node.gpuClass, gpus));
+    }
+
+    /// @inheritdoc INodeRegistry
+    function releaseGpus(uint256 nodeId, uint256 gpus, bool unlockStake) external onlyRole(ESCROW_ROLE) {
+        Node storage node = _nodes[nodeId];
+        node.rentedGpus -= uint16(gpus);
+        if (unlockStake) _stakes[node.provider].lockedWeight -= uint64(_weight(node.gpuClass, gpus));
+    }
+
+    /* ------------------------------------------------------------------ */
+    /*                             GOVERNANCE                             */
+    /* ------------------------------------------------------------------ */
+
+    /// @inheritdoc INodeRegistry
+    function addGpuClass(
+        bytes32 name,
+        uint256 multiplierBps
+    ) external onlyRole(DEFAULT_ADMIN_ROLE) returns (uint256 gpuClass) {
+        if (multiplierBps < MIN_MULTIPLIER_BPS || multiplierBps > MAX_MULTIPLIER_BPS) {
+            revert NodeRegistry_ParameterOutOfBounds(
+                "multiplierBps",
+                multiplierBps,
+                MIN_MULTIPLIER_BPS,
+                MAX_MULTIPLIER_BPS
+            );
+        }
+        gpuClass = _gpuClasses.length;
+        if (gpuClass >= MAX_GPU_CLASSES)
+            revert NodeRegistry_ParameterOutOfBounds("gpuClassCount", gpuClass, 0, MAX_GPU_CLASSES);
+        _gpuClasses.push(GpuClass({name: name, multiplierBps: uint32(multiplierBps), active: true}));
+        emit AddGpuClass(gpuClass, name, multiplierBps);
+    }
+
+    /// @inheritdoc INodeRegistry
+    function setGpuClassActive(uint256 gpuClass, bool active) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (gpuClass >= _gpuClasses.length) revert NodeRegistry_InvalidGpuClass(gpuClass);
+        if (_gpuClasses[gpuClass].active == active) revert NodeRegistry_AlreadySet();
+        _gpuClasses[gpuClass].active = active;
+        emit SetGpuClassActive(gpuClass, active);
+    }
+
+    /// @inheritdoc INodeRegistry
+    function setBaseStakePerGpu(uint256 amount) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        _checkBaseStake(amount);
+        if (amount == baseStakePerGpu) revert NodeRegistry_AlreadySet();
+        baseStakePerGpu = amount;
+        emit SetBaseStakePerGpu(amount);
+    }
+
+    /// @inheritdoc INodeRegistry
+    function setUnbondingPeriod(uint256 period) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (period < MIN_UNBONDING_PERIOD || period > MAX_UNBONDING_PERIOD) {
+            revert NodeRegistry_ParameterOutOfBounds(
+                "unbondingPeriod",
+                period,
+                MIN_UNBONDING_PERIOD,
+                MAX_UNBONDING_PERIOD
+            );
+        }
+        if (period == unbondingPeriod) revert NodeRegistry_AlreadySet();
+        unbondingPeriod = period;
+        emit SetUnbondingPeriod(period);
+    }
+
+    /// @inheritdoc INodeRegistry
+    function setMaintenanceBounds(uint256 minNotice, uint256 maxDuration) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (minNotice > MAX_MAINTENANCE_NOTICE) {
+            revert NodeRegistry_ParameterOutOfBounds("minMaintenanceNotice", minNotice, 0, MAX_MAINTENANCE_NOTICE);
+        }
+        if (maxDuration < MIN_MAINTENANCE_DURATION || maxDuration > MAX_MAINTENANCE_DURATION) {
+            revert NodeRegistry_ParameterOutOfBounds(
+                "maxMaintenanceDuration",
+                maxDuration,
+                MIN_MAINTENANCE_DURATION,
+                MAX_MAINTENANCE_DURATION
+            );
+        }
+        if (minNotice == minMaintenanceNotice && maxDuration == maxMaintenanceDuration)
+            revert NodeRegistry_AlreadySet();
+        minMaintenanceNotice = minNotice;
+        maxMaintenanceDuration = maxDuration;
+        emit SetMaintenanceBounds(minNotice, maxDuration);
+    }
+
+    /// @inheritdoc INodeRegistry
+    function pause() external onlyRole(PAUSER_ROLE) {
+        _pause();
+    }
+
+    /// @inheritdoc INodeRegistry
+    function unpause() external onlyRole(PAUSER_ROLE) {
+        _unpause();
+    }
+
+    /* ------------------------------------------------------------------ */
+    /*                                VIEWS                               */
+    /* ------------------------------------------------------------------ */
+
+    /// @inheritdoc INodeRegistry
+    function getNode(uint256 nodeId) external view returns (Node memory) {
+        return _nodes[nodeId];
+    }
+
+    /// @inheritdoc INodeRegistry
+    function nodePrice(uint256 nodeId, address token) external view returns (uint256) {
+        return _prices[nodeId][token];
+    }
+
+    /// @inheritdoc INodeRegistry
+    function nodeProvider(uint256 nodeId) external view returns (address) {
+        return _nodes[nodeId].provider;
+    }
+
+    /// @inheritdoc INodeRegistry
+    function providerNodeCount(address provider) external view returns (uint256) {
+        return _providerNodes[provider].length;
+    }
+
+    /// @inheritdoc INodeRegistry
+    function providerNodeAt(address provider, uint256 index) external view returns (uint256) {
+        return _providerNodes[provider][index];
+    }
+
+    /// @inheritdoc INodeRegistry
+    function getStake(address provider) external view returns (ProviderStake memory) {
+        return _stakes[provider];
+    }
+
+    /// @inheritdoc INodeRegistry
+    function requiredStake(address provider) external view returns (uint256) {
+        return _requiredStake(_stakes[provider]);
+    }
+
+    /// @inheritdoc INodeRegistry
+    function lockedStake(address provider) external view returns (uint256) {
+        return _lockedStake(_stakes[provider]);
+    }
+
+    /// @inheritdoc INodeRegistry
+    function penaltyCount(address provider) external view returns (uint256) {
+        return _penalties[provider].length;
+    }
+
+    /// @inheritdoc INodeRegistry
+    function penaltyAt(address provider, uint256 index) external view returns (Penalty memory) {
+        return _penalties[provider][index];
+    }
+
+    /// @inheritdoc INodeRegistry
+    function gpuClassCount() external view returns (uint256) {
+        return _gpuClasses.length;
+    }
+
+    /// @inheritdoc INodeRegistry
+    function getGpuClass(uint256 gpuClass) external view returns (GpuClass memory) {
+        return _gpuClasses[gpuClass];
+    }
+
+    /* ------------------------------------------------------------------ */
+    /*                              INTERNAL                              */
+    /* ------------------------------------------------------------------ */
+
+    function _checkNodeProvider(uint256 nodeId) internal view returns (Node storage node) {
+        node = _nodes[nodeId];
+        if (node.status == NodeStatus.None) revert NodeRegistry_UnknownNode(nodeId);
+        if (node.provider != msg.sender) revert NodeRegistry_NotNodeProvider(nodeId, msg.sender);
+    }
+
+    /// @dev Reverts unless `node` is active, out of maintenance and has `gpus` free.
+    function _checkRentable(Node storage node, uint256 nodeId, uint256 gpus) internal view returns (address) {
+        NodeStatus status = node.status;
+        if (status != NodeStatus.Active) {
+            if (status == NodeStatus.None) revert NodeRegistry_UnknownNode(nodeId);
+            revert NodeRegistry_InvalidNodeStatus(nodeId, status);
+        }
+        uint256 maintenanceStart = node.maintenanceStart;
+        // The end sits in the node's second slot: read it only when a window has started.
+        if (maintenanceStart != 0 && block.timestamp >= maintenanceStart) {
+            uint256 maintenanceEnd = node.maintenanceEnd;
+            if (block.timestamp < maintenanceEnd) revert NodeRegistry_InMaintenance(nodeId, maintenanceEnd);
+        }
+        uint256 free = node.gpuCount - node.rentedGpus;
+        if (gpus > free) revert NodeRegistry_NotEnoughFreeGpus(nodeId, gpus, free);
+        return node.provider;
+    }
+
+    /// @dev Reverts if the provider's active stake does not cover all its listed GPUs.
+    function _checkStakeCoversListing(ProviderStake storage s, address provider) internal view {
+        uint256 required = _requiredStake(s);
+        uint256 staked = s.staked;
+        if (staked < required) revert NodeRegistry_InsufficientStake(provider, staked, required);
+    }
+
+    function _checkMetadataURI(string calldata metadataURI) internal pure {
+        uint256 length = bytes(metadataURI).length;
+        if (length == 0 || length > MAX_METADATA_URI_LENGTH) {
+            revert NodeRegistry_InvalidMetadataURI(length, MAX_METADATA_URI_LENGTH);
+        }
+    }
+
+    function _checkBaseStake(uint256 amount) internal pure {
+        if (amount == 0 || amount > MAX_BASE_STAKE_PER_GPU) {
+            revert NodeRegistry_ParameterOutOfBounds("baseStakePerGpu", amount, 1, MAX_BASE_STAKE_PER_GPU);
+        }
+    }
+
+    /// @dev GPU count x class multiplier (bps): the unit stake requirements are summed in.
+    function _weight(uint256 gpuClass, uint256 gpus) internal view returns (uint256) {
+        return gpus * _gpuClasses[gpuClass].multiplierBps;
+    }
+
+    function _requiredStake(ProviderStake storage s) internal view returns (uint256) {
+        return (baseStakePerGpu * s.listedWeight) / BPS;
+    }
+
+    function _lockedStake(ProviderStake storage s) internal view returns (uint256) {
+        return (baseStakePerGpu * s.lockedWeight) / BPS;
+    }
+
+    function _min(uint256 a, uint256 b) internal pure returns (uint256) {
+        return a < b ? a : b;
+    }
+}

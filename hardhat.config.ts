@@ -1,0 +1,58 @@
+import "@nomicfoundation/hardhat-toolbox";
+import "@nomicfoundation/hardhat-ignition-ethers";
+import { subtask } from "hardhat/config";
+import { TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD } from "hardhat/builtin-tasks/task-names";
+import type { HardhatUserConfig, NetworkUserConfig } from "hardhat/types";
+
+// The solc version pinned in package.json. Hardhat would download a native compiler; this
+// machine (and CI) has no network beyond npm, so we hand it the solc-js build from npm instead.
+const SOLC_VERSION = "0.8.28";
+
+subtask(TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD, async (args: { solcVersion: string }, _hre, runSuper) => {
+  if (args.solcVersion !== SOLC_VERSION) return runSuper();
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const solc = require("solc");
+  return {
+    compilerPath: require.resolve("solc/soljson.js"),
+    isSolcJs: true,
+    version: SOLC_VERSION,
+    longVersion: solc.version() as string,
+  };
+});
+
+/** A remote network whose RPC URL and deployer key come from the environment only. */
+function remoteNetwork(urlVar: string, chainId: number): NetworkUserConfig {
+  const key = process.env.DEPLOYER_PRIVATE_KEY;
+  return {
+    url: process.env[urlVar] ?? "",
+    chainId,
+    accounts: key ? [key] : [],
+    // Frontier's gas estimates can come in low (see shared/peaq.md).
+    gasMultiplier: 1.75,
+  };
+}
+
+const config: HardhatUserConfig = {
+  solidity: {
+    version: SOLC_VERSION,
+    settings: {
+      // peaq's Frontier runs Cancun; OZ 5 needs mcopy, and we use transient storage.
+      evmVersion: "cancun",
+      optimizer: { enabled: true, runs: 10_000 },
+      viaIR: false,
+    },
+  },
+  networks: {
+    hardhat: { hardfork: "cancun", chainId: 31337 },
+    localhost: { url: process.env.LOCAL_RPC_URL ?? "http://127.0.0.1:8545", chainId: 31337 },
+    agung: remoteNetwork("AGUNG_RPC_URL", 9990),
+    peaq: remoteNetwork("PEAQ_RPC_URL", 3338),
+  },
+  sourcify: { enabled: true },
+  etherscan: { enabled: false },
+  typechain: { outDir: "typechain-types", target: "ethers-v6" },
+  gasReporter: { enabled: process.env.REPORT_GAS === "true" },
+  mocha: { timeout: 120_000 },
+};
+
+export default config;
