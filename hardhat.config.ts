@@ -4,6 +4,13 @@ import { subtask } from "hardhat/config";
 import { TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD } from "hardhat/builtin-tasks/task-names";
 import type { HardhatUserConfig, NetworkUserConfig } from "hardhat/types";
 
+// Variables from a local .env file, if there is one (see .env.example); the shell wins.
+try {
+  process.loadEnvFile(".env");
+} catch {
+  // no .env: the environment alone
+}
+
 // The solc version pinned in package.json. Hardhat would download a native compiler; this
 // machine (and CI) has no network beyond npm, so we hand it the solc-js build from npm instead.
 const SOLC_VERSION = "0.8.28";
@@ -50,6 +57,7 @@ const config: HardhatUserConfig = {
   },
   sourcify: { enabled: true },
   etherscan: { enabled: false },
+  paths: { ignition: "deploy" },
   typechain: { outDir: "typechain-types", target: "ethers-v6" },
   gasReporter: { enabled: process.env.REPORT_GAS === "true" },
   mocha: { timeout: 120_000 },

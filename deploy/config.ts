@@ -1,0 +1,113 @@
+/**
+ * Per-network deployment parameters: `deploy/parameters/<network>.json`, validated here so that a
+ * missing or malformed value stops the deployment with a message naming it and how to fix it.
+ *
+ * Address fields take one of:
+ *  - a 0x address;
+ *  - "account:N": the N-th account of the network (local chains only);
+ *  - "env:NAME": read from the environment variable NAME (for governance addresses on agung/peaq).
+ */
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { isAddress, parseUnits } from "ethers";
+
+export type AddressRef = string;
+
+export interface GpuClassParam {
+  name: string;
+  multiplierBps: number;
+}
+
+export interface KaisarParameters {
+  /** Seconds a scheduled governance action waits in the timelock. */
+  timelockMinDelay: number;
+  /** Proposes and executes timelock operations (a multisig on agung/peaq). */
+  governance: AddressRef;
+  /** May pause new rentals, stakes and deposits; never withdrawals. */
+  guardian: AddressRef;
+  /** Receives the KAI supply and the treasury's share of protocol fees. */
+  treasury: AddressRef;
+  /** Receives the reward pools' share of protocol fees. */
+  rewardPool: AddressRef;
+  /** KAI staked per GPU at multiplier 1x, in whole KAI (decimal string). */
+  baseStakePerGpuKai: string;
+  unbondingPeriodSeconds: number;
+  gracePeriodSeconds: number;
+  feeBps: number;
+  gpuClasses: GpuClassParam[];
+  /** Target uptime of the SLA tiers after tier 0 (best effort), in bps. */
+  slaTiersBps: number[];
+  /** Payment tokens besides KAI (e.g. a stablecoin on peaq). */
+  extraPaymentTokens: AddressRef[];
+}
+
+const ADDRESS_FIELDS = ["governance", "guardian", "treasury", "rewardPool"] as const;
+
+/** Reads and validates `deploy/parameters/<network>.json`. */
+export function loadParameters(network: string): KaisarParameters {
+  const file = path.join(__dirname, "parameters", `${network}.json`);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(file, "utf8"));
+  } catch (e) {
+    throw new Error(
+      `deploy parameters: cannot read ${file} (${(e as Error).message}). ` +
+        `Create it from deploy/parameters/local.json for network "${network}".`,
+    );
+  }
+  return validateParameters(raw, file);
+}
+
+export function validateParameters(raw: unknown, source = "parameters"): KaisarParameters {
+  const p = raw as KaisarParameters;
+  const fail = (field: string, why: string): never => {
+    throw new Error(`deploy parameters (${source}): "${field}" ${why}`);
+  };
+  const int = (field: keyof KaisarParameters, min: number, max: number) => {
+    const v = p[field] as unknown;
+    if (typeof v !== "number" || !Number.isInteger(v) || v < min || v > max) {
+      fail(field, `must be an integer between ${min} and ${max}, got ${JSON.stringify(v)}`);
+    }
+  };
+  if (typeof raw !== "object" || raw === null) fail("(root)", "must be a JSON object");
+  int("timelockMinDelay", 0, 30 * 86_400);
+  int("unbondingPeriodSeconds", 86_400, 90 * 86_400);
+  int("gracePeriodSeconds", 300, 7 * 86_400);
+  int("feeBps", 0, 2_000);
+  for (const f of ADDRESS_FIELDS) checkAddressRef(p[f], f, fail);
+  try {
+    if (parseUnits(String(p.baseStakePerGpuKai), 18) <= 0n) throw new Error();
+  } catch {
+    fail("baseStakePerGpuKai", `must be a positive decimal number of KAI, got ${JSON.stringify(p.baseStakePerGpuKai)}`);
+  }
+  if (!Array.isArray(p.gpuClasses) || p.gpuClasses.length === 0) fail("gpuClasses", "must list at least one class");
+  p.gpuClasses.forEach((c, i) => {
+    if (typeof c.name !== "string" || c.name.length === 0 || c.name.length > 31) {
+      fail(`gpuClasses[${i}].name`, "must be 1 to 31 characters");
+    }
+    if (!Number.isInteger(c.multiplierBps) || c.multiplierBps < 1_000 || c.multiplierBps > 1_000_000) {
+      fail(`gpuClasses[${i}].multiplierBps`, "must be an integer between 1000 (0.1x) and 1000000 (100x)");
+    }
+  });
+  if (!Array.isArray(p.slaTiersBps)) fail("slaTiersBps", "must be an array of bps values");
+  p.slaTiersBps.forEach((t, i) => {
+    if (!Number.isInteger(t) || t < 5_000 || t > 10_000) fail(`slaTiersBps[${i}]`, "must be between 5000 and 10000");
+  });
+  if (!Array.isArray(p.extraPaymentTokens)) fail("extraPaymentTokens", "must be an array (may be empty)");
+  p.extraPaymentTokens.forEach((t, i) => checkAddressRef(t, `extraPaymentTokens[${i}]`, fail));
+  return p;
+}
+
+function checkAddressRef(v: unknown, field: string, fail: (f: string, why: string) => never) {
+  if (typeof v !== "string") fail(field, "must be an address, \"account:N\" or \"env:NAME\"");
+  const s = v as string;
+  if (s.startsWith("account:") && /^account:\d+$/.test(s)) return;
+  if (s.startsWith("env:")) {
+    const name = s.slice(4);
+    const value = process.env[name];
+    if (!value) fail(field, `reads the environment variable ${name}, which is not set: export ${name}=0x...`);
+    if (!isAddress(value)) fail(field, `reads ${name}=${value}, which is not an address`);
+    return;
+  }
+  if (!isAddress(s)) fail(field, `must be an address, "account:N" or "env:NAME", got ${JSON.stringify(s)}`);
+}

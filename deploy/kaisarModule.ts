@@ -1,0 +1,80 @@
+/**
+ * The Hardhat Ignition module that deploys Kaisar's contracts and wires them: one definition for
+ * the local chain, agung and peaq, fed by `deploy/parameters/<network>.json`.
+ *
+ * Order: token, registry, escrow, lens, timelock; then roles, GPU classes, payment tokens, SLA
+ * tiers and parameters set by the deployer; finally the admin role moves to the timelock and the
+ * deployer renounces it, keeping no power.
+ */
+import { buildModule } from "@nomicfoundation/hardhat-ignition/modules";
+import { ZeroAddress, ZeroHash, encodeBytes32String, id, parseUnits } from "ethers";
+import type { KaisarParameters } from "./config";
+
+export const ROLES = {
+  DEFAULT_ADMIN: ZeroHash,
+  ESCROW: id("ESCROW_ROLE"),
+  PAUSER: id("PAUSER_ROLE"),
+  SLASHER: id("SLASHER_ROLE"),
+  REWARDER: id("REWARDER_ROLE"),
+  ORACLE: id("ORACLE_ROLE"),
+} as const;
+
+/** Default rental terms the escrow starts with (see RentalEscrow's constructor). */
+const ESCROW_DEFAULTS = { feeBps: 1_000, gracePeriodSeconds: 3_600 };
+const REGISTRY_DEFAULT_UNBONDING = 14 * 86_400;
+
+export function buildKaisarModule(p: KaisarParameters) {
+  return buildModule("Kaisar", (m) => {
+    const deployer = m.getAccount(0);
+    const resolve = (ref: string) => {
+      if (ref.startsWith("account:")) return m.getAccount(Number(ref.slice("account:".length)));
+      if (ref.startsWith("env:")) return process.env[ref.slice("env:".length)] as string;
+      return ref;
+    };
+    const governance = resolve(p.governance);
+    const guardian = resolve(p.guardian);
+    const treasury = resolve(p.treasury);
+    const rewardPool = resolve(p.rewardPool);
+
+    const kai = m.contract("KaiToken", [treasury]);
+    const registry = m.contract("NodeRegistry", [kai, deployer, parseUnits(p.baseStakePerGpuKai, 18)]);
+    const escrow = m.contract("RentalEscrow", [registry, deployer, treasury, rewardPool]);
+    const lens = m.contract("KaisarLens", [registry, escrow]);
+    // No bootstrap admin: the timelock administers itself from the start.
+    const timelock = m.contract("KaisarTimelock", [p.timelockMinDelay, [governance], [governance], ZeroAddress]);
+
+    const setup = [
+      m.call(registry, "grantRole", [ROLES.ESCROW, escrow], { id: "registry_grant_escrow" }),
+      m.call(registry, "grantRole", [ROLES.PAUSER, guardian], { id: "registry_grant_pauser" }),
+      m.call(escrow, "grantRole", [ROLES.PAUSER, guardian], { id: "escrow_grant_pauser" }),
+      ...p.gpuClasses.map((c, i) =>
+        m.call(registry, "addGpuClass", [encodeBytes32String(c.name), c.multiplierBps], { id: `gpu_class_${i}` }),
+      ),
+      m.call(escrow, "allowPaymentToken", [kai], { id: "allow_kai" }),
+      ...p.extraPaymentTokens.map((t, i) =>
+        m.call(escrow, "allowPaymentToken", [resolve(t)], { id: `allow_token_${i}` }),
+      ),
+      ...p.slaTiersBps.map((t, i) => m.call(escrow, "addSlaTier", [t], { id: `sla_tier_${i}` })),
+    ];
+    // Setters reject no-op writes: call them only when the value differs from the default.
+    if (p.unbondingPeriodSeconds !== REGISTRY_DEFAULT_UNBONDING) {
+      setup.push(m.call(registry, "setUnbondingPeriod", [p.unbondingPeriodSeconds], { id: "unbonding_period" }));
+    }
+    if (p.gracePeriodSeconds !== ESCROW_DEFAULTS.gracePeriodSeconds) {
+      setup.push(m.call(escrow, "setGracePeriod", [p.gracePeriodSeconds], { id: "grace_period" }));
+    }
+    if (p.feeBps !== ESCROW_DEFAULTS.feeBps) {
+      setup.push(m.call(escrow, "setFeeBps", [p.feeBps], { id: "fee_bps" }));
+    }
+
+    // Hand over: the timelock becomes admin, then the deployer renounces.
+    const grants = [
+      m.call(registry, "grantRole", [ROLES.DEFAULT_ADMIN, timelock], { id: "registry_admin_timelock", after: setup }),
+      m.call(escrow, "grantRole", [ROLES.DEFAULT_ADMIN, timelock], { id: "escrow_admin_timelock", after: setup }),
+    ];
+    m.call(registry, "renounceRole", [ROLES.DEFAULT_ADMIN, deployer], { id: "registry_renounce", after: grants });
+    m.call(escrow, "renounceRole", [ROLES.DEFAULT_ADMIN, deployer], { id: "escrow_renounce", after: grants });
+
+    return { kai, registry, escrow, lens, timelock };
+  });
+}

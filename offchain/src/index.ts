@@ -1,0 +1,2 @@
+/** Kaisar off-chain software: shared models and encoders. */
+export * from "./rentalMath";

@@ -1,0 +1,107 @@
+import { expect } from "chai";
+import hre, { ethers, ignition } from "hardhat";
+import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
+import { encodeBytes32String, parseUnits } from "ethers";
+import { buildKaisarModule, ROLES } from "../../deploy/kaisarModule";
+import { loadParameters, validateParameters } from "../../deploy/config";
+
+const params = loadParameters("local");
+
+async function deployLocal() {
+  const deployed = await ignition.deploy(buildKaisarModule(params));
+  const [deployer] = await ethers.getSigners();
+  return { ...deployed, deployer };
+}
+
+describe("deployment (Ignition module, local parameters)", function () {
+  it("makes the timelock the admin of the registry and the escrow", async function () {
+    const { registry, escrow, timelock } = await loadFixture(deployLocal);
+    const t = await timelock.getAddress();
+    expect(await registry.hasRole(ROLES.DEFAULT_ADMIN, t), "registry admin").to.equal(true);
+    expect(await escrow.hasRole(ROLES.DEFAULT_ADMIN, t), "escrow admin").to.equal(true);
+  });
+
+  it("leaves the deployer no admin power", async function () {
+    const { registry, escrow, deployer } = await loadFixture(deployLocal);
+    expect(await registry.hasRole(ROLES.DEFAULT_ADMIN, deployer.address), "registry").to.equal(false);
+    expect(await escrow.hasRole(ROLES.DEFAULT_ADMIN, deployer.address), "escrow").to.equal(false);
+    await expect(registry.connect(deployer).setBaseStakePerGpu(1n))
+      .to.be.revertedWithCustomError(registry, "AccessControlUnauthorizedAccount")
+      .withArgs(deployer.address, ROLES.DEFAULT_ADMIN);
+  });
+
+  it("gives the timelock no bootstrap admin and governance the proposer and executor roles", async function () {
+    const { timelock, deployer } = await loadFixture(deployLocal);
+    const governance = deployer.address; // local.json: account:0
+    expect(await timelock.hasRole(await timelock.PROPOSER_ROLE(), governance)).to.equal(true);
+    expect(await timelock.hasRole(await timelock.EXECUTOR_ROLE(), governance)).to.equal(true);
+    expect(await timelock.getMinDelay()).to.equal(BigInt(params.timelockMinDelay));
+    // The timelock administers itself; nobody else holds its admin role.
+    expect(await timelock.hasRole(ROLES.DEFAULT_ADMIN, await timelock.getAddress())).to.equal(true);
+  });
+
+  it("grants the escrow its role on the registry and the guardian the pauser roles", async function () {
+    const { registry, escrow, deployer } = await loadFixture(deployLocal);
+    expect(await registry.hasRole(ROLES.ESCROW, await escrow.getAddress())).to.equal(true);
+    expect(await registry.hasRole(ROLES.PAUSER, deployer.address)).to.equal(true);
+    expect(await escrow.hasRole(ROLES.PAUSER, deployer.address)).to.equal(true);
+  });
+
+  it("sets the parameters from the parameters file", async function () {
+    const { registry, escrow, kai } = await loadFixture(deployLocal);
+    expect(await registry.baseStakePerGpu()).to.equal(parseUnits(params.baseStakePerGpuKai, 18));
+    expect(await registry.unbondingPeriod()).to.equal(BigInt(params.unbondingPeriodSeconds));
+    const terms = await escrow.rentalTerms(await escrow.currentTermsVersion());
+    expect(terms.feeBps).to.equal(BigInt(params.feeBps));
+    expect(terms.gracePeriod).to.equal(BigInt(params.gracePeriodSeconds));
+    expect(await registry.gpuClassCount()).to.equal(BigInt(params.gpuClasses.length));
+    for (const [i, c] of params.gpuClasses.entries()) {
+      const onChain = await registry.getGpuClass(i);
+      expect(onChain.name, `class ${i}`).to.equal(encodeBytes32String(c.name));
+      expect(onChain.multiplierBps, `class ${i}`).to.equal(BigInt(c.multiplierBps));
+    }
+    expect((await escrow.slaTiers()).map(Number)).to.deep.equal([0, ...params.slaTiersBps]);
+    expect(await escrow.paymentTokens()).to.deep.equal([await kai.getAddress()]);
+  });
+
+  it("mints the whole KAI supply to the treasury", async function () {
+    const { kai, deployer } = await loadFixture(deployLocal);
+    expect(await kai.balanceOf(deployer.address)).to.equal(await kai.MAX_SUPPLY());
+  });
+
+  it("runs on the cancun hardfork, as peaq does", async function () {
+    expect(hre.config.networks.hardhat.hardfork).to.equal("cancun");
+    expect(hre.config.solidity.compilers[0].settings.evmVersion).to.equal("cancun");
+  });
+});
+
+describe("deploy parameters validation", function () {
+  const valid = () => JSON.parse(JSON.stringify(params));
+
+  it("accepts the committed local, agung and peaq files' shape", function () {
+    expect(() => validateParameters(valid())).not.to.throw();
+  });
+
+  for (const [field, value, message] of [
+    ["feeBps", 2_001, '"feeBps" must be an integer between 0 and 2000'],
+    ["unbondingPeriodSeconds", 10, '"unbondingPeriodSeconds" must be an integer between 86400'],
+    ["treasury", "0x1234", '"treasury" must be an address'],
+    ["baseStakePerGpuKai", "lots", '"baseStakePerGpuKai" must be a positive decimal number of KAI'],
+    ["gpuClasses", [], '"gpuClasses" must list at least one class'],
+  ] as const) {
+    it(`names ${field} when it is wrong`, function () {
+      expect(() => validateParameters({ ...valid(), [field]: value })).to.throw(message);
+    });
+  }
+
+  it("names the missing environment variable of an env: address", function () {
+    delete process.env.KAISAR_TEST_UNSET;
+    expect(() => validateParameters({ ...valid(), governance: "env:KAISAR_TEST_UNSET" })).to.throw(
+      "reads the environment variable KAISAR_TEST_UNSET, which is not set",
+    );
+  });
+
+  it("refuses a network without a parameters file, naming the file", function () {
+    expect(() => loadParameters("nonexistent")).to.throw("deploy/parameters/nonexistent.json");
+  });
+});
