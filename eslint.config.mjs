@@ -26,15 +26,21 @@ export default tseslint.config(
     },
   },
   {
-    files: ["**/*.{js,cjs,mjs}"],
+    // Plain Node.js scripts (CommonJS).
+    files: ["**/*.{js,cjs}"],
     languageOptions: {
+      sourceType: "commonjs",
       globals: {
         require: "readonly",
         module: "writable",
         process: "readonly",
         console: "readonly",
         __dirname: "readonly",
+        fetch: "readonly",
+        setTimeout: "readonly",
+        clearTimeout: "readonly",
       },
     },
+    rules: { "@typescript-eslint/no-require-imports": "off" },
   },
 );

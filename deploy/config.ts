@@ -99,7 +99,7 @@ export function validateParameters(raw: unknown, source = "parameters"): KaisarP
 }
 
 function checkAddressRef(v: unknown, field: string, fail: (f: string, why: string) => never) {
-  if (typeof v !== "string") fail(field, "must be an address, \"account:N\" or \"env:NAME\"");
+  if (typeof v !== "string") fail(field, 'must be an address, "account:N" or "env:NAME"');
   const s = v as string;
   if (s.startsWith("account:") && /^account:\d+$/.test(s)) return;
   if (s.startsWith("env:")) {

@@ -7,6 +7,7 @@
  * deployer renounces it, keeping no power.
  */
 import { buildModule } from "@nomicfoundation/hardhat-ignition/modules";
+import type { Future } from "@nomicfoundation/ignition-core";
 import { ZeroAddress, ZeroHash, encodeBytes32String, id, parseUnits } from "ethers";
 import type { KaisarParameters } from "./config";
 
@@ -43,7 +44,7 @@ export function buildKaisarModule(p: KaisarParameters) {
     // No bootstrap admin: the timelock administers itself from the start.
     const timelock = m.contract("KaisarTimelock", [p.timelockMinDelay, [governance], [governance], ZeroAddress]);
 
-    const setup = [
+    const setup: Future[] = [
       m.call(registry, "grantRole", [ROLES.ESCROW, escrow], { id: "registry_grant_escrow" }),
       m.call(registry, "grantRole", [ROLES.PAUSER, guardian], { id: "registry_grant_pauser" }),
       m.call(escrow, "grantRole", [ROLES.PAUSER, guardian], { id: "escrow_grant_pauser" }),

@@ -49,18 +49,6 @@ async function waitForRpc(url, timeoutMs) {
   throw new Error(`the local chain did not answer on ${url} within ${timeoutMs / 1000} s`);
 }
 
-function prefixed(child, name) {
-  for (const stream of [child.stdout, child.stderr]) {
-    let buffer = "";
-    stream.on("data", (chunk) => {
-      buffer += chunk;
-      const lines = buffer.split("\n");
-      buffer = lines.pop();
-      for (const line of lines) if (line.trim()) console.log(`[${name}] ${line}`);
-    });
-  }
-}
-
 function stopAll(code) {
   for (const child of children) if (child.exitCode === null) child.kill("SIGTERM");
   process.exitCode = code;
@@ -68,7 +56,9 @@ function stopAll(code) {
 
 async function main() {
   if (!(await portFree(PORT))) {
-    console.error(`[start] port ${PORT} is in use: stop whatever listens there, or set KAISAR_RPC_PORT to a free port.`);
+    console.error(
+      `[start] port ${PORT} is in use: stop whatever listens there, or set KAISAR_RPC_PORT to a free port.`,
+    );
     process.exit(1);
   }
   log(`starting the local chain on ${RPC_URL}`);
@@ -93,7 +83,12 @@ async function main() {
   const deploy = spawnSync(
     "npx",
     ["hardhat", "ignition", "deploy", "deploy/modules/Kaisar.ts", "--network", "localhost", "--reset"],
-    { cwd: ROOT, env: { ...process.env, LOCAL_RPC_URL: RPC_URL, HARDHAT_IGNITION_CONFIRM_RESET: "true" }, encoding: "utf8", input: "y\n" },
+    {
+      cwd: ROOT,
+      env: { ...process.env, LOCAL_RPC_URL: RPC_URL, HARDHAT_IGNITION_CONFIRM_RESET: "true" },
+      encoding: "utf8",
+      input: "y\n",
+    },
   );
   if (deploy.status !== 0) {
     console.error(deploy.stdout, deploy.stderr);
@@ -107,9 +102,13 @@ async function main() {
   console.log("\nKaisar is running locally.\n");
   console.log(`  RPC URL    ${RPC_URL}  (chain id 31337)`);
   for (const [name, address] of Object.entries(addresses)) console.log(`  ${name.padEnd(24)} ${address}`);
-  console.log("\n  Demo accounts: Hardhat's well-known test accounts (LOCAL-ONLY TEST KEYS, never use them elsewhere).");
+  console.log(
+    "\n  Demo accounts: Hardhat's well-known test accounts (LOCAL-ONLY TEST KEYS, never use them elsewhere).",
+  );
   console.log("  Account #0 0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266 is the deployer, treasury and guardian;");
-  console.log("  its private key 0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80 imports into MetaMask.");
+  console.log(
+    "  its private key 0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80 imports into MetaMask.",
+  );
   console.log("\n  Press Ctrl-C to stop.\n");
 }
 

@@ -157,16 +157,24 @@ contract RentalEscrow is IRentalEscrow, AccessControl, ReentrancyGuardTransient 
         uint256 oldDeposit = r.amount;
         uint256 anchor = r.anchor;
         uint256 until = RentalMath.paidUntil(plan, anchor, unitPrice, oldDeposit);
+        uint256 deposit = oldDeposit + amount;
         if (block.timestamp >= until) {
-            uint256 graceEnd = until + _terms[r.termsVersion].gracePeriod;
+            uint256 gracePeriod = _terms[r.termsVersion].gracePeriod;
+            uint256 graceEnd = until + gracePeriod;
             if (block.timestamp >= graceEnd) revert RentalEscrow_GraceExpired(rentalId, graceEnd);
+            // A resumed rental must buy at least a grace period of runtime: otherwise a trickle of
+            // dust top-ups would hold the GPUs for almost nothing, grace after grace.
+            uint256 unit = RentalMath.unitSeconds(plan);
+            uint256 minimumUnits = oldDeposit / unitPrice + (gracePeriod + unit - 1) / unit;
+            if (deposit / unitPrice < minimumUnits) {
+                revert RentalEscrow_TopUpTooSmall(rentalId, amount, minimumUnits * unitPrice - oldDeposit);
+            }
             // Resume from now: re-anchor so that the paid time ends exactly now. The grace time is
             // not charged, and the units earned so far stay what they were.
             anchor = block.timestamp - (until - anchor);
             r.anchor = uint32(anchor);
             r.status = RentalStatus.Active;
         }
-        uint256 deposit = oldDeposit + amount;
         _checkDeposit(deposit, unitPrice);
         r.amount = uint96(deposit);
         emit TopUpRental(rentalId, amount, deposit, RentalMath.paidUntil(plan, anchor, unitPrice, deposit));
@@ -188,7 +196,7 @@ contract RentalEscrow is IRentalEscrow, AccessControl, ReentrancyGuardTransient 
     function flagGracePeriod(uint256 rentalId) external {
         Rental storage r = _openRental(rentalId);
         Plan plan = r.plan;
-        if (plan == Plan.Saving) revert RentalEscrow_TopUpNotAllowed(rentalId, plan);
+        if (plan == Plan.Saving) revert RentalEscrow_NoGracePeriod(rentalId);
         if (r.status == RentalStatus.Grace) revert RentalEscrow_AlreadyInGrace(rentalId);
         uint256 until = RentalMath.paidUntil(plan, r.anchor, r.unitPrice, r.amount);
         if (block.timestamp < until) revert RentalEscrow_NotDepleted(rentalId, until);
@@ -230,9 +238,9 @@ contract RentalEscrow is IRentalEscrow, AccessControl, ReentrancyGuardTransient 
         for (uint256 i; i < rentalIds.length; ++i) {
             uint256 rentalId = rentalIds[i];
             Rental storage r = _rentals[rentalId];
-            if (r.tokenIndex != info.index || r.status == RentalStatus.None) {
-                revert RentalEscrow_TokenMismatch(rentalId, token);
-            }
+            RentalStatus status = r.status;
+            if (status == RentalStatus.None) revert RentalEscrow_UnknownRental(rentalId);
+            if (r.tokenIndex != info.index) revert RentalEscrow_TokenMismatch(rentalId, token);
             uint256 nodeId = r.nodeId;
             if (nodeId != checkedNode) {
                 if (INodeRegistry(registry).nodeProvider(nodeId) != msg.sender) {
@@ -440,7 +448,8 @@ contract RentalEscrow is IRentalEscrow, AccessControl, ReentrancyGuardTransient 
     /// @inheritdoc IRentalEscrow
     function paidUntil(uint256 rentalId) external view returns (uint256) {
         Rental storage r = _rentals[rentalId];
-        if (r.status == RentalStatus.None) return 0;
+        // Once closed, `amount` no longer holds the deposit: there is no paid time left.
+        if (r.status == RentalStatus.None || r.status == RentalStatus.Closed) return 0;
         return RentalMath.paidUntil(r.plan, r.anchor, r.unitPrice, r.amount);
     }
 
@@ -478,7 +487,8 @@ contract RentalEscrow is IRentalEscrow, AccessControl, ReentrancyGuardTransient 
 
     /// @dev Unit price and deposit of a new rental at `price` per GPU-hour.
     function _quote(RentParams calldata p, uint256 price) internal view returns (uint256 unitPrice, uint256 deposit) {
-        uint256 perHour = price * p.gpus;
+        if (price > type(uint96).max) revert RentalEscrow_AmountTooLarge(price, type(uint96).max);
+        uint256 perHour = price * p.gpus; // < 2^104: no overflow
         // Pay-as-you-go: per second, rounded up so that the rate never undercharges the provider.
         unitPrice = p.plan == Plan.PayAsYouGo ? (perHour + RentalMath.HOUR - 1) / RentalMath.HOUR : perHour;
         if (unitPrice > type(uint96).max) revert RentalEscrow_AmountTooLarge(unitPrice, type(uint96).max);

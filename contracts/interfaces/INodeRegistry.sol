@@ -122,10 +122,11 @@ interface INodeRegistry {
     ) external returns (uint256 nodeId);
 
     /// @notice Sets the node's price per GPU-hour in `token` units; 0 stops accepting `token`.
+    /// Not for retired nodes.
     /// @dev Running rentals keep the price they started with. Emits `SetNodePrice`.
     function setNodePrice(uint256 nodeId, address token, uint256 pricePerGpuHour) external;
 
-    /// @notice Replaces the node's metadata URI. Emits `SetNodeMetadata`.
+    /// @notice Replaces the node's metadata URI (not of retired nodes). Emits `SetNodeMetadata`.
     function setNodeMetadata(uint256 nodeId, string calldata metadataURI) external;
 
     /// @notice Stops the node from taking new rentals; running rentals go on. Emits `SetNodeStatus`.
@@ -140,6 +141,7 @@ interface INodeRegistry {
     function announceMaintenance(uint256 nodeId, uint256 start, uint256 end) external;
 
     /// @notice Delists a node with no running rental, for good; its stake requirement goes away.
+    /// A jailed node cannot retire until the oracle unjails it.
     /// @dev Emits `SetNodeStatus(nodeId, Retired)`.
     function retireNode(uint256 nodeId) external;
 
@@ -170,6 +172,7 @@ interface INodeRegistry {
 
     /// @notice Slashes up to `amount` from `provider`: rewards owed first, then active stake, then
     /// unbonding stake. Never reverts for lack of funds: takes what is there (0 is a no-op record).
+    /// `nodeId`, when not 0, must be a node of `provider`.
     /// @dev Only `SLASHER_ROLE`. Emits `Slash`; records a `Penalty`.
     /// @param nodeId The node at fault (0 if none).
     /// @param reason A reason code the oracle defines.

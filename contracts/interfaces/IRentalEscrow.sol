@@ -35,8 +35,6 @@ interface IRentalEscrow {
     error RentalEscrow_PriceAboveCap(uint256 nodeId, uint256 price, uint256 maxPrice);
     /// @notice An amount does not fit the packed storage (max `max`).
     error RentalEscrow_AmountTooLarge(uint256 amount, uint256 max);
-    /// @notice The price works out to zero token units per billing unit.
-    error RentalEscrow_ZeroRate(uint256 nodeId);
     /// @notice SLA tier `tier` does not exist (there are `count`).
     error RentalEscrow_UnknownSlaTier(uint256 tier, uint256 count);
     /// @notice Rental `rentalId` does not exist.
@@ -53,6 +51,11 @@ interface IRentalEscrow {
     error RentalEscrow_TopUpNotAllowed(uint256 rentalId, Plan plan);
     /// @notice The grace period of `rentalId` ended at `graceEnd`; it can only be closed now.
     error RentalEscrow_GraceExpired(uint256 rentalId, uint256 graceEnd);
+    /// @notice A top-up that resumes a rental in its grace period must buy a grace period of
+    /// runtime: at least `minimum` token units.
+    error RentalEscrow_TopUpTooSmall(uint256 rentalId, uint256 amount, uint256 minimum);
+    /// @notice Saving plans are prepaid: they have no grace period.
+    error RentalEscrow_NoGracePeriod(uint256 rentalId);
     /// @notice Rental `rentalId` is paid until `paidUntil`; it has not run out.
     error RentalEscrow_NotDepleted(uint256 rentalId, uint256 paidUntil);
     /// @notice Rental `rentalId` is already flagged as in its grace period.
@@ -81,7 +84,7 @@ interface IRentalEscrow {
     /* ------------------------------------------------------------------ */
 
     /// @notice A rental started.
-    /// @param unitPrice Token units per second (PayAsYouGo) or per hour (Hourly, Saving undiscounted).
+    /// @param unitPrice Token units per second (PayAsYouGo) or per hour (Hourly; Saving: discounted).
     /// @param deposit Token units escrowed.
     event OpenRental(
         uint256 indexed rentalId,
@@ -153,7 +156,9 @@ interface IRentalEscrow {
     function rent(RentParams calldata p) external returns (uint256 rentalId);
 
     /// @notice Adds `amount` to a pay-as-you-go or hourly rental. Inside the grace period it resumes
-    /// the rental from now (grace time is not charged). Only the renter; reverts while paused.
+    /// the rental from now (grace time is not charged) and must buy at least a grace period of
+    /// runtime. Only the renter; reverts while paused. Works for a token disabled since the rental
+    /// opened (running rentals are not stranded).
     /// @dev Emits `TopUpRental`.
     function topUp(uint256 rentalId, uint256 amount) external;
 
@@ -203,8 +208,8 @@ interface IRentalEscrow {
     /// @notice Allow-lists a plain ERC-20 `token` (at most 256). Only `DEFAULT_ADMIN_ROLE`.
     function allowPaymentToken(address token) external;
 
-    /// @notice Enables or disables an allow-listed token for new rentals and top-ups. Running
-    /// rentals still end, refund and pay out. Only `DEFAULT_ADMIN_ROLE`.
+    /// @notice Enables or disables an allow-listed token for new rentals. Running rentals in it still
+    /// top up, end, refund and pay out. Only `DEFAULT_ADMIN_ROLE`.
     function setPaymentTokenEnabled(address token, bool enabled) external;
 
     /// @notice Sets the protocol fee for new rentals, at most 20%. Only `DEFAULT_ADMIN_ROLE`.
@@ -256,7 +261,7 @@ interface IRentalEscrow {
     /// @notice What the renter would get back by ending `rentalId` now (after any penalty).
     function refundable(uint256 rentalId) external view returns (uint256);
 
-    /// @notice Unix seconds until which `rentalId` is paid (saving: the term end).
+    /// @notice Unix seconds until which `rentalId` is paid (saving: the term end); 0 once closed.
     function paidUntil(uint256 rentalId) external view returns (uint256);
 
     /// @notice Unix seconds from which anyone may close `rentalId` (0 once closed).

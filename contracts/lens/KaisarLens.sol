@@ -104,6 +104,7 @@ contract KaisarLens is IKaisarLens {
         uint256 scanLimit,
         bool byProvider
     ) internal view returns (RentalView[] memory rentals, uint256 next) {
+        if (scanLimit == 0) scanLimit = 1; // always advance, so that paging on `next` ends
         uint256 count = escrow.rentalCount();
         uint256 id = beforeId == 0 || beforeId > count + 1 ? count + 1 : beforeId;
         uint256 last = id > scanLimit ? id - scanLimit : 1;

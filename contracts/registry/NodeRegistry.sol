@@ -87,12 +87,15 @@ contract NodeRegistry is INodeRegistry, AccessControl, Pausable, ReentrancyGuard
         if (spec.vramGiB == 0) revert NodeRegistry_InvalidSpec("vramGiB");
         if (spec.cpuCores == 0) revert NodeRegistry_InvalidSpec("cpuCores");
         if (spec.ramGiB == 0) revert NodeRegistry_InvalidSpec("ramGiB");
+        if (spec.diskGiB == 0) revert NodeRegistry_InvalidSpec("diskGiB");
         if (spec.bandwidthMbps == 0) revert NodeRegistry_InvalidSpec("bandwidthMbps");
         if (tokens.length != pricesPerGpuHour.length) revert NodeRegistry_InvalidSpec("prices");
         _checkMetadataURI(metadataURI);
 
         // Effect: store the node, its prices, and the provider's stake requirement.
         nodeId = ++nodeCount;
+        // Rentals and penalties record node ids in 32 bits.
+        if (nodeId > type(uint32).max) revert NodeRegistry_AmountTooLarge(nodeId, type(uint32).max);
         Node storage node = _nodes[nodeId];
         node.provider = msg.sender;
         node.gpuClass = spec.gpuClass;
@@ -117,7 +120,7 @@ contract NodeRegistry is INodeRegistry, AccessControl, Pausable, ReentrancyGuard
 
     /// @inheritdoc INodeRegistry
     function setNodePrice(uint256 nodeId, address token, uint256 pricePerGpuHour) external {
-        _checkNodeProvider(nodeId);
+        _checkListedNode(nodeId);
         if (_prices[nodeId][token] == pricePerGpuHour) revert NodeRegistry_AlreadySet();
         _prices[nodeId][token] = pricePerGpuHour;
         emit SetNodePrice(nodeId, token, pricePerGpuHour);
@@ -125,9 +128,10 @@ contract NodeRegistry is INodeRegistry, AccessControl, Pausable, ReentrancyGuard
 
     /// @inheritdoc INodeRegistry
     function setNodeMetadata(uint256 nodeId, string calldata metadataURI) external {
-        _checkNodeProvider(nodeId);
+        Node storage node = _checkListedNode(nodeId);
         _checkMetadataURI(metadataURI);
-        _nodes[nodeId].metadataURI = metadataURI;
+        if (keccak256(bytes(node.metadataURI)) == keccak256(bytes(metadataURI))) revert NodeRegistry_AlreadySet();
+        node.metadataURI = metadataURI;
         emit SetNodeMetadata(nodeId, metadataURI);
     }
 
@@ -149,8 +153,10 @@ contract NodeRegistry is INodeRegistry, AccessControl, Pausable, ReentrancyGuard
 
     /// @inheritdoc INodeRegistry
     function announceMaintenance(uint256 nodeId, uint256 start, uint256 end) external {
-        Node storage node = _checkNodeProvider(nodeId);
-        if (node.status == NodeStatus.Retired) revert NodeRegistry_InvalidNodeStatus(nodeId, node.status);
+        Node storage node = _checkListedNode(nodeId);
+        if (start == 0 && end == 0 && node.maintenanceStart == 0 && node.maintenanceEnd == 0) {
+            revert NodeRegistry_AlreadySet();
+        }
         if (start != 0 || end != 0) {
             uint256 earliestStart = block.timestamp + minMaintenanceNotice;
             if (
@@ -167,7 +173,10 @@ contract NodeRegistry is INodeRegistry, AccessControl, Pausable, ReentrancyGuard
     /// @inheritdoc INodeRegistry
     function retireNode(uint256 nodeId) external {
         Node storage node = _checkNodeProvider(nodeId);
-        if (node.status == NodeStatus.Retired) revert NodeRegistry_InvalidNodeStatus(nodeId, node.status);
+        // A jailed node stays listed (and its stake required) until the oracle unjails it.
+        if (node.status == NodeStatus.Retired || node.status == NodeStatus.Jailed) {
+            revert NodeRegistry_InvalidNodeStatus(nodeId, node.status);
+        }
         if (node.rentedGpus != 0) revert NodeRegistry_NodeHasRentals(nodeId, node.rentedGpus);
         node.status = NodeStatus.Retired;
         _stakes[msg.sender].listedWeight -= uint64(_weight(node.gpuClass, node.gpuCount));
@@ -179,7 +188,9 @@ contract NodeRegistry is INodeRegistry, AccessControl, Pausable, ReentrancyGuard
         if (amount == 0) revert NodeRegistry_ZeroAmount();
         ProviderStake storage s = _stakes[msg.sender];
         uint256 staked = s.staked + amount;
-        if (staked > type(uint96).max) revert NodeRegistry_AmountTooLarge(staked, type(uint96).max);
+        // Bound the sum with unbonding so that a later `requestUnstake` cannot overflow it.
+        uint256 total = staked + s.unbonding;
+        if (total > type(uint96).max) revert NodeRegistry_AmountTooLarge(total, type(uint96).max);
         s.staked = uint96(staked);
         emit Stake(msg.sender, amount, staked);
         // Interaction last. KAI is ours and takes no fee, so no balance-delta check is needed.
@@ -196,7 +207,7 @@ contract NodeRegistry is INodeRegistry, AccessControl, Pausable, ReentrancyGuard
         uint256 unlocked = staked > locked ? staked - locked : 0;
         if (amount > unlocked) revert NodeRegistry_StakeLocked(msg.sender, amount, unlocked);
         uint256 unbondingEnd = block.timestamp + unbondingPeriod;
-        // unchecked: amount <= staked, and unbonding + amount <= total stake which fits uint96.
+        // unchecked: amount <= staked, and staked + unbonding fits uint96 (bounded in `stake`).
         unchecked {
             s.staked = uint96(staked - amount);
             s.unbonding += uint96(amount);
@@ -255,6 +266,7 @@ contract NodeRegistry is INodeRegistry, AccessControl, Pausable, ReentrancyGuard
         address recipient
     ) external onlyRole(SLASHER_ROLE) nonReentrant returns (uint256 taken) {
         if (recipient == address(0) || provider == address(0)) revert NodeRegistry_ZeroAddress();
+        if (nodeId != 0 && _nodes[nodeId].provider != provider) revert NodeRegistry_NotNodeProvider(nodeId, provider);
         ProviderStake storage s = _stakes[provider];
         // Effect: rewards owed first, then active stake, then unbonding stake; capped at what is there.
         uint256 fromRewards = _min(amount, s.rewardsOwed);
@@ -267,6 +279,7 @@ contract NodeRegistry is INodeRegistry, AccessControl, Pausable, ReentrancyGuard
             s.unbonding -= uint96(fromUnbonding);
             taken = fromRewards + fromStake + fromUnbonding;
         }
+        if (fromUnbonding != 0 && s.unbonding == 0) s.unbondingEnd = 0;
         _penalties[provider].push(
             Penalty({
                 amount: uint96(taken),
@@ -484,6 +497,7 @@ contract NodeRegistry is INodeRegistry, AccessControl, Pausable, ReentrancyGuard
 
     /// @dev Reverts unless `node` is active, out of maintenance and has `gpus` free.
     function _checkRentable(Node storage node, uint256 nodeId, uint256 gpus) internal view returns (address) {
+        if (gpus == 0) revert NodeRegistry_NotEnoughFreeGpus(nodeId, 0, 0);
         NodeStatus status = node.status;
         if (status != NodeStatus.Active) {
             if (status == NodeStatus.None) revert NodeRegistry_UnknownNode(nodeId);
@@ -505,6 +519,12 @@ contract NodeRegistry is INodeRegistry, AccessControl, Pausable, ReentrancyGuard
         uint256 required = _requiredStake(s);
         uint256 staked = s.staked;
         if (staked < required) revert NodeRegistry_InsufficientStake(provider, staked, required);
+    }
+
+    /// @dev Like `_checkNodeProvider`, and the node must not be retired.
+    function _checkListedNode(uint256 nodeId) internal view returns (Node storage node) {
+        node = _checkNodeProvider(nodeId);
+        if (node.status == NodeStatus.Retired) revert NodeRegistry_InvalidNodeStatus(nodeId, node.status);
     }
 
     function _checkMetadataURI(string calldata metadataURI) internal pure {

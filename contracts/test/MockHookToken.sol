@@ -29,14 +29,14 @@ contract MockHookToken is MockERC20 {
 /// @notice An attacker that re-enters a target with a prepared call when a hook fires, and records
 /// whether the re-entry failed.
 contract ReentrancyAttacker is ITokenHook {
-    address public target;
+    address public victim;
     bytes public reentryCall;
     bool public armed;
     bool public reentryFailed;
     bytes public reentryError;
 
     function arm(address target_, bytes calldata call_) external {
-        target = target_;
+        victim = target_;
         reentryCall = call_;
         armed = true;
     }
@@ -55,7 +55,7 @@ contract ReentrancyAttacker is ITokenHook {
     function onTokenTransfer(address, address, uint256) external {
         if (!armed) return;
         armed = false;
-        (bool ok, bytes memory err) = target.call(reentryCall);
+        (bool ok, bytes memory err) = victim.call(reentryCall);
         reentryFailed = !ok;
         reentryError = err;
         // Propagate so that a successful re-entry cannot hide: tests assert on the revert.

@@ -5,8 +5,9 @@
  * test (`test/unit/RentalMath.test.ts`) checks it against the Solidity harnesses.
  *
  * Solidity 0.8 arithmetic is checked: where the contract would panic (overflow 0x11, division by
- * zero 0x12) the model throws a {@link SolidityPanic}; where it reverts with a custom error the model
- * throws a {@link ContractRevert} carrying the error's name and arguments.
+ * zero 0x12) the model throws a {@link SolidityPanic}, with the same code (operands are evaluated in
+ * solc's order: the right operand of a binary operator first); where it reverts with a custom error
+ * the model throws a {@link ContractRevert} carrying the error's name and arguments.
  *
  * Units: amounts in token units, times in Unix seconds, fees and discounts in bps.
  */
@@ -105,7 +106,11 @@ export function earnedUnits(plan: Plan, anchor: bigint, unitPrice: bigint, depos
 
 /** Token value of `units` earned units (`RentalMath.valueOf`). */
 export function valueOf(plan: Plan, unitPrice: bigint, deposit: bigint, units: bigint): bigint {
-  if (plan === Plan.Saving) return div(mul(deposit, units), totalUnits(plan, unitPrice, deposit));
+  if (plan === Plan.Saving) {
+    // The right operand first, as solc evaluates it: a zero price panics 0x12 before `deposit * units` overflows.
+    const total = totalUnits(plan, unitPrice, deposit);
+    return div(mul(deposit, units), total);
+  }
   return mul(unitPrice, units);
 }
 
@@ -149,6 +154,9 @@ export function quote(
   termDays: bigint,
   savingDiscountBps: bigint,
 ): Quote {
+  if (pricePerGpuHour > UINT96_MAX) {
+    throw new ContractRevert("RentalEscrow_AmountTooLarge", [pricePerGpuHour, UINT96_MAX]);
+  }
   const perHour = mul(pricePerGpuHour, gpus);
   // Pay-as-you-go: per second, rounded up so that the rate never undercharges the provider.
   let unitPrice = plan === Plan.PayAsYouGo ? div(sub(add(perHour, HOUR), 1n), HOUR) : perHour;
@@ -179,10 +187,9 @@ export interface RentalMoney {
 /** `RentalEscrow._pending`: units earned at `now`, and their value not yet withdrawn. */
 export function pending(r: RentalMoney, withdrawnUnits: bigint, now: bigint): { units: bigint; amount: bigint } {
   const units = earnedUnits(r.plan, r.anchor, r.unitPrice, r.deposit, now);
-  const amount = sub(
-    valueOf(r.plan, r.unitPrice, r.deposit, units),
-    valueOf(r.plan, r.unitPrice, r.deposit, withdrawnUnits),
-  );
+  // solc evaluates the right operand of `-` first.
+  const withdrawn = valueOf(r.plan, r.unitPrice, r.deposit, withdrawnUnits);
+  const amount = sub(valueOf(r.plan, r.unitPrice, r.deposit, units), withdrawn);
   return { units, amount };
 }
 

@@ -218,19 +218,27 @@ describe("rentalMath (model of RentalMath.sol and RentalEscrow's quote/split)", 
     });
 
     it("refuses rates and deposits that do not fit the packed storage", () => {
-      expectRevert(
-        () => quote(Plan.Hourly, UINT96_MAX + 1n, 1n, 0n, 0n, 0n),
-        "RentalEscrow_AmountTooLarge",
-        [UINT96_MAX + 1n, UINT96_MAX],
-      );
+      expectRevert(() => quote(Plan.Hourly, UINT96_MAX + 1n, 1n, 0n, 0n, 0n), "RentalEscrow_AmountTooLarge", [
+        UINT96_MAX + 1n,
+        UINT96_MAX,
+      ]);
       // PAYG at 1 unit per second: at most 2^32 - 1 units.
-      expectRevert(
-        () => quote(Plan.PayAsYouGo, 1n, 1n, UINT32_MAX + 1n, 0n, 0n),
-        "RentalEscrow_AmountTooLarge",
-        [UINT32_MAX + 1n, UINT32_MAX],
-      );
+      expectRevert(() => quote(Plan.PayAsYouGo, 1n, 1n, UINT32_MAX + 1n, 0n, 0n), "RentalEscrow_AmountTooLarge", [
+        UINT32_MAX + 1n,
+        UINT32_MAX,
+      ]);
       expect(quote(Plan.PayAsYouGo, 1n, 1n, UINT32_MAX, 0n, 0n).deposit).to.equal(UINT32_MAX);
-      expectPanic(() => quote(Plan.Hourly, UINT256_MAX, 2n, 0n, 0n, 0n), 0x11);
+      // The node's price itself is capped first; the rate (price x GPUs) after.
+      expectRevert(() => quote(Plan.Hourly, UINT256_MAX, 2n, 0n, 0n, 0n), "RentalEscrow_AmountTooLarge", [
+        UINT256_MAX,
+        UINT96_MAX,
+      ]);
+      expectRevert(() => quote(Plan.Hourly, UINT96_MAX, 2n, 0n, 0n, 0n), "RentalEscrow_AmountTooLarge", [
+        UINT96_MAX * 2n,
+        UINT96_MAX,
+      ]);
+      // Only a GPU count `rent` would refuse first can overflow the product.
+      expectPanic(() => quote(Plan.Hourly, 2n, UINT256_MAX, 0n, 0n, 0n), 0x11);
     });
 
     it("checkDeposit: caps at 96 bits, and at unitPrice x (2^32 - 1) when that is lower", () => {

@@ -4,13 +4,20 @@ import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import { encodeBytes32String, parseUnits } from "ethers";
 import { buildKaisarModule, ROLES } from "../../deploy/kaisarModule";
 import { loadParameters, validateParameters } from "../../deploy/config";
+import type { KaiToken, KaisarTimelock, NodeRegistry, RentalEscrow } from "../../typechain-types";
 
 const params = loadParameters("local");
 
 async function deployLocal() {
   const deployed = await ignition.deploy(buildKaisarModule(params));
   const [deployer] = await ethers.getSigners();
-  return { ...deployed, deployer };
+  return {
+    kai: deployed.kai as unknown as KaiToken,
+    registry: deployed.registry as unknown as NodeRegistry,
+    escrow: deployed.escrow as unknown as RentalEscrow,
+    timelock: deployed.timelock as unknown as KaisarTimelock,
+    deployer,
+  };
 }
 
 describe("deployment (Ignition module, local parameters)", function () {

@@ -75,7 +75,9 @@ describe("KaiToken", function () {
 
     it("has no external mint", async function () {
       const { kai } = await loadFixture(deployKaiUntouched);
-      expect(kai.interface.getFunction("mint"), "mint() in the ABI").to.equal(null);
+      const functions = kai.interface.fragments.filter(ethers.Fragment.isFunction).map((f) => f.name);
+      expect(functions, "functions in the ABI").to.not.include("mint");
+      expect(functions, "functions in the ABI").to.include("permit"); // the filter does find functions
     });
 
     describe("when the treasury is the zero address", function () {
@@ -157,9 +159,11 @@ describe("KaiToken", function () {
         const deadline = await deadlineIn(3_600);
         const { v, r, s } = await signPermit(kai, owner, spender.address, VALUE, deadline);
         await kai.permit(owner.address, spender.address, VALUE, deadline, v, r, s);
-        await expect(
-          kai.connect(spender).transferFrom(owner.address, other.address, VALUE),
-        ).to.changeTokenBalances(kai, [owner, other], [-VALUE, VALUE]);
+        await expect(kai.connect(spender).transferFrom(owner.address, other.address, VALUE)).to.changeTokenBalances(
+          kai,
+          [owner, other],
+          [-VALUE, VALUE],
+        );
       });
 
       it("is accepted in the block whose timestamp equals the deadline", async function () {

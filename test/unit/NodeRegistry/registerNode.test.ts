@@ -55,7 +55,7 @@ describe("NodeRegistry.registerNode", function () {
   });
 
   describe("when a spec field is zero", function () {
-    for (const field of ["gpuCount", "vramGiB", "cpuCores", "ramGiB", "bandwidthMbps"] as const) {
+    for (const field of ["gpuCount", "vramGiB", "cpuCores", "ramGiB", "diskGiB", "bandwidthMbps"] as const) {
       it(`reverts with InvalidSpec("${field}") for ${field} = 0`, async function () {
         const c = await loadFixture(deployCore);
         await expect(register(c, { ...defaultSpec, [field]: 0 }))
@@ -63,20 +63,12 @@ describe("NodeRegistry.registerNode", function () {
           .withArgs(field);
       });
     }
-
-    it("accepts diskGiB = 0 (the only unchecked numeric field)", async function () {
-      const c = await loadFixture(deployCore);
-      await register(c, { ...defaultSpec, diskGiB: 0 });
-      expect((await c.registry.getNode(1)).diskGiB, "diskGiB").to.equal(0);
-    });
   });
 
   describe("when tokens and prices differ in length", function () {
     it('reverts with InvalidSpec("prices")', async function () {
       const c = await loadFixture(deployCore);
-      await expect(
-        c.registry.connect(c.provider).registerNode(defaultSpec, ENDPOINT, [await c.usd.getAddress()], []),
-      )
+      await expect(c.registry.connect(c.provider).registerNode(defaultSpec, ENDPOINT, [await c.usd.getAddress()], []))
         .to.be.revertedWithCustomError(c.registry, "NodeRegistry_InvalidSpec")
         .withArgs("prices");
     });

@@ -1,0 +1,142 @@
+import { expect } from "chai";
+import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
+
+import { NodeStatus, USD_PRICE } from "../../fixtures";
+import {
+  deployPaused,
+  deployWithEscrowCaller,
+  deployWithJailedNode,
+  deployWithRentedGpus,
+  deployWithRetiredNode,
+} from "../../helpers/registry";
+
+describe("NodeRegistry.setNodePrice", function () {
+  const NEW_PRICE = USD_PRICE * 3n;
+
+  describe("when the node does not exist", function () {
+    it("reverts with UnknownNode", async function () {
+      const c = await loadFixture(deployWithEscrowCaller);
+      await expect(c.registry.connect(c.provider).setNodePrice(99, c.usdAddress, NEW_PRICE))
+        .to.be.revertedWithCustomError(c.registry, "NodeRegistry_UnknownNode")
+        .withArgs(99);
+    });
+  });
+
+  describe("when the caller is not the node's provider", function () {
+    it("reverts with NotNodeProvider", async function () {
+      const c = await loadFixture(deployWithEscrowCaller);
+      await expect(c.registry.connect(c.provider2).setNodePrice(c.nodeId, c.usdAddress, NEW_PRICE))
+        .to.be.revertedWithCustomError(c.registry, "NodeRegistry_NotNodeProvider")
+        .withArgs(c.nodeId, c.provider2.address);
+    });
+  });
+
+  describe("when the price is the one in force", function () {
+    it("reverts with AlreadySet", async function () {
+      const c = await loadFixture(deployWithEscrowCaller);
+      await expect(
+        c.registry.connect(c.provider).setNodePrice(c.nodeId, c.usdAddress, USD_PRICE),
+      ).to.be.revertedWithCustomError(c.registry, "NodeRegistry_AlreadySet");
+    });
+  });
+
+  describe("when stopping a token that was never accepted (0 -> 0)", function () {
+    it("reverts with AlreadySet", async function () {
+      const c = await loadFixture(deployWithEscrowCaller);
+      await expect(
+        c.registry.connect(c.provider).setNodePrice(c.nodeId, c.registryAddress, 0),
+      ).to.be.revertedWithCustomError(c.registry, "NodeRegistry_AlreadySet");
+    });
+  });
+
+  describe("when the provider changes the price", function () {
+    it("emits SetNodePrice(nodeId, token, price)", async function () {
+      const c = await loadFixture(deployWithEscrowCaller);
+      await expect(c.registry.connect(c.provider).setNodePrice(c.nodeId, c.usdAddress, NEW_PRICE))
+        .to.emit(c.registry, "SetNodePrice")
+        .withArgs(c.nodeId, c.usdAddress, NEW_PRICE);
+    });
+
+    it("stores the new price", async function () {
+      const c = await loadFixture(deployWithEscrowCaller);
+      await c.registry.connect(c.provider).setNodePrice(c.nodeId, c.usdAddress, NEW_PRICE);
+      expect(await c.registry.nodePrice(c.nodeId, c.usdAddress), "USD price").to.equal(NEW_PRICE);
+    });
+
+    it("quotes the new price to the next reservation", async function () {
+      const c = await loadFixture(deployWithEscrowCaller);
+      await c.registry.connect(c.provider).setNodePrice(c.nodeId, c.usdAddress, NEW_PRICE);
+      const [, price] = await c.registry
+        .connect(c.escrowCaller)
+        .reserveGpus.staticCall(c.nodeId, 1, c.usdAddress, false);
+      expect(price, "quoted price").to.equal(NEW_PRICE);
+    });
+  });
+
+  describe("when the provider sets a price for a new token", function () {
+    it("starts accepting it", async function () {
+      const c = await loadFixture(deployWithEscrowCaller);
+      await c.registry.connect(c.provider).setNodePrice(c.nodeId, c.registryAddress, 5n);
+      expect(await c.registry.nodePrice(c.nodeId, c.registryAddress), "new token price").to.equal(5n);
+    });
+  });
+
+  describe("when the price is set to 0", function () {
+    it("emits SetNodePrice with price 0", async function () {
+      const c = await loadFixture(deployWithEscrowCaller);
+      await expect(c.registry.connect(c.provider).setNodePrice(c.nodeId, c.usdAddress, 0))
+        .to.emit(c.registry, "SetNodePrice")
+        .withArgs(c.nodeId, c.usdAddress, 0);
+    });
+
+    it("stops accepting the token for new reservations", async function () {
+      const c = await loadFixture(deployWithEscrowCaller);
+      await c.registry.connect(c.provider).setNodePrice(c.nodeId, c.usdAddress, 0);
+      await expect(c.registry.connect(c.escrowCaller).reserveGpus(c.nodeId, 1, c.usdAddress, false))
+        .to.be.revertedWithCustomError(c.registry, "NodeRegistry_TokenNotAccepted")
+        .withArgs(c.nodeId, c.usdAddress);
+    });
+
+    it("leaves the other token's price alone", async function () {
+      const c = await loadFixture(deployWithEscrowCaller);
+      const kaiPrice = await c.registry.nodePrice(c.nodeId, c.kaiAddress);
+      await c.registry.connect(c.provider).setNodePrice(c.nodeId, c.usdAddress, 0);
+      expect(await c.registry.nodePrice(c.nodeId, c.kaiAddress), "KAI price").to.equal(kaiPrice);
+    });
+  });
+
+  describe("given GPUs are rented", function () {
+    it("changes the price without touching the reservation", async function () {
+      const c = await loadFixture(deployWithRentedGpus);
+      await c.registry.connect(c.provider).setNodePrice(c.nodeId, c.usdAddress, NEW_PRICE);
+      expect((await c.registry.getNode(c.nodeId)).rentedGpus, "rentedGpus").to.equal(3);
+    });
+  });
+
+  describe("given the node is jailed", function () {
+    it("still lets the provider set a price", async function () {
+      const c = await loadFixture(deployWithJailedNode);
+      await expect(c.registry.connect(c.provider).setNodePrice(c.nodeId, c.usdAddress, NEW_PRICE))
+        .to.emit(c.registry, "SetNodePrice")
+        .withArgs(c.nodeId, c.usdAddress, NEW_PRICE);
+    });
+  });
+
+  describe("given the node is retired", function () {
+    it("reverts with InvalidNodeStatus(nodeId, Retired)", async function () {
+      const c = await loadFixture(deployWithRetiredNode);
+      await expect(c.registry.connect(c.provider).setNodePrice(c.nodeId, c.usdAddress, NEW_PRICE))
+        .to.be.revertedWithCustomError(c.registry, "NodeRegistry_InvalidNodeStatus")
+        .withArgs(c.nodeId, NodeStatus.Retired);
+    });
+  });
+
+  describe("given the registry is paused", function () {
+    it("still lets the provider set a price", async function () {
+      const c = await loadFixture(deployPaused);
+      await expect(c.registry.connect(c.provider).setNodePrice(c.nodeId, c.usdAddress, NEW_PRICE))
+        .to.emit(c.registry, "SetNodePrice")
+        .withArgs(c.nodeId, c.usdAddress, NEW_PRICE);
+    });
+  });
+});

@@ -1,0 +1,145 @@
+import { expect } from "chai";
+import { ethers } from "hardhat";
+import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
+
+import { KAI } from "../../fixtures";
+import {
+  ACTIVE_AFTER_UNBONDING,
+  REWARDS,
+  UNBONDING,
+  deployPaused,
+  deployWithEscrowCaller,
+  deployWithUnbonding,
+  expectStake,
+} from "../../helpers/registry";
+
+describe("NodeRegistry.withdrawUnstaked", function () {
+  describe("given nothing is unbonding", function () {
+    it("reverts with NothingToWithdraw(provider, 0)", async function () {
+      const c = await loadFixture(deployWithEscrowCaller);
+      await expect(c.registry.connect(c.provider).withdrawUnstaked())
+        .to.be.revertedWithCustomError(c.registry, "NodeRegistry_NothingToWithdraw")
+        .withArgs(c.provider.address, 0);
+    });
+  });
+
+  describe("given 6,000 KAI is unbonding", function () {
+    describe("when the unbonding period has not passed (1 s early)", function () {
+      it("reverts with NothingToWithdraw(provider, unbondingEnd)", async function () {
+        const c = await loadFixture(deployWithUnbonding);
+        await time.setNextBlockTimestamp(c.unbondingEnd - 1n);
+        await expect(c.registry.connect(c.provider).withdrawUnstaked())
+          .to.be.revertedWithCustomError(c.registry, "NodeRegistry_NothingToWithdraw")
+          .withArgs(c.provider.address, c.unbondingEnd);
+      });
+    });
+
+    describe("when the unbonding period has just passed (at unbondingEnd)", function () {
+      it("transfers the unbonded KAI to the provider", async function () {
+        const c = await loadFixture(deployWithUnbonding);
+        await time.setNextBlockTimestamp(c.unbondingEnd);
+        await expect(c.registry.connect(c.provider).withdrawUnstaked()).to.changeTokenBalances(
+          c.kai,
+          [c.provider, c.registry],
+          [UNBONDING, -UNBONDING],
+        );
+      });
+
+      it("emits WithdrawUnstaked(provider, amount)", async function () {
+        const c = await loadFixture(deployWithUnbonding);
+        await time.setNextBlockTimestamp(c.unbondingEnd);
+        await expect(c.registry.connect(c.provider).withdrawUnstaked())
+          .to.emit(c.registry, "WithdrawUnstaked")
+          .withArgs(c.provider.address, UNBONDING);
+      });
+
+      it("returns the amount", async function () {
+        const c = await loadFixture(deployWithUnbonding);
+        await time.increaseTo(c.unbondingEnd);
+        expect(await c.registry.connect(c.provider).withdrawUnstaked.staticCall(), "returned amount").to.equal(
+          UNBONDING,
+        );
+      });
+
+      it("clears unbonding and its end, and leaves the active stake", async function () {
+        const c = await loadFixture(deployWithUnbonding);
+        await time.setNextBlockTimestamp(c.unbondingEnd);
+        await c.registry.connect(c.provider).withdrawUnstaked();
+        await expectStake(c.registry, c.provider.address, {
+          staked: ACTIVE_AFTER_UNBONDING,
+          unbonding: 0n,
+          unbondingEnd: 0n,
+        });
+      });
+    });
+
+    describe("when the provider withdraws a second time", function () {
+      it("reverts with NothingToWithdraw(provider, 0)", async function () {
+        const c = await loadFixture(deployWithUnbonding);
+        await time.increaseTo(c.unbondingEnd);
+        await c.registry.connect(c.provider).withdrawUnstaked();
+        await expect(c.registry.connect(c.provider).withdrawUnstaked())
+          .to.be.revertedWithCustomError(c.registry, "NodeRegistry_NothingToWithdraw")
+          .withArgs(c.provider.address, 0);
+      });
+    });
+
+    describe("when someone else calls", function () {
+      it("reverts with NothingToWithdraw for the caller (no withdrawal on another's behalf)", async function () {
+        const c = await loadFixture(deployWithUnbonding);
+        await time.increaseTo(c.unbondingEnd);
+        await expect(c.registry.connect(c.other).withdrawUnstaked())
+          .to.be.revertedWithCustomError(c.registry, "NodeRegistry_NothingToWithdraw")
+          .withArgs(c.other.address, 0);
+      });
+    });
+  });
+
+  describe("given a slash took 2,000 KAI of the unbonding stake (threat 9)", function () {
+    it("pays out only the 4,000 KAI left", async function () {
+      const c = await loadFixture(deployWithUnbonding);
+      // 18,000 active + 2,000 of the 6,000 unbonding.
+      await c.registry
+        .connect(c.oracle)
+        .slash(c.provider.address, KAI(20_000), c.nodeId, 1, ethers.ZeroHash, c.treasury.address);
+      await time.increaseTo(c.unbondingEnd);
+      await expect(c.registry.connect(c.provider).withdrawUnstaked()).to.changeTokenBalances(
+        c.kai,
+        [c.provider, c.registry],
+        [KAI(4_000), -KAI(4_000)],
+      );
+    });
+  });
+
+  describe("given a slash took all of the unbonding stake", function () {
+    it("reverts with NothingToWithdraw(provider, 0): the slash cleared the unbonding end", async function () {
+      const c = await loadFixture(deployWithUnbonding);
+      await c.registry
+        .connect(c.oracle)
+        .slash(c.provider.address, KAI(24_000), c.nodeId, 1, ethers.ZeroHash, c.treasury.address);
+      await time.increaseTo(c.unbondingEnd);
+      await expect(c.registry.connect(c.provider).withdrawUnstaked())
+        .to.be.revertedWithCustomError(c.registry, "NodeRegistry_NothingToWithdraw")
+        .withArgs(c.provider.address, 0);
+    });
+  });
+
+  describe("given the registry is paused", function () {
+    it("still pays out the unbonded KAI", async function () {
+      const c = await loadFixture(deployPaused);
+      await time.increaseTo(c.unbondingEnd);
+      await expect(c.registry.connect(c.provider).withdrawUnstaked()).to.changeTokenBalances(
+        c.kai,
+        [c.provider, c.registry],
+        [UNBONDING, -UNBONDING],
+      );
+    });
+
+    it("leaves the rewards owed for withdrawRewards", async function () {
+      const c = await loadFixture(deployPaused);
+      await time.increaseTo(c.unbondingEnd);
+      await c.registry.connect(c.provider).withdrawUnstaked();
+      await expectStake(c.registry, c.provider.address, { rewardsOwed: REWARDS, unbonding: 0n });
+    });
+  });
+});
