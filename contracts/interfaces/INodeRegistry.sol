@@ -177,7 +177,7 @@ interface INodeRegistry {
     /// @param nodeId The node at fault (0 if none).
     /// @param reason A reason code the oracle defines.
     /// @param evidence Hash of the evidence (e.g. the report leaf).
-    /// @param recipient Receives the slashed KAI (treasury, or the escrow for SLA credits).
+    /// @param recipient Receives the slashed KAI (the treasury, or whoever the oracle compensates).
     /// @return taken The KAI actually slashed.
     function slash(
         address provider,
