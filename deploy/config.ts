@@ -39,6 +39,24 @@ export interface KaisarParameters {
   slaTiersBps: number[];
   /** Payment tokens besides KAI (e.g. a stablecoin on peaq). */
   extraPaymentTokens: AddressRef[];
+  /** Unix seconds epoch 0 starts at, or "now" (the time the deployment is built). */
+  genesis: number | "now";
+  /** Epoch length in seconds (2 weeks on mainnet, a minute locally). */
+  epochLengthSeconds: number;
+  /** Minimum KAI stake of a checker operator, whole KAI. */
+  minCheckerStakeKai: string;
+  /** KAI slashed from an operator proven to equivocate, whole KAI. */
+  equivocationPenaltyKai: string;
+  /** Share of an equivocation slash paid to the prover, bps (at most 5000). */
+  equivocationBountyBps: number;
+  /** Reward budget of epoch 0, whole KAI; halves every `halvingEpochs` epochs. */
+  initialEmissionKai: string;
+  halvingEpochs: number;
+}
+
+/** Genesis as Unix seconds ("now" resolves when the deployment is built). */
+export function genesisOf(p: KaisarParameters): number {
+  return p.genesis === "now" ? Math.floor(Date.now() / 1000) : p.genesis;
 }
 
 const ADDRESS_FIELDS = ["governance", "guardian", "treasury", "rewardPool"] as const;
@@ -93,6 +111,17 @@ export function validateParameters(raw: unknown, source = "parameters"): KaisarP
   p.slaTiersBps.forEach((t, i) => {
     if (!Number.isInteger(t) || t < 5_000 || t > 10_000) fail(`slaTiersBps[${i}]`, "must be between 5000 and 10000");
   });
+  if (p.genesis !== "now") int("genesis", 0, 2 ** 32 - 1);
+  int("epochLengthSeconds", 10, 365 * 86_400);
+  int("equivocationBountyBps", 0, 5_000);
+  int("halvingEpochs", 1, 2 ** 48 - 1);
+  for (const f of ["minCheckerStakeKai", "equivocationPenaltyKai", "initialEmissionKai"] as const) {
+    try {
+      if (parseUnits(String(p[f]), 18) < 0n) throw new Error();
+    } catch {
+      fail(f, `must be a decimal number of KAI, got ${JSON.stringify(p[f])}`);
+    }
+  }
   if (!Array.isArray(p.extraPaymentTokens)) fail("extraPaymentTokens", "must be an array (may be empty)");
   p.extraPaymentTokens.forEach((t, i) => checkAddressRef(t, `extraPaymentTokens[${i}]`, fail));
   return p;

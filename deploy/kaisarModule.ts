@@ -9,7 +9,7 @@
 import { buildModule } from "@nomicfoundation/hardhat-ignition/modules";
 import type { Future } from "@nomicfoundation/ignition-core";
 import { ZeroAddress, ZeroHash, encodeBytes32String, id, parseUnits } from "ethers";
-import type { KaisarParameters } from "./config";
+import { genesisOf, type KaisarParameters } from "./config";
 
 export const ROLES = {
   DEFAULT_ADMIN: ZeroHash,
@@ -18,6 +18,9 @@ export const ROLES = {
   SLASHER: id("SLASHER_ROLE"),
   REWARDER: id("REWARDER_ROLE"),
   ORACLE: id("ORACLE_ROLE"),
+  CONFIG: id("CONFIG_ROLE"),
+  MINTER: id("MINTER_ROLE"),
+  SUSPENDER: id("SUSPENDER_ROLE"),
 } as const;
 
 /** Default rental terms the escrow starts with (see RentalEscrow's constructor). */
@@ -41,6 +44,16 @@ export function buildKaisarModule(p: KaisarParameters) {
     const registry = m.contract("NodeRegistry", [kai, deployer, parseUnits(p.baseStakePerGpuKai, 18)]);
     const escrow = m.contract("RentalEscrow", [registry, deployer, treasury, rewardPool]);
     const lens = m.contract("KaisarLens", [registry, escrow]);
+    const license = m.contract("CheckerLicense", [deployer]);
+    const oracle = m.contract("ReportOracle", [
+      deployer,
+      registry,
+      license,
+      treasury,
+      genesisOf(p),
+      p.epochLengthSeconds,
+    ]);
+    const rewards = m.contract("RewardDistributor", [kai, oracle]);
     // No bootstrap admin: the timelock administers itself from the start.
     const timelock = m.contract("KaisarTimelock", [p.timelockMinDelay, [governance], [governance], ZeroAddress]);
 
@@ -56,6 +69,15 @@ export function buildKaisarModule(p: KaisarParameters) {
         m.call(escrow, "allowPaymentToken", [resolve(t)], { id: `allow_token_${i}` }),
       ),
       ...p.slaTiersBps.map((t, i) => m.call(escrow, "addSlaTier", [t], { id: `sla_tier_${i}` })),
+      m.call(registry, "grantRole", [ROLES.SLASHER, oracle], { id: "registry_grant_slasher_oracle" }),
+      m.call(license, "grantRole", [ROLES.SUSPENDER, oracle], { id: "license_grant_suspender_oracle" }),
+      m.call(oracle, "setMinCheckerStake", [parseUnits(p.minCheckerStakeKai, 18)], { id: "min_checker_stake" }),
+      m.call(oracle, "setEquivocationPenalty", [parseUnits(p.equivocationPenaltyKai, 18), p.equivocationBountyBps], {
+        id: "equivocation_penalty",
+      }),
+      m.call(oracle, "setEmissionSchedule", [parseUnits(p.initialEmissionKai, 18), p.halvingEpochs], {
+        id: "emission_schedule",
+      }),
     ];
     // Setters reject no-op writes: call them only when the value differs from the default.
     if (p.unbondingPeriodSeconds !== REGISTRY_DEFAULT_UNBONDING) {
@@ -68,14 +90,22 @@ export function buildKaisarModule(p: KaisarParameters) {
       setup.push(m.call(escrow, "setFeeBps", [p.feeBps], { id: "fee_bps" }));
     }
 
-    // Hand over: the timelock becomes admin, then the deployer renounces.
+    // Hand over: the timelock becomes admin (and sets the checker set, mints licenses), then the
+    // deployer renounces everything.
     const grants = [
       m.call(registry, "grantRole", [ROLES.DEFAULT_ADMIN, timelock], { id: "registry_admin_timelock", after: setup }),
       m.call(escrow, "grantRole", [ROLES.DEFAULT_ADMIN, timelock], { id: "escrow_admin_timelock", after: setup }),
+      m.call(license, "grantRole", [ROLES.DEFAULT_ADMIN, timelock], { id: "license_admin_timelock", after: setup }),
+      m.call(license, "grantRole", [ROLES.MINTER, timelock], { id: "license_minter_timelock", after: setup }),
+      m.call(oracle, "grantRole", [ROLES.DEFAULT_ADMIN, timelock], { id: "oracle_admin_timelock", after: setup }),
+      m.call(oracle, "grantRole", [ROLES.CONFIG, timelock], { id: "oracle_config_timelock", after: setup }),
     ];
     m.call(registry, "renounceRole", [ROLES.DEFAULT_ADMIN, deployer], { id: "registry_renounce", after: grants });
     m.call(escrow, "renounceRole", [ROLES.DEFAULT_ADMIN, deployer], { id: "escrow_renounce", after: grants });
+    m.call(license, "renounceRole", [ROLES.DEFAULT_ADMIN, deployer], { id: "license_renounce", after: grants });
+    m.call(oracle, "renounceRole", [ROLES.CONFIG, deployer], { id: "oracle_renounce_config", after: grants });
+    m.call(oracle, "renounceRole", [ROLES.DEFAULT_ADMIN, deployer], { id: "oracle_renounce_admin", after: grants });
 
-    return { kai, registry, escrow, lens, timelock };
+    return { kai, registry, escrow, lens, timelock, license, oracle, rewards };
   });
 }

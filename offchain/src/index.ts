@@ -1,2 +1,3 @@
-/** Kaisar off-chain software: shared models and encoders. */
 export * from "./rentalMath";
+export * from "./report";
+export * from "./leaves";

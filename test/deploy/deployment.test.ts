@@ -4,7 +4,15 @@ import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import { encodeBytes32String, parseUnits } from "ethers";
 import { buildKaisarModule, ROLES } from "../../deploy/kaisarModule";
 import { loadParameters, validateParameters } from "../../deploy/config";
-import type { KaiToken, KaisarTimelock, NodeRegistry, RentalEscrow } from "../../typechain-types";
+import type {
+  CheckerLicense,
+  KaiToken,
+  KaisarTimelock,
+  NodeRegistry,
+  RentalEscrow,
+  ReportOracle,
+  RewardDistributor,
+} from "../../typechain-types";
 
 const params = loadParameters("local");
 
@@ -16,6 +24,9 @@ async function deployLocal() {
     registry: deployed.registry as unknown as NodeRegistry,
     escrow: deployed.escrow as unknown as RentalEscrow,
     timelock: deployed.timelock as unknown as KaisarTimelock,
+    license: deployed.license as unknown as CheckerLicense,
+    oracle: deployed.oracle as unknown as ReportOracle,
+    rewards: deployed.rewards as unknown as RewardDistributor,
     deployer,
   };
 }
@@ -69,6 +80,37 @@ describe("deployment (Ignition module, local parameters)", function () {
     }
     expect((await escrow.slaTiers()).map(Number)).to.deep.equal([0, ...params.slaTiersBps]);
     expect(await escrow.paymentTokens()).to.deep.equal([await kai.getAddress()]);
+  });
+
+  it("wires the checker licenses and the oracle to the timelock, and the oracle to slash and suspend", async function () {
+    const { registry, license, oracle, timelock, deployer } = await loadFixture(deployLocal);
+    const t = await timelock.getAddress();
+    const o = await oracle.getAddress();
+    expect(await license.hasRole(ROLES.DEFAULT_ADMIN, t), "license admin").to.equal(true);
+    expect(await license.hasRole(ROLES.MINTER, t), "license minter").to.equal(true);
+    expect(await oracle.hasRole(ROLES.DEFAULT_ADMIN, t), "oracle admin").to.equal(true);
+    expect(await oracle.hasRole(ROLES.CONFIG, t), "oracle config").to.equal(true);
+    expect(await registry.hasRole(ROLES.SLASHER, o), "oracle slashes").to.equal(true);
+    expect(await license.hasRole(ROLES.SUSPENDER, o), "oracle suspends").to.equal(true);
+    for (const [name, has] of [
+      ["license admin", await license.hasRole(ROLES.DEFAULT_ADMIN, deployer.address)],
+      ["oracle admin", await oracle.hasRole(ROLES.DEFAULT_ADMIN, deployer.address)],
+      ["oracle config", await oracle.hasRole(ROLES.CONFIG, deployer.address)],
+    ] as const) {
+      expect(has, `deployer keeps ${name}`).to.equal(false);
+    }
+  });
+
+  it("sets the oracle's epochs, checker stake, equivocation penalty and emission from the file", async function () {
+    const { oracle, rewards } = await loadFixture(deployLocal);
+    expect(await oracle.epochLength()).to.equal(BigInt(params.epochLengthSeconds));
+    expect(await oracle.minCheckerStake()).to.equal(parseUnits(params.minCheckerStakeKai, 18));
+    expect(await oracle.equivocationPenalty()).to.equal(parseUnits(params.equivocationPenaltyKai, 18));
+    expect(await oracle.equivocationBountyBps()).to.equal(BigInt(params.equivocationBountyBps));
+    const [initial, halving] = await oracle.emission();
+    expect(initial).to.equal(parseUnits(params.initialEmissionKai, 18));
+    expect(halving).to.equal(BigInt(params.halvingEpochs));
+    expect(await rewards.oracle()).to.equal(await oracle.getAddress());
   });
 
   it("mints the whole KAI supply to the treasury", async function () {
