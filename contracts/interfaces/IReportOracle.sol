@@ -144,9 +144,13 @@ interface IReportOracle {
     /// Only `DEFAULT_ADMIN_ROLE`.
     function setEquivocationPenalty(uint256 amount, uint256 bountyBps) external;
 
-    /// @notice Sets the emission schedule: `initial` KAI per epoch, halving every `halvingEpochs`.
-    /// Only `DEFAULT_ADMIN_ROLE`. Applies to epochs not yet reported.
+    /// @notice Sets the emission schedule: `initial` KAI for epoch 0, halving every `halvingEpochs`.
+    /// Only `DEFAULT_ADMIN_ROLE`. Applies from the first epoch after the last reported one: the
+    /// budget of a reported epoch never changes.
     function setEmissionSchedule(uint256 initial, uint256 halvingEpochs) external;
+
+    /// @notice The latest emission schedule (0, 0 before any).
+    function emission() external view returns (uint256 initial, uint256 halvingEpochs);
 
     /// @notice The reward budget of `epoch` by the emission schedule, KAI units.
     function epochBudget(uint256 epoch) external view returns (uint256);

@@ -45,6 +45,8 @@ struct VestingPosition {
 /// days, 50% within 90 days, 75% within 180 days and 100% after; the forfeited part returns to
 /// the reserve that governance funds.
 interface IRewardDistributor {
+    /// @notice Leaf kinds are 0 (node) and 1 (checker).
+    error RewardDistributor_InvalidKind(uint8 kind);
     /// @notice Epoch `epoch` has no accepted report.
     error RewardDistributor_NoReport(uint256 epoch);
     /// @notice The proof does not prove this leaf under the epoch's root.

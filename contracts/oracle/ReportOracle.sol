@@ -41,10 +41,11 @@ contract ReportOracle is IReportOracle, AccessControl, EIP712 {
         bool anyReport; // 256
     }
 
-    /// @dev The emission schedule, in one slot.
+    /// @dev An emission schedule and the first epoch it applies to, in one slot.
     struct Emission {
         uint128 initial; // KAI units for epoch 0
-        uint48 halvingEpochs; // epochs between halvings (0 = not set: no emission)
+        uint48 halvingEpochs; // epochs between halvings
+        uint40 fromEpoch; // first epoch under this schedule
     }
 
     /// @notice The staking ledger (checker stake lives there) and slasher of checkers.
@@ -65,8 +66,9 @@ contract ReportOracle is IReportOracle, AccessControl, EIP712 {
     uint256 public equivocationPenalty;
     /// @notice Share of the slashed KAI paid to the prover, bps.
     uint256 public equivocationBountyBps = 1_000; // 10%
-    /// @notice KAI emitted for epoch 0 (`initial`), halving every `halvingEpochs` epochs.
-    Emission public emission;
+    /// @dev Schedules in force from their `fromEpoch`: a change never touches a reported epoch's
+    /// budget. Governance changes it rarely, so a backwards scan is short.
+    Emission[] internal _emissions;
 
     /// @dev Only the root is stored (one slot per epoch); the event carries the rest.
     mapping(uint256 epoch => bytes32 root) internal _roots;
@@ -250,7 +252,17 @@ contract ReportOracle is IReportOracle, AccessControl, EIP712 {
         if (halvingEpochs_ > type(uint48).max) {
             revert ReportOracle_ParameterOutOfBounds("halvingEpochs", halvingEpochs_, 1, type(uint48).max);
         }
-        emission = Emission({initial: uint128(initial), halvingEpochs: uint48(halvingEpochs_)});
+        // Applies from the first epoch not yet reported; a second change before then replaces the first.
+        Config memory c = _config;
+        uint256 fromEpoch = c.anyReport ? uint256(c.lastEpoch) + 1 : 0;
+        Emission memory next = Emission({
+            initial: uint128(initial),
+            halvingEpochs: uint48(halvingEpochs_),
+            fromEpoch: uint40(fromEpoch)
+        });
+        uint256 count = _emissions.length;
+        if (count != 0 && _emissions[count - 1].fromEpoch == fromEpoch) _emissions[count - 1] = next;
+        else _emissions.push(next);
         emit SetEmissionSchedule(initial, halvingEpochs_);
     }
 
@@ -265,10 +277,23 @@ contract ReportOracle is IReportOracle, AccessControl, EIP712 {
 
     /// @inheritdoc IReportOracle
     function epochBudget(uint256 epoch) public view returns (uint256) {
-        Emission memory e = emission;
-        if (e.halvingEpochs == 0) return 0;
-        uint256 halvings = epoch / e.halvingEpochs;
-        return halvings >= 128 ? 0 : uint256(e.initial) >> halvings;
+        uint256 i = _emissions.length;
+        while (i != 0) {
+            Emission memory e = _emissions[--i];
+            if (e.fromEpoch <= epoch) {
+                uint256 halvings = epoch / e.halvingEpochs;
+                return halvings >= 128 ? 0 : uint256(e.initial) >> halvings;
+            }
+        }
+        return 0; // no schedule yet
+    }
+
+    /// @inheritdoc IReportOracle
+    function emission() external view returns (uint256 initial, uint256 halvingEpochs) {
+        uint256 count = _emissions.length;
+        if (count == 0) return (0, 0);
+        Emission memory e = _emissions[count - 1];
+        return (e.initial, e.halvingEpochs);
     }
 
     /// @inheritdoc IReportOracle

@@ -53,13 +53,13 @@ contract RewardDistributor is IRewardDistributor, ReentrancyGuardTransient {
         if (beneficiary == address(0)) revert RewardDistributor_ZeroAddress();
         uint256 total;
         // Claims of one epoch come together: fetch its root and budget once per run.
-        uint256 epoch = type(uint256).max;
+        uint256 epoch;
         bytes32 root;
         uint256 budget;
         for (uint256 i; i < claims.length; ++i) {
             RewardLeaf calldata leaf = claims[i].leaf;
             if (leaf.account != beneficiary) revert RewardDistributor_WrongBeneficiary(beneficiary, leaf.account);
-            if (leaf.epoch != epoch) {
+            if (i == 0 || leaf.epoch != epoch) {
                 epoch = leaf.epoch;
                 (root, budget) = oracle.rootAndBudget(epoch);
                 if (root == bytes32(0)) revert RewardDistributor_NoReport(epoch);
@@ -89,6 +89,7 @@ contract RewardDistributor is IRewardDistributor, ReentrancyGuardTransient {
         uint256 budget
     ) internal returns (uint256 amount) {
         uint256 epoch = leaf.epoch;
+        if (leaf.kind > 1) revert RewardDistributor_InvalidKind(leaf.kind);
         bytes32 hash = _leafHash(leaf);
         if (!MerkleProof.verifyCalldata(proof, root, hash)) {
             revert RewardDistributor_InvalidProof(epoch, leaf.account, leaf.id);

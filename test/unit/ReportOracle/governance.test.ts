@@ -24,6 +24,8 @@ import {
   UINT48_MAX,
   deployBareOracle,
   deployWithFourCheckers,
+  deployWithReportedEpoch,
+  REPORTED_EPOCH,
 } from "../../helpers/oracleTests";
 import { reportDomain } from "../../../offchain/src/report";
 
@@ -180,6 +182,31 @@ describe("ReportOracle governance", function () {
           .to.be.revertedWithCustomError(c.oracle, "ReportOracle_RewardAboveBudget")
           .withArgs(3n, KAI(1_000), KAI(500));
       });
+    });
+  });
+
+  describe("setEmissionSchedule after a report (threat 22: a reported epoch's budget is fixed)", function () {
+    it("keeps the budget of reported and earlier epochs", async function () {
+      const c = await loadFixture(deployWithReportedEpoch);
+      const before = await c.oracle.epochBudget(REPORTED_EPOCH);
+      await c.oracle.setEmissionSchedule(KAI(1), 1n);
+      expect(await c.oracle.epochBudget(REPORTED_EPOCH), "reported epoch").to.equal(before);
+      expect(await c.oracle.epochBudget(0n), "epoch 0").to.equal(INITIAL_EMISSION);
+    });
+
+    it("applies the new schedule from the next epoch on", async function () {
+      const c = await loadFixture(deployWithReportedEpoch);
+      await c.oracle.setEmissionSchedule(KAI(64), 1n);
+      const next = REPORTED_EPOCH + 1n;
+      expect(await c.oracle.epochBudget(next)).to.equal(KAI(64) >> next);
+    });
+
+    it("replaces, not stacks, two changes before the next report", async function () {
+      const c = await loadFixture(deployWithReportedEpoch);
+      await c.oracle.setEmissionSchedule(KAI(64), 1n);
+      await c.oracle.setEmissionSchedule(KAI(128), 1n);
+      expect(await c.oracle.epochBudget(REPORTED_EPOCH + 1n)).to.equal(KAI(128) >> (REPORTED_EPOCH + 1n));
+      expect(await c.oracle.emission(), "latest").to.deep.equal([KAI(128), 1n]);
     });
   });
 
