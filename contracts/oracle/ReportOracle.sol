@@ -66,9 +66,11 @@ contract ReportOracle is IReportOracle, AccessControl, EIP712 {
     uint256 public equivocationPenalty;
     /// @notice Share of the slashed KAI paid to the prover, bps.
     uint256 public equivocationBountyBps = 1_000; // 10%
-    /// @dev Schedules in force from their `fromEpoch`: a change never touches a reported epoch's
-    /// budget. Governance changes it rarely, so a backwards scan is short.
-    Emission[] internal _emissions;
+    /// @dev The schedule in force from its `fromEpoch` on (one slot: what a new report reads), and
+    /// the ones it replaced, so that a change never touches a reported epoch's budget. Governance
+    /// changes it rarely, so the backwards scan of `_pastEmissions` is short.
+    Emission internal _emission;
+    Emission[] internal _pastEmissions;
 
     /// @dev Only the root is stored (one slot per epoch); the event carries the rest.
     mapping(uint256 epoch => bytes32 root) internal _roots;
@@ -260,9 +262,9 @@ contract ReportOracle is IReportOracle, AccessControl, EIP712 {
             halvingEpochs: uint48(halvingEpochs_),
             fromEpoch: uint40(fromEpoch)
         });
-        uint256 count = _emissions.length;
-        if (count != 0 && _emissions[count - 1].fromEpoch == fromEpoch) _emissions[count - 1] = next;
-        else _emissions.push(next);
+        Emission memory current = _emission;
+        if (current.halvingEpochs != 0 && current.fromEpoch != fromEpoch) _pastEmissions.push(current);
+        _emission = next;
         emit SetEmissionSchedule(initial, halvingEpochs_);
     }
 
@@ -277,23 +279,20 @@ contract ReportOracle is IReportOracle, AccessControl, EIP712 {
 
     /// @inheritdoc IReportOracle
     function epochBudget(uint256 epoch) public view returns (uint256) {
-        uint256 i = _emissions.length;
-        while (i != 0) {
-            Emission memory e = _emissions[--i];
-            if (e.fromEpoch <= epoch) {
-                uint256 halvings = epoch / e.halvingEpochs;
-                return halvings >= 128 ? 0 : uint256(e.initial) >> halvings;
-            }
+        Emission memory e = _emission;
+        if (e.halvingEpochs == 0) return 0; // no schedule yet
+        if (epoch < e.fromEpoch) {
+            uint256 i = _pastEmissions.length;
+            // The first schedule applies from epoch 0, so the scan always finds one.
+            do e = _pastEmissions[--i]; while (e.fromEpoch > epoch);
         }
-        return 0; // no schedule yet
+        uint256 halvings = epoch / e.halvingEpochs;
+        return halvings >= 128 ? 0 : uint256(e.initial) >> halvings;
     }
 
     /// @inheritdoc IReportOracle
     function emission() external view returns (uint256 initial, uint256 halvingEpochs) {
-        uint256 count = _emissions.length;
-        if (count == 0) return (0, 0);
-        Emission memory e = _emissions[count - 1];
-        return (e.initial, e.halvingEpochs);
+        return (_emission.initial, _emission.halvingEpochs);
     }
 
     /// @inheritdoc IReportOracle
