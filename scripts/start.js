@@ -50,7 +50,14 @@ async function waitForRpc(url, timeoutMs) {
 }
 
 function stopAll(code) {
-  for (const child of children) if (child.exitCode === null) child.kill("SIGTERM");
+  for (const child of children) {
+    if (child.exitCode !== null) continue;
+    try {
+      process.kill(-child.pid, "SIGTERM"); // the whole group
+    } catch {
+      child.kill("SIGTERM");
+    }
+  }
   process.exitCode = code;
 }
 
@@ -62,9 +69,11 @@ async function main() {
     process.exit(1);
   }
   log(`starting the local chain on ${RPC_URL}`);
+  // Its own process group, so that stopping reaches npx's child (the node itself) too.
   const chain = spawn("npx", ["hardhat", "node", "--hostname", "127.0.0.1", "--port", String(PORT)], {
     cwd: ROOT,
     stdio: ["ignore", "pipe", "pipe"],
+    detached: true,
   });
   children.push(chain);
   // Hardhat prints every RPC call; keep only what matters.
