@@ -560,10 +560,11 @@ contract RentalEscrow is IRentalEscrow, AccessControl, ReentrancyGuardTransient 
     /// @dev Fixes the provider/renter split of `r`, releases its GPUs and pays the refund.
     function _close(uint256 rentalId, Rental storage r, CloseReason reason) internal {
         (uint256 providerAmount, uint256 refund, uint256 penalty) = _split(r, reason);
-        (, uint256 pending) = _pending(r);
+        // What it earned is `providerAmount - penalty` (no need to work it out again); of that it
+        // has already withdrawn the value of `withdrawnUnits`.
+        uint256 withdrawn = RentalMath.valueOf(r.plan, r.unitPrice, r.amount, r.withdrawnUnits);
         // Effect: from here `amount` is what the provider has still to withdraw (gross).
-        // What it earned before was `providerAmount - penalty`; of that it has withdrawn all but `pending`.
-        r.amount = uint96(pending + penalty);
+        r.amount = uint96(providerAmount - withdrawn);
         r.status = RentalStatus.Closed;
         r.closeReason = reason;
         Plan plan = r.plan;
