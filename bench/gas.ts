@@ -9,6 +9,9 @@ import path from "node:path";
 import { deployWithNode, openRental, registerNode, Plan, KAI, USD, defaultSpec, ENDPOINT } from "../test/fixtures";
 import { deployWithCheckers, makeReport, signedBy, endEpoch } from "../test/helpers/oracle";
 import { buildRewardTree, proofOf, totalReward, LeafKind, type RewardLeaf } from "../offchain/src/leaves";
+import { nodeEpochProof } from "../offchain/src/sla";
+import { deploySla, metricsWith, slaLeaf, EPOCH_LENGTH } from "../test/helpers/sla";
+import { postEpoch } from "../test/helpers/rewards";
 
 type Goal = { key: string; label: string; goal: number };
 
@@ -28,11 +31,14 @@ const GOALS: Goal[] = [
   { key: "report.perSigner", label: "marginal gas per extra signature", goal: 5_000 },
   { key: "reward.claim", label: "claim one epoch's reward with a proof in a 100,000-leaf tree", goal: 90_000 },
   { key: "reward.claim10", label: "claim 10 epochs in one call", goal: 300_000 },
+  { key: "sla.credit", label: "apply one SLA credit (proof in a 100,000-leaf tree)", goal: 80_000 },
   { key: "checker.delegate", label: "delegate a license", goal: 60_000 },
 ];
 
 /** Not goals: the report's gas at three tree sizes shows an epoch's cost does not grow with nodes. */
 const SCALE_KEYS = ["report.leaves10", "report.leaves1000", "report.leaves100000"];
+/** Not goals: what a keeper pays per credit when one proof serves several rentals of a node. */
+const BATCH_KEYS = ["sla.creditEachOf6"];
 
 async function gasOf(tx: Promise<{ wait(): Promise<{ gasUsed: bigint } | null> }>): Promise<number> {
   const receipt = await (await tx).wait();
@@ -89,6 +95,7 @@ async function main() {
   gas["provider.withdraw10"] = await gasOf(escrow.connect(provider).withdrawEarnings(usdAddress, ids));
 
   Object.assign(gas, await oracleGas());
+  Object.assign(gas, await slaGas());
 
   // Print and write.
   const rows = GOALS.map(({ key, label, goal }) => {
@@ -96,7 +103,7 @@ async function main() {
     return { key, label, used, goal, ok: used <= goal };
   });
   console.table(rows.map((r) => ({ key: r.key, gasUsed: r.used, goal: r.goal, met: r.ok ? "yes" : "NO" })));
-  console.table(SCALE_KEYS.map((key) => ({ key, gasUsed: gas[key] })));
+  console.table([...SCALE_KEYS, ...BATCH_KEYS].map((key) => ({ key, gasUsed: gas[key] })));
 
   const root = path.join(__dirname);
   const file = path.join(root, "gas.json");
@@ -186,6 +193,51 @@ async function oracleGas(): Promise<Record<string, number>> {
   return out;
 }
 
+/**
+ * One SLA credit paid from the provider's unwithdrawn earnings (the usual case), with a proof in a
+ * 100,000-leaf tree. Steady state: another rental was credited for the same epoch first (the
+ * bitmap word exists) and the renter holds the token.
+ */
+async function slaGas(): Promise<Record<string, number>> {
+  const c = await deploySla();
+  const usd = await c.usd.getAddress();
+  const rent = (who: typeof c.renter) =>
+    c.escrow.connect(who).rent({
+      nodeId: c.nodeId,
+      gpus: 1,
+      token: usd,
+      plan: Plan.PayAsYouGo,
+      deposit: USD(100),
+      termDays: 0,
+      maxPricePerGpuHour: USD(2),
+      slaTier: 1,
+    });
+  // Rentals 1 and 2 for the single credit; 3 to 8 (six more renters, the node's other GPUs) for a
+  // keeper's batch. Every renter holds the token already.
+  await rent(c.renter);
+  await rent(c.renter2);
+  const batchRenters = (await ethers.getSigners()).slice(11, 17);
+  for (const who of batchRenters) {
+    await c.usd.mint(who.address, USD(1_000));
+    await c.usd.connect(who).approve(await c.escrow.getAddress(), ethers.MaxUint256);
+    await rent(who);
+  }
+  const now = BigInt((await ethers.provider.getBlock("latest"))!.timestamp);
+  const epoch = (now - c.genesis) / BigInt(EPOCH_LENGTH) + 1n; // the first epoch both rentals cover whole
+  const metrics = metricsWith(9_900n); // 0.9 points under the 99.9% target: a 10% credit
+  const leaf = slaLeaf(epoch, c.provider.address, c.nodeId, metrics);
+  const filler = Array.from({ length: 99_999 }, (_, i) => ({
+    ...slaLeaf(epoch, ethers.getAddress(ethers.zeroPadValue(ethers.toBeHex(i + 2), 20)), BigInt(i + 2), metrics),
+    metricsHash: ethers.id(`filler-${i}`),
+  }));
+  const tree = await postEpoch(c, epoch, [leaf, ...filler]);
+  const proof = nodeEpochProof(tree, leaf, metrics);
+  await c.sla.applySlaCredit(2n, proof);
+  const single = await gasOf(c.sla.applySlaCredit(1n, proof));
+  const batch = await gasOf(c.sla.applySlaCredits([3n, 4n, 5n, 6n, 7n, 8n], proof));
+  return { "sla.credit": single, "sla.creditEachOf6": Math.round(batch / 6) };
+}
+
 /** Rewrites the gas table in bench/README.md between its markers. */
 function writeTable(root: string, gas: Record<string, number>) {
   const readme = path.join(root, "README.md");
@@ -204,6 +256,12 @@ function writeTable(root: string, gas: Record<string, number>) {
     ...SCALE_KEYS.map(
       (key) => `| \`${key}\` | ${key.replace("report.leaves", "")} leaves | ${gas[key]?.toLocaleString("en-US")} |`,
     ),
+    "",
+    "A keeper credits every rental of a node in an epoch with one proof (`applySlaCredits`):",
+    "",
+    "| key | per credit, six rentals of one node in one call | gasUsed |",
+    "| --- | --- | ---: |",
+    ...BATCH_KEYS.map((key) => `| \`${key}\` | one proof, verified once | ${gas[key]?.toLocaleString("en-US")} |`),
   ];
   const text = readFileSync(readme, "utf8");
   const start = "<!-- gas:start -->";

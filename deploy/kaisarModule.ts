@@ -2,7 +2,7 @@
  * The Hardhat Ignition module that deploys Kaisar's contracts and wires them: one definition for
  * the local chain, agung and peaq, fed by `deploy/parameters/<network>.json`.
  *
- * Order: token, registry, escrow, lens, timelock; then roles, GPU classes, payment tokens, SLA
+ * Order: token, registry, escrow, lens, licenses, oracle, rewards, SLA enforcer, timelock; then roles, GPU classes, payment tokens, SLA
  * tiers and parameters set by the deployer; finally the admin role moves to the timelock and the
  * deployer renounces it, keeping no power.
  */
@@ -54,6 +54,7 @@ export function buildKaisarModule(p: KaisarParameters) {
       p.epochLengthSeconds,
     ]);
     const rewards = m.contract("RewardDistributor", [kai, oracle]);
+    const sla = m.contract("SlaEnforcer", [oracle, escrow, deployer, treasury]);
     // No bootstrap admin: the timelock administers itself from the start.
     const timelock = m.contract("KaisarTimelock", [p.timelockMinDelay, [governance], [governance], ZeroAddress]);
 
@@ -71,6 +72,8 @@ export function buildKaisarModule(p: KaisarParameters) {
       ...p.slaTiersBps.map((t, i) => m.call(escrow, "addSlaTier", [t], { id: `sla_tier_${i}` })),
       m.call(registry, "grantRole", [ROLES.SLASHER, oracle], { id: "registry_grant_slasher_oracle" }),
       m.call(license, "grantRole", [ROLES.SUSPENDER, oracle], { id: "license_grant_suspender_oracle" }),
+      m.call(registry, "grantRole", [ROLES.SLASHER, sla], { id: "registry_grant_slasher_sla" }),
+      m.call(escrow, "grantRole", [ROLES.ORACLE, sla], { id: "escrow_grant_oracle_sla" }),
       m.call(oracle, "setMinCheckerStake", [parseUnits(p.minCheckerStakeKai, 18)], { id: "min_checker_stake" }),
       m.call(oracle, "setEquivocationPenalty", [parseUnits(p.equivocationPenaltyKai, 18), p.equivocationBountyBps], {
         id: "equivocation_penalty",
@@ -99,13 +102,15 @@ export function buildKaisarModule(p: KaisarParameters) {
       m.call(license, "grantRole", [ROLES.MINTER, timelock], { id: "license_minter_timelock", after: setup }),
       m.call(oracle, "grantRole", [ROLES.DEFAULT_ADMIN, timelock], { id: "oracle_admin_timelock", after: setup }),
       m.call(oracle, "grantRole", [ROLES.CONFIG, timelock], { id: "oracle_config_timelock", after: setup }),
+      m.call(sla, "grantRole", [ROLES.DEFAULT_ADMIN, timelock], { id: "sla_admin_timelock", after: setup }),
     ];
     m.call(registry, "renounceRole", [ROLES.DEFAULT_ADMIN, deployer], { id: "registry_renounce", after: grants });
     m.call(escrow, "renounceRole", [ROLES.DEFAULT_ADMIN, deployer], { id: "escrow_renounce", after: grants });
     m.call(license, "renounceRole", [ROLES.DEFAULT_ADMIN, deployer], { id: "license_renounce", after: grants });
     m.call(oracle, "renounceRole", [ROLES.CONFIG, deployer], { id: "oracle_renounce_config", after: grants });
     m.call(oracle, "renounceRole", [ROLES.DEFAULT_ADMIN, deployer], { id: "oracle_renounce_admin", after: grants });
+    m.call(sla, "renounceRole", [ROLES.DEFAULT_ADMIN, deployer], { id: "sla_renounce_admin", after: grants });
 
-    return { kai, registry, escrow, lens, timelock, license, oracle, rewards };
+    return { kai, registry, escrow, lens, timelock, license, oracle, rewards, sla };
   });
 }

@@ -34,6 +34,7 @@ contract RentalEscrow is IRentalEscrow, AccessControl, ReentrancyGuardTransient 
     uint256 internal constant MAX_TOKENS = 256; // token indexes are uint8
     uint256 internal constant MAX_SLA_TIERS = 256; // tier ids are uint8
     uint256 internal constant MAX_TERMS_VERSIONS = type(uint16).max;
+    uint256 internal constant MAX_CREDIT_STEPS = 8;
 
     /// @dev Payment token bookkeeping: `index` into `_tokenAt`, valid when `listed`.
     struct TokenInfo {
@@ -66,7 +67,8 @@ contract RentalEscrow is IRentalEscrow, AccessControl, ReentrancyGuardTransient 
     /// @dev Payment tokens by index (a mapping, not an array: one read, no length check).
     mapping(uint256 index => address token) internal _tokenAt;
     uint256 internal _tokenCount;
-    uint16[] internal _slaTiers;
+    /// @dev SLA tier targets by tier id (a mapping, not an array: one read, no length check).
+    mapping(uint256 tier => uint16 targetUptimeBps) internal _slaTierTarget;
     mapping(address token => TokenInfo) internal _tokenInfo;
     mapping(uint256 termDays => uint256 discountBps) internal _savingDiscountBps;
     mapping(uint256 rentalId => Rental) internal _rentals;
@@ -74,6 +76,9 @@ contract RentalEscrow is IRentalEscrow, AccessControl, ReentrancyGuardTransient 
     mapping(address token => uint256 amount) public accruedFees;
     /// @inheritdoc IRentalEscrow
     mapping(address renter => mapping(address token => uint256 amount)) public refundCredit;
+    /// @dev The SLA credit schedule in one slot: step i is bits [32i, 32i + 16) minimum shortfall and
+    /// [32i + 16, 32i + 32) credit, both bps; a zero shortfall ends the list.
+    uint256 internal _creditSchedule;
 
     modifier whenNotPaused() {
         if (_config.paused) revert RentalEscrow_Paused();
@@ -95,8 +100,13 @@ contract RentalEscrow is IRentalEscrow, AccessControl, ReentrancyGuardTransient 
         _savingDiscountBps[7] = 500; // 5%
         _savingDiscountBps[30] = 1_500; // 15%
         _savingDiscountBps[90] = 3_000; // 30%
-        _slaTiers.push(0); // tier 0: best effort, no SLA
-        _config.slaTierCount = 1;
+        _config.slaTierCount = 1; // tier 0: best effort, no SLA (target 0)
+        // Below target: 10%; 1 point below: 25%; 5 points: 50%; 10 points: 100%.
+        uint256[] memory shortfalls = new uint256[](4);
+        uint256[] memory credits = new uint256[](4);
+        (shortfalls[0], shortfalls[1], shortfalls[2], shortfalls[3]) = (1, 100, 500, 1_000);
+        (credits[0], credits[1], credits[2], credits[3]) = (1_000, 2_500, 5_000, 10_000);
+        _setCreditSchedule(shortfalls, credits);
         // Terms v0: 10% fee, 10% early-exit penalty, 1 hour grace.
         _terms[0] = RentalTerms({feeBps: 1_000, earlyExitPenaltyBps: 1_000, gracePeriod: 1 hours});
         emit SetRentalTerms(0, 1_000, 1_000, 1 hours);
@@ -278,6 +288,38 @@ contract RentalEscrow is IRentalEscrow, AccessControl, ReentrancyGuardTransient 
     }
 
     /// @inheritdoc IRentalEscrow
+    function creditSla(
+        uint256 rentalId,
+        uint256 nodeId,
+        uint256 uptimeBps,
+        uint256 from,
+        uint256 to
+    )
+        external
+        onlyRole(ORACLE_ROLE)
+        nonReentrant
+        returns (address renter, address token, uint256 credit, uint256 fromEarnings)
+    {
+        Rental storage r = _rentals[rentalId];
+        RentalStatus status = r.status;
+        if (status == RentalStatus.None) revert RentalEscrow_UnknownRental(rentalId);
+        if (r.nodeId != nodeId) revert RentalEscrow_WrongNode(rentalId, nodeId, r.nodeId);
+        uint256 target = _slaTierTarget[r.slaTier];
+        uint256 creditBps = _slaCreditBps(target, uptimeBps);
+        if (creditBps == 0) revert RentalEscrow_NoSlaBreach(rentalId, uptimeBps, target);
+        credit = RentalMath.bpsOf(_paidWithin(r, status, from, to), creditBps);
+        if (credit == 0) revert RentalEscrow_NothingToCredit(rentalId, from, to);
+        fromEarnings = _takeEarnings(r, status, credit);
+        renter = r.renter;
+        token = _tokenAt[r.tokenIndex];
+        emit CreditSla(rentalId, renter, token, creditBps, credit, fromEarnings);
+        if (fromEarnings != 0 && !IERC20(token).trySafeTransfer(renter, fromEarnings)) {
+            refundCredit[renter][token] += fromEarnings;
+            emit CreditRefund(rentalId, renter, token, fromEarnings);
+        }
+    }
+
+    /// @inheritdoc IRentalEscrow
     function withdrawFees(address token) external nonReentrant {
         uint256 amount = accruedFees[token];
         if (amount == 0) revert RentalEscrow_NothingToWithdraw();
@@ -381,11 +423,19 @@ contract RentalEscrow is IRentalEscrow, AccessControl, ReentrancyGuardTransient 
         if (targetUptimeBps < MIN_SLA_UPTIME_BPS || targetUptimeBps > BPS) {
             revert RentalEscrow_ParameterOutOfBounds("targetUptimeBps", targetUptimeBps, MIN_SLA_UPTIME_BPS, BPS);
         }
-        tier = _slaTiers.length;
+        tier = _config.slaTierCount;
         if (tier >= MAX_SLA_TIERS) revert RentalEscrow_ParameterOutOfBounds("slaTiers", tier + 1, 1, MAX_SLA_TIERS);
-        _slaTiers.push(uint16(targetUptimeBps));
+        _slaTierTarget[tier] = uint16(targetUptimeBps);
         _config.slaTierCount = uint16(tier + 1);
         emit AddSlaTier(tier, targetUptimeBps);
+    }
+
+    /// @inheritdoc IRentalEscrow
+    function setSlaCreditSchedule(
+        uint256[] calldata minShortfallBps,
+        uint256[] calldata creditBps
+    ) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        _setCreditSchedule(minShortfallBps, creditBps);
     }
 
     /// @inheritdoc IRentalEscrow
@@ -441,7 +491,7 @@ contract RentalEscrow is IRentalEscrow, AccessControl, ReentrancyGuardTransient 
     function refundable(uint256 rentalId) external view returns (uint256) {
         Rental storage r = _rentals[rentalId];
         if (r.status == RentalStatus.None || r.status == RentalStatus.Closed) return 0;
-        (, uint256 refund, ) = _split(r, CloseReason.Renter);
+        (, uint256 refund, , ) = _split(r, CloseReason.Renter);
         return refund;
     }
 
@@ -472,13 +522,40 @@ contract RentalEscrow is IRentalEscrow, AccessControl, ReentrancyGuardTransient 
     }
 
     /// @inheritdoc IRentalEscrow
-    function slaTiers() external view returns (uint16[] memory) {
-        return _slaTiers;
+    function slaTiers() external view returns (uint16[] memory targets) {
+        targets = new uint16[](_config.slaTierCount);
+        for (uint256 i = 1; i < targets.length; ++i) targets[i] = _slaTierTarget[i];
     }
 
     /// @inheritdoc IRentalEscrow
     function savingDiscountBps(uint256 termDays) external view returns (uint256) {
         return _savingDiscountBps[termDays];
+    }
+
+    /// @inheritdoc IRentalEscrow
+    function slaCreditSchedule() external view returns (uint256[] memory minShortfallBps, uint256[] memory creditBps) {
+        uint256 schedule = _creditSchedule;
+        uint256 count;
+        while (count < MAX_CREDIT_STEPS && (schedule >> (32 * count)) & 0xffff != 0) ++count;
+        minShortfallBps = new uint256[](count);
+        creditBps = new uint256[](count);
+        for (uint256 i; i < count; ++i) {
+            minShortfallBps[i] = (schedule >> (32 * i)) & 0xffff;
+            creditBps[i] = (schedule >> (32 * i + 16)) & 0xffff;
+        }
+    }
+
+    /// @inheritdoc IRentalEscrow
+    function slaCreditBps(uint256 targetBps, uint256 uptimeBps) external view returns (uint256) {
+        return _slaCreditBps(targetBps, uptimeBps);
+    }
+
+    /// @inheritdoc IRentalEscrow
+    function serviceWindow(uint256 rentalId) external view returns (uint256 start, uint256 end) {
+        Rental storage r = _rentals[rentalId];
+        RentalStatus status = r.status;
+        if (status == RentalStatus.None) revert RentalEscrow_UnknownRental(rentalId);
+        return _serviceWindow(r, status);
     }
 
     /* ------------------------------------------------------------------ */
@@ -559,15 +636,25 @@ contract RentalEscrow is IRentalEscrow, AccessControl, ReentrancyGuardTransient 
 
     /// @dev Fixes the provider/renter split of `r`, releases its GPUs and pays the refund.
     function _close(uint256 rentalId, Rental storage r, CloseReason reason) internal {
-        (uint256 providerAmount, uint256 refund, uint256 penalty) = _split(r, reason);
+        (uint256 providerAmount, uint256 refund, uint256 penalty, uint256 units) = _split(r, reason);
+        Plan plan = r.plan;
         // What it earned is `providerAmount - penalty` (no need to work it out again); of that it
-        // has already withdrawn the value of `withdrawnUnits`.
-        uint256 withdrawn = RentalMath.valueOf(r.plan, r.unitPrice, r.amount, r.withdrawnUnits);
-        // Effect: from here `amount` is what the provider has still to withdraw (gross).
+        // has already withdrawn (or seen credited to the renter) the value of `withdrawnUnits`.
+        uint256 withdrawnUnits = r.withdrawnUnits;
+        uint256 withdrawn = RentalMath.valueOf(plan, r.unitPrice, r.amount, withdrawnUnits);
+        if (plan == Plan.Saving && reason == CloseReason.ProviderSlashed) {
+            // A slashed provider's saving plan is refunded in full: the provider keeps only what it
+            // has already taken, and the rental served only that.
+            refund += providerAmount - withdrawn;
+            providerAmount = withdrawn;
+            units = withdrawnUnits;
+        }
+        // Effect: from here `amount` is what the provider has still to withdraw (gross), and
+        // `withdrawnUnits` the units the rental paid for in all.
         r.amount = uint96(providerAmount - withdrawn);
+        r.withdrawnUnits = uint32(units);
         r.status = RentalStatus.Closed;
         r.closeReason = reason;
-        Plan plan = r.plan;
         INodeRegistry(registry).releaseGpus(r.nodeId, r.gpus, plan == Plan.Saving);
         emit CloseRental(rentalId, reason, msg.sender, providerAmount, refund, penalty);
 
@@ -585,15 +672,15 @@ contract RentalEscrow is IRentalEscrow, AccessControl, ReentrancyGuardTransient 
     }
 
     /// @dev Split of an open rental closed now for `reason`: the provider's gross total (earned plus
-    /// any early-exit penalty), the renter's refund and the penalty.
+    /// any early-exit penalty), the renter's refund, the penalty and the units earned.
     function _split(
         Rental storage r,
         CloseReason reason
-    ) internal view returns (uint256 providerAmount, uint256 refund, uint256 penalty) {
+    ) internal view returns (uint256 providerAmount, uint256 refund, uint256 penalty, uint256 units) {
         Plan plan = r.plan;
         uint256 unitPrice = r.unitPrice;
         uint256 deposit = r.amount;
-        uint256 units = RentalMath.earnedUnits(plan, r.anchor, unitPrice, deposit, block.timestamp);
+        units = RentalMath.earnedUnits(plan, r.anchor, unitPrice, deposit, block.timestamp);
         uint256 earnedNow = RentalMath.valueOf(plan, unitPrice, deposit, units);
         uint256 unused = deposit - earnedNow;
         if (plan == Plan.Saving && reason == CloseReason.Renter) {
@@ -601,6 +688,97 @@ contract RentalEscrow is IRentalEscrow, AccessControl, ReentrancyGuardTransient 
         }
         providerAmount = earnedNow + penalty;
         refund = unused - penalty;
+    }
+
+    /// @dev Start and end of the time `r` paid for: earned so far if open, in all if closed.
+    function _serviceWindow(Rental storage r, RentalStatus status) internal view returns (uint256 start, uint256 end) {
+        Plan plan = r.plan;
+        start = r.anchor;
+        uint256 units =
+            status == RentalStatus.Closed
+                ? r.withdrawnUnits
+                : RentalMath.earnedUnits(plan, start, r.unitPrice, r.amount, block.timestamp);
+        end = start + units * RentalMath.unitSeconds(plan);
+    }
+
+    /// @dev What the renter of `r` paid for its service inside `[from, to)`. Every plan's unit price
+    /// is per second (PAYG) or per hour (Hourly, and Saving whose deposit is exactly unitPrice x hours).
+    function _paidWithin(
+        Rental storage r,
+        RentalStatus status,
+        uint256 from,
+        uint256 to
+    ) internal view returns (uint256 paid) {
+        (uint256 start, uint256 end) = _serviceWindow(r, status);
+        if (start < from) start = from;
+        if (end > to) end = to;
+        if (end <= start) return 0;
+        paid = r.unitPrice * (end - start);
+        if (r.plan != Plan.PayAsYouGo) paid /= RentalMath.HOUR;
+    }
+
+    /// @dev Moves up to `credit` of the provider's unwithdrawn earnings on `r` to the renter's side
+    /// of the ledger and returns the amount moved. Open rentals move whole earned units (their value
+    /// at most `credit`), so the unit ledger stays exact.
+    function _takeEarnings(Rental storage r, RentalStatus status, uint256 credit) internal returns (uint256 taken) {
+        if (status == RentalStatus.Closed) {
+            uint256 owed = r.amount;
+            taken = credit < owed ? credit : owed;
+            if (taken != 0) r.amount = uint96(owed - taken);
+            return taken;
+        }
+        Plan plan = r.plan;
+        uint256 unitPrice = r.unitPrice;
+        uint256 deposit = r.amount;
+        uint256 withdrawnUnits = r.withdrawnUnits;
+        uint256 earned = RentalMath.earnedUnits(plan, r.anchor, unitPrice, deposit, block.timestamp);
+        if (earned <= withdrawnUnits) return 0;
+        uint256 withdrawnValue = RentalMath.valueOf(plan, unitPrice, deposit, withdrawnUnits);
+        uint256 units;
+        if (plan == Plan.Saving) {
+            // The most units whose value (rounded down, as `valueOf` does) stays within the credit.
+            uint256 total = RentalMath.totalUnits(plan, unitPrice, deposit);
+            units = ((withdrawnValue + credit + 1) * total - 1) / deposit;
+        } else {
+            units = withdrawnUnits + credit / unitPrice;
+        }
+        if (units > earned) units = earned;
+        taken = RentalMath.valueOf(plan, unitPrice, deposit, units) - withdrawnValue;
+        if (taken != 0) r.withdrawnUnits = uint32(units);
+    }
+
+    /// @dev Credit (bps) the schedule gives for `uptimeBps` against `targetBps`; 0 if no breach.
+    function _slaCreditBps(uint256 targetBps, uint256 uptimeBps) internal view returns (uint256 creditBps) {
+        if (targetBps == 0 || uptimeBps >= targetBps) return 0;
+        uint256 shortfall = targetBps - uptimeBps;
+        uint256 schedule = _creditSchedule;
+        for (uint256 i; i < MAX_CREDIT_STEPS; ++i) {
+            uint256 step = schedule >> (32 * i);
+            uint256 minShortfall = step & 0xffff;
+            // Steps rise: stop at the end of the list or at the first step not reached.
+            if (minShortfall == 0 || shortfall < minShortfall) break;
+            creditBps = (step >> 16) & 0xffff;
+        }
+    }
+
+    function _setCreditSchedule(uint256[] memory minShortfallBps, uint256[] memory creditBps) internal {
+        uint256 count = minShortfallBps.length;
+        if (count == 0 || count > MAX_CREDIT_STEPS) revert RentalEscrow_InvalidCreditSchedule(count);
+        if (creditBps.length != count) revert RentalEscrow_InvalidCreditSchedule(creditBps.length);
+        uint256 schedule;
+        uint256 lastShortfall;
+        uint256 lastCredit;
+        for (uint256 i; i < count; ++i) {
+            uint256 shortfall = minShortfallBps[i];
+            uint256 credit = creditBps[i];
+            if (shortfall <= lastShortfall || shortfall > BPS || credit < lastCredit || credit == 0 || credit > BPS) {
+                revert RentalEscrow_InvalidCreditSchedule(i);
+            }
+            schedule |= (shortfall | (credit << 16)) << (32 * i);
+            (lastShortfall, lastCredit) = (shortfall, credit);
+        }
+        _creditSchedule = schedule;
+        emit SetSlaCreditSchedule(minShortfallBps, creditBps);
     }
 
     function _closableAt(Rental storage r) internal view returns (uint256) {

@@ -78,6 +78,15 @@ interface IRentalEscrow {
     error RentalEscrow_ZeroAddress();
     /// @notice An amount was zero.
     error RentalEscrow_ZeroAmount();
+    /// @notice Rental `rentalId` runs on node `expected`, not `nodeId`.
+    error RentalEscrow_WrongNode(uint256 rentalId, uint256 nodeId, uint256 expected);
+    /// @notice Node uptime `uptimeBps` meets the rental's SLA target `targetBps` (0: no SLA).
+    error RentalEscrow_NoSlaBreach(uint256 rentalId, uint256 uptimeBps, uint256 targetBps);
+    /// @notice Rental `rentalId` served nothing worth a credit in `[from, to)`.
+    error RentalEscrow_NothingToCredit(uint256 rentalId, uint256 from, uint256 to);
+    /// @notice An SLA credit schedule must have 1 to 8 steps, shortfalls rising from 1 bps and credits
+    /// rising up to 100%; step `index` breaks that.
+    error RentalEscrow_InvalidCreditSchedule(uint256 index);
 
     /* ------------------------------------------------------------------ */
     /*                               EVENTS                               */
@@ -143,6 +152,20 @@ interface IRentalEscrow {
     event SetFeeRecipients(address treasury, address rewardPool, uint256 rewardPoolShareBps);
     /// @notice Governance added an SLA tier with a target uptime (bps).
     event AddSlaTier(uint256 indexed tier, uint256 targetUptimeBps);
+    /// @notice Governance set the SLA credit schedule: an uptime at least `minShortfallBps[i]` below
+    /// the target credits `creditBps[i]` of what the renter paid for the epoch.
+    event SetSlaCreditSchedule(uint256[] minShortfallBps, uint256[] creditBps);
+    /// @notice `renter` was credited `credit` of `token` for an SLA breach on `rentalId`;
+    /// `fromEarnings` of it came from the provider's unwithdrawn earnings on that rental (the rest is
+    /// for the caller to take from the provider's stake).
+    event CreditSla(
+        uint256 indexed rentalId,
+        address indexed renter,
+        address indexed token,
+        uint256 creditBps,
+        uint256 credit,
+        uint256 fromEarnings
+    );
 
     /* ------------------------------------------------------------------ */
     /*                               RENTERS                              */
@@ -195,8 +218,31 @@ interface IRentalEscrow {
     /* ------------------------------------------------------------------ */
 
     /// @notice Closes a rental for a provider-side fault: the renter gets every unused unit back,
-    /// with no penalty. Only `ORACLE_ROLE`; `reason` is `SlaBreach` or `ProviderSlashed`.
+    /// with no penalty. A saving plan closed for `ProviderSlashed` is refunded in full: the renter
+    /// also gets what the provider earned on it and had not withdrawn. Only `ORACLE_ROLE`; `reason`
+    /// is `SlaBreach` or `ProviderSlashed`. Emits `CloseRental` (for a slashed saving plan its
+    /// `providerAmount` is the value already withdrawn by the provider or credited to the renter).
     function closeForProviderFault(uint256 rentalId, CloseReason reason) external;
+
+    /// @notice Credits the renter of `rentalId` for an SLA breach in the epoch `[from, to)`: node
+    /// `nodeId` had attested uptime `uptimeBps`, below the rental's SLA target. The credit is the
+    /// schedule's share of what the renter paid for the part of its service window inside the
+    /// epoch. It is paid from the provider's unwithdrawn earnings on this rental (pushed to the
+    /// renter, or credited to `refundCredit` if the push fails); the rest is returned for the caller
+    /// to take from the provider's stake. Open rentals give up whole earned units (an hour for Hourly),
+    /// so the part of a credit below one unit's price comes from stake. Only `ORACLE_ROLE`, which must
+    /// credit each rental and epoch at most once. Emits `CreditSla`.
+    /// @return renter The rental's renter.
+    /// @return token The rental's payment token.
+    /// @return credit The whole credit in `token` units.
+    /// @return fromEarnings The part of `credit` paid from the provider's earnings.
+    function creditSla(
+        uint256 rentalId,
+        uint256 nodeId,
+        uint256 uptimeBps,
+        uint256 from,
+        uint256 to
+    ) external returns (address renter, address token, uint256 credit, uint256 fromEarnings);
 
     /// @notice Pays accrued protocol fees in `token` to the treasury and the reward pool. Anyone.
     function withdrawFees(address token) external;
@@ -229,6 +275,12 @@ interface IRentalEscrow {
 
     /// @notice Adds an SLA tier with a target uptime between 50% and 100%. Only `DEFAULT_ADMIN_ROLE`.
     function addSlaTier(uint256 targetUptimeBps) external returns (uint256 tier);
+
+    /// @notice Sets the SLA credit schedule: an epoch uptime at least `minShortfallBps[i]` below the
+    /// rental's target credits `creditBps[i]` (the last step that applies wins). 1 to 8 steps,
+    /// shortfalls strictly rising from at least 1 bps, credits rising, at most 100%. Applies to
+    /// credits applied from now on. Only `DEFAULT_ADMIN_ROLE`. Emits `SetSlaCreditSchedule`.
+    function setSlaCreditSchedule(uint256[] calldata minShortfallBps, uint256[] calldata creditBps) external;
 
     /// @notice Stops new rentals and top-ups. Only `PAUSER_ROLE`.
     function pause() external;
@@ -275,6 +327,20 @@ interface IRentalEscrow {
 
     /// @notice Target uptime (bps) of every SLA tier; tier 0 is best effort (no SLA).
     function slaTiers() external view returns (uint16[] memory);
+
+    /// @notice The SLA credit schedule (see `setSlaCreditSchedule`).
+    function slaCreditSchedule() external view returns (uint256[] memory minShortfallBps, uint256[] memory creditBps);
+
+    /// @notice Credit (bps of the epoch's payment) for uptime `uptimeBps` against target `targetBps`.
+    function slaCreditBps(uint256 targetBps, uint256 uptimeBps) external view returns (uint256);
+
+    /// @notice The time `rentalId` was paid to serve: from `start` to `end` (Unix seconds). An open
+    /// rental's window ends where its earned time ends now; a closed one's where it ended.
+    /// @dev The window is one span from the anchor. A rental resumed from its grace period is
+    /// re-anchored by the grace time skipped, so its window is off by at most one grace period per
+    /// resume (grace is at most 7 days, epochs two weeks): the paid time is right, its position
+    /// shifted. Storing every resume would cost a slot per top-up.
+    function serviceWindow(uint256 rentalId) external view returns (uint256 start, uint256 end);
 
     /// @notice Protocol fees accrued in `token`, not yet paid out.
     function accruedFees(address token) external view returns (uint256);

@@ -52,7 +52,7 @@ contract RentalModelHarness is RentalEscrow {
         r.unitPrice = unitPrice;
         r.amount = deposit;
         r.withdrawnUnits = withdrawnUnits;
-        (providerAmount, refund, penalty) = _split(r, reason);
+        (providerAmount, refund, penalty, ) = _split(r, reason);
         (, pendingAmount) = _pending(r);
     }
 }

@@ -116,8 +116,9 @@ struct Rental {
     uint96 unitPrice; // token units per second (PayAsYouGo) or per hour (Hourly; Saving: discounted,
     // and the deposit is exactly unitPrice x 24 x termDays, so the term needs no storage)
     uint32 anchor; // Unix seconds the paid time is measured from (uint32 lasts until 2106)
-    uint32 withdrawnUnits; // earnings withdrawn so far: billing units (PAYG, Hourly) or seconds of term
-    // (Saving). Unused once closed.
+    uint32 withdrawnUnits; // while open: earnings withdrawn (or credited to the renter) so far, in
+    // billing units (PAYG, Hourly) or seconds of term (Saving). Once closed: the units the rental paid
+    // for in all, so that its service window stays known for SLA credits.
 }
 
 /// @notice Rental terms fixed when a rental opens (governance changes apply to new rentals only).

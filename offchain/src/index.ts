@@ -1,3 +1,4 @@
 export * from "./rentalMath";
 export * from "./report";
 export * from "./leaves";
+export * from "./sla";

@@ -12,6 +12,7 @@ import type {
   RentalEscrow,
   ReportOracle,
   RewardDistributor,
+  SlaEnforcer,
 } from "../../typechain-types";
 
 const params = loadParameters("local");
@@ -27,6 +28,7 @@ async function deployLocal() {
     license: deployed.license as unknown as CheckerLicense,
     oracle: deployed.oracle as unknown as ReportOracle,
     rewards: deployed.rewards as unknown as RewardDistributor,
+    sla: deployed.sla as unknown as SlaEnforcer,
     deployer,
   };
 }
@@ -99,6 +101,20 @@ describe("deployment (Ignition module, local parameters)", function () {
     ] as const) {
       expect(has, `deployer keeps ${name}`).to.equal(false);
     }
+  });
+
+  it("wires the SLA enforcer: it credits and closes in the escrow, slashes in the registry, the timelock administers it", async function () {
+    const { registry, escrow, oracle, sla, timelock, deployer } = await loadFixture(deployLocal);
+    const s = await sla.getAddress();
+    expect(await escrow.hasRole(ROLES.ORACLE, s), "sla credits in the escrow").to.equal(true);
+    expect(await registry.hasRole(ROLES.SLASHER, s), "sla slashes").to.equal(true);
+    expect(await sla.hasRole(ROLES.DEFAULT_ADMIN, await timelock.getAddress()), "sla admin").to.equal(true);
+    expect(await sla.hasRole(ROLES.DEFAULT_ADMIN, deployer.address), "deployer keeps sla admin").to.equal(false);
+    expect([await sla.oracle(), await sla.escrow(), await sla.registry()]).to.deep.equal([
+      await oracle.getAddress(),
+      await escrow.getAddress(),
+      await registry.getAddress(),
+    ]);
   });
 
   it("sets the oracle's epochs, checker stake, equivocation penalty and emission from the file", async function () {

@@ -904,14 +904,24 @@ export async function actTopUp(w: World, m: Model, id: bigint, caller: Holder, a
  * refund. Returns the revert the refund push would cause (a renter ending its own rental), if any.
  */
 function predictClose(w: World, m: Model, r: ModelRental, reason: CloseReason, t: bigint) {
-  const s = rm.split(money(r), t, reason, m.terms[r.termsVersion].penaltyBps);
+  let s = rm.split(money(r), t, reason, m.terms[r.termsVersion].penaltyBps);
   const p = rm.pending(money(r), r.withdrawnUnits, t);
+  // Once closed, `amount` is what the provider has still to withdraw, `withdrawnUnits` the units paid for.
+  let remaining = p.amount + s.penalty;
+  let servedUnits = p.units;
+  if (r.plan === Plan.Saving && reason === CloseReason.ProviderSlashed) {
+    // Refunded in full: the provider keeps only what it already withdrew.
+    s = { ...s, providerAmount: s.providerAmount - p.amount, refund: s.refund + p.amount };
+    remaining = 0n;
+    servedUnits = r.withdrawnUnits;
+  }
   const blocked = r.token === "busd" && m.blocked[r.renter];
   const failure: Outcome | undefined =
     reason === CloseReason.Renter && s.refund > 0n && blocked ? { ok: false, reason: "blocked" } : undefined;
   const apply = (receipt: ContractTransactionReceipt | undefined, closedBy: string) => {
     expectEvent(receipt, w.c.escrow, "CloseRental", [r.id, reason, closedBy, s.providerAmount, s.refund, s.penalty]);
-    r.amount = p.amount + s.penalty;
+    r.amount = remaining;
+    r.withdrawnUnits = servedUnits;
     r.status = Status.Closed;
     r.closeReason = reason;
     r.providerTotal = s.providerAmount;

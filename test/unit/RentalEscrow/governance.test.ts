@@ -88,6 +88,13 @@ const setters: Setter[] = [
     event: "AddSlaTier",
   },
   {
+    name: "setSlaCreditSchedule",
+    role: ADMIN_ROLE,
+    roleName: "DEFAULT_ADMIN_ROLE",
+    call: (c, as) => c.escrow.connect(as).setSlaCreditSchedule([50, 300], [2_000, 10_000]),
+    event: "SetSlaCreditSchedule",
+  },
+  {
     name: "pause",
     role: PAUSER_ROLE,
     roleName: "PAUSER_ROLE",
@@ -588,6 +595,119 @@ describe("RentalEscrow governance", () => {
         const { rentalId } = await rent(c, { slaTier: 255 });
         expect((await c.escrow.getRental(rentalId)).slaTier).to.equal(255);
       });
+    });
+  });
+
+  describe("setSlaCreditSchedule", () => {
+    const DEFAULT: [bigint[], bigint[]] = [
+      [1n, 100n, 500n, 1_000n],
+      [1_000n, 2_500n, 5_000n, 10_000n],
+    ];
+    const schedule = async (c: EscrowFixture) => {
+      const [shortfalls, credits] = await c.escrow.slaCreditSchedule();
+      return [[...shortfalls], [...credits]];
+    };
+
+    it("emits SetSlaCreditSchedule([50, 300], [2_000, 10_000])", async () => {
+      const c = await loadFixture(escrowFixture);
+      await expect(c.escrow.setSlaCreditSchedule([50, 300], [2_000, 10_000]))
+        .to.emit(c.escrow, "SetSlaCreditSchedule")
+        .withArgs([50, 300], [2_000, 10_000]);
+    });
+
+    it("stores the schedule", async () => {
+      const c = await loadFixture(escrowFixture);
+      await c.escrow.setSlaCreditSchedule([50, 300], [2_000, 10_000]);
+      expect(await schedule(c)).to.deep.equal([
+        [50n, 300n],
+        [2_000n, 10_000n],
+      ]);
+    });
+
+    it("applies it: 49 below target is no breach, 50 credits 20%, 299 still 20%, 300 credits 100%", async () => {
+      const c = await loadFixture(escrowFixture);
+      await c.escrow.setSlaCreditSchedule([50, 300], [2_000, 10_000]);
+      const bps = await Promise.all([9_941, 9_940, 9_691, 9_690].map((u) => c.escrow.slaCreditBps(9_990, u)));
+      expect(bps).to.deep.equal([0n, 2_000n, 2_000n, 10_000n]);
+    });
+
+    it("replaces a longer schedule entirely (4 steps -> 1)", async () => {
+      const c = await loadFixture(escrowFixture);
+      await c.escrow.setSlaCreditSchedule([700], [3_000]);
+      expect(await schedule(c)).to.deep.equal([[700n], [3_000n]]);
+      // The old 1_000 -> 100% step is gone.
+      expect(await c.escrow.slaCreditBps(9_990, 0)).to.equal(3_000);
+    });
+
+    it("accepts 8 steps at the bounds (shortfalls 1..7 and 10_000, credits equal then 10_000)", async () => {
+      const c = await loadFixture(escrowFixture);
+      const shortfalls = [1n, 2n, 3n, 4n, 5n, 6n, 7n, 10_000n];
+      const credits = [1n, 1n, 1n, 1n, 1n, 1n, 1n, 10_000n];
+      await expect(c.escrow.setSlaCreditSchedule(shortfalls, credits))
+        .to.emit(c.escrow, "SetSlaCreditSchedule")
+        .withArgs(shortfalls, credits);
+      expect(await schedule(c)).to.deep.equal([shortfalls, credits]);
+      // A shortfall of 10_000 (target 100%, uptime 0) reaches the last step.
+      expect([await c.escrow.slaCreditBps(10_000, 0), await c.escrow.slaCreditBps(10_000, 1)]).to.deep.equal([
+        10_000n,
+        1n,
+      ]);
+    });
+
+    it("accepts a single step (10_000, 10_000)", async () => {
+      const c = await loadFixture(escrowFixture);
+      await c.escrow.setSlaCreditSchedule([10_000], [10_000]);
+      expect(await schedule(c)).to.deep.equal([[10_000n], [10_000n]]);
+    });
+
+    it("accepts the schedule in force again (no AlreadySet check)", async () => {
+      const c = await loadFixture(escrowFixture);
+      await expect(c.escrow.setSlaCreditSchedule(...DEFAULT)).to.emit(c.escrow, "SetSlaCreditSchedule");
+    });
+
+    for (const [what, shortfalls, credits, index] of [
+      ["no step", [], [], 0],
+      ["9 steps", [1, 2, 3, 4, 5, 6, 7, 8, 9], [1, 1, 1, 1, 1, 1, 1, 1, 1], 9],
+      ["fewer credits than shortfalls", [1, 2], [100], 1],
+      ["more credits than shortfalls", [1], [100, 200], 2],
+      ["no credits for 2 shortfalls", [1, 2], [], 0],
+      ["a zero first shortfall", [0], [100], 0],
+      ["a zero shortfall after others", [1, 2, 0], [100, 100, 100], 2],
+      ["equal shortfalls", [1, 100, 100], [100, 200, 300], 2],
+      ["falling shortfalls", [100, 50], [100, 200], 1],
+      ["a first shortfall above 10_000", [10_001], [100], 0],
+      ["a later shortfall above 10_000", [1, 10_001], [100, 200], 1],
+      ["a zero credit", [1], [0], 0],
+      ["a later zero credit", [1, 2], [100, 0], 1],
+      ["a credit above 10_000", [1], [10_001], 0],
+      ["a later credit above 10_000", [1, 2], [100, 10_001], 1],
+      ["falling credits", [1, 2, 3], [100, 200, 150], 2],
+    ] as const) {
+      it(`reverts with RentalEscrow_InvalidCreditSchedule(${index}) for ${what}`, async () => {
+        const c = await loadFixture(escrowFixture);
+        await expect(c.escrow.setSlaCreditSchedule([...shortfalls], [...credits]))
+          .to.be.revertedWithCustomError(c.escrow, "RentalEscrow_InvalidCreditSchedule")
+          .withArgs(index);
+      });
+    }
+
+    it("keeps the schedule in force when a new one is refused", async () => {
+      const c = await loadFixture(escrowFixture);
+      await expect(c.escrow.setSlaCreditSchedule([1, 2], [100, 0])).to.be.reverted;
+      expect(await schedule(c)).to.deep.equal(DEFAULT);
+    });
+
+    it("emits SetSlaCreditSchedule(default) from the constructor", async () => {
+      const c = await loadFixture(escrowFixture);
+      const escrow = await ethers.deployContract("RentalEscrow", [
+        await c.registry.getAddress(),
+        c.admin.address,
+        c.treasury.address,
+        c.rewardPool.address,
+      ]);
+      await expect(escrow.deploymentTransaction())
+        .to.emit(escrow, "SetSlaCreditSchedule")
+        .withArgs(...DEFAULT);
     });
   });
 

@@ -2,7 +2,7 @@ import { expect } from "chai";
 import { ethers } from "hardhat";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 
-import { RentalStatus, HOUR, DAY, USD } from "../../fixtures";
+import { RentalStatus, CloseReason, HOUR, DAY, USD } from "../../fixtures";
 import {
   escrowFixture,
   payAsYouGoFixture,
@@ -18,6 +18,12 @@ import {
   PAYG_UNITS,
   SAVING_TERM,
 } from "../../helpers/escrow";
+
+/** `serviceWindow` as a plain array of numbers. */
+async function windowOf(c: { escrow: { serviceWindow(id: bigint): Promise<[bigint, bigint]> } }, id: bigint) {
+  const [start, end] = await c.escrow.serviceWindow(id);
+  return [Number(start), Number(end)];
+}
 
 describe("RentalEscrow views", () => {
   describe("withdrawable", () => {
@@ -183,6 +189,116 @@ describe("RentalEscrow views", () => {
     });
   });
 
+  describe("serviceWindow", () => {
+    for (const id of [0n, 2n, 99n]) {
+      it(`reverts with RentalEscrow_UnknownRental(${id}) for an unknown rental`, async () => {
+        const c = await loadFixture(payAsYouGoFixture);
+        await expect(c.escrow.serviceWindow(id))
+          .to.be.revertedWithCustomError(c.escrow, "RentalEscrow_UnknownRental")
+          .withArgs(id);
+      });
+    }
+
+    it("is empty, [anchor, anchor), in the block the rental opened", async () => {
+      const c = await loadFixture(payAsYouGoFixture);
+      expect(await windowOf(c, c.rentalId)).to.deep.equal([c.anchor, c.anchor]);
+    });
+
+    it("is [anchor, anchor + 100) for pay-as-you-go 100 seconds in", async () => {
+      const c = await loadFixture(payAsYouGoFixture);
+      await viewAt(c.anchor + 100);
+      expect(await windowOf(c, c.rentalId)).to.deep.equal([c.anchor, c.anchor + 100]);
+    });
+
+    it("stops at the paid 35_971 seconds in grace", async () => {
+      const c = await loadFixture(depletedPayAsYouGoFixture);
+      expect(await windowOf(c, c.rentalId)).to.deep.equal([c.anchor, c.anchor + PAYG_UNITS]);
+    });
+
+    it("covers the whole started hour for hourly one second in", async () => {
+      const c = await loadFixture(hourlyFixture);
+      await viewAt(c.anchor + 1);
+      expect(await windowOf(c, c.rentalId)).to.deep.equal([c.anchor, c.anchor + HOUR]);
+    });
+
+    it("covers two started hours for hourly 1.5 hours in", async () => {
+      const c = await loadFixture(hourlyFixture);
+      await viewAt(c.anchor + 5_400);
+      expect(await windowOf(c, c.rentalId)).to.deep.equal([c.anchor, c.anchor + 2 * HOUR]);
+    });
+
+    it("runs by the second for a saving plan (a day in: [anchor, anchor + 86_400))", async () => {
+      const c = await loadFixture(savingFixture);
+      await viewAt(c.anchor + DAY);
+      expect(await windowOf(c, c.rentalId)).to.deep.equal([c.anchor, c.anchor + DAY]);
+    });
+
+    it("stops at the end of the term for a saving plan past it", async () => {
+      const c = await loadFixture(savingFixture);
+      await viewAt(c.anchor + SAVING_TERM + DAY);
+      expect(await windowOf(c, c.rentalId)).to.deep.equal([c.anchor, c.anchor + SAVING_TERM]);
+    });
+
+    it("is not moved by a provider withdrawal on an open rental", async () => {
+      const c = await loadFixture(payAsYouGoFixture);
+      await at(c.anchor + 100, () => c.escrow.connect(c.provider).withdrawEarnings(c.usdAddress, [c.rentalId]));
+      expect(await windowOf(c, c.rentalId)).to.deep.equal([c.anchor, c.anchor + 100]);
+    });
+
+    describe("given a closed rental", () => {
+      it("is where it ended: [anchor, anchor + 100) for pay-as-you-go ended 100 s in", async () => {
+        const c = await loadFixture(closedPayAsYouGoFixture);
+        expect(await windowOf(c, c.rentalId)).to.deep.equal([c.anchor, c.anchor + 100]);
+      });
+
+      it("does not move a day later", async () => {
+        const c = await loadFixture(closedPayAsYouGoFixture);
+        await viewAt(c.anchor + DAY);
+        expect(await windowOf(c, c.rentalId)).to.deep.equal([c.anchor, c.anchor + 100]);
+      });
+
+      it("does not move when the provider withdraws", async () => {
+        const c = await loadFixture(closedPayAsYouGoFixture);
+        await c.escrow.connect(c.provider).withdrawEarnings(c.usdAddress, [c.rentalId]);
+        expect(await windowOf(c, c.rentalId)).to.deep.equal([c.anchor, c.anchor + 100]);
+      });
+
+      it("stops at the paid time for a rental closed for insufficient funds", async () => {
+        const c = await loadFixture(depletedPayAsYouGoFixture);
+        await at(c.paidUntil + GRACE, () => c.escrow.connect(c.keeper).closeRental(c.rentalId));
+        expect(await windowOf(c, c.rentalId)).to.deep.equal([c.anchor, c.anchor + PAYG_UNITS]);
+      });
+
+      it("keeps the started hours of an hourly rental ended 1.5 hours in", async () => {
+        const c = await loadFixture(hourlyFixture);
+        await at(c.anchor + 5_400, () => c.escrow.connect(c.renter).endRental(c.rentalId));
+        expect(await windowOf(c, c.rentalId)).to.deep.equal([c.anchor, c.anchor + 2 * HOUR]);
+      });
+
+      it("is the whole term for an expired saving plan", async () => {
+        const c = await loadFixture(savingFixture);
+        await at(c.anchor + SAVING_TERM, () => c.escrow.connect(c.keeper).closeRental(c.rentalId));
+        expect(await windowOf(c, c.rentalId)).to.deep.equal([c.anchor, c.anchor + SAVING_TERM]);
+      });
+
+      it("is the day served for a saving plan closed for SlaBreach a day in", async () => {
+        const c = await loadFixture(savingFixture);
+        await at(c.anchor + DAY, () =>
+          c.escrow.connect(c.oracle).closeForProviderFault(c.rentalId, CloseReason.SlaBreach),
+        );
+        expect(await windowOf(c, c.rentalId)).to.deep.equal([c.anchor, c.anchor + DAY]);
+      });
+
+      it("is empty for a saving plan slashed a day in with nothing withdrawn (refunded in full)", async () => {
+        const c = await loadFixture(savingFixture);
+        await at(c.anchor + DAY, () =>
+          c.escrow.connect(c.oracle).closeForProviderFault(c.rentalId, CloseReason.ProviderSlashed),
+        );
+        expect(await windowOf(c, c.rentalId)).to.deep.equal([c.anchor, c.anchor]);
+      });
+    });
+  });
+
   describe("getRental and rentalCount", () => {
     it("returns an empty rental with status None for an unknown id", async () => {
       const c = await loadFixture(payAsYouGoFixture);
@@ -262,6 +378,35 @@ describe("RentalEscrow views", () => {
       const c = await loadFixture(escrowFixture);
       expect(await c.escrow.paused()).to.equal(false);
     });
+
+    it("slaCreditSchedule is the default: 1 -> 10%, 100 -> 25%, 500 -> 50%, 1_000 -> 100%", async () => {
+      const c = await loadFixture(escrowFixture);
+      const [shortfalls, credits] = await c.escrow.slaCreditSchedule();
+      expect([[...shortfalls], [...credits]]).to.deep.equal([
+        [1n, 100n, 500n, 1_000n],
+        [1_000n, 2_500n, 5_000n, 10_000n],
+      ]);
+    });
+
+    for (const [target, uptime, bps] of [
+      [9_990, 9_990, 0n], // at target: no breach
+      [9_990, 10_000, 0n], // above target
+      [9_990, 9_989, 1_000n], // shortfall 1
+      [9_990, 9_891, 1_000n], // 99
+      [9_990, 9_890, 2_500n], // 100
+      [9_990, 9_491, 2_500n], // 499
+      [9_990, 9_490, 5_000n], // 500
+      [9_990, 8_991, 5_000n], // 999
+      [9_990, 8_990, 10_000n], // 1_000
+      [9_990, 0, 10_000n], // everything down
+      [10_000, 9_999, 1_000n], // a 100% target
+      [0, 0, 0n], // tier 0: no SLA
+    ] as const) {
+      it(`slaCreditBps(${target}, ${uptime}) is ${bps}`, async () => {
+        const c = await loadFixture(escrowFixture);
+        expect(await c.escrow.slaCreditBps(target, uptime)).to.equal(bps);
+      });
+    }
 
     it("accruedFees and refundCredit start at 0", async () => {
       const c = await loadFixture(escrowFixture);

@@ -1,0 +1,196 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {RewardLeaf, NodeMetrics} from "./IRewardDistributor.sol";
+
+/// @notice A node's leaf of an accepted epoch report, with the metrics it commits to and its proof.
+struct NodeEpochProof {
+    RewardLeaf leaf; // kind 0; `id` is the node id, `epoch` the epoch
+    NodeMetrics metrics; // the preimage of `leaf.metricsHash`
+    bytes32[] proof; // Merkle proof of `leaf` against the oracle's root for `leaf.epoch`
+}
+
+/// @title ISlaEnforcer
+/// @notice Turns attested node metrics into SLA credits for renters and slashes for providers.
+/// Anyone (a renter, a keeper) presents a node's leaf from an accepted report:
+/// - `applySlaCredit`: the node's uptime in that epoch was below the rental's SLA target; the renter
+///   is credited the schedule's share of what it paid for the epoch, first from the provider's
+///   unwithdrawn earnings on the rental, then from the provider's stake (KAI at a governance rate).
+///   Once per rental and epoch.
+/// - `slashForDowntime`: the node's uptime was below the slashing threshold for `downtimeEpochs`
+///   consecutive epochs of a rental; a share (default a third) of the per-GPU stake of the rented
+///   GPUs is slashed and the node jailed.
+/// - `slashForHardwareFraud`: checkers attested hardware that differs from the registration; the
+///   full per-GPU stake of all the node's GPUs is slashed and the node jailed.
+/// - `closeOnJailedNode`: rentals on a jailed node close as `ProviderSlashed`; saving plans are
+///   refunded in full.
+/// Every slash is recorded in the registry with its reason code and the evidence hash.
+interface ISlaEnforcer {
+    /* ------------------------------------------------------------------ */
+    /*                               ERRORS                               */
+    /* ------------------------------------------------------------------ */
+
+    /// @notice The leaf is not a node leaf (kind 0).
+    error SlaEnforcer_NotNodeLeaf(uint8 kind);
+    /// @notice `metrics` do not hash to the leaf's `metricsHash`.
+    error SlaEnforcer_MetricsMismatch(bytes32 metricsHash, bytes32 expected);
+    /// @notice No report was accepted for `epoch`.
+    error SlaEnforcer_NoReport(uint256 epoch);
+    /// @notice The proof does not prove the leaf of node `nodeId` in `epoch`.
+    error SlaEnforcer_InvalidProof(uint256 epoch, uint256 nodeId);
+    /// @notice Rental `rentalId` was already credited for `epoch`.
+    error SlaEnforcer_AlreadyCredited(uint256 rentalId, uint256 epoch);
+    /// @notice `downtimeEpochs` leaves are needed; `count` were given.
+    error SlaEnforcer_WrongProofCount(uint256 count, uint256 expected);
+    /// @notice Leaf `index` is for node `nodeId`, not the rental's node `expected`.
+    error SlaEnforcer_WrongNode(uint256 index, uint256 nodeId, uint256 expected);
+    /// @notice Leaf `index` is for epoch `epoch`; the epochs must run consecutively from the first.
+    error SlaEnforcer_NotConsecutive(uint256 index, uint256 epoch);
+    /// @notice In `epoch` the node's uptime `uptimeBps` was not below the threshold `thresholdBps`.
+    error SlaEnforcer_UptimeAboveThreshold(uint256 epoch, uint256 uptimeBps, uint256 thresholdBps);
+    /// @notice Rental `rentalId` did not run during `epoch`.
+    error SlaEnforcer_NotDuringRental(uint256 rentalId, uint256 epoch);
+    /// @notice Node `nodeId` was already slashed for downtime up to epoch `lastEpoch`.
+    error SlaEnforcer_DowntimeAlreadySlashed(uint256 nodeId, uint256 lastEpoch);
+    /// @notice The leaf of node `nodeId` in `epoch` attests no hardware mismatch.
+    error SlaEnforcer_NoHardwareMismatch(uint256 epoch, uint256 nodeId);
+    /// @notice Node `nodeId` was already slashed for hardware fraud in `epoch`.
+    error SlaEnforcer_FraudAlreadySlashed(uint256 nodeId, uint256 epoch);
+    /// @notice Rental `rentalId` runs on node `nodeId`, which is not jailed.
+    error SlaEnforcer_NodeNotJailed(uint256 rentalId, uint256 nodeId);
+    /// @notice None of the rentals given was open.
+    error SlaEnforcer_NothingToClose();
+    /// @notice A governance parameter is outside `[min, max]`.
+    error SlaEnforcer_ParameterOutOfBounds(string name, uint256 value, uint256 min, uint256 max);
+    /// @notice An address argument was the zero address.
+    error SlaEnforcer_ZeroAddress();
+
+    /* ------------------------------------------------------------------ */
+    /*                               EVENTS                               */
+    /* ------------------------------------------------------------------ */
+
+    /// @notice Rental `rentalId` was credited `credit` (rental token units) for node uptime
+    /// `uptimeBps` in `epoch`: `fromEarnings` from the provider's earnings and `kaiFromStake` KAI
+    /// from its stake for the rest (0 if no rate is set for the token, or the stake ran out).
+    event ApplySlaCredit(
+        uint256 indexed rentalId,
+        uint256 indexed epoch,
+        uint256 uptimeBps,
+        uint256 credit,
+        uint256 fromEarnings,
+        uint256 kaiFromStake
+    );
+    /// @notice Node `nodeId` was slashed `slashed` KAI for downtime in epochs `firstEpoch..lastEpoch`
+    /// of rental `rentalId`, and jailed.
+    event SlashDowntime(
+        uint256 indexed nodeId,
+        uint256 indexed rentalId,
+        uint256 firstEpoch,
+        uint256 lastEpoch,
+        uint256 slashed,
+        bytes32 evidence
+    );
+    /// @notice Node `nodeId` was slashed `slashed` KAI for hardware fraud attested in `epoch`, and jailed.
+    event SlashHardwareFraud(uint256 indexed nodeId, uint256 indexed epoch, uint256 slashed, bytes32 evidence);
+    /// @notice Governance set the downtime slashing policy.
+    event SetDowntimePolicy(uint256 thresholdBps, uint256 epochs, uint256 slashBps);
+    /// @notice Governance set the share of the per-GPU stake slashed for hardware fraud.
+    event SetFraudSlashBps(uint256 slashBps);
+    /// @notice Governance set the KAI units taken from stake per 1e18 units of `token` credited.
+    event SetKaiPerToken(address indexed token, uint256 rate);
+    /// @notice Governance set where downtime and fraud slashes go.
+    event SetSlashRecipient(address recipient);
+
+    /* ------------------------------------------------------------------ */
+    /*                              ANYONE                                */
+    /* ------------------------------------------------------------------ */
+
+    /// @notice Credits the renter of `rentalId` for the node's uptime below the rental's SLA target
+    /// in `p.leaf.epoch`. Anyone may call it (the renter, or a keeper); the credit always goes to the
+    /// renter. Once per rental and epoch.
+    /// @dev Emits `ApplySlaCredit` (and the escrow's `CreditSla`, the registry's `Slash`).
+    /// @return credit The credit in the rental's token.
+    /// @return fromEarnings The part paid from the provider's unwithdrawn earnings.
+    /// @return kaiFromStake KAI taken from the provider's stake for the rest.
+    function applySlaCredit(
+        uint256 rentalId,
+        NodeEpochProof calldata p
+    ) external returns (uint256 credit, uint256 fromEarnings, uint256 kaiFromStake);
+
+    /// @notice `applySlaCredit` for several rentals of the node of `p` in its epoch, with the proof
+    /// verified once (what a keeper sends after each report). Reverts as a whole if any rental
+    /// cannot be credited, so that a keeper's retry never double-credits.
+    /// @dev Emits `ApplySlaCredit` per rental.
+    /// @return credited How many rentals were credited.
+    function applySlaCredits(
+        uint256[] calldata rentalIds,
+        NodeEpochProof calldata p
+    ) external returns (uint256 credited);
+
+    /// @notice Slashes the provider of rental `rentalId`'s node for `downtimeEpochs` consecutive
+    /// epochs of the rental with uptime below `downtimeThresholdBps`, and jails the node. A node is
+    /// slashed at most once for any epoch. Anyone may call it.
+    /// @dev Emits `SlashDowntime`.
+    /// @param proofs The node's leaves for the consecutive epochs, in order.
+    /// @return slashed KAI taken.
+    function slashForDowntime(uint256 rentalId, NodeEpochProof[] calldata proofs) external returns (uint256 slashed);
+
+    /// @notice Slashes the provider of node `p.leaf.id` for hardware fraud (the leaf attests a
+    /// mismatch with the registered hardware) and jails the node. Once per node and epoch. Anyone.
+    /// @dev Emits `SlashHardwareFraud`.
+    /// @return slashed KAI taken.
+    function slashForHardwareFraud(NodeEpochProof calldata p) external returns (uint256 slashed);
+
+    /// @notice Closes the open rentals among `rentalIds` whose node is jailed, for `ProviderSlashed`
+    /// (renters get the unused deposit back; saving plans are refunded in full). Closed rentals are
+    /// skipped. Anyone (keepers) may call it.
+    /// @return closed How many rentals were closed.
+    function closeOnJailedNode(uint256[] calldata rentalIds) external returns (uint256 closed);
+
+    /* ------------------------------------------------------------------ */
+    /*                             GOVERNANCE                             */
+    /* ------------------------------------------------------------------ */
+
+    /// @notice Sets the downtime policy: uptime below `thresholdBps` (1..10,000) for `epochs`
+    /// (1..12) consecutive epochs slashes `slashBps` (1..10,000) of the per-GPU stake of each rented
+    /// GPU. Only `DEFAULT_ADMIN_ROLE`.
+    function setDowntimePolicy(uint256 thresholdBps, uint256 epochs, uint256 slashBps) external;
+
+    /// @notice Sets the share (1..10,000 bps) of the per-GPU stake of each of the node's GPUs slashed
+    /// for hardware fraud. Only `DEFAULT_ADMIN_ROLE`.
+    function setFraudSlashBps(uint256 slashBps) external;
+
+    /// @notice Sets the KAI units taken from a provider's stake per 1e18 units of `token` credited
+    /// beyond its earnings (0: credits in `token` come from earnings only). Only `DEFAULT_ADMIN_ROLE`.
+    function setKaiPerToken(address token, uint256 rate) external;
+
+    /// @notice Sets where downtime and fraud slashes go. Only `DEFAULT_ADMIN_ROLE`.
+    function setSlashRecipient(address recipient) external;
+
+    /// @notice Lifts the jailing of `nodeId` (it becomes paused; its provider resumes it). Only
+    /// `DEFAULT_ADMIN_ROLE`.
+    function releaseNode(uint256 nodeId) external;
+
+    /* ------------------------------------------------------------------ */
+    /*                                VIEWS                               */
+    /* ------------------------------------------------------------------ */
+
+    /// @notice KAI units taken from stake per 1e18 units of `token` credited beyond earnings.
+    function kaiPerToken(address token) external view returns (uint256);
+
+    /// @notice Whether rental `rentalId` was credited for `epoch`.
+    function isCredited(uint256 rentalId, uint256 epoch) external view returns (bool);
+
+    /// @notice The last epoch for which node `nodeId` was slashed for downtime (0 and `false` if never).
+    function lastDowntimeEpoch(uint256 nodeId) external view returns (uint256 epoch, bool slashed);
+
+    /// @notice Whether node `nodeId` was slashed for hardware fraud in `epoch`.
+    function isFraudSlashed(uint256 nodeId, uint256 epoch) external view returns (bool);
+
+    /// @notice KAI stake backing one GPU of node `nodeId` (base stake x the class multiplier).
+    function perGpuStake(uint256 nodeId) external view returns (uint256);
+
+    /// @notice `keccak256(bytes.concat(keccak256(abi.encode(leaf))))` after checking `p` against the
+    /// oracle's root: reverts as the actions do when it does not hold.
+    function verifyNodeLeaf(NodeEpochProof calldata p) external view returns (bytes32 leafHash);
+}

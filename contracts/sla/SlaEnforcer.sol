@@ -1,0 +1,364 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProof.sol";
+
+import {ISlaEnforcer, NodeEpochProof} from "../interfaces/ISlaEnforcer.sol";
+import {IReportOracle} from "../interfaces/IReportOracle.sol";
+import {IRentalEscrow} from "../interfaces/IRentalEscrow.sol";
+import {INodeRegistry} from "../interfaces/INodeRegistry.sol";
+import {CloseReason, Node, NodeStatus, Rental, RentalStatus} from "../types/DataTypes.sol";
+
+/// @title SlaEnforcer
+/// @notice SLA credits and PoPW slashing from accepted epoch reports. See `ISlaEnforcer`.
+/// @dev Needs the escrow's `ORACLE_ROLE` and the registry's `SLASHER_ROLE`.
+contract SlaEnforcer is ISlaEnforcer, AccessControl, ReentrancyGuardTransient {
+    /// @notice Registry penalty reason: the stake part of an SLA credit.
+    uint8 public constant REASON_SLA_CREDIT = 1;
+    /// @notice Registry penalty reason: repeated downtime during a rental.
+    uint8 public constant REASON_DOWNTIME = 2;
+    /// @notice Registry penalty reason: attested hardware differs from the registration.
+    uint8 public constant REASON_HARDWARE_FRAUD = 3;
+    uint256 public constant MAX_DOWNTIME_EPOCHS = 12;
+    uint256 internal constant BPS = 10_000;
+    uint256 internal constant RATE_SCALE = 1e18;
+
+    /// @dev The slashing policy, in one slot.
+    struct Policy {
+        uint16 downtimeThresholdBps; // uptime below this is downtime
+        uint8 downtimeEpochs; // consecutive epochs of downtime that trigger a slash
+        uint16 downtimeSlashBps; // share of the per-GPU stake per rented GPU
+        uint16 fraudSlashBps; // share of the per-GPU stake per GPU of the node
+    }
+
+    /// @notice The oracle whose accepted roots the proofs follow.
+    IReportOracle public immutable oracle;
+    /// @notice The escrow that holds the rentals.
+    IRentalEscrow public immutable escrow;
+    /// @notice The registry that holds the stakes.
+    INodeRegistry public immutable registry;
+    /// @dev The oracle's epoch clock, copied (it is immutable there too) to save two calls a credit.
+    uint256 internal immutable _genesis;
+    uint256 internal immutable _epochLength;
+
+    /// @notice The slashing policy in force.
+    Policy public policy;
+    /// @notice Receives downtime and fraud slashes.
+    address public slashRecipient;
+    /// @inheritdoc ISlaEnforcer
+    mapping(address token => uint256 rate) public kaiPerToken;
+    /// @dev One bit per (epoch, rental): a keeper crediting one epoch writes rentals' bits into
+    /// shared words, not a fresh slot each.
+    mapping(uint256 epoch => mapping(uint256 word => uint256 bits)) internal _credited;
+    mapping(uint256 epoch => mapping(uint256 word => uint256 bits)) internal _fraudSlashed;
+    /// @dev Last epoch slashed for downtime, plus one (0: never).
+    mapping(uint256 nodeId => uint256 epochPlusOne) internal _downtimeSlashedUntil;
+
+    /// @param oracle_ The report oracle.
+    /// @param escrow_ The rental escrow.
+    /// @param admin Receives `DEFAULT_ADMIN_ROLE` (the timelock in deployments).
+    /// @param slashRecipient_ Receives downtime and fraud slashes (the treasury).
+    constructor(IReportOracle oracle_, IRentalEscrow escrow_, address admin, address slashRecipient_) {
+        if (
+            address(oracle_) == address(0) ||
+            address(escrow_) == address(0) ||
+            admin == address(0) ||
+            slashRecipient_ == address(0)
+        ) revert SlaEnforcer_ZeroAddress();
+        oracle = oracle_;
+        escrow = escrow_;
+        registry = INodeRegistry(escrow_.registry());
+        _genesis = oracle_.epochStart(0);
+        _epochLength = oracle_.epochStart(1) - _genesis;
+        slashRecipient = slashRecipient_;
+        _grantRole(DEFAULT_ADMIN_ROLE, admin);
+        // Aethir's scale: a third of the per-GPU stake for downtime, all of it for fraud.
+        _setDowntimePolicy(9_000, 2, 3_333);
+        _setFraudSlashBps(BPS);
+    }
+
+    /* ------------------------------------------------------------------ */
+    /*                              ANYONE                                */
+    /* ------------------------------------------------------------------ */
+
+    /// @inheritdoc ISlaEnforcer
+    function applySlaCredit(
+        uint256 rentalId,
+        NodeEpochProof calldata p
+    ) external nonReentrant returns (uint256 credit, uint256 fromEarnings, uint256 kaiFromStake) {
+        return _applyCredit(rentalId, p, _verify(p));
+    }
+
+    /// @inheritdoc ISlaEnforcer
+    function applySlaCredits(
+        uint256[] calldata rentalIds,
+        NodeEpochProof calldata p
+    ) external nonReentrant returns (uint256 credited) {
+        // One proof serves every rental of the node in the epoch: verified once.
+        bytes32 leafHash = _verify(p);
+        for (uint256 i; i < rentalIds.length; ++i) _applyCredit(rentalIds[i], p, leafHash);
+        return rentalIds.length;
+    }
+
+    /// @inheritdoc ISlaEnforcer
+    function slashForDowntime(
+        uint256 rentalId,
+        NodeEpochProof[] calldata proofs
+    ) external nonReentrant returns (uint256 slashed) {
+        Policy memory pol = policy;
+        if (proofs.length != pol.downtimeEpochs) revert SlaEnforcer_WrongProofCount(proofs.length, pol.downtimeEpochs);
+        Rental memory rental = escrow.getRental(rentalId);
+        if (rental.status == RentalStatus.None) revert IRentalEscrow.RentalEscrow_UnknownRental(rentalId);
+        uint256 nodeId = rental.nodeId;
+        uint256 firstEpoch = proofs[0].leaf.epoch;
+        uint256 slashedUntil = _downtimeSlashedUntil[nodeId];
+        if (firstEpoch < slashedUntil) revert SlaEnforcer_DowntimeAlreadySlashed(nodeId, slashedUntil - 1);
+
+        bytes32[] memory leafHashes = _checkDowntime(rentalId, nodeId, proofs, pol.downtimeThresholdBps);
+        uint256 lastEpoch = firstEpoch + proofs.length - 1;
+        _downtimeSlashedUntil[nodeId] = lastEpoch + 1;
+
+        uint256 amount = (perGpuStake(nodeId) * rental.gpus * pol.downtimeSlashBps) / BPS;
+        bytes32 evidence = keccak256(abi.encodePacked(leafHashes));
+        slashed = _slashAndJail(nodeId, amount, REASON_DOWNTIME, evidence);
+        emit SlashDowntime(nodeId, rentalId, firstEpoch, lastEpoch, slashed, evidence);
+    }
+
+    /// @inheritdoc ISlaEnforcer
+    function slashForHardwareFraud(NodeEpochProof calldata p) external nonReentrant returns (uint256 slashed) {
+        bytes32 leafHash = _verify(p);
+        uint256 epoch = p.leaf.epoch;
+        uint256 nodeId = p.leaf.id;
+        if (!p.metrics.hardwareMismatch) revert SlaEnforcer_NoHardwareMismatch(epoch, nodeId);
+        mapping(uint256 word => uint256 bits) storage bitsOf = _fraudSlashed[epoch];
+        uint256 bits = bitsOf[nodeId >> 8];
+        uint256 bit = 1 << (nodeId & 0xff);
+        if (bits & bit != 0) revert SlaEnforcer_FraudAlreadySlashed(nodeId, epoch);
+        bitsOf[nodeId >> 8] = bits | bit;
+
+        Node memory node = registry.getNode(nodeId);
+        uint256 amount = (perGpuStake(nodeId) * node.gpuCount * policy.fraudSlashBps) / BPS;
+        slashed = _slashAndJail(nodeId, amount, REASON_HARDWARE_FRAUD, leafHash);
+        emit SlashHardwareFraud(nodeId, epoch, slashed, leafHash);
+    }
+
+    /// @inheritdoc ISlaEnforcer
+    function closeOnJailedNode(uint256[] calldata rentalIds) external nonReentrant returns (uint256 closed) {
+        for (uint256 i; i < rentalIds.length; ++i) {
+            uint256 rentalId = rentalIds[i];
+            Rental memory rental = escrow.getRental(rentalId);
+            if (rental.status == RentalStatus.None) revert IRentalEscrow.RentalEscrow_UnknownRental(rentalId);
+            // Skipped, not fatal: a renter may close its own rental while a keeper's batch is in flight.
+            if (rental.status == RentalStatus.Closed) continue;
+            if (registry.getNode(rental.nodeId).status != NodeStatus.Jailed) {
+                revert SlaEnforcer_NodeNotJailed(rentalId, rental.nodeId);
+            }
+            escrow.closeForProviderFault(rentalId, CloseReason.ProviderSlashed);
+            ++closed;
+        }
+        if (closed == 0) revert SlaEnforcer_NothingToClose();
+    }
+
+    /* ------------------------------------------------------------------ */
+    /*                             GOVERNANCE                             */
+    /* ------------------------------------------------------------------ */
+
+    /// @inheritdoc ISlaEnforcer
+    function setDowntimePolicy(
+        uint256 thresholdBps,
+        uint256 epochs,
+        uint256 slashBps
+    ) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        _setDowntimePolicy(thresholdBps, epochs, slashBps);
+    }
+
+    /// @inheritdoc ISlaEnforcer
+    function setFraudSlashBps(uint256 slashBps) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        _setFraudSlashBps(slashBps);
+    }
+
+    /// @inheritdoc ISlaEnforcer
+    function setKaiPerToken(address token, uint256 rate) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (token == address(0)) revert SlaEnforcer_ZeroAddress();
+        kaiPerToken[token] = rate;
+        emit SetKaiPerToken(token, rate);
+    }
+
+    /// @inheritdoc ISlaEnforcer
+    function setSlashRecipient(address recipient) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (recipient == address(0)) revert SlaEnforcer_ZeroAddress();
+        slashRecipient = recipient;
+        emit SetSlashRecipient(recipient);
+    }
+
+    /// @inheritdoc ISlaEnforcer
+    function releaseNode(uint256 nodeId) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        registry.setNodeJailed(nodeId, false);
+    }
+
+    /* ------------------------------------------------------------------ */
+    /*                                VIEWS                               */
+    /* ------------------------------------------------------------------ */
+
+    /// @inheritdoc ISlaEnforcer
+    function isCredited(uint256 rentalId, uint256 epoch) external view returns (bool) {
+        return _credited[epoch][rentalId >> 8] & (1 << (rentalId & 0xff)) != 0;
+    }
+
+    /// @inheritdoc ISlaEnforcer
+    function lastDowntimeEpoch(uint256 nodeId) external view returns (uint256 epoch, bool slashed) {
+        uint256 until = _downtimeSlashedUntil[nodeId];
+        return until == 0 ? (0, false) : (until - 1, true);
+    }
+
+    /// @inheritdoc ISlaEnforcer
+    function isFraudSlashed(uint256 nodeId, uint256 epoch) external view returns (bool) {
+        return _fraudSlashed[epoch][nodeId >> 8] & (1 << (nodeId & 0xff)) != 0;
+    }
+
+    /// @inheritdoc ISlaEnforcer
+    function perGpuStake(uint256 nodeId) public view returns (uint256) {
+        Node memory node = registry.getNode(nodeId);
+        if (node.status == NodeStatus.None) revert INodeRegistry.NodeRegistry_UnknownNode(nodeId);
+        return (registry.baseStakePerGpu() * registry.getGpuClass(node.gpuClass).multiplierBps) / BPS;
+    }
+
+    /// @inheritdoc ISlaEnforcer
+    function verifyNodeLeaf(NodeEpochProof calldata p) external view returns (bytes32 leafHash) {
+        return _verify(p);
+    }
+
+    /* ------------------------------------------------------------------ */
+    /*                              INTERNAL                              */
+    /* ------------------------------------------------------------------ */
+
+    /// @dev Checks that `p` is a node leaf of an accepted report with its metrics; returns its hash.
+    function _verify(NodeEpochProof calldata p) internal view returns (bytes32 leafHash) {
+        if (p.leaf.kind != 0) revert SlaEnforcer_NotNodeLeaf(p.leaf.kind);
+        bytes32 metricsHash = keccak256(abi.encode(p.metrics));
+        if (metricsHash != p.leaf.metricsHash) revert SlaEnforcer_MetricsMismatch(metricsHash, p.leaf.metricsHash);
+        uint256 epoch = p.leaf.epoch;
+        bytes32 root = oracle.reportRoot(epoch);
+        if (root == bytes32(0)) revert SlaEnforcer_NoReport(epoch);
+        // The distributor's leaf encoding: double hashing keeps an inner node from passing as a leaf.
+        leafHash = keccak256(bytes.concat(keccak256(abi.encode(p.leaf))));
+        if (!MerkleProof.verifyCalldata(p.proof, root, leafHash)) revert SlaEnforcer_InvalidProof(epoch, p.leaf.id);
+    }
+
+    /// @dev Checks that `proofs` are the node's leaves for consecutive epochs of the rental, each
+    /// with uptime below `thresholdBps`; returns their hashes.
+    function _checkDowntime(
+        uint256 rentalId,
+        uint256 nodeId,
+        NodeEpochProof[] calldata proofs,
+        uint256 thresholdBps
+    ) internal view returns (bytes32[] memory leafHashes) {
+        (uint256 start, uint256 end) = escrow.serviceWindow(rentalId);
+        uint256 firstEpoch = proofs[0].leaf.epoch;
+        leafHashes = new bytes32[](proofs.length);
+        for (uint256 i; i < proofs.length; ++i) {
+            NodeEpochProof calldata p = proofs[i];
+            leafHashes[i] = _verify(p);
+            uint256 epoch = p.leaf.epoch;
+            if (p.leaf.id != nodeId) revert SlaEnforcer_WrongNode(i, p.leaf.id, nodeId);
+            if (epoch != firstEpoch + i) revert SlaEnforcer_NotConsecutive(i, epoch);
+            if (p.metrics.uptimeBps >= thresholdBps) {
+                revert SlaEnforcer_UptimeAboveThreshold(epoch, p.metrics.uptimeBps, thresholdBps);
+            }
+            // The downtime must fall while the rental ran (Aethir slashes downtime during rentals).
+            uint256 epochFrom = _epochStart(epoch);
+            if (epochFrom >= end || epochFrom + _epochLength <= start) {
+                revert SlaEnforcer_NotDuringRental(rentalId, epoch);
+            }
+        }
+    }
+
+    /// @dev Credits `rentalId` for the verified leaf `p` (hash `leafHash`).
+    function _applyCredit(
+        uint256 rentalId,
+        NodeEpochProof calldata p,
+        bytes32 leafHash
+    ) internal returns (uint256 credit, uint256 fromEarnings, uint256 kaiFromStake) {
+        uint256 epoch = p.leaf.epoch;
+        _markCredited(rentalId, epoch);
+        uint256 from = _epochStart(epoch);
+        address renter;
+        address token;
+        (renter, token, credit, fromEarnings) = escrow.creditSla(
+            rentalId,
+            p.leaf.id,
+            p.metrics.uptimeBps,
+            from,
+            from + _epochLength
+        );
+        if (credit != fromEarnings) {
+            kaiFromStake = _creditFromStake(p.leaf.id, token, credit - fromEarnings, leafHash, renter);
+        }
+        emit ApplySlaCredit(rentalId, epoch, p.metrics.uptimeBps, credit, fromEarnings, kaiFromStake);
+    }
+
+    /// @dev Effect first: a rental is credited once per epoch.
+    function _markCredited(uint256 rentalId, uint256 epoch) internal {
+        mapping(uint256 word => uint256 bits) storage bitsOf = _credited[epoch];
+        uint256 bits = bitsOf[rentalId >> 8];
+        uint256 bit = 1 << (rentalId & 0xff);
+        if (bits & bit != 0) revert SlaEnforcer_AlreadyCredited(rentalId, epoch);
+        bitsOf[rentalId >> 8] = bits | bit;
+    }
+
+    /// @dev The part of a credit the provider's earnings did not cover comes from its stake, in KAI
+    /// at governance's rate, straight to the renter. Returns the KAI taken.
+    function _creditFromStake(
+        uint256 nodeId,
+        address token,
+        uint256 rest,
+        bytes32 leafHash,
+        address renter
+    ) internal returns (uint256) {
+        uint256 kaiOwed = (rest * kaiPerToken[token]) / RATE_SCALE;
+        if (kaiOwed == 0) return 0;
+        return registry.slash(registry.nodeProvider(nodeId), kaiOwed, nodeId, REASON_SLA_CREDIT, leafHash, renter);
+    }
+
+    function _epochStart(uint256 epoch) internal view returns (uint256) {
+        return _genesis + epoch * _epochLength;
+    }
+
+    /// @dev Slashes `amount` KAI from the node's provider to `slashRecipient`, and jails the node
+    /// unless it is jailed or retired already.
+    function _slashAndJail(
+        uint256 nodeId,
+        uint256 amount,
+        uint8 reason,
+        bytes32 evidence
+    ) internal returns (uint256 slashed) {
+        Node memory node = registry.getNode(nodeId);
+        slashed = registry.slash(node.provider, amount, nodeId, reason, evidence, slashRecipient);
+        if (node.status != NodeStatus.Jailed && node.status != NodeStatus.Retired) {
+            registry.setNodeJailed(nodeId, true);
+        }
+    }
+
+    function _setDowntimePolicy(uint256 thresholdBps, uint256 epochs, uint256 slashBps) internal {
+        if (thresholdBps == 0 || thresholdBps > BPS) {
+            revert SlaEnforcer_ParameterOutOfBounds("downtimeThresholdBps", thresholdBps, 1, BPS);
+        }
+        if (epochs == 0 || epochs > MAX_DOWNTIME_EPOCHS) {
+            revert SlaEnforcer_ParameterOutOfBounds("downtimeEpochs", epochs, 1, MAX_DOWNTIME_EPOCHS);
+        }
+        if (slashBps == 0 || slashBps > BPS)
+            revert SlaEnforcer_ParameterOutOfBounds("downtimeSlashBps", slashBps, 1, BPS);
+        policy.downtimeThresholdBps = uint16(thresholdBps);
+        policy.downtimeEpochs = uint8(epochs);
+        policy.downtimeSlashBps = uint16(slashBps);
+        emit SetDowntimePolicy(thresholdBps, epochs, slashBps);
+    }
+
+    function _setFraudSlashBps(uint256 slashBps) internal {
+        if (slashBps == 0 || slashBps > BPS) revert SlaEnforcer_ParameterOutOfBounds("fraudSlashBps", slashBps, 1, BPS);
+        policy.fraudSlashBps = uint16(slashBps);
+        emit SetFraudSlashBps(slashBps);
+    }
+}
