@@ -74,6 +74,9 @@ export function buildKaisarModule(p: KaisarParameters) {
       m.call(license, "grantRole", [ROLES.SUSPENDER, oracle], { id: "license_grant_suspender_oracle" }),
       m.call(registry, "grantRole", [ROLES.SLASHER, sla], { id: "registry_grant_slasher_sla" }),
       m.call(escrow, "grantRole", [ROLES.ORACLE, sla], { id: "escrow_grant_oracle_sla" }),
+      // SLA credits in KAI beyond the provider's earnings come from its KAI stake, one for one. Rates
+      // for other payment tokens are governance's to set (they need a price).
+      m.call(sla, "setKaiPerToken", [kai, 10n ** 18n], { id: "sla_kai_rate" }),
       m.call(oracle, "setMinCheckerStake", [parseUnits(p.minCheckerStakeKai, 18)], { id: "min_checker_stake" }),
       m.call(oracle, "setEquivocationPenalty", [parseUnits(p.equivocationPenaltyKai, 18), p.equivocationBountyBps], {
         id: "equivocation_penalty",

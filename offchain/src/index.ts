@@ -2,3 +2,4 @@ export * from "./rentalMath";
 export * from "./report";
 export * from "./leaves";
 export * from "./sla";
+export * from "./fastTree";

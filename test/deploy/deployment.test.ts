@@ -104,12 +104,13 @@ describe("deployment (Ignition module, local parameters)", function () {
   });
 
   it("wires the SLA enforcer: it credits and closes in the escrow, slashes in the registry, the timelock administers it", async function () {
-    const { registry, escrow, oracle, sla, timelock, deployer } = await loadFixture(deployLocal);
+    const { kai, registry, escrow, oracle, sla, timelock, deployer } = await loadFixture(deployLocal);
     const s = await sla.getAddress();
     expect(await escrow.hasRole(ROLES.ORACLE, s), "sla credits in the escrow").to.equal(true);
     expect(await registry.hasRole(ROLES.SLASHER, s), "sla slashes").to.equal(true);
     expect(await sla.hasRole(ROLES.DEFAULT_ADMIN, await timelock.getAddress()), "sla admin").to.equal(true);
     expect(await sla.hasRole(ROLES.DEFAULT_ADMIN, deployer.address), "deployer keeps sla admin").to.equal(false);
+    expect(await sla.kaiPerToken(await kai.getAddress()), "KAI credits from KAI stake 1:1").to.equal(10n ** 18n);
     expect([await sla.oracle(), await sla.escrow(), await sla.registry()]).to.deep.equal([
       await oracle.getAddress(),
       await escrow.getAddress(),

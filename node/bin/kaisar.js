@@ -1,0 +1,22 @@
+#!/usr/bin/env node
+// The `kaisar` command: runs node/src/cli.ts through ts-node (transpile only: types are checked by
+// `npm run lint:types`, not at every start).
+"use strict";
+const path = require("path");
+
+// A closed pipe (`kaisar --help | head`) ends the command quietly.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on("error", (e) => {
+    if (e.code !== "EPIPE") throw e;
+    process.exit(process.exitCode ?? 0);
+  });
+}
+
+if (!process[Symbol.for("ts-node.register.instance")]) {
+  require("ts-node").register({ project: path.join(__dirname, "..", "tsconfig.json"), transpileOnly: true });
+}
+require("../src/cli.ts")
+  .main(process.argv)
+  .then((code) => {
+    process.exitCode = code;
+  });

@@ -1,0 +1,208 @@
+/**
+ * The `kaisar` command: one binary for the three roles of the node software.
+ *
+ *   kaisar provider init|register|stake|unstake|withdraw|status|run
+ *   kaisar checker  init|stake|delegate-accept|run|status
+ *   kaisar keeper   init|run|submit|status
+ *
+ * Every command takes `--config <file>` and `--json`. The configuration is loaded and validated
+ * before anything else runs; a bad one stops the command with every problem and its fix.
+ *
+ * Exit codes: 0 done, 1 usage or unexpected error, 2 not implemented yet, 78 configuration error
+ * (EX_CONFIG in sysexits.h).
+ */
+import { Command, CommanderError, Option } from "commander";
+
+import { version } from "../package.json";
+import { ConfigError, defaultConfigFile, loadConfig, writeExampleConfig, type Role } from "./config";
+
+export const EXIT = { ok: 0, error: 1, notImplemented: 2, config: 78 } as const;
+
+export interface Io {
+  out(text: string): void;
+  err(text: string): void;
+}
+
+const processIo: Io = {
+  out: (t) => process.stdout.write(t),
+  err: (t) => process.stderr.write(t),
+};
+
+interface CommonOptions {
+  config?: string;
+  json?: boolean;
+}
+
+interface Leaf {
+  name: string;
+  summary: string;
+  details?: string;
+}
+
+const ROLE_SUMMARY: Record<Role, string> = {
+  provider: "provider agent: list GPUs, stake, answer checker probes, get paid",
+  checker: "checker node: probe every node, agree on each epoch's scores, sign reports",
+  keeper: "keeper: relay quorum-signed reports, publish reward proofs, apply SLA credits, settle rentals",
+};
+
+const INIT: Leaf = {
+  name: "init",
+  summary: "write an example config file with every setting, its default and its environment variable",
+  details: "Refuses to overwrite an existing file unless --force is given.",
+};
+
+const LEAVES: Record<Role, Leaf[]> = {
+  provider: [
+    INIT,
+    {
+      name: "register",
+      summary:
+        "register this machine's GPUs as a node (specs from nvidia-smi or the declared profile, price per GPU-hour)",
+    },
+    { name: "stake", summary: "stake KAI for the node's GPUs (base per GPU x GPU-class multiplier)" },
+    {
+      name: "unstake",
+      summary: "request to unstake: the stake unbonds (14 days by default) and stays slashable meanwhile",
+    },
+    { name: "withdraw", summary: "withdraw unbonded stake and rental earnings" },
+    {
+      name: "status",
+      summary: "show the nodes, stake, unbonding, earnings, rewards and penalties with their evidence",
+    },
+    {
+      name: "run",
+      summary: "run the agent: answer checker probes (health, signed hardware report, bandwidth, compute challenges)",
+    },
+  ],
+  checker: [
+    INIT,
+    { name: "stake", summary: "stake KAI as a checker operator" },
+    {
+      name: "delegate-accept",
+      summary: "check the licenses delegated to this operator key and join the checker set",
+      details: "The license owner delegates with CheckerLicense.delegate; this command runs on the operator's machine.",
+    },
+    {
+      name: "run",
+      summary: "probe every node on the schedule, exchange observations at epoch end, sign the epoch's report",
+    },
+    { name: "status", summary: "show licenses, stake, reports signed, error rate and rewards" },
+  ],
+  keeper: [
+    INIT,
+    {
+      name: "run",
+      summary:
+        "gather signatures until quorum, submit reports, publish trees and proofs, apply SLA credits, settle rentals",
+    },
+    { name: "submit", summary: "submit one epoch's report now, if it has a quorum of signatures" },
+    { name: "status", summary: "show pending epochs, signatures gathered, submitted reports and the keeper's balance" },
+  ],
+};
+
+/** The `kaisar` program; `io` receives everything it prints. */
+export function buildProgram(io: Io = processIo): { program: Command; exitCode: () => number } {
+  let code: number = EXIT.ok;
+  const program = new Command("kaisar")
+    .description("Kaisar node software: provider agent, checker node and keeper of the Kaisar GPU cloud")
+    .version(version, "-V, --version")
+    .configureOutput({ writeOut: io.out, writeErr: io.err })
+    .exitOverride()
+    .showHelpAfterError("(add --help for usage)")
+    .addHelpText(
+      "after",
+      `
+Configuration: a JSON file (--config, default ./kaisar.<role>.json; \`kaisar <role> init\` writes one)
+overridden by KAISAR_* environment variables, validated before every command.
+
+Exit codes: 0 done, 1 usage or unexpected error, 2 not implemented yet, 78 configuration error.`,
+    );
+
+  for (const role of ["provider", "checker", "keeper"] as const) {
+    const roleCommand = program
+      .command(role)
+      .description(ROLE_SUMMARY[role])
+      .exitOverride()
+      .configureOutput({ writeOut: io.out, writeErr: io.err });
+    for (const leaf of LEAVES[role]) {
+      const cmd = roleCommand
+        .command(leaf.name)
+        .summary(leaf.summary)
+        .description(leaf.summary + (leaf.details ? `\n\n${leaf.details}` : ""))
+        .exitOverride()
+        .configureOutput({ writeOut: io.out, writeErr: io.err })
+        .addOption(
+          new Option("-c, --config <file>", `config file (default ./${defaultConfigFile(role)} if it exists)`).env(
+            "KAISAR_CONFIG",
+          ),
+        )
+        .option("--json", "print machine-readable JSON on stdout");
+      if (leaf.name === "init") {
+        cmd.option("-f, --force", "overwrite an existing file");
+        cmd.action((opts: CommonOptions & { force?: boolean }) => {
+          code = init(role, opts, io);
+        });
+      } else {
+        cmd.action((opts: CommonOptions) => {
+          code = notImplemented(role, leaf.name, opts, io);
+        });
+      }
+    }
+  }
+  return { program, exitCode: () => code };
+}
+
+function print(io: Io, opts: CommonOptions, json: unknown, text: string) {
+  if (opts.json) io.out(JSON.stringify(json, null, 2) + "\n");
+  else io.out(text + "\n");
+}
+
+function init(role: Role, opts: CommonOptions & { force?: boolean }, io: Io): number {
+  const file = opts.config ?? defaultConfigFile(role);
+  let written: string;
+  try {
+    written = writeExampleConfig(role, file, opts.force);
+  } catch (e) {
+    const message = (e as Error).message;
+    if (opts.json) print(io, opts, { ok: false, error: message }, "");
+    else io.err(`kaisar ${role} init: ${message}\n`);
+    return EXIT.error;
+  }
+  print(
+    io,
+    opts,
+    { ok: true, written },
+    `Wrote ${written}.\nEdit it (every setting is explained in its "$" comment), export KAISAR_PRIVATE_KEY, then run ` +
+      `\`kaisar ${role} status --config ${file}\`.`,
+  );
+  return EXIT.ok;
+}
+
+/** Validates the configuration, then says the command is not implemented yet (next issue). */
+function notImplemented(role: Role, name: string, opts: CommonOptions, io: Io): number {
+  try {
+    loadConfig(role, { file: opts.config });
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    if (opts.json) print(io, opts, { ok: false, error: "config", configFile: e.configFile, problems: e.problems }, "");
+    else io.err(e.message + "\n");
+    return EXIT.config;
+  }
+  const message = `kaisar ${role} ${name}: not implemented yet`;
+  if (opts.json) print(io, opts, { ok: false, error: "not implemented yet", command: `${role} ${name}` }, "");
+  else io.err(message + "\n");
+  return EXIT.notImplemented;
+}
+
+/** Runs `kaisar` with `argv` (as process.argv: node, script, ...args); resolves to the exit code. */
+export async function main(argv: readonly string[], io: Io = processIo): Promise<number> {
+  const { program, exitCode } = buildProgram(io);
+  try {
+    await program.parseAsync([...argv]);
+    return exitCode();
+  } catch (e) {
+    if (e instanceof CommanderError) return e.exitCode;
+    io.err(`kaisar: ${(e as Error).stack ?? String(e)}\n`);
+    return EXIT.error;
+  }
+}

@@ -1,0 +1,4 @@
+export * from "./parsers";
+export * from "./schema";
+export * from "./load";
+export * from "./example";

@@ -1,0 +1,252 @@
+/**
+ * Every setting of the three roles: where it lives in the config file, its environment variable,
+ * what it is, what a valid value looks like, its default and the value `init` writes.
+ */
+import {
+  parseChainId,
+  parseDuration,
+  parseHttpUrl,
+  parseHttpUrlList,
+  parseInteger,
+  parseNonEmptyString,
+  parsePort,
+  parsePositiveNumber,
+  parsePrivateKey,
+} from "./parsers";
+
+export const ROLES = ["provider", "checker", "keeper"] as const;
+export type Role = (typeof ROLES)[number];
+
+export interface Setting {
+  /** Dotted path in the config file, e.g. "listen.port". */
+  key: string;
+  /** Environment variable that overrides it. */
+  env: string;
+  /** What it is (one line). */
+  what: string;
+  /** What a valid value looks like, with an example: completes "set it to ...". */
+  expected: string;
+  parse(raw: unknown): unknown;
+  /** Roles that read it (all if absent). */
+  roles?: readonly Role[];
+  /** No default: the program cannot start without it. */
+  required?: boolean;
+  /** Default, in the file's form (parsed like a file value); may depend on the role. */
+  default?: unknown | ((role: Role) => unknown);
+  /** Value `init` writes; the default if absent. */
+  example?: unknown | ((role: Role) => unknown);
+  /** Never echoed in messages. */
+  secret?: boolean;
+  /** A filesystem path: relative to the config file's folder (or the working directory for env values). */
+  path?: boolean;
+}
+
+/** Contracts a role talks to (keys of the Ignition deployment file, "Kaisar#<name>"). */
+export const CONTRACTS = [
+  "KaiToken",
+  "NodeRegistry",
+  "RentalEscrow",
+  "KaisarLens",
+  "CheckerLicense",
+  "ReportOracle",
+  "RewardDistributor",
+  "SlaEnforcer",
+] as const;
+export type ContractName = (typeof CONTRACTS)[number];
+
+export const ROLE_CONTRACTS: Record<Role, readonly ContractName[]> = {
+  provider: ["KaiToken", "NodeRegistry", "RentalEscrow", "KaisarLens"],
+  checker: ["KaiToken", "NodeRegistry", "RentalEscrow", "KaisarLens", "CheckerLicense", "ReportOracle"],
+  keeper: ["NodeRegistry", "RentalEscrow", "KaisarLens", "ReportOracle", "RewardDistributor", "SlaEnforcer"],
+};
+
+/** `KAISAR_CONTRACT_RENTAL_ESCROW` for "RentalEscrow". */
+export function contractEnv(name: ContractName): string {
+  return "KAISAR_CONTRACT_" + name.replace(/([a-z])([A-Z])/g, "$1_$2").toUpperCase();
+}
+
+const DEFAULT_PORT: Record<Role, number> = { provider: 8550, checker: 8551, keeper: 8552 };
+
+export const SETTINGS: readonly Setting[] = [
+  {
+    key: "chainId",
+    env: "KAISAR_CHAIN_ID",
+    what: "chain id of the network (31337 local, 9990 agung, 3338 peaq); checked against the RPC at start",
+    expected: "a positive whole number, e.g. 31337",
+    parse: parseChainId,
+    required: true,
+    example: 31337,
+  },
+  {
+    key: "rpcUrl",
+    env: "KAISAR_RPC_URL",
+    what: "JSON-RPC endpoint of a node of that chain",
+    expected: 'an http:// or https:// URL, e.g. "http://127.0.0.1:8545"',
+    parse: parseHttpUrl,
+    required: true,
+    example: "http://127.0.0.1:8545",
+  },
+  {
+    key: "rpcUrlFallback",
+    env: "KAISAR_RPC_URL_FALLBACK",
+    what: "second JSON-RPC endpoint, used while the first fails",
+    expected: 'an http:// or https:// URL, e.g. "https://peaq-agung.api.onfinality.io/public"',
+    parse: parseHttpUrl,
+    example: "",
+  },
+  {
+    key: "privateKey",
+    env: "KAISAR_PRIVATE_KEY",
+    what: "private key of the account this node signs and sends transactions with",
+    expected: "0x and 64 hex digits (32 bytes); prefer the environment variable to the file",
+    parse: parsePrivateKey,
+    required: true,
+    secret: true,
+    example: "",
+  },
+  {
+    key: "deployment",
+    env: "KAISAR_DEPLOYMENT",
+    what:
+      "Hardhat Ignition's deployed_addresses.json of the chain, where contract addresses are read " +
+      "(default: this repository's deploy/deployments/chain-<chainId>/deployed_addresses.json)",
+    expected: 'a path, e.g. "deploy/deployments/chain-31337/deployed_addresses.json"',
+    parse: parseNonEmptyString,
+    path: true,
+    example: "",
+  },
+  {
+    key: "dataDir",
+    env: "KAISAR_DATA_DIR",
+    what: "folder for this node's state (database, cursors, pending transactions)",
+    expected: 'a path, e.g. "./.kaisar/provider"',
+    parse: parseNonEmptyString,
+    path: true,
+    default: (role: Role) => `./.kaisar/${role}`,
+  },
+  {
+    key: "listen.host",
+    env: "KAISAR_LISTEN_HOST",
+    what: "interface the HTTP server (probes, /health, proofs) listens on",
+    expected: 'an IP address or host name, e.g. "0.0.0.0" (all) or "127.0.0.1" (this machine only)',
+    parse: parseNonEmptyString,
+    default: "0.0.0.0",
+  },
+  {
+    key: "listen.port",
+    env: "KAISAR_LISTEN_PORT",
+    what: "TCP port of the HTTP server",
+    expected: "a whole number in 1..65535, e.g. 8550",
+    parse: parsePort,
+    default: (role: Role) => DEFAULT_PORT[role],
+  },
+  // Provider agent.
+  {
+    key: "publicUrl",
+    env: "KAISAR_PUBLIC_URL",
+    what: "URL at which checkers reach this agent (registered with the node)",
+    expected: 'an http:// or https:// URL, e.g. "https://gpu1.example.com:8550"',
+    parse: parseHttpUrl,
+    roles: ["provider"],
+    required: true,
+    example: "http://127.0.0.1:8550",
+  },
+  {
+    key: "hardwareProfile",
+    env: "KAISAR_HARDWARE_PROFILE",
+    what: "declared hardware profile (JSON) for machines without nvidia-smi",
+    expected: 'a path, e.g. "./hardware.json"',
+    parse: parseNonEmptyString,
+    path: true,
+    roles: ["provider"],
+    example: "",
+  },
+  // Checker node.
+  {
+    key: "schedule.heartbeat",
+    env: "KAISAR_SCHEDULE_HEARTBEAT",
+    what: "how often every node's health is probed",
+    expected: 'a duration, e.g. "1m"',
+    parse: parseDuration,
+    roles: ["checker"],
+    default: "1m",
+  },
+  {
+    key: "schedule.capacity",
+    env: "KAISAR_SCHEDULE_CAPACITY",
+    what: "how often every node gets a PoPW compute challenge and a bandwidth test",
+    expected: 'a duration, e.g. "15m"',
+    parse: parseDuration,
+    roles: ["checker"],
+    default: "15m",
+  },
+  {
+    key: "schedule.hardware",
+    env: "KAISAR_SCHEDULE_HARDWARE",
+    what: "how often every node's signed hardware report is checked",
+    expected: 'a duration, e.g. "24h"',
+    parse: parseDuration,
+    roles: ["checker"],
+    default: "24h",
+  },
+  {
+    key: "schedule.probeTimeout",
+    env: "KAISAR_PROBE_TIMEOUT",
+    what: "how long a probe may take before it counts as failed",
+    expected: 'a duration, e.g. "10s"',
+    parse: parseDuration,
+    roles: ["checker"],
+    default: "10s",
+  },
+  {
+    key: "challenge.n",
+    env: "KAISAR_CHALLENGE_N",
+    what: "size n of the n x n matrix product of compute challenges",
+    expected: "a whole number in 16..4096, e.g. 1024",
+    parse: (raw) => parseInteger(raw, 16, 4096),
+    roles: ["checker"],
+    default: 1024,
+  },
+  {
+    key: "peers",
+    env: "KAISAR_PEERS",
+    what: "other checkers' URLs, to exchange observations with at epoch end",
+    expected: 'a list of http(s) URLs (in the environment: comma-separated), e.g. ["http://10.0.0.2:8551"]',
+    parse: parseHttpUrlList,
+    roles: ["checker"],
+    default: [],
+  },
+  // Keeper.
+  {
+    key: "pollInterval",
+    env: "KAISAR_POLL_INTERVAL",
+    what: "how often the keeper looks for work (reports to submit, rentals to settle, credits to apply)",
+    expected: 'a duration, e.g. "15s"',
+    parse: parseDuration,
+    roles: ["keeper"],
+    default: "15s",
+  },
+  {
+    key: "checkers",
+    env: "KAISAR_CHECKERS",
+    what: "checker nodes' URLs, to gather report signatures from",
+    expected: 'a list of http(s) URLs (in the environment: comma-separated), e.g. ["http://10.0.0.2:8551"]',
+    parse: parseHttpUrlList,
+    roles: ["keeper"],
+    default: [],
+  },
+  {
+    key: "maxFeePerGasGwei",
+    env: "KAISAR_MAX_FEE_PER_GAS_GWEI",
+    what: "highest fee per gas the keeper pays, in gwei; above it, it waits",
+    expected: "a positive number, e.g. 50",
+    parse: parsePositiveNumber,
+    roles: ["keeper"],
+    example: "",
+  },
+];
+
+/** Settings a role reads. */
+export function settingsOf(role: Role): Setting[] {
+  return SETTINGS.filter((s) => !s.roles || s.roles.includes(role));
+}

@@ -1,0 +1,5 @@
+export * from "./prng";
+export * from "./matrix";
+export * from "./kernel";
+export * from "./freivalds";
+export * from "./challenge";
