@@ -18,8 +18,8 @@ struct NodeEpochProof {
 ///   unwithdrawn earnings on the rental, then from the provider's stake (KAI at a governance rate).
 ///   Once per rental and epoch.
 /// - `slashForDowntime`: the node's uptime was below the slashing threshold for `downtimeEpochs`
-///   consecutive epochs of a rental; a share (default a third) of the per-GPU stake of the rented
-///   GPUs is slashed and the node jailed.
+///   consecutive epochs of a rental; a share (default a third) of the per-GPU stake of each of the
+///   node's GPUs is slashed and the node jailed.
 /// - `slashForHardwareFraud`: checkers attested hardware that differs from the registration; the
 ///   full per-GPU stake of all the node's GPUs is slashed and the node jailed.
 /// - `closeOnJailedNode`: rentals on a jailed node close as `ProviderSlashed`; saving plans are
@@ -50,12 +50,14 @@ interface ISlaEnforcer {
     error SlaEnforcer_UptimeAboveThreshold(uint256 epoch, uint256 uptimeBps, uint256 thresholdBps);
     /// @notice Rental `rentalId` did not run during `epoch`.
     error SlaEnforcer_NotDuringRental(uint256 rentalId, uint256 epoch);
-    /// @notice Node `nodeId` was already slashed for downtime up to epoch `lastEpoch`.
-    error SlaEnforcer_DowntimeAlreadySlashed(uint256 nodeId, uint256 lastEpoch);
+    /// @notice Evidence from `epoch` can no longer slash node `nodeId`: only epochs from
+    /// `slashableFrom` can (a slash used the epochs before, or governance released the node since).
+    error SlaEnforcer_EvidenceTooOld(uint256 nodeId, uint256 epoch, uint256 slashableFrom);
+    /// @notice The credit of rental `rentalId` for `epoch` would pay nothing now (no unwithdrawn
+    /// earnings and no KAI rate for its token, or no stake left): it stays available.
+    error SlaEnforcer_NothingPaid(uint256 rentalId, uint256 epoch);
     /// @notice The leaf of node `nodeId` in `epoch` attests no hardware mismatch.
     error SlaEnforcer_NoHardwareMismatch(uint256 epoch, uint256 nodeId);
-    /// @notice Node `nodeId` was already slashed for hardware fraud in `epoch`.
-    error SlaEnforcer_FraudAlreadySlashed(uint256 nodeId, uint256 epoch);
     /// @notice Rental `rentalId` runs on node `nodeId`, which is not jailed.
     error SlaEnforcer_NodeNotJailed(uint256 rentalId, uint256 nodeId);
     /// @notice None of the rentals given was open.
@@ -100,6 +102,8 @@ interface ISlaEnforcer {
     event SetKaiPerToken(address indexed token, uint256 rate);
     /// @notice Governance set where downtime and fraud slashes go.
     event SetSlashRecipient(address recipient);
+    /// @notice Governance released node `nodeId` from jail; evidence from before `slashableFrom` is void.
+    event ReleaseNode(uint256 indexed nodeId, uint256 slashableFrom);
 
     /* ------------------------------------------------------------------ */
     /*                              ANYONE                                */
@@ -107,7 +111,8 @@ interface ISlaEnforcer {
 
     /// @notice Credits the renter of `rentalId` for the node's uptime below the rental's SLA target
     /// in `p.leaf.epoch`. Anyone may call it (the renter, or a keeper); the credit always goes to the
-    /// renter. Once per rental and epoch.
+    /// renter. Once per rental and epoch; reverts with `SlaEnforcer_NothingPaid` (the credit stays
+    /// available) if it would pay nothing now.
     /// @dev Emits `ApplySlaCredit` (and the escrow's `CreditSla`, the registry's `Slash`).
     /// @return credit The credit in the rental's token.
     /// @return fromEarnings The part paid from the provider's unwithdrawn earnings.
@@ -128,15 +133,17 @@ interface ISlaEnforcer {
     ) external returns (uint256 credited);
 
     /// @notice Slashes the provider of rental `rentalId`'s node for `downtimeEpochs` consecutive
-    /// epochs of the rental with uptime below `downtimeThresholdBps`, and jails the node. A node is
-    /// slashed at most once for any epoch. Anyone may call it.
+    /// epochs of the rental with uptime below `downtimeThresholdBps`, and jails the node. Evidence
+    /// must come after the epochs of the node's last downtime slash and its last release (see
+    /// `slashableFrom`), so no epoch is used twice. Anyone may call it.
     /// @dev Emits `SlashDowntime`.
     /// @param proofs The node's leaves for the consecutive epochs, in order.
     /// @return slashed KAI taken.
     function slashForDowntime(uint256 rentalId, NodeEpochProof[] calldata proofs) external returns (uint256 slashed);
 
     /// @notice Slashes the provider of node `p.leaf.id` for hardware fraud (the leaf attests a
-    /// mismatch with the registered hardware) and jails the node. Once per node and epoch. Anyone.
+    /// mismatch with the registered hardware) and jails the node. The epoch must come after the
+    /// node's last fraud slash and its last release (see `slashableFrom`). Anyone may call it.
     /// @dev Emits `SlashHardwareFraud`.
     /// @return slashed KAI taken.
     function slashForHardwareFraud(NodeEpochProof calldata p) external returns (uint256 slashed);
@@ -152,8 +159,8 @@ interface ISlaEnforcer {
     /* ------------------------------------------------------------------ */
 
     /// @notice Sets the downtime policy: uptime below `thresholdBps` (1..10,000) for `epochs`
-    /// (1..12) consecutive epochs slashes `slashBps` (1..10,000) of the per-GPU stake of each rented
-    /// GPU. Only `DEFAULT_ADMIN_ROLE`.
+    /// (1..12) consecutive epochs slashes `slashBps` (1..10,000) of the per-GPU stake of each of the
+    /// node's GPUs. Only `DEFAULT_ADMIN_ROLE`.
     function setDowntimePolicy(uint256 thresholdBps, uint256 epochs, uint256 slashBps) external;
 
     /// @notice Sets the share (1..10,000 bps) of the per-GPU stake of each of the node's GPUs slashed
@@ -161,14 +168,15 @@ interface ISlaEnforcer {
     function setFraudSlashBps(uint256 slashBps) external;
 
     /// @notice Sets the KAI units taken from a provider's stake per 1e18 units of `token` credited
-    /// beyond its earnings (0: credits in `token` come from earnings only). Only `DEFAULT_ADMIN_ROLE`.
+    /// beyond its earnings (0: credits in `token` come from earnings only; at most 1e40). Only
+    /// `DEFAULT_ADMIN_ROLE`.
     function setKaiPerToken(address token, uint256 rate) external;
 
     /// @notice Sets where downtime and fraud slashes go. Only `DEFAULT_ADMIN_ROLE`.
     function setSlashRecipient(address recipient) external;
 
-    /// @notice Lifts the jailing of `nodeId` (it becomes paused; its provider resumes it). Only
-    /// `DEFAULT_ADMIN_ROLE`.
+    /// @notice Lifts the jailing of `nodeId` (it becomes paused; its provider resumes it). Evidence
+    /// from before the next epoch can no longer slash it. Only `DEFAULT_ADMIN_ROLE`. Emits `ReleaseNode`.
     function releaseNode(uint256 nodeId) external;
 
     /* ------------------------------------------------------------------ */
@@ -181,11 +189,9 @@ interface ISlaEnforcer {
     /// @notice Whether rental `rentalId` was credited for `epoch`.
     function isCredited(uint256 rentalId, uint256 epoch) external view returns (bool);
 
-    /// @notice The last epoch for which node `nodeId` was slashed for downtime (0 and `false` if never).
-    function lastDowntimeEpoch(uint256 nodeId) external view returns (uint256 epoch, bool slashed);
-
-    /// @notice Whether node `nodeId` was slashed for hardware fraud in `epoch`.
-    function isFraudSlashed(uint256 nodeId, uint256 epoch) external view returns (bool);
+    /// @notice The first epochs whose evidence may still slash node `nodeId`, for downtime and for
+    /// hardware fraud (a slash moves them past the epochs it used; a release past its own epoch).
+    function slashableFrom(uint256 nodeId) external view returns (uint256 downtimeEpoch, uint256 fraudEpoch);
 
     /// @notice KAI stake backing one GPU of node `nodeId` (base stake x the class multiplier).
     function perGpuStake(uint256 nodeId) external view returns (uint256);

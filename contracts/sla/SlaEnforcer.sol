@@ -22,14 +22,22 @@ contract SlaEnforcer is ISlaEnforcer, AccessControl, ReentrancyGuardTransient {
     /// @notice Registry penalty reason: attested hardware differs from the registration.
     uint8 public constant REASON_HARDWARE_FRAUD = 3;
     uint256 public constant MAX_DOWNTIME_EPOCHS = 12;
+    /// @notice Bound on `kaiPerToken`: 1e40 KAI units per 1e18 token units (no overflow below 2^96 credits).
+    uint256 public constant MAX_KAI_PER_TOKEN = 1e40;
     uint256 internal constant BPS = 10_000;
     uint256 internal constant RATE_SCALE = 1e18;
+
+    /// @dev First epochs whose evidence may still slash a node, in one slot.
+    struct SlashableFrom {
+        uint128 downtime;
+        uint128 fraud;
+    }
 
     /// @dev The slashing policy, in one slot.
     struct Policy {
         uint16 downtimeThresholdBps; // uptime below this is downtime
         uint8 downtimeEpochs; // consecutive epochs of downtime that trigger a slash
-        uint16 downtimeSlashBps; // share of the per-GPU stake per rented GPU
+        uint16 downtimeSlashBps; // share of the per-GPU stake per GPU of the node
         uint16 fraudSlashBps; // share of the per-GPU stake per GPU of the node
     }
 
@@ -52,9 +60,9 @@ contract SlaEnforcer is ISlaEnforcer, AccessControl, ReentrancyGuardTransient {
     /// @dev One bit per (epoch, rental): a keeper crediting one epoch writes rentals' bits into
     /// shared words, not a fresh slot each.
     mapping(uint256 epoch => mapping(uint256 word => uint256 bits)) internal _credited;
-    mapping(uint256 epoch => mapping(uint256 word => uint256 bits)) internal _fraudSlashed;
-    /// @dev Last epoch slashed for downtime, plus one (0: never).
-    mapping(uint256 nodeId => uint256 epochPlusOne) internal _downtimeSlashedUntil;
+    /// @dev Per node, the first epoch whose evidence may still slash it, for downtime and for fraud:
+    /// a slash moves it past the epochs it used, a release past the epoch of the release.
+    mapping(uint256 nodeId => SlashableFrom) internal _slashableFrom;
 
     /// @param oracle_ The report oracle.
     /// @param escrow_ The rental escrow.
@@ -113,14 +121,16 @@ contract SlaEnforcer is ISlaEnforcer, AccessControl, ReentrancyGuardTransient {
         if (rental.status == RentalStatus.None) revert IRentalEscrow.RentalEscrow_UnknownRental(rentalId);
         uint256 nodeId = rental.nodeId;
         uint256 firstEpoch = proofs[0].leaf.epoch;
-        uint256 slashedUntil = _downtimeSlashedUntil[nodeId];
-        if (firstEpoch < slashedUntil) revert SlaEnforcer_DowntimeAlreadySlashed(nodeId, slashedUntil - 1);
+        SlashableFrom memory from = _slashableFrom[nodeId];
+        if (firstEpoch < from.downtime) revert SlaEnforcer_EvidenceTooOld(nodeId, firstEpoch, from.downtime);
 
         bytes32[] memory leafHashes = _checkDowntime(rentalId, nodeId, proofs, pol.downtimeThresholdBps);
         uint256 lastEpoch = firstEpoch + proofs.length - 1;
-        _downtimeSlashedUntil[nodeId] = lastEpoch + 1;
+        _slashableFrom[nodeId].downtime = uint128(lastEpoch + 1);
 
-        uint256 amount = (perGpuStake(nodeId) * rental.gpus * pol.downtimeSlashBps) / BPS;
+        // Per GPU of the node, not of the rental: the node was down, and the size of the slash must
+        // not depend on which of its rentals the caller names.
+        uint256 amount = (perGpuStake(nodeId) * registry.getNode(nodeId).gpuCount * pol.downtimeSlashBps) / BPS;
         bytes32 evidence = keccak256(abi.encodePacked(leafHashes));
         slashed = _slashAndJail(nodeId, amount, REASON_DOWNTIME, evidence);
         emit SlashDowntime(nodeId, rentalId, firstEpoch, lastEpoch, slashed, evidence);
@@ -132,11 +142,9 @@ contract SlaEnforcer is ISlaEnforcer, AccessControl, ReentrancyGuardTransient {
         uint256 epoch = p.leaf.epoch;
         uint256 nodeId = p.leaf.id;
         if (!p.metrics.hardwareMismatch) revert SlaEnforcer_NoHardwareMismatch(epoch, nodeId);
-        mapping(uint256 word => uint256 bits) storage bitsOf = _fraudSlashed[epoch];
-        uint256 bits = bitsOf[nodeId >> 8];
-        uint256 bit = 1 << (nodeId & 0xff);
-        if (bits & bit != 0) revert SlaEnforcer_FraudAlreadySlashed(nodeId, epoch);
-        bitsOf[nodeId >> 8] = bits | bit;
+        uint256 fraudFrom = _slashableFrom[nodeId].fraud;
+        if (epoch < fraudFrom) revert SlaEnforcer_EvidenceTooOld(nodeId, epoch, fraudFrom);
+        _slashableFrom[nodeId].fraud = uint128(epoch + 1);
 
         Node memory node = registry.getNode(nodeId);
         uint256 amount = (perGpuStake(nodeId) * node.gpuCount * policy.fraudSlashBps) / BPS;
@@ -182,6 +190,8 @@ contract SlaEnforcer is ISlaEnforcer, AccessControl, ReentrancyGuardTransient {
     /// @inheritdoc ISlaEnforcer
     function setKaiPerToken(address token, uint256 rate) external onlyRole(DEFAULT_ADMIN_ROLE) {
         if (token == address(0)) revert SlaEnforcer_ZeroAddress();
+        if (rate > MAX_KAI_PER_TOKEN)
+            revert SlaEnforcer_ParameterOutOfBounds("kaiPerToken", rate, 0, MAX_KAI_PER_TOKEN);
         kaiPerToken[token] = rate;
         emit SetKaiPerToken(token, rate);
     }
@@ -195,6 +205,12 @@ contract SlaEnforcer is ISlaEnforcer, AccessControl, ReentrancyGuardTransient {
 
     /// @inheritdoc ISlaEnforcer
     function releaseNode(uint256 nodeId) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        // Released means forgiven: evidence from before the release (the current epoch included,
+        // spent partly in jail) can no longer slash the node.
+        // Cursors never pass the current epoch (reports cover ended epochs only): this moves both forward.
+        uint256 next = (block.timestamp - _genesis) / _epochLength + 1;
+        _slashableFrom[nodeId] = SlashableFrom({downtime: uint128(next), fraud: uint128(next)});
+        emit ReleaseNode(nodeId, next);
         registry.setNodeJailed(nodeId, false);
     }
 
@@ -208,14 +224,9 @@ contract SlaEnforcer is ISlaEnforcer, AccessControl, ReentrancyGuardTransient {
     }
 
     /// @inheritdoc ISlaEnforcer
-    function lastDowntimeEpoch(uint256 nodeId) external view returns (uint256 epoch, bool slashed) {
-        uint256 until = _downtimeSlashedUntil[nodeId];
-        return until == 0 ? (0, false) : (until - 1, true);
-    }
-
-    /// @inheritdoc ISlaEnforcer
-    function isFraudSlashed(uint256 nodeId, uint256 epoch) external view returns (bool) {
-        return _fraudSlashed[epoch][nodeId >> 8] & (1 << (nodeId & 0xff)) != 0;
+    function slashableFrom(uint256 nodeId) external view returns (uint256 downtimeEpoch, uint256 fraudEpoch) {
+        SlashableFrom memory from = _slashableFrom[nodeId];
+        return (from.downtime, from.fraud);
     }
 
     /// @inheritdoc ISlaEnforcer
@@ -296,6 +307,9 @@ contract SlaEnforcer is ISlaEnforcer, AccessControl, ReentrancyGuardTransient {
         if (credit != fromEarnings) {
             kaiFromStake = _creditFromStake(p.leaf.id, token, credit - fromEarnings, leafHash, renter);
         }
+        // A credit that pays nothing now stays available: the provider's earnings may grow, or
+        // governance may set a rate for the token.
+        if (fromEarnings == 0 && kaiFromStake == 0) revert SlaEnforcer_NothingPaid(rentalId, epoch);
         emit ApplySlaCredit(rentalId, epoch, p.metrics.uptimeBps, credit, fromEarnings, kaiFromStake);
     }
 

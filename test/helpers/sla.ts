@@ -9,8 +9,13 @@
  *
  * Epochs are EPOCH_LENGTH (60 s) long from the oracle's genesis. A node's epoch is reported the way
  * production does it: checkers sign a report whose root is the tree of `offchain/src/leaves.ts`.
+ *
+ * A node's "slashable from" cursors (`slashableFrom`: the first epoch whose downtime / fraud evidence
+ * may still slash it) are read as a plain `[downtime, fraud]` pair with `slashableFromOf`; a release
+ * moves both to the epoch after the one it is mined in (`releaseCursor`).
  */
-import { ethers } from "hardhat";
+import { ethers, network } from "hardhat";
+import type { BaseContract, ContractTransactionResponse, TransactionReceipt } from "ethers";
 
 import { registerNode, type Core } from "../fixtures";
 import { deployWithCheckers, EPOCH_LENGTH } from "./oracle";
@@ -113,6 +118,70 @@ export const DEFAULT_POLICY = {
 
 /** KAI staked per H100 GPU in `deploySla`: 1,000 KAI base x 3 (class multiplier). */
 export const H100_PER_GPU_STAKE = 3_000n * 10n ** 18n;
+
+/** `SlaEnforcer.MAX_KAI_PER_TOKEN`: the largest rate governance may set (1e40 KAI units per 1e18 token units). */
+export const MAX_KAI_PER_TOKEN = 10n ** 40n;
+
+/**
+ * A downtime slash under the default policy: `downtimeSlashBps` (33.33%) of the per-GPU stake for
+ * each of the NODE's GPUs (not the rented ones). 8 H100s: 3,000 x 8 x 33.33% = 7,999.2 KAI.
+ */
+export function downtimeSlashOf(gpuCount: bigint | number, perGpuStake = H100_PER_GPU_STAKE) {
+  return (perGpuStake * BigInt(gpuCount) * DEFAULT_POLICY.downtimeSlashBps) / 10_000n;
+}
+
+/** `slashableFrom(nodeId)` as a plain `[downtimeEpoch, fraudEpoch]` pair. */
+export async function slashableFromOf(c: SlaFixture, nodeId: bigint): Promise<[bigint, bigint]> {
+  const [downtime, fraud] = await c.sla.slashableFrom(nodeId);
+  return [downtime, fraud];
+}
+
+/** The epoch a block mined at `timestamp` falls in (the enforcer's clock: the oracle's). */
+export function epochAt(c: { genesis: bigint }, timestamp: bigint): bigint {
+  return (timestamp - c.genesis) / BigInt(EPOCH_LENGTH);
+}
+
+/** Where `releaseNode` mined at `timestamp` moves a node's cursors (at least): the next epoch. */
+export function releaseCursor(c: { genesis: bigint }, timestamp: bigint): bigint {
+  return epochAt(c, timestamp) + 1n;
+}
+
+/**
+ * Sends `sends` (each given an explicit gas limit, so that nothing is estimated against a stale
+ * state) into one block mined at `timestamp`, in order, with automining off meanwhile. Returns
+ * their receipts (a reverted transaction's too: status 0). Models a front-run: a transaction that
+ * lands in the same block, just before another.
+ */
+export async function inOneBlock(
+  timestamp: bigint,
+  sends: ((overrides: { gasLimit: bigint }) => Promise<ContractTransactionResponse>)[],
+): Promise<TransactionReceipt[]> {
+  const hashes: string[] = [];
+  await network.provider.send("evm_setAutomine", [false]);
+  try {
+    for (const send of sends) hashes.push((await send({ gasLimit: 2_000_000n })).hash);
+    await network.provider.send("evm_mine", [Number(timestamp)]);
+  } finally {
+    await network.provider.send("evm_setAutomine", [true]);
+  }
+  return Promise.all(hashes.map(async (h) => (await ethers.provider.getTransactionReceipt(h))!));
+}
+
+/**
+ * The custom error (name and arguments) a mined, reverted transaction reverted with, decoded with
+ * `contract`'s ABI from the transaction's trace (`debug_traceTransaction`): the chai matchers only
+ * read reverts of transactions rejected when sent.
+ */
+export async function minedRevertOf(contract: BaseContract, hash: string) {
+  const trace = await network.provider.send("debug_traceTransaction", [
+    hash,
+    { disableStorage: true, disableMemory: true, disableStack: true },
+  ]);
+  if (!trace.failed) return undefined;
+  const data = String(trace.returnValue).startsWith("0x") ? trace.returnValue : `0x${trace.returnValue}`;
+  const error = contract.interface.parseError(data);
+  return error ? { name: error.name, args: [...error.args] } : { name: "?", args: [data] };
+}
 
 /** A rental as `offchain/src/sla.ts` reads it, from the escrow's storage now. */
 export async function slaRentalOf(c: SlaFixture, rentalId: bigint): Promise<SlaRental> {
