@@ -14,13 +14,40 @@
 import { Command, CommanderError, Option } from "commander";
 
 import { version } from "../package.json";
-import { ConfigError, defaultConfigFile, loadConfig, writeExampleConfig, type Role } from "./config";
+import {
+  ConfigError,
+  defaultConfigFile,
+  loadConfig,
+  writeExampleConfig,
+  type CheckerConfig,
+  type ConfigProblem,
+  type ProviderConfig,
+  type Role,
+} from "./config";
+import {
+  HardwareDetectionError,
+  HardwareProfileError,
+  detectHardware,
+  startAgent,
+  type Detection,
+  type LogEntry,
+  type StartAgentOptions,
+} from "./provider";
+import { startChecker, type CheckerLogEntry, type RunningChecker } from "./checker/run";
 
 export const EXIT = { ok: 0, error: 1, notImplemented: 2, config: 78 } as const;
 
 export interface Io {
   out(text: string): void;
   err(text: string): void;
+}
+
+/** How long-running commands (`run`) are stopped, and what they may be given (tests replace them). */
+export interface RunHooks {
+  /** Resolves (to the signal's name) when the command should stop; default: SIGTERM or SIGINT. */
+  shutdown?: () => Promise<string>;
+  /** Passed to the provider agent (hardware detection, solver). */
+  agent?: Partial<Omit<StartAgentOptions, "log">>;
 }
 
 const processIo: Io = {
@@ -101,7 +128,7 @@ const LEAVES: Record<Role, Leaf[]> = {
 };
 
 /** The `kaisar` program; `io` receives everything it prints. */
-export function buildProgram(io: Io = processIo): { program: Command; exitCode: () => number } {
+export function buildProgram(io: Io = processIo, hooks: RunHooks = {}): { program: Command; exitCode: () => number } {
   let code: number = EXIT.ok;
   const program = new Command("kaisar")
     .description("Kaisar node software: provider agent, checker node and keeper of the Kaisar GPU cloud")
@@ -142,6 +169,21 @@ Exit codes: 0 done, 1 usage or unexpected error, 2 not implemented yet, 78 confi
         cmd.action((opts: CommonOptions & { force?: boolean }) => {
           code = init(role, opts, io);
         });
+      } else if (role === "checker" && leaf.name === "run") {
+        cmd.action(async (opts: CommonOptions) => {
+          code = await checkerRun(opts, io, hooks);
+        });
+      } else if (role === "provider" && leaf.name === "run") {
+        cmd.action(async (opts: CommonOptions) => {
+          code = await providerRun(opts, io, hooks);
+        });
+      } else if (role === "provider" && leaf.name === "register") {
+        cmd.option("--dry-run", "only detect the hardware and say where the figures come from; send nothing");
+        cmd.action(async (opts: CommonOptions & { dryRun?: boolean }) => {
+          code = opts.dryRun
+            ? await providerRegisterDryRun(opts, io, hooks)
+            : notImplemented(role, leaf.name, opts, io);
+        });
       } else {
         cmd.action((opts: CommonOptions) => {
           code = notImplemented(role, leaf.name, opts, io);
@@ -178,6 +220,146 @@ function init(role: Role, opts: CommonOptions & { force?: boolean }, io: Io): nu
   return EXIT.ok;
 }
 
+/** Prints a configuration error (every problem, with its fix); returns the exit code. */
+function configFailure(e: ConfigError, opts: CommonOptions, io: Io): number {
+  if (opts.json) print(io, opts, { ok: false, error: "config", configFile: e.configFile, problems: e.problems }, "");
+  else io.err(e.message + "\n");
+  return EXIT.config;
+}
+
+/** The provider's config, or the exit code of its configuration error. */
+function providerConfig(opts: CommonOptions, io: Io): ProviderConfig | number {
+  try {
+    return loadConfig("provider", { file: opts.config });
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    return configFailure(e, opts, io);
+  }
+}
+
+/** A hardware profile or detection failure, as a problem of the `hardwareProfile` setting. */
+function hardwareProblem(e: unknown, config: ProviderConfig): ConfigError | undefined {
+  if (!(e instanceof HardwareProfileError) && !(e instanceof HardwareDetectionError)) return undefined;
+  const problem: ConfigProblem = {
+    key: "hardwareProfile",
+    env: "KAISAR_HARDWARE_PROFILE",
+    problem: e.message,
+    fix:
+      'point it at a JSON file {"gpuModel": "NVIDIA GeForce RTX 4090", "gpuCount": 1, "vramGiB": 24} (optional: ' +
+      "cpuCores, ramGiB, diskGiB, bandwidthMbps), or install the NVIDIA driver so that nvidia-smi runs",
+  };
+  return new ConfigError("provider", [problem], config.configFile);
+}
+
+/** `kaisar provider register --dry-run`: the hardware the node would register, and where it comes from. */
+async function providerRegisterDryRun(opts: CommonOptions, io: Io, hooks: RunHooks): Promise<number> {
+  const config = providerConfig(opts, io);
+  if (typeof config === "number") return config;
+  let detection: Detection;
+  try {
+    detection = await detectHardware({
+      profile: config.hardwareProfile,
+      diskPath: config.dataDir,
+      ...hooks.agent?.detect,
+    });
+  } catch (e) {
+    const problem = hardwareProblem(e, config);
+    if (problem) return configFailure(problem, opts, io);
+    throw e;
+  }
+  const h = detection.hardware;
+  const lines = [
+    `Hardware from ${h.source === "nvidia-smi" ? "nvidia-smi" : "the declared profile"} (${detection.reason}):`,
+    `  GPUs       ${h.gpuCount} x ${h.gpuModel}, ${h.vramGiB} GiB each`,
+    `  CPU        ${h.cpuCores} cores`,
+    `  RAM        ${h.ramGiB} GiB`,
+    `  disk       ${h.diskGiB} GiB`,
+    `  bandwidth  ${h.bandwidthMbps ? `${h.bandwidthMbps} Mbps (declared)` : "not declared (checkers measure it)"}`,
+    ...detection.notes.map((n) => `note: ${n}`),
+    "Dry run: nothing was sent (registering on chain is not implemented yet).",
+  ];
+  print(io, opts, { ok: true, dryRun: true, ...detection }, lines.join("\n"));
+  return EXIT.ok;
+}
+
+/**
+ * `kaisar provider run`: serves the checker-facing API until SIGTERM or SIGINT, logging JSON lines
+ * (`{"at":"Agent#listen",...}`) on stdout. Watching the chain for rentals is not implemented yet.
+ */
+async function providerRun(opts: CommonOptions, io: Io, hooks: RunHooks): Promise<number> {
+  const config = providerConfig(opts, io);
+  if (typeof config === "number") return config;
+  if (config.nodeId === undefined) {
+    const problem: ConfigProblem = {
+      key: "nodeId",
+      env: "KAISAR_NODE_ID",
+      problem: "is not set: the agent answers checkers for one registered node",
+      fix: 'register the node (`kaisar provider register`), then set "nodeId" in the config file or export KAISAR_NODE_ID',
+    };
+    return configFailure(new ConfigError("provider", [problem], config.configFile), opts, io);
+  }
+  const log = (entry: LogEntry) => io.out(JSON.stringify({ time: new Date().toISOString(), ...entry }) + "\n");
+  // Listen for the signals first: one that comes while the agent starts still stops it.
+  const stop = hooks.shutdown ? { signal: hooks.shutdown(), dispose: () => {} } : waitForSignal();
+  let agent;
+  try {
+    agent = await startAgent(config, { log, ...hooks.agent });
+  } catch (e) {
+    stop.dispose();
+    const problem = hardwareProblem(e, config);
+    if (problem) return configFailure(problem, opts, io);
+    log({ at: "Agent#error", error: (e as Error).message });
+    return EXIT.error;
+  }
+  const signal = await stop.signal;
+  log({ at: "Agent#shutdown", signal });
+  await agent.close();
+  return EXIT.ok;
+}
+
+/**
+ * `kaisar checker run`: opens the sample database, probes the configured `nodes` on their schedule and
+ * serves the read-only API until SIGTERM or SIGINT, logging JSON lines (`{"at":"Checker#listen",...}`)
+ * on stdout. Reading the nodes from the chain and the epoch-end exchange are not implemented yet.
+ */
+async function checkerRun(opts: CommonOptions, io: Io, hooks: RunHooks): Promise<number> {
+  let config: CheckerConfig;
+  try {
+    config = loadConfig("checker", { file: opts.config });
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    return configFailure(e, opts, io);
+  }
+  const log = (entry: CheckerLogEntry) => io.out(JSON.stringify({ time: new Date().toISOString(), ...entry }) + "\n");
+  const stop = hooks.shutdown ? { signal: hooks.shutdown(), dispose: () => {} } : waitForSignal();
+  let checker: RunningChecker;
+  try {
+    checker = await startChecker(config, { log, version });
+  } catch (e) {
+    stop.dispose();
+    log({ at: "Checker#error", error: (e as Error).message });
+    return EXIT.error;
+  }
+  const signal = await stop.signal;
+  log({ at: "Checker#shutdown", signal });
+  await checker.stop();
+  return EXIT.ok;
+}
+
+/** `signal` resolves to the name of the first SIGTERM or SIGINT; then, or on `dispose()`, it stops listening. */
+function waitForSignal(): { signal: Promise<string>; dispose(): void } {
+  let on: (signal: NodeJS.Signals) => void = () => {};
+  const dispose = () => void process.off("SIGTERM", on).off("SIGINT", on);
+  const signal = new Promise<string>((resolve) => {
+    on = (name) => {
+      dispose();
+      resolve(name);
+    };
+    process.on("SIGTERM", on).on("SIGINT", on);
+  });
+  return { signal, dispose };
+}
+
 /** Validates the configuration, then says the command is not implemented yet (next issue). */
 function notImplemented(role: Role, name: string, opts: CommonOptions, io: Io): number {
   try {
@@ -195,8 +377,8 @@ function notImplemented(role: Role, name: string, opts: CommonOptions, io: Io): 
 }
 
 /** Runs `kaisar` with `argv` (as process.argv: node, script, ...args); resolves to the exit code. */
-export async function main(argv: readonly string[], io: Io = processIo): Promise<number> {
-  const { program, exitCode } = buildProgram(io);
+export async function main(argv: readonly string[], io: Io = processIo, hooks: RunHooks = {}): Promise<number> {
+  const { program, exitCode } = buildProgram(io, hooks);
   try {
     await program.parseAsync([...argv]);
     return exitCode();

@@ -12,11 +12,13 @@ import { existsSync, readFileSync } from "fs";
 import path from "path";
 
 import { SettingValueError, parseAddress } from "./parsers";
+import type { CheckerNode } from "./nodes";
 import {
   CONTRACTS,
   ROLE_CONTRACTS,
   contractEnv,
   settingsOf,
+  type ChallengeKernelName,
   type ContractName,
   type Role,
   type Setting,
@@ -48,14 +50,30 @@ export interface ProviderConfig extends CommonConfig {
   publicUrl: string;
   /** Absolute. */
   hardwareProfile?: string;
+  /** The node's id in the NodeRegistry (absent before `register`). */
+  nodeId?: number;
+  challenge: { kernel: ChallengeKernelName; maxN: number };
+  /** Largest bandwidth test, in bytes. */
+  bandwidth: { maxBytes: number };
 }
 
 export interface CheckerConfig extends CommonConfig {
   role: "checker";
   /** Milliseconds. */
   schedule: { heartbeat: number; capacity: number; hardware: number; probeTimeout: number };
-  challenge: { n: number };
+  /** `timeout` in milliseconds. */
+  challenge: { n: number; timeout: number };
   peers: string[];
+  /** Size of each bandwidth test, bytes. */
+  bandwidth: { bytes: number };
+  /** Most probes in flight; spread of each next run, percent of its period either way. */
+  probe: { concurrency: number; jitterPercent: number };
+  /** The SQLite file of samples, absolute (default `<dataDir>/checker.sqlite`). */
+  database: string;
+  /** `genesis` in Unix seconds, `length` in milliseconds (as the other durations). */
+  epoch: { genesis: number; length: number };
+  /** Nodes to probe (static list until they are read from the chain). */
+  nodes: CheckerNode[];
 }
 
 export interface KeeperConfig extends CommonConfig {
@@ -364,7 +382,15 @@ export function loadConfig<R extends Role>(role: R, options: LoadOptions = {}): 
   };
   let config: ProviderConfig | CheckerConfig | KeeperConfig;
   if (role === "provider") {
-    config = { ...common, role, publicUrl: v("publicUrl"), hardwareProfile: v("hardwareProfile") };
+    config = {
+      ...common,
+      role,
+      publicUrl: v("publicUrl"),
+      hardwareProfile: v("hardwareProfile"),
+      nodeId: v("nodeId"),
+      challenge: { kernel: v("challenge.kernel"), maxN: v("challenge.maxN") },
+      bandwidth: { maxBytes: v("bandwidth.maxBytes") },
+    };
   } else if (role === "checker") {
     config = {
       ...common,
@@ -375,8 +401,13 @@ export function loadConfig<R extends Role>(role: R, options: LoadOptions = {}): 
         hardware: v("schedule.hardware"),
         probeTimeout: v("schedule.probeTimeout"),
       },
-      challenge: { n: v("challenge.n") },
+      challenge: { n: v("challenge.n"), timeout: v("challenge.timeout") },
       peers: v("peers"),
+      bandwidth: { bytes: v("bandwidth.bytes") },
+      probe: { concurrency: v("probe.concurrency"), jitterPercent: v("probe.jitterPercent") },
+      database: v<string | undefined>("database") ?? path.join(common.dataDir, "checker.sqlite"),
+      epoch: { genesis: v("epoch.genesis"), length: v("epoch.length") },
+      nodes: v("nodes"),
     };
   } else {
     config = {

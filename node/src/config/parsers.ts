@@ -130,3 +130,12 @@ export function parseNonEmptyString(raw: unknown): string {
     throw new SettingValueError(`${show(raw)} is not a non-empty string`);
   return raw.trim();
 }
+
+/** One of `choices` (exactly as written there). */
+export function parseChoice<T extends string>(raw: unknown, choices: readonly T[]): T {
+  const s = typeof raw === "string" ? raw.trim() : raw;
+  if (typeof s !== "string" || !(choices as readonly string[]).includes(s)) {
+    throw new SettingValueError(`${show(raw)} is not one of ${choices.map((c) => JSON.stringify(c)).join(", ")}`);
+  }
+  return s as T;
+}

@@ -4,6 +4,7 @@
  */
 import {
   parseChainId,
+  parseChoice,
   parseDuration,
   parseHttpUrl,
   parseHttpUrlList,
@@ -13,9 +14,17 @@ import {
   parsePositiveNumber,
   parsePrivateKey,
 } from "./parsers";
+import { parseCheckerNodes } from "./nodes";
 
 export const ROLES = ["provider", "checker", "keeper"] as const;
 export type Role = (typeof ROLES)[number];
+
+/**
+ * Kernels a provider agent can answer PoPW challenges with (`challenge.kernel`); the agent maps each
+ * name to an implementation (src/provider/solver.ts). A GPU kernel adds its name here.
+ */
+export const CHALLENGE_KERNELS = ["cpu"] as const;
+export type ChallengeKernelName = (typeof CHALLENGE_KERNELS)[number];
 
 export interface Setting {
   /** Dotted path in the config file, e.g. "listen.port". */
@@ -161,6 +170,42 @@ export const SETTINGS: readonly Setting[] = [
     roles: ["provider"],
     example: "",
   },
+  {
+    key: "nodeId",
+    env: "KAISAR_NODE_ID",
+    what: "id of this node in the NodeRegistry (ids start at 1); `run` needs it, `register` gives it",
+    expected: "a whole number from 1, e.g. 1",
+    parse: (raw) => parseInteger(raw, 1, Number.MAX_SAFE_INTEGER),
+    roles: ["provider"],
+    example: "",
+  },
+  {
+    key: "challenge.kernel",
+    env: "KAISAR_CHALLENGE_KERNEL",
+    what: "matrix kernel that answers PoPW compute challenges (in a worker thread)",
+    expected: `one of ${CHALLENGE_KERNELS.map((k) => JSON.stringify(k)).join(", ")}, e.g. "cpu"`,
+    parse: (raw) => parseChoice(raw, CHALLENGE_KERNELS),
+    roles: ["provider"],
+    default: "cpu",
+  },
+  {
+    key: "challenge.maxN",
+    env: "KAISAR_CHALLENGE_MAX_N",
+    what: "largest challenge size n the agent accepts; larger ones are refused (400), one challenge runs at a time",
+    expected: "a whole number in 16..4096, e.g. 2048 (the CPU kernel takes seconds at 1024, about 8x that at 2048)",
+    parse: (raw) => parseInteger(raw, 16, 4096),
+    roles: ["provider"],
+    default: 2048,
+  },
+  {
+    key: "bandwidth.maxBytes",
+    env: "KAISAR_BANDWIDTH_MAX_BYTES",
+    what: "largest bandwidth test a checker may ask for, in bytes",
+    expected: "a whole number in 1..1073741824, e.g. 67108864 (64 MiB)",
+    parse: (raw) => parseInteger(raw, 1, 1 << 30),
+    roles: ["provider"],
+    default: 64 * 1024 * 1024,
+  },
   // Checker node.
   {
     key: "schedule.heartbeat",
@@ -213,6 +258,83 @@ export const SETTINGS: readonly Setting[] = [
     what: "other checkers' URLs, to exchange observations with at epoch end",
     expected: 'a list of http(s) URLs (in the environment: comma-separated), e.g. ["http://10.0.0.2:8551"]',
     parse: parseHttpUrlList,
+    roles: ["checker"],
+    default: [],
+  },
+  {
+    key: "challenge.timeout",
+    env: "KAISAR_CHALLENGE_TIMEOUT",
+    what: "how long a compute challenge may take, from sending it to the last byte of the answer, before it fails",
+    expected: 'a duration, e.g. "60s" (a CPU answers n = 1024 in seconds; the answer is 5.6 MB of base64)',
+    parse: parseDuration,
+    roles: ["checker"],
+    default: "60s",
+  },
+  {
+    key: "bandwidth.bytes",
+    env: "KAISAR_BANDWIDTH_BYTES",
+    what: "size of each bandwidth test, in bytes (every node, every capacity period)",
+    expected: "a whole number in 1024..1073741824, e.g. 1048576 (1 MiB)",
+    parse: (raw) => parseInteger(raw, 1024, 1 << 30),
+    roles: ["checker"],
+    default: 1024 * 1024,
+  },
+  {
+    key: "probe.concurrency",
+    env: "KAISAR_PROBE_CONCURRENCY",
+    what: "most probes in flight at once (challenges and bandwidth tests get at most half of them each)",
+    expected: "a whole number in 1..4096, e.g. 64",
+    parse: (raw) => parseInteger(raw, 1, 4096),
+    roles: ["checker"],
+    default: 64,
+  },
+  {
+    key: "probe.jitterPercent",
+    env: "KAISAR_PROBE_JITTER_PERCENT",
+    what: "random spread of each probe's next run, in percent of its period either way (so probes do not bunch up)",
+    expected: "a whole number in 0..50, e.g. 10",
+    parse: (raw) => parseInteger(raw, 0, 50),
+    roles: ["checker"],
+    default: 10,
+  },
+  {
+    key: "database",
+    env: "KAISAR_DATABASE",
+    what: "SQLite file the checker keeps its samples in (default: checker.sqlite in dataDir)",
+    expected: 'a path, e.g. "./.kaisar/checker/checker.sqlite"',
+    parse: parseNonEmptyString,
+    path: true,
+    roles: ["checker"],
+    example: "",
+  },
+  {
+    key: "epoch.genesis",
+    env: "KAISAR_EPOCH_GENESIS",
+    what: "Unix time (seconds) epoch 0 of the ReportOracle starts at (ReportOracle.genesis())",
+    expected: "a whole number of seconds, e.g. 1767225600",
+    parse: (raw) => parseInteger(raw, 0, Number.MAX_SAFE_INTEGER),
+    roles: ["checker"],
+    default: 0,
+  },
+  {
+    key: "epoch.length",
+    env: "KAISAR_EPOCH_LENGTH",
+    what: "length of an epoch (ReportOracle.epochLength()): samples are kept per epoch",
+    expected: 'a duration, e.g. "14d" (mainnet) or "60s" (local chain)',
+    parse: parseDuration,
+    roles: ["checker"],
+    default: "14d",
+  },
+  {
+    key: "nodes",
+    env: "KAISAR_NODES",
+    what:
+      "nodes to probe, until they are read from the NodeRegistry: each {id, url (the agent's endpoint), provider, " +
+      "spec: {gpuClass (class name), gpuCount, vramGiB (per GPU), optional cpuCores, ramGiB, diskGiB, bandwidthMbps}}",
+    expected:
+      'a JSON list (in the environment: the same JSON), e.g. [{"id": 1, "url": "http://127.0.0.1:8550", ' +
+      '"provider": "0x70997970C51812dc3A010C7d01b50e0d17dc79C8", "spec": {"gpuClass": "H100-80GB", "gpuCount": 8, "vramGiB": 80}}]',
+    parse: parseCheckerNodes,
     roles: ["checker"],
     default: [],
   },

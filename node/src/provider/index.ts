@@ -1,0 +1,5 @@
+export * from "./hardware";
+export * from "./solver";
+export * from "./server";
+export * from "./catalog";
+export * from "./agent";
