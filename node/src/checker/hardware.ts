@@ -18,31 +18,12 @@
  */
 import { getAddress, verifyMessage } from "ethers";
 
+import { canonicalReportMessage, type HardwareReport } from "../provider/hardware";
+
 import type { CheckerNode } from "../config/nodes";
-import { canonicalJson, type Canonical } from "../scoring/canonical";
 
-export interface HardwareReport {
-  nodeId: number;
-  chainId: number;
-  provider: string;
-  /** Where the figures come from, e.g. "nvidia-smi" or "profile". */
-  source: string;
-  gpuModel: string;
-  gpuCount: number;
-  /** Per GPU. */
-  vramGiB: number;
-  cpuCores: number;
-  ramGiB: number;
-  diskGiB: number;
-  bandwidthMbps: number;
-  /** When the agent signed it: Unix seconds (milliseconds are accepted too). */
-  timestamp: number;
-}
-
-export interface SignedHardwareReport {
-  report: HardwareReport;
-  signature: string;
-}
+/** The wire format is the agent's (src/provider/hardware.ts): one definition for both sides. */
+export type { HardwareReport, SignedHardwareReport } from "../provider/hardware";
 
 export interface HardwareCheckOptions {
   /** The chain the checker serves; the report must name it. */
@@ -68,9 +49,9 @@ export interface HardwareVerdict {
   signer?: string;
 }
 
-/** The message the provider signs: the canonical JSON of the report. */
+/** The message the provider signs: the canonical JSON of the report (the agent's own function). */
 export function hardwareReportMessage(report: HardwareReport | Record<string, unknown>): string {
-  return canonicalJson(report as unknown as Canonical);
+  return canonicalReportMessage(report as HardwareReport);
 }
 
 /**
