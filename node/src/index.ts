@@ -2,6 +2,6 @@ export * from "./config";
 export * from "./popw";
 export * from "./scoring";
 export { buildProgram, main, EXIT } from "./cli";
-// As a namespace: the checker side has its own types of the same names (HardwareReport, ...).
+// As namespaces: the checker re-exports the agent's report types, so flat exports of both would collide.
 export * as provider from "./provider";
 export * as checker from "./checker";
