@@ -1,0 +1,117 @@
+/**
+ * A real local chain for the node software's integration tests: Hardhat's network in this process,
+ * served over JSON-RPC on a loopback port (what the programs under test connect to), with every
+ * contract deployed by the Ignition module and local parameters (timelock delay 0, short epochs).
+ */
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+
+import { HDNodeWallet, Mnemonic, type Wallet } from "ethers";
+
+import { connectContracts, rpcProvider, type KaisarContracts } from "../src/chain/contracts";
+import { CONTRACTS, type ContractName } from "../src/config";
+
+export const LOCAL_CHAIN_ID = 31337;
+const MNEMONIC = "test test test test test test test test test test test junk";
+
+export interface LocalChain {
+  rpcUrl: string;
+  chainId: number;
+  /** A deployed_addresses.json for KAISAR_DEPLOYMENT. */
+  deploymentFile: string;
+  addresses: Record<ContractName, string> & { KaisarTimelock: string };
+  /** Hardhat account i with its private key (funded with ETH; 0 is deployer, governance, treasury). */
+  account(i: number): Wallet;
+  /** The contracts, read through the JSON-RPC server. */
+  contracts: KaisarContracts;
+  /** Moves chain time forward (and mines a block). */
+  increaseTime(seconds: number): Promise<void>;
+  /** Latest block timestamp. */
+  now(): Promise<number>;
+  /** Hardhat's in-process provider (for evm_* calls). */
+  provider: { request(a: { method: string; params?: unknown[] }): Promise<unknown> };
+  close(): Promise<void>;
+}
+
+/**
+ * Deploys Kaisar on a fresh in-process Hardhat network (one per test file: `hardhat_reset` first)
+ * and serves it on a free loopback port.
+ */
+export async function startLocalChain(options: { epochLengthSeconds?: number } = {}): Promise<LocalChain> {
+  // Loaded here: requiring Hardhat compiles nothing (the test command compiled) but reads its config.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const hre = require("hardhat") as typeof import("hardhat") & {
+    // hardhat-ignition-ethers' extension (its type augmentation is loaded by hardhat.config.ts only)
+    ignition: { deploy(module: unknown): Promise<unknown> };
+  };
+  const { TASK_NODE_CREATE_SERVER } = await import("hardhat/builtin-tasks/task-names");
+  const { buildKaisarModule } = await import("../../deploy/kaisarModule");
+  const { loadParameters } = await import("../../deploy/config");
+
+  await hre.network.provider.request({ method: "hardhat_reset", params: [] });
+  const params = {
+    ...loadParameters("local"),
+    timelockMinDelay: 0,
+    genesis: "now" as const,
+    epochLengthSeconds: options.epochLengthSeconds ?? 60,
+  };
+  const deployed = (await hre.ignition.deploy(buildKaisarModule(params))) as Record<
+    string,
+    { getAddress(): Promise<string> }
+  >;
+  const keyOf: Record<ContractName | "KaisarTimelock", string> = {
+    KaiToken: "kai",
+    NodeRegistry: "registry",
+    RentalEscrow: "escrow",
+    KaisarLens: "lens",
+    CheckerLicense: "license",
+    ReportOracle: "oracle",
+    RewardDistributor: "rewards",
+    SlaEnforcer: "sla",
+    KaisarTimelock: "timelock",
+  };
+  const addresses = {} as LocalChain["addresses"];
+  for (const name of [...CONTRACTS, "KaisarTimelock" as const]) {
+    addresses[name] = await deployed[keyOf[name]].getAddress();
+  }
+
+  const server = (await hre.run(TASK_NODE_CREATE_SERVER, {
+    hostname: "127.0.0.1",
+    port: 0,
+    provider: hre.network.provider,
+  })) as { listen(): Promise<{ address: string; port: number }>; close(): Promise<void> };
+  const { port } = await server.listen();
+  const rpcUrl = `http://127.0.0.1:${port}`;
+
+  const dir = mkdtempSync(path.join(os.tmpdir(), "kaisar-chain-"));
+  const deploymentFile = path.join(dir, "deployed_addresses.json");
+  writeFileSync(
+    deploymentFile,
+    JSON.stringify(Object.fromEntries(Object.entries(addresses).map(([k, v]) => [`Kaisar#${k}`, v]))),
+  );
+  const provider = rpcProvider(rpcUrl, LOCAL_CHAIN_ID);
+  const mnemonic = Mnemonic.fromPhrase(MNEMONIC);
+  const account = (i: number) =>
+    HDNodeWallet.fromMnemonic(mnemonic, `m/44'/60'/0'/0/${i}`).connect(provider) as unknown as Wallet;
+
+  return {
+    rpcUrl,
+    chainId: LOCAL_CHAIN_ID,
+    deploymentFile,
+    addresses,
+    account,
+    contracts: connectContracts(addresses, provider),
+    provider: hre.network.provider,
+    increaseTime: async (seconds) => {
+      await hre.network.provider.request({ method: "evm_increaseTime", params: [seconds] });
+      await hre.network.provider.request({ method: "evm_mine", params: [] });
+    },
+    now: async () => Number((await provider.getBlock("latest"))!.timestamp),
+    close: async () => {
+      provider.destroy();
+      await server.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
