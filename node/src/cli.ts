@@ -31,34 +31,31 @@ import {
   startAgent,
   type Detection,
   type LogEntry,
-  type StartAgentOptions,
 } from "./provider";
 import { startChecker, type CheckerLogEntry, type RunningChecker } from "./checker/run";
+import {
+  EXIT,
+  configFailure,
+  print,
+  processIo,
+  waitForSignal,
+  type CommandSpec,
+  type CommonOptions,
+  type Io,
+  type RunHooks,
+} from "./commands/common";
+import { checkerCommands } from "./commands/checker";
+import { keeperCommands } from "./commands/keeper";
+import { providerCommands } from "./commands/provider";
 
-export const EXIT = { ok: 0, error: 1, notImplemented: 2, config: 78 } as const;
+export { EXIT, type Io, type RunHooks } from "./commands/common";
 
-export interface Io {
-  out(text: string): void;
-  err(text: string): void;
-}
-
-/** How long-running commands (`run`) are stopped, and what they may be given (tests replace them). */
-export interface RunHooks {
-  /** Resolves (to the signal's name) when the command should stop; default: SIGTERM or SIGINT. */
-  shutdown?: () => Promise<string>;
-  /** Passed to the provider agent (hardware detection, solver). */
-  agent?: Partial<Omit<StartAgentOptions, "log">>;
-}
-
-const processIo: Io = {
-  out: (t) => process.stdout.write(t),
-  err: (t) => process.stderr.write(t),
+/** Commands implemented in src/commands/<role>.ts, by role and name. */
+const COMMANDS: Record<Role, Record<string, CommandSpec>> = {
+  provider: providerCommands,
+  checker: checkerCommands,
+  keeper: keeperCommands,
 };
-
-interface CommonOptions {
-  config?: string;
-  json?: boolean;
-}
 
 interface Leaf {
   name: string;
@@ -184,6 +181,12 @@ Exit codes: 0 done, 1 usage or unexpected error, 2 not implemented yet, 78 confi
             ? await providerRegisterDryRun(opts, io, hooks)
             : notImplemented(role, leaf.name, opts, io);
         });
+      } else if (COMMANDS[role][leaf.name]) {
+        const spec = COMMANDS[role][leaf.name];
+        spec.options?.(cmd);
+        cmd.action(async (opts: CommonOptions & Record<string, unknown>) => {
+          code = await spec.run(opts, io, hooks);
+        });
       } else {
         cmd.action((opts: CommonOptions) => {
           code = notImplemented(role, leaf.name, opts, io);
@@ -192,11 +195,6 @@ Exit codes: 0 done, 1 usage or unexpected error, 2 not implemented yet, 78 confi
     }
   }
   return { program, exitCode: () => code };
-}
-
-function print(io: Io, opts: CommonOptions, json: unknown, text: string) {
-  if (opts.json) io.out(JSON.stringify(json, null, 2) + "\n");
-  else io.out(text + "\n");
 }
 
 function init(role: Role, opts: CommonOptions & { force?: boolean }, io: Io): number {
@@ -218,13 +216,6 @@ function init(role: Role, opts: CommonOptions & { force?: boolean }, io: Io): nu
       `\`kaisar ${role} status --config ${file}\`.`,
   );
   return EXIT.ok;
-}
-
-/** Prints a configuration error (every problem, with its fix); returns the exit code. */
-function configFailure(e: ConfigError, opts: CommonOptions, io: Io): number {
-  if (opts.json) print(io, opts, { ok: false, error: "config", configFile: e.configFile, problems: e.problems }, "");
-  else io.err(e.message + "\n");
-  return EXIT.config;
 }
 
 /** The provider's config, or the exit code of its configuration error. */
@@ -344,20 +335,6 @@ async function checkerRun(opts: CommonOptions, io: Io, hooks: RunHooks): Promise
   log({ at: "Checker#shutdown", signal });
   await checker.stop();
   return EXIT.ok;
-}
-
-/** `signal` resolves to the name of the first SIGTERM or SIGINT; then, or on `dispose()`, it stops listening. */
-function waitForSignal(): { signal: Promise<string>; dispose(): void } {
-  let on: (signal: NodeJS.Signals) => void = () => {};
-  const dispose = () => void process.off("SIGTERM", on).off("SIGINT", on);
-  const signal = new Promise<string>((resolve) => {
-    on = (name) => {
-      dispose();
-      resolve(name);
-    };
-    process.on("SIGTERM", on).on("SIGINT", on);
-  });
-  return { signal, dispose };
 }
 
 /** Validates the configuration, then says the command is not implemented yet (next issue). */

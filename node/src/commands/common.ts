@@ -1,0 +1,73 @@
+/**
+ * What every `kaisar` command shares: exit codes, output, configuration failures, signals.
+ */
+import { ConfigError, loadConfig, type ConfigOf, type Role } from "../config";
+import type { StartAgentOptions } from "../provider";
+
+export const EXIT = { ok: 0, error: 1, notImplemented: 2, config: 78 } as const;
+
+export interface Io {
+  out(text: string): void;
+  err(text: string): void;
+}
+
+/** How long-running commands (`run`) are stopped, and what they may be given (tests replace them). */
+export interface RunHooks {
+  /** Resolves (to the signal's name) when the command should stop; default: SIGTERM or SIGINT. */
+  shutdown?: () => Promise<string>;
+  /** Passed to the provider agent (hardware detection, solver). */
+  agent?: Partial<Omit<StartAgentOptions, "log">>;
+}
+
+export const processIo: Io = {
+  out: (t) => process.stdout.write(t),
+  err: (t) => process.stderr.write(t),
+};
+
+export interface CommonOptions {
+  config?: string;
+  json?: boolean;
+}
+
+export function print(io: Io, opts: CommonOptions, json: unknown, text: string) {
+  if (opts.json) io.out(JSON.stringify(json, null, 2) + "\n");
+  else io.out(text + "\n");
+}
+
+export /** Prints a configuration error (every problem, with its fix); returns the exit code. */
+function configFailure(e: ConfigError, opts: CommonOptions, io: Io): number {
+  if (opts.json) print(io, opts, { ok: false, error: "config", configFile: e.configFile, problems: e.problems }, "");
+  else io.err(e.message + "\n");
+  return EXIT.config;
+}
+
+/** The role's config, or the exit code of its configuration error (printed). */
+export function roleConfig<R extends Role>(role: R, opts: CommonOptions, io: Io): ConfigOf<R> | number {
+  try {
+    return loadConfig(role, { file: opts.config });
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    return configFailure(e, opts, io);
+  }
+}
+
+/** `signal` resolves to the name of the first SIGTERM or SIGINT; then, or on `dispose()`, it stops listening. */
+export function waitForSignal(): { signal: Promise<string>; dispose(): void } {
+  let on: (signal: NodeJS.Signals) => void = () => {};
+  const dispose = () => void process.off("SIGTERM", on).off("SIGINT", on);
+  const signal = new Promise<string>((resolve) => {
+    on = (name) => {
+      dispose();
+      resolve(name);
+    };
+    process.on("SIGTERM", on).on("SIGINT", on);
+  });
+  return { signal, dispose };
+}
+
+/** A subcommand another file implements: its extra options and what it does. */
+export interface CommandSpec {
+  /** Adds the command's own options (beyond --config and --json). */
+  options?: (cmd: import("commander").Command) => void;
+  run(opts: CommonOptions & Record<string, unknown>, io: Io, hooks: RunHooks): Promise<number>;
+}
