@@ -8,6 +8,11 @@
  *   GET /nodes/:id/samples?epoch=N&kind=K&limit=L
  *                                      its samples in epoch N (default: the current one), oldest first
  *                                      (the most recent L, default 10,000), with per-kind counts
+ *   GET /epochs/:epoch/observations    this checker's signed observations of an ended epoch (the epoch-end
+ *                                      exchange: `{ bundle, signature }`, see exchange.ts); 404 until then
+ *   GET /epochs/:epoch/report          its signed EIP-712 report of the epoch once computed: `{ epoch, report
+ *                                      (bigints as decimal strings), signature, signer, root, nodeCount,
+ *                                      checkers, excluded }`; 404 before
  *
  * HEAD works wherever GET does; OPTIONS answers CORS preflights (204). Anything else: a JSON error
  * `{ error, message }` with 400 (bad parameter), 404 (no such route or node), 405 (method) or 500.
@@ -32,6 +37,13 @@ export interface ApiOptions {
   clock?: Clock;
   /** The scheduler's counters, shown by /health. */
   probes?: () => SchedulerStats;
+  /**
+   * This checker's signed observations of an ended epoch (frozen on first call), or undefined if it has
+   * none yet (the settle delay has not passed) or none at all. Absent: the route answers 404.
+   */
+  observations?: (epoch: number) => unknown;
+  /** The signed report of an epoch, or undefined before it is computed. Absent: the route answers 404. */
+  report?: (epoch: number) => unknown;
   /** Told of unexpected errors (answered 500). */
   onError?: (error: unknown) => void;
 }
@@ -114,6 +126,27 @@ export function apiHandler(options: ApiOptions): http.RequestListener {
         nodes: options.nodes().length,
         probes: options.probes?.() ?? null,
       };
+    }
+    if (parts[0] === "epochs" && parts.length === 3 && (parts[2] === "observations" || parts[2] === "report")) {
+      const epoch = parseUint("epoch", parts[1], Number.MAX_SAFE_INTEGER)!;
+      const current = options.epochOf(now);
+      if (epoch >= current) {
+        throw new HttpError(404, "not found", `epoch ${epoch} has not ended (the current epoch is ${current})`);
+      }
+      if (parts[2] === "observations") {
+        const bundle = options.observations?.(epoch);
+        if (bundle === undefined) {
+          throw new HttpError(
+            404,
+            "not found",
+            `no signed observations of epoch ${epoch} here (yet: they are signed exchange.settle after the epoch ends)`,
+          );
+        }
+        return bundle;
+      }
+      const report = options.report?.(epoch);
+      if (report === undefined) throw new HttpError(404, "not found", `no report of epoch ${epoch} here (yet)`);
+      return report;
     }
     if (parts[0] !== "nodes" || parts.length > 3) throw new HttpError(404, "not found", `no route ${url.pathname}`);
     const latest = options.store.latestByNode();

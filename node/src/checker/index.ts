@@ -6,3 +6,4 @@ export * from "./store";
 export * from "./api";
 export * from "./run";
 export * from "./bench";
+export * from "./exchange";

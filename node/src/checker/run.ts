@@ -1,13 +1,22 @@
 /**
- * `kaisar checker run`, the part built so far: opens the sample database, probes the configured
- * nodes on their schedule and serves the read-only API. Reading the nodes from the NodeRegistry and
- * the epoch-end exchange of observations come next.
+ * `kaisar checker run`: opens the sample database, probes the configured nodes on their schedule,
+ * serves the read-only API and, given an epoch context (from the chain), takes part in the epoch-end
+ * exchange: `exchange.settle` after each epoch ends it signs its observations, collects its peers'
+ * and signs the epoch's report (exchange.ts). Reading the nodes from the NodeRegistry comes next.
  */
-import { computeAddress } from "ethers";
+import { Wallet } from "ethers";
 
 import type { CheckerConfig } from "../config/load";
 import type { CheckerNode } from "../config/nodes";
+import { DEFAULT_SCORING_PARAMS } from "../scoring/types";
 import { startApi, type RunningApi } from "./api";
+import {
+  epochResultView,
+  finalizeEpoch,
+  freezeOwnBundle,
+  type EpochContextProvider,
+  type EpochResult,
+} from "./exchange";
 import {
   probeBandwidth,
   probeChallenge,
@@ -29,7 +38,21 @@ export interface StartCheckerOptions {
   log?: (entry: CheckerLogEntry) => void;
   version?: string;
   clock?: Clock;
+  /**
+   * What the chain says about an ended epoch (checker set, licenses, budget, report domain). Without
+   * it the checker still serves its signed observations but computes no report.
+   */
+  epochContext?: EpochContextProvider;
+  /** Told of each epoch's report once this run has signed it. */
+  onReport?: (result: EpochResult) => void;
+  /** Reads the nodes to probe (from the chain: src/chain/discovery.ts); replaces `config.nodes`. */
+  discoverNodes?: () => Promise<CheckerNode[]>;
+  /** How often `discoverNodes` runs (default 60 s). */
+  discoverEveryMs?: number;
 }
+
+/** Longest single timer (setTimeout's limit is 2^31 - 1 ms); a later due time is reached in steps. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export interface RunningChecker {
   /** The API's base URL. */
@@ -57,8 +80,12 @@ export function epochClock(genesisSeconds: number, lengthMs: number): (ms: numbe
 export async function startChecker(config: CheckerConfig, options: StartCheckerOptions = {}): Promise<RunningChecker> {
   const log = options.log ?? (() => {});
   const clock = options.clock ?? systemClock;
-  const checker = computeAddress(config.privateKey);
+  const wallet = new Wallet(config.privateKey);
+  const checker = wallet.address;
   const epochOf = epochClock(config.epoch.genesis, config.epoch.length);
+  // Observations of an epoch are frozen `exchange.settle` after it ends: probes in flight at the end land first.
+  const settledEpoch = () => epochOf(clock.now() - config.exchange.settle);
+  const oracle = config.contracts.ReportOracle;
   const store = openStore(config.database);
   const timeoutMs = config.schedule.probeTimeout;
   const lastHeartbeat = new Map<number, boolean>();
@@ -122,6 +149,16 @@ export async function startChecker(config: CheckerConfig, options: StartCheckerO
       version: options.version,
       clock,
       probes: () => scheduler.stats(),
+      observations: (epoch) => {
+        if (oracle === undefined || epoch >= settledEpoch()) return undefined;
+        // Freeze on request only epochs this checker measured, or the one just ended (peers expect it).
+        if (!store.ownBundle(epoch) && !store.hasSamples(epoch) && epoch !== settledEpoch() - 1) return undefined;
+        return freezeOwnBundle(store, wallet, { epoch, chainId: config.chainId, oracle, nodes: config.nodes });
+      },
+      report: (epoch) => {
+        const r = store.epochResult(epoch);
+        return r && epochResultView(r);
+      },
       onError: (e) => log({ at: "Checker#api", error: (e as Error)?.message }),
     });
   } catch (e) {
@@ -131,6 +168,95 @@ export async function startChecker(config: CheckerConfig, options: StartCheckerO
   scheduler.setNodes(config.nodes);
   scheduler.start();
   log({ at: "Checker#listen", url: api.url, checker, database: config.database, nodes: config.nodes.length });
+
+  // The epoch-end exchange: one run at a time, due when the settled epoch moves on, again after
+  // `exchange.retry` when the context or the exchange failed.
+  let stopped = false;
+  let exchangeTimer: unknown;
+  let exchanging: Promise<void> = Promise.resolve();
+  let lastFinalized = -1;
+  const exchangeAbort = new AbortController();
+  const lengthMs = Math.max(1, Math.round(config.epoch.length / 1000)) * 1000;
+  const epochContext = options.epochContext;
+
+  const finalizeEnded = async (): Promise<void> => {
+    const epoch = settledEpoch() - 1;
+    if (!epochContext || epoch < 0 || epoch <= lastFinalized) return;
+    if (store.epochResult(epoch)) {
+      lastFinalized = epoch; // signed before a restart: it is served as it is
+      return;
+    }
+    const ctx = await epochContext(epoch);
+    if (stopped) return;
+    const chainId = ctx.domain.chainId ?? config.chainId;
+    const verifying = ctx.domain.verifyingContract ?? oracle;
+    if (verifying === undefined) throw new Error("the epoch context's domain has no verifyingContract");
+    const nodes = config.nodes;
+    const ownBundle = freezeOwnBundle(store, wallet, { epoch, chainId: BigInt(chainId), oracle: verifying, nodes });
+    const result = await finalizeEpoch({
+      epoch,
+      ownBundle,
+      peers: config.peers,
+      checkerSet: ctx.checkerSet,
+      licenses: ctx.licenses,
+      configVersion: ctx.configVersion,
+      domain: ctx.domain,
+      budget: ctx.budget,
+      params: ctx.params ?? DEFAULT_SCORING_PARAMS,
+      nodes: ctx.nodes ?? nodes.map((n) => ({ nodeId: n.id, provider: n.provider, deliveredGpuSeconds: 0n })),
+      signer: wallet,
+      store,
+      fetch: {
+        timeoutMs: config.exchange.timeout,
+        waitMs: config.exchange.wait,
+        retryMs: config.exchange.retry,
+        signal: exchangeAbort.signal,
+      },
+      log,
+    });
+    lastFinalized = epoch;
+    options.onReport?.(result);
+  };
+
+  const scheduleExchange = (ms: number) => {
+    if (stopped) return;
+    exchangeTimer = clock.setTimer(
+      () => {
+        exchanging = runExchange();
+      },
+      Math.min(Math.max(0, ms), MAX_TIMER_MS),
+    );
+  };
+  const runExchange = async (): Promise<void> => {
+    let wait: number;
+    try {
+      await finalizeEnded();
+      // Next due: when the settled epoch moves on, i.e. `settle` after the current one ends.
+      const due = config.epoch.genesis * 1000 + (settledEpoch() + 1) * lengthMs + config.exchange.settle;
+      wait = due - clock.now() + 10;
+    } catch (e) {
+      log({ at: "Checker#exchange", epoch: settledEpoch() - 1, error: (e as Error)?.message });
+      wait = config.exchange.retry;
+    }
+    scheduleExchange(wait);
+  };
+  if (epochContext) scheduleExchange(0);
+
+  // Discovery: the list replaces config.nodes, which the API and the exchange read.
+  let discoverTimer: unknown;
+  const discover = async () => {
+    try {
+      const found = await options.discoverNodes!();
+      if (stopped) return;
+      config.nodes = found;
+      scheduler.setNodes(found);
+      log({ at: "Checker#discovery", nodes: found.length });
+    } catch (e) {
+      log({ at: "Checker#discovery", error: (e as Error)?.message });
+    }
+    if (!stopped) discoverTimer = clock.setTimer(() => void discover(), options.discoverEveryMs ?? 60_000);
+  };
+  if (options.discoverNodes) void discover();
 
   let stopping: Promise<void> | undefined;
   return {
@@ -142,6 +268,11 @@ export async function startChecker(config: CheckerConfig, options: StartCheckerO
     epochOf,
     stop: () =>
       (stopping ??= (async () => {
+        stopped = true;
+        if (exchangeTimer !== undefined) clock.clearTimer(exchangeTimer);
+        if (discoverTimer !== undefined) clock.clearTimer(discoverTimer);
+        exchangeAbort.abort();
+        await exchanging;
         await scheduler.stop({ abort: true });
         await api.close();
         store.close();

@@ -12,6 +12,9 @@
  * - At the epoch's end `observationsFor` turns each node's samples into the `NodeObservation` the
  *   checker exchanges (`observeNode` of src/scoring: uptime, median bandwidth, median challenge
  *   throughput, hardware mismatch by majority, evidence = keccak256 of the samples' canonical JSON).
+ * - For the epoch-end exchange (exchange.ts) it keeps this checker's signed observations of each ended
+ *   epoch (`own_bundles`) and each epoch's signed report (`epoch_results`); both are written once and
+ *   never replaced, so a restart serves the same bytes and never signs a second root for an epoch.
  */
 import { mkdirSync } from "node:fs";
 import path from "node:path";
@@ -29,7 +32,7 @@ import type {
 import { PROBE_KINDS, type ProbeKind, type ProbeResult } from "./probe";
 
 /** The schema this code writes; `MIGRATIONS[v]` takes a file from version v to v + 1. */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 const MIGRATIONS: readonly string[] = [
   // 0 -> 1: samples and the latest sample of each (node, kind).
@@ -59,6 +62,28 @@ const MIGRATIONS: readonly string[] = [
     at          INTEGER NOT NULL,
     PRIMARY KEY (node_id, kind)
   ) STRICT, WITHOUT ROWID;
+  `,
+  // 1 -> 2: the epoch-end exchange. This checker's own signed observations of each finished epoch
+  // (frozen once signed: peers see one bundle per epoch) and the signed report of each epoch (first
+  // write wins: a checker never signs two roots for one epoch, which the oracle slashes).
+  `
+  CREATE TABLE IF NOT EXISTS own_bundles (
+    epoch       INTEGER PRIMARY KEY CHECK (epoch >= 0),
+    bundle      TEXT    NOT NULL,           -- JSON of the signed message's object
+    signature   TEXT    NOT NULL,
+    created_at  INTEGER NOT NULL            -- Unix milliseconds
+  ) STRICT;
+  CREATE TABLE IF NOT EXISTS epoch_results (
+    epoch          INTEGER PRIMARY KEY CHECK (epoch >= 0),
+    root           TEXT    NOT NULL,
+    config_version TEXT    NOT NULL,        -- decimal
+    report         TEXT    NOT NULL,        -- JSON, bigints as decimal strings
+    signature      TEXT    NOT NULL,
+    signer         TEXT    NOT NULL,
+    bundles        TEXT    NOT NULL,        -- JSON: the signed bundles scored, by checker
+    excluded       TEXT    NOT NULL,        -- JSON: the peers left out and why
+    created_at     INTEGER NOT NULL
+  ) STRICT;
   `,
 ];
 
@@ -175,6 +200,31 @@ export function sampleOf(epoch: number, nodeId: number, at: number, r: ProbeResu
   }
 }
 
+/** This checker's signed observations of an epoch, as stored (`bundle` is the signed object). */
+export interface StoredBundle {
+  epoch: number;
+  bundle: unknown;
+  signature: string;
+  /** Unix milliseconds. */
+  createdAt: number;
+}
+
+/** The signed report of an epoch, as stored (JSON fields parsed back). */
+export interface StoredEpochResult {
+  epoch: number;
+  root: string;
+  /** Decimal string. */
+  configVersion: string;
+  /** The report with its bigints as decimal strings. */
+  report: Record<string, string>;
+  signature: string;
+  signer: string;
+  bundles: unknown[];
+  excluded: unknown[];
+  /** Unix milliseconds. */
+  createdAt: number;
+}
+
 export interface SampleQuery {
   kind?: ProbeKind;
   /** The most recent `limit` samples (still returned oldest first). */
@@ -193,6 +243,11 @@ export class CheckerStore {
   private readonly selectLastRun;
   private readonly selectCounts;
   private readonly record;
+  private readonly selectHasSamples;
+  private readonly selectBundle;
+  private readonly insertBundle;
+  private readonly selectResult;
+  private readonly insertResult;
 
   private constructor(
     private readonly db: Database.Database,
@@ -224,6 +279,21 @@ export class CheckerStore {
     );
     this.selectCounts = db.prepare<[number, number], { kind: ProbeKind; total: number; ok: number }>(
       `SELECT kind, COUNT(*) AS total, SUM(ok) AS ok FROM samples WHERE epoch = ? AND node_id = ? GROUP BY kind`,
+    );
+    this.selectHasSamples = db.prepare<[number], { one: number }>(
+      `SELECT 1 AS one FROM samples WHERE epoch = ? LIMIT 1`,
+    );
+    this.selectBundle = db.prepare<[number], { epoch: number; bundle: string; signature: string; created_at: number }>(
+      `SELECT * FROM own_bundles WHERE epoch = ?`,
+    );
+    // First write wins (DO NOTHING): the caller reads back what is stored and serves that.
+    this.insertBundle = db.prepare<[number, string, string, number], never>(
+      `INSERT INTO own_bundles (epoch, bundle, signature, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (epoch) DO NOTHING`,
+    );
+    this.selectResult = db.prepare<[number], ResultRow>(`SELECT * FROM epoch_results WHERE epoch = ?`);
+    this.insertResult = db.prepare<unknown[], never>(
+      `INSERT INTO epoch_results (epoch, root, config_version, report, signature, signer, bundles, excluded, created_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (epoch) DO NOTHING`,
     );
     this.record = db.transaction((s: SampleInput): number => {
       const info = this.insertSample.run(
@@ -378,6 +448,51 @@ export class CheckerStore {
     return out;
   }
 
+  /** Whether `epoch` has any sample (cheap: one index probe). */
+  hasSamples(epoch: number): boolean {
+    return this.selectHasSamples.get(epoch) !== undefined;
+  }
+
+  /** This checker's signed observations of `epoch`, if it signed them. */
+  ownBundle(epoch: number): StoredBundle | undefined {
+    const r = this.selectBundle.get(epoch);
+    return r && { epoch: r.epoch, bundle: JSON.parse(r.bundle), signature: r.signature, createdAt: r.created_at };
+  }
+
+  /**
+   * Keeps this checker's signed observations of `epoch` unless some are kept already; returns what is
+   * kept (the earlier bundle if there was one: a bundle, once served, never changes).
+   */
+  saveOwnBundle(epoch: number, bundle: unknown, signature: string, at = Date.now()): StoredBundle {
+    this.insertBundle.run(epoch, JSON.stringify(bundle), signature, Math.round(at));
+    return this.ownBundle(epoch)!;
+  }
+
+  /** The signed report of `epoch`, if one was computed. */
+  epochResult(epoch: number): StoredEpochResult | undefined {
+    const r = this.selectResult.get(epoch);
+    return r && resultFromRow(r);
+  }
+
+  /**
+   * Keeps the signed report of `epoch` unless one is kept already; returns what is kept. The first
+   * write wins, so a second, different root for the same epoch is never stored (nor served).
+   */
+  saveEpochResult(result: Omit<StoredEpochResult, "createdAt"> & { createdAt?: number }): StoredEpochResult {
+    this.insertResult.run(
+      result.epoch,
+      result.root,
+      result.configVersion,
+      JSON.stringify(result.report),
+      result.signature,
+      result.signer,
+      JSON.stringify(result.bundles),
+      JSON.stringify(result.excluded),
+      Math.round(result.createdAt ?? Date.now()),
+    );
+    return this.epochResult(result.epoch)!;
+  }
+
   /** Epochs with samples, ascending, with their sample counts. */
   epochs(): { epoch: number; samples: number }[] {
     return this.db
@@ -397,6 +512,32 @@ export class CheckerStore {
   close(): void {
     if (this.db.open) this.db.close();
   }
+}
+
+interface ResultRow {
+  epoch: number;
+  root: string;
+  config_version: string;
+  report: string;
+  signature: string;
+  signer: string;
+  bundles: string;
+  excluded: string;
+  created_at: number;
+}
+
+function resultFromRow(r: ResultRow): StoredEpochResult {
+  return {
+    epoch: r.epoch,
+    root: r.root,
+    configVersion: r.config_version,
+    report: JSON.parse(r.report) as Record<string, string>,
+    signature: r.signature,
+    signer: r.signer,
+    bundles: JSON.parse(r.bundles) as unknown[],
+    excluded: JSON.parse(r.excluded) as unknown[],
+    createdAt: r.created_at,
+  };
 }
 
 function readVersion(db: Database.Database): number {

@@ -64,6 +64,11 @@ export interface CheckerConfig extends CommonConfig {
   /** `timeout` in milliseconds. */
   challenge: { n: number; timeout: number };
   peers: string[];
+  /**
+   * The epoch-end exchange, milliseconds: wait `settle` after an epoch ends, then ask peers for their
+   * observations for at most `wait` (each request at most `timeout`, again after `retry`).
+   */
+  exchange: { settle: number; wait: number; timeout: number; retry: number };
   /** Size of each bandwidth test, bytes. */
   bandwidth: { bytes: number };
   /** Most probes in flight; spread of each next run, percent of its period either way. */
@@ -403,6 +408,12 @@ export function loadConfig<R extends Role>(role: R, options: LoadOptions = {}): 
       },
       challenge: { n: v("challenge.n"), timeout: v("challenge.timeout") },
       peers: v("peers"),
+      exchange: {
+        settle: v("exchange.settle"),
+        wait: v("exchange.wait"),
+        timeout: v("exchange.timeout"),
+        retry: v("exchange.retry"),
+      },
       bandwidth: { bytes: v("bandwidth.bytes") },
       probe: { concurrency: v("probe.concurrency"), jitterPercent: v("probe.jitterPercent") },
       database: v<string | undefined>("database") ?? path.join(common.dataDir, "checker.sqlite"),

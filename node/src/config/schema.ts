@@ -262,6 +262,46 @@ export const SETTINGS: readonly Setting[] = [
     default: [],
   },
   {
+    key: "exchange.settle",
+    env: "KAISAR_EXCHANGE_SETTLE",
+    what:
+      "how long after an epoch ends the checker waits before it freezes and signs its observations of the epoch " +
+      "and starts the exchange (probes in flight at the end land first: make it longer than challenge.timeout)",
+    expected: 'a duration, e.g. "2m" (mainnet) or "2s" (local chain)',
+    parse: parseDuration,
+    roles: ["checker"],
+    default: "2m",
+  },
+  {
+    key: "exchange.wait",
+    env: "KAISAR_EXCHANGE_WAIT",
+    what:
+      "how long the checker keeps asking peers for their observations of an ended epoch before it scores " +
+      "without the ones that have not answered",
+    expected: 'a duration, e.g. "5m" (mainnet) or "5s" (local chain)',
+    parse: parseDuration,
+    roles: ["checker"],
+    default: "5m",
+  },
+  {
+    key: "exchange.timeout",
+    env: "KAISAR_EXCHANGE_TIMEOUT",
+    what: "how long one request for a peer's observations may take (a 100,000-node epoch is tens of MB)",
+    expected: 'a duration, e.g. "30s"',
+    parse: parseDuration,
+    roles: ["checker"],
+    default: "30s",
+  },
+  {
+    key: "exchange.retry",
+    env: "KAISAR_EXCHANGE_RETRY",
+    what: "pause before asking again a peer that did not answer or is not ready (within exchange.wait)",
+    expected: 'a duration, e.g. "10s"',
+    parse: parseDuration,
+    roles: ["checker"],
+    default: "10s",
+  },
+  {
     key: "challenge.timeout",
     env: "KAISAR_CHALLENGE_TIMEOUT",
     what: "how long a compute challenge may take, from sending it to the last byte of the answer, before it fails",
