@@ -24,14 +24,7 @@ import {
   type ProviderConfig,
   type Role,
 } from "./config";
-import {
-  HardwareDetectionError,
-  HardwareProfileError,
-  detectHardware,
-  startAgent,
-  type Detection,
-  type LogEntry,
-} from "./provider";
+import { detectHardware, startAgent, type Detection, type LogEntry } from "./provider";
 import { startChecker, type CheckerLogEntry, type RunningChecker } from "./checker/run";
 import {
   EXIT,
@@ -46,7 +39,8 @@ import {
 } from "./commands/common";
 import { checkerCommands } from "./commands/checker";
 import { keeperCommands } from "./commands/keeper";
-import { providerCommands } from "./commands/provider";
+import { hardwareProblem, providerCommands } from "./commands/provider";
+import { chainNodeSource } from "./chain/discovery";
 
 export { EXIT, type Io, type RunHooks } from "./commands/common";
 
@@ -176,10 +170,10 @@ Exit codes: 0 done, 1 usage or unexpected error, 2 not implemented yet, 78 confi
         });
       } else if (role === "provider" && leaf.name === "register") {
         cmd.option("--dry-run", "only detect the hardware and say where the figures come from; send nothing");
-        cmd.action(async (opts: CommonOptions & { dryRun?: boolean }) => {
+        cmd.action(async (opts: CommonOptions & { dryRun?: boolean } & Record<string, unknown>) => {
           code = opts.dryRun
             ? await providerRegisterDryRun(opts, io, hooks)
-            : notImplemented(role, leaf.name, opts, io);
+            : await COMMANDS.provider.register.run(opts, io, hooks);
         });
       } else if (COMMANDS[role][leaf.name]) {
         const spec = COMMANDS[role][leaf.name];
@@ -228,20 +222,6 @@ function providerConfig(opts: CommonOptions, io: Io): ProviderConfig | number {
   }
 }
 
-/** A hardware profile or detection failure, as a problem of the `hardwareProfile` setting. */
-function hardwareProblem(e: unknown, config: ProviderConfig): ConfigError | undefined {
-  if (!(e instanceof HardwareProfileError) && !(e instanceof HardwareDetectionError)) return undefined;
-  const problem: ConfigProblem = {
-    key: "hardwareProfile",
-    env: "KAISAR_HARDWARE_PROFILE",
-    problem: e.message,
-    fix:
-      'point it at a JSON file {"gpuModel": "NVIDIA GeForce RTX 4090", "gpuCount": 1, "vramGiB": 24} (optional: ' +
-      "cpuCores, ramGiB, diskGiB, bandwidthMbps), or install the NVIDIA driver so that nvidia-smi runs",
-  };
-  return new ConfigError("provider", [problem], config.configFile);
-}
-
 /** `kaisar provider register --dry-run`: the hardware the node would register, and where it comes from. */
 async function providerRegisterDryRun(opts: CommonOptions, io: Io, hooks: RunHooks): Promise<number> {
   const config = providerConfig(opts, io);
@@ -267,7 +247,7 @@ async function providerRegisterDryRun(opts: CommonOptions, io: Io, hooks: RunHoo
     `  disk       ${h.diskGiB} GiB`,
     `  bandwidth  ${h.bandwidthMbps ? `${h.bandwidthMbps} Mbps (declared)` : "not declared (checkers measure it)"}`,
     ...detection.notes.map((n) => `note: ${n}`),
-    "Dry run: nothing was sent (registering on chain is not implemented yet).",
+    "Dry run: nothing was sent (`kaisar provider register` without --dry-run registers it).",
   ];
   print(io, opts, { ok: true, dryRun: true, ...detection }, lines.join("\n"));
   return EXIT.ok;
@@ -275,7 +255,8 @@ async function providerRegisterDryRun(opts: CommonOptions, io: Io, hooks: RunHoo
 
 /**
  * `kaisar provider run`: serves the checker-facing API until SIGTERM or SIGINT, logging JSON lines
- * (`{"at":"Agent#listen",...}`) on stdout. Watching the chain for rentals is not implemented yet.
+ * (`{"at":"Agent#listen",...}`) on stdout, and writes the launch spec of each new rental of the node
+ * (`Agent#rental`, <dataDir>/rentals).
  */
 async function providerRun(opts: CommonOptions, io: Io, hooks: RunHooks): Promise<number> {
   const config = providerConfig(opts, io);
@@ -311,7 +292,7 @@ async function providerRun(opts: CommonOptions, io: Io, hooks: RunHooks): Promis
 /**
  * `kaisar checker run`: opens the sample database, probes the configured `nodes` on their schedule and
  * serves the read-only API until SIGTERM or SIGINT, logging JSON lines (`{"at":"Checker#listen",...}`)
- * on stdout. Reading the nodes from the chain and the epoch-end exchange are not implemented yet.
+ * on stdout. With no static `nodes`, the nodes come from the NodeRegistry (src/chain/discovery.ts).
  */
 async function checkerRun(opts: CommonOptions, io: Io, hooks: RunHooks): Promise<number> {
   let config: CheckerConfig;
@@ -324,9 +305,16 @@ async function checkerRun(opts: CommonOptions, io: Io, hooks: RunHooks): Promise
   const log = (entry: CheckerLogEntry) => io.out(JSON.stringify({ time: new Date().toISOString(), ...entry }) + "\n");
   const stop = hooks.shutdown ? { signal: hooks.shutdown(), dispose: () => {} } : waitForSignal();
   let checker: RunningChecker;
+  // No static `nodes`: read them from the NodeRegistry every discovery.interval.
+  const source = config.nodes.length === 0 ? chainNodeSource(config) : undefined;
   try {
-    checker = await startChecker(config, { log, version });
+    checker = await startChecker(config, {
+      log,
+      version,
+      ...(source && { discoverNodes: source.discover, discoverEveryMs: config.discovery.interval }),
+    });
   } catch (e) {
+    source?.close();
     stop.dispose();
     log({ at: "Checker#error", error: (e as Error).message });
     return EXIT.error;
@@ -334,6 +322,7 @@ async function checkerRun(opts: CommonOptions, io: Io, hooks: RunHooks): Promise
   const signal = await stop.signal;
   log({ at: "Checker#shutdown", signal });
   await checker.stop();
+  source?.close();
   return EXIT.ok;
 }
 

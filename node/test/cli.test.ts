@@ -95,22 +95,22 @@ describe("kaisar (cli)", () => {
     expect(json.problems[0].env, "env").to.equal("KAISAR_PRIVATE_KEY");
   });
 
-  it("validates the config, then says the command is not implemented yet (exit 2)", async () => {
+  it("validates the config, then reaches for the chain: exit 1 naming rpcUrl when no node answers", async () => {
     const file = path.join(dir, "provider.json");
     await kaisar("provider", "init", "--config", file);
     process.env.KAISAR_PRIVATE_KEY = KEY;
-    // `run` serves checkers (test/provider-cli.test.ts); `register --dry-run` only detects the hardware.
-    for (const name of SUBCOMMANDS.provider.filter((n) => n !== "init" && n !== "run")) {
+    process.env.KAISAR_RPC_URL = "http://127.0.0.1:9"; // discard: nothing answers JSON-RPC there
+    // `run` serves checkers and `register` detects hardware first (test/provider-cli.test.ts, provider-chain.test.ts).
+    for (const name of ["stake", "withdraw", "status"]) {
       const { code, err } = await kaisar("provider", name, "--config", file);
-      expect(code, `${name} exit code`).to.equal(EXIT.notImplemented);
-      expect(err, name).to.include(`kaisar provider ${name}: not implemented yet`);
+      expect(code, `${name} exit code`).to.equal(EXIT.error);
+      expect(err, name).to.include(`kaisar provider ${name}: no JSON-RPC endpoint answered`).and.include("rpcUrl");
     }
+    const unstake = await kaisar("provider", "unstake", "--config", file);
+    expect(unstake.err, "unstake needs --amount").to.include("--amount is required");
     const { out } = await kaisar("provider", "status", "--config", file, "--json");
-    expect(JSON.parse(out), "json").to.deep.equal({
-      ok: false,
-      error: "not implemented yet",
-      command: "provider status",
-    });
+    expect(JSON.parse(out), "json").to.deep.include({ ok: false });
+    expect(JSON.parse(out).error, "json error").to.include("rpcUrl (env KAISAR_RPC_URL) http://127.0.0.1:9");
   });
 
   it("reads the config file from KAISAR_CONFIG", async () => {

@@ -161,9 +161,10 @@ describe("kaisar provider (cli): register --dry-run and run", function () {
       expect(problem.problem, "field").to.match(/"gpuCount" is "two"/);
     });
 
-    it("is not implemented yet without --dry-run", async () => {
-      const { code } = await kaisar(["provider", "register", "--config", writeConfig()]);
-      expect(code, "exit code").to.equal(EXIT.notImplemented);
+    it("registers without --dry-run, which needs a price: 78 naming pricePerGpuHour", async () => {
+      const { code, err } = await kaisar(["provider", "register", "--config", writeConfig()]);
+      expect(code, "exit code").to.equal(EXIT.config);
+      expect(err, "setting").to.include("pricePerGpuHour (env KAISAR_PRICE_PER_GPU_HOUR): is not set");
     });
   });
 

@@ -1,7 +1,200 @@
 /**
- * `kaisar checker ...` commands that talk to the chain (the table cli.ts dispatches to).
+ * `kaisar checker ...` commands that talk to the chain (the table cli.ts dispatches to): stake,
+ * delegate-accept, status. Transactions check the chain id first, print their progress and decode
+ * reverts to the contract's custom error.
  */
+import { chainCommand, type CommandResult } from "../chain/command";
+import { formatKai, parseKaiOption, sendTx, type ChainSession, type Progress } from "../chain/tx";
 import type { CommandSpec } from "./common";
 
+type Ctx = Parameters<Parameters<typeof chainCommand<"checker">>[4]>[0];
+
+/** Licenses the operator's key owns (from Transfer events to it, still owned), with their state. */
+async function ownedLicenses(chain: ChainSession) {
+  const license = chain.contracts.CheckerLicense;
+  const ids = new Set<bigint>();
+  for (const e of await license.queryFilter(license.filters.Transfer(undefined, chain.address))) {
+    ids.add(BigInt(e.args.tokenId));
+  }
+  const out = [];
+  for (const id of [...ids].sort((a, b) => (a < b ? -1 : 1))) {
+    if ((await license.ownerOf(id)) !== chain.address) continue;
+    const [operator, suspended] = await Promise.all([license.operatorOf(id), license.isSuspended(id)]);
+    out.push({ id, operator, suspended });
+  }
+  return out;
+}
+
+/** Where the operator stands: licenses delegated, stake vs minimum, membership of the checker set. */
+async function standing(chain: ChainSession) {
+  const { CheckerLicense, ReportOracle, NodeRegistry } = chain.contracts;
+  const [licenses, minimum, stake, set, config] = await Promise.all([
+    CheckerLicense.licensesOf(chain.address),
+    ReportOracle.minCheckerStake(),
+    NodeRegistry.getStake(chain.address),
+    ReportOracle.checkers(),
+    ReportOracle.config(),
+  ]);
+  return {
+    licenses: Number(licenses),
+    minimum,
+    staked: stake.staked,
+    unbonding: stake.unbonding,
+    set: [...set],
+    inSet: set.includes(chain.address),
+    version: Number(config.version),
+    quorum: Number(config.quorum),
+    lastEpoch: config.anyReport ? Number(config.lastEpoch) : null,
+  };
+}
+
+/** What is still missing before governance can add the operator, and the call governance makes. */
+function nextSteps(address: string, s: Awaited<ReturnType<typeof standing>>): string[] {
+  if (s.inSet) return [`${address} is in the checker set (config version ${s.version}, quorum ${s.quorum}).`];
+  const steps: string[] = [];
+  if (s.licenses === 0) {
+    steps.push(
+      `No license is delegated to ${address}: the license owner runs CheckerLicense.delegate(<licenseId>, ${address}).`,
+    );
+  }
+  if (s.staked < s.minimum) {
+    steps.push(
+      `Stake ${formatKai(s.staked)} KAI is below the minimum ${formatKai(s.minimum)} KAI: run \`kaisar checker stake\`.`,
+    );
+  }
+  const operators = [...s.set, address].sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : 1));
+  const n = operators.length;
+  const quorum = Math.max(s.quorum, 2 * Math.floor((n - 1) / 3) + 1);
+  steps.push(
+    `${address} is not in the checker set: governance must schedule, through the timelock, ` +
+      `ReportOracle.setCheckerConfig([${operators.join(", ")}], ${quorum}) (operators sorted; the quorum must exceed 2f ` +
+      `with f = (n - 1) / 3)${steps.length ? ", once the above is done" : ""}.`,
+  );
+  return steps;
+}
+
+async function stakeChecker(opts: Record<string, unknown>, ctx: Ctx, progress: Progress): Promise<CommandResult> {
+  let amount = opts.amount === undefined ? undefined : parseKaiOption(opts.amount, "--amount");
+  const chain = await ctx.connect();
+  const { KaiToken, NodeRegistry, ReportOracle } = chain.contracts;
+  const [minimum, current] = await Promise.all([ReportOracle.minCheckerStake(), NodeRegistry.getStake(chain.address)]);
+  if (amount === undefined) {
+    if (current.staked >= minimum) {
+      return {
+        json: { added: "0", staked: formatKai(current.staked), minimum: formatKai(minimum) },
+        text: `Nothing to stake: ${formatKai(current.staked)} KAI staked meets the checker minimum ${formatKai(minimum)} KAI (stake more with --amount).`,
+      };
+    }
+    amount = minimum - current.staked;
+  }
+  const balance = await KaiToken.balanceOf(chain.address);
+  if (balance < amount) {
+    throw new Error(
+      `staking ${formatKai(amount)} KAI needs that much KAI in ${chain.address}, which holds ${formatKai(balance)} KAI: send it KAI, or stake less with --amount`,
+    );
+  }
+  const registry = await NodeRegistry.getAddress();
+  if ((await KaiToken.allowance(chain.address, registry)) < amount) {
+    await sendTx(
+      `KaiToken.approve(NodeRegistry, ${formatKai(amount)} KAI)`,
+      () => KaiToken.approve(registry, amount),
+      progress,
+    );
+  }
+  await sendTx(`NodeRegistry.stake(${formatKai(amount)} KAI)`, () => NodeRegistry.stake(amount), progress);
+  const staked = (await NodeRegistry.getStake(chain.address)).staked;
+  return {
+    json: { added: formatKai(amount), staked: formatKai(staked), minimum: formatKai(minimum) },
+    text: `Staked ${formatKai(amount)} KAI: ${formatKai(staked)} KAI staked (checker minimum ${formatKai(minimum)} KAI).`,
+  };
+}
+
+async function delegateAccept(ctx: Ctx): Promise<CommandResult> {
+  const chain = await ctx.connect();
+  const lines: string[] = [];
+  const delegated: string[] = [];
+  const owned = await ownedLicenses(chain);
+  for (const l of owned) {
+    if (l.suspended || l.operator !== "0x0000000000000000000000000000000000000000") continue;
+    await sendTx(
+      `CheckerLicense.delegate(${l.id}, ${chain.address})`,
+      () => chain.contracts.CheckerLicense.delegate(l.id, chain.address),
+      ctx.progress,
+    );
+    delegated.push(l.id.toString());
+    lines.push(`Delegated license ${l.id}, which this key owns, to itself.`);
+  }
+  for (const l of owned) {
+    if (l.suspended) lines.push(`License ${l.id} is suspended: governance must reinstate it before it counts.`);
+    else if (!delegated.includes(l.id.toString()) && l.operator !== chain.address) {
+      lines.push(`License ${l.id} (owned by this key) is delegated to ${l.operator}; left as it is.`);
+    }
+  }
+  const s = await standing(chain);
+  lines.unshift(
+    `Operator ${chain.address}: ${s.licenses} license(s) delegated, stake ${formatKai(s.staked)} KAI (minimum ${formatKai(s.minimum)}), ` +
+      `${s.inSet ? "in" : "not in"} the checker set.`,
+  );
+  const steps = nextSteps(chain.address, s);
+  lines.push(...steps);
+  return {
+    json: {
+      operator: chain.address,
+      licenses: s.licenses,
+      owned: owned.map((l) => ({ id: l.id.toString(), operator: l.operator, suspended: l.suspended })),
+      delegated,
+      staked: formatKai(s.staked),
+      minimum: formatKai(s.minimum),
+      inSet: s.inSet,
+      nextSteps: steps,
+    },
+    text: lines.join("\n"),
+  };
+}
+
+async function status(ctx: Ctx): Promise<CommandResult> {
+  const chain = await ctx.connect();
+  const s = await standing(chain);
+  const now = (await chain.provider.getBlock("latest"))!.timestamp;
+  const currentEpoch = Number(await chain.contracts.ReportOracle.epochAt(now));
+  const json = {
+    operator: chain.address,
+    chainId: ctx.config.chainId,
+    licenses: s.licenses,
+    staked: formatKai(s.staked),
+    unbonding: formatKai(s.unbonding),
+    minimum: formatKai(s.minimum),
+    stakeOk: s.staked >= s.minimum,
+    inSet: s.inSet,
+    checkers: s.set,
+    configVersion: s.version,
+    quorum: s.quorum,
+    lastReportEpoch: s.lastEpoch,
+    currentEpoch,
+    nextSteps: nextSteps(chain.address, s),
+  };
+  const text = [
+    `Checker operator ${chain.address} on chain ${ctx.config.chainId}`,
+    `  licenses delegated  ${s.licenses}`,
+    `  stake               ${json.staked} KAI (minimum ${json.minimum} KAI${json.stakeOk ? "" : ", BELOW IT"})` +
+      (s.unbonding > 0n ? `, ${json.unbonding} KAI unbonding` : ""),
+    `  checker set         ${s.inSet ? "yes" : "no"} (${s.set.length} operators, config version ${s.version}, quorum ${s.quorum})`,
+    `  epochs              current ${currentEpoch}, last reported ${s.lastEpoch ?? "none yet"}`,
+    ...(s.inSet ? [] : json.nextSteps.map((l) => `  next: ${l}`)),
+  ];
+  return { json, text: text.join("\n") };
+}
+
 /** Subcommands of `kaisar checker` implemented here, by name. */
-export const checkerCommands: Record<string, CommandSpec> = {};
+export const checkerCommands: Record<string, CommandSpec> = {
+  stake: {
+    options: (cmd) => void cmd.option("--amount <KAI>", "KAI to stake (default: up to ReportOracle.minCheckerStake)"),
+    run: (opts, io) => chainCommand("checker", "stake", opts, io, (ctx) => stakeChecker(opts, ctx, ctx.progress)),
+  },
+  "delegate-accept": {
+    run: (opts, io) => chainCommand("checker", "delegate-accept", opts, io, (ctx) => delegateAccept(ctx)),
+  },
+  status: {
+    run: (opts, io) => chainCommand("checker", "status", opts, io, (ctx) => status(ctx)),
+  },
+};

@@ -1,7 +1,465 @@
 /**
- * `kaisar provider ...` commands that talk to the chain (the table cli.ts dispatches to).
+ * `kaisar provider ...` commands that talk to the chain (the table cli.ts dispatches to): register,
+ * stake, unstake, withdraw, status. Every transaction checks the chain id first, prints its progress
+ * and decodes a revert to the contract's custom error.
  */
-import type { CommandSpec } from "./common";
+import { decodeBytes32String, encodeBytes32String, formatUnits, parseUnits, type EventLog, type Log } from "ethers";
+
+import { ConfigError, type ConfigProblem, type ProviderConfig } from "../config";
+import { chainCommand, type CommandResult } from "../chain/command";
+import type { KaisarContracts } from "../chain/contracts";
+import {
+  NODE_STATUS,
+  PENALTY_REASON,
+  PLAN,
+  RENTAL_STATUS,
+  gpuClassNames,
+  providerNodes,
+  providerPenalties,
+  providerRentals,
+  regionText,
+} from "../chain/rentals";
+import { OptionError, formatKai, parseKaiOption, sendTx, type ChainSession, type Progress } from "../chain/tx";
+import { HardwareDetectionError, HardwareProfileError, detectHardware, type Detection } from "../provider";
+import type { CommandSpec, RunHooks } from "./common";
+
+/** A hardware profile or detection failure, as a problem of the `hardwareProfile` setting. */
+export function hardwareProblem(e: unknown, config: ProviderConfig): ConfigError | undefined {
+  if (!(e instanceof HardwareProfileError) && !(e instanceof HardwareDetectionError)) return undefined;
+  const problem: ConfigProblem = {
+    key: "hardwareProfile",
+    env: "KAISAR_HARDWARE_PROFILE",
+    problem: e.message,
+    fix:
+      'point it at a JSON file {"gpuModel": "NVIDIA GeForce RTX 4090", "gpuCount": 1, "vramGiB": 24} (optional: ' +
+      "cpuCores, ramGiB, diskGiB, bandwidthMbps), or install the NVIDIA driver so that nvidia-smi runs",
+  };
+  return new ConfigError("provider", [problem], config.configFile);
+}
+
+/** GPU model (as nvidia-smi names it) -> the GPU class name of the deployments' class table. */
+const GPU_CLASS_BY_MODEL: [RegExp, string][] = [
+  [/H100/i, "H100-80GB"],
+  [/A100/i, "A100-80GB"],
+  [/L40S/i, "L40S-48GB"],
+  [/4090/, "RTX4090-24GB"],
+  [/3090/, "RTX3090-24GB"],
+];
+
+/** The GPU class name for `gpuModel` by the table above (undefined if none matches). */
+export function gpuClassOfModel(gpuModel: string): string | undefined {
+  return GPU_CLASS_BY_MODEL.find(([re]) => re.test(gpuModel))?.[1];
+}
+
+const problem = (config: ProviderConfig, p: ConfigProblem) => new ConfigError("provider", [p], config.configFile);
+
+async function detect(config: ProviderConfig, hooks: RunHooks): Promise<Detection> {
+  try {
+    return await detectHardware({ profile: config.hardwareProfile, diskPath: config.dataDir, ...hooks.agent?.detect });
+  } catch (e) {
+    throw hardwareProblem(e, config) ?? e;
+  }
+}
+
+/** The GPU class's index on chain for `name`, and its multiplier; a config error naming gpuClass otherwise. */
+async function resolveGpuClass(contracts: KaisarContracts, config: ProviderConfig, name: string) {
+  const count = Number(await contracts.NodeRegistry.gpuClassCount());
+  const open: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const c = await contracts.NodeRegistry.getGpuClass(i);
+    const label = decodeBytes32String(c.name);
+    if (c.active) open.push(label);
+    if (c.name === encodeBytes32String(name)) {
+      if (!c.active) break;
+      return { index: i, multiplierBps: c.multiplierBps };
+    }
+  }
+  throw problem(config, {
+    key: "gpuClass",
+    env: "KAISAR_GPU_CLASS",
+    problem: `GPU class "${name}" is not open to new nodes on chain ${config.chainId}`,
+    fix: `set "gpuClass" to one of the chain's classes: ${open.join(", ")}`,
+  });
+}
+
+/** Approves the NodeRegistry for `amount` KAI if needed, then stakes it. */
+async function stakeKai(chain: ChainSession, amount: bigint, progress: Progress): Promise<bigint> {
+  const { KaiToken, NodeRegistry } = chain.contracts;
+  const registry = await NodeRegistry.getAddress();
+  const balance = await KaiToken.balanceOf(chain.address);
+  if (balance < amount) {
+    throw new Error(
+      `staking ${formatKai(amount)} KAI needs that much KAI in ${chain.address}, which holds ${formatKai(balance)} KAI: ` +
+        `send it KAI, or stake less with --amount`,
+    );
+  }
+  if ((await KaiToken.allowance(chain.address, registry)) < amount) {
+    await sendTx(
+      `KaiToken.approve(NodeRegistry, ${formatKai(amount)} KAI)`,
+      () => KaiToken.approve(registry, amount),
+      progress,
+    );
+  }
+  await sendTx(`NodeRegistry.stake(${formatKai(amount)} KAI)`, () => NodeRegistry.stake(amount), progress);
+  return (await NodeRegistry.getStake(chain.address)).staked;
+}
+
+function eventArgs(logs: readonly (EventLog | Log)[], contracts: KaisarContracts, name: string) {
+  for (const log of logs) {
+    try {
+      const parsed = contracts.NodeRegistry.interface.parseLog(log);
+      if (parsed?.name === name) return parsed.args;
+    } catch {
+      // another contract's log
+    }
+  }
+  return undefined;
+}
+
+const date = (seconds: bigint | number) => new Date(Number(seconds) * 1000).toISOString();
+
+async function register(opts: Record<string, unknown>, config: ProviderConfig, hooks: RunHooks, ctx: Ctx) {
+  const detection = await detect(config, hooks);
+  const h = detection.hardware;
+  const className = config.gpuClass ?? gpuClassOfModel(h.gpuModel);
+  if (!className) {
+    throw problem(config, {
+      key: "gpuClass",
+      env: "KAISAR_GPU_CLASS",
+      problem: `no GPU class is known for the GPU model "${h.gpuModel}"`,
+      fix: 'set "gpuClass" to the chain\'s class name for it, e.g. "RTX4090-24GB"',
+    });
+  }
+  if (config.pricePerGpuHour === undefined) {
+    throw problem(config, {
+      key: "pricePerGpuHour",
+      env: "KAISAR_PRICE_PER_GPU_HOUR",
+      problem: "is not set: register lists the node at a price per GPU-hour in KAI",
+      fix: 'set "pricePerGpuHour" in the config file or export KAISAR_PRICE_PER_GPU_HOUR, e.g. "2.5"',
+    });
+  }
+  if (!h.bandwidthMbps) {
+    throw problem(config, {
+      key: "hardwareProfile",
+      env: "KAISAR_HARDWARE_PROFILE",
+      problem: "declares no bandwidthMbps, and the NodeRegistry needs the node's declared uplink",
+      fix: 'add "bandwidthMbps" (e.g. 1000) to the hardware profile file (checkers measure it anyway)',
+    });
+  }
+  const price = parseUnits(config.pricePerGpuHour, 18);
+  const chain = await ctx.connect();
+  const { contracts } = chain;
+  const gpuClass = await resolveGpuClass(contracts, config, className);
+  const spec = {
+    gpuClass: gpuClass.index,
+    gpuCount: h.gpuCount,
+    vramGiB: h.vramGiB,
+    cpuCores: h.cpuCores,
+    ramGiB: h.ramGiB,
+    diskGiB: h.diskGiB,
+    bandwidthMbps: h.bandwidthMbps,
+    region: encodeBytes32String(config.region).slice(0, 18),
+  };
+  // The same endpoint listed twice would be probed twice: point at the existing node instead.
+  const existing = (await providerNodes(contracts, chain.address)).find(
+    (n) => n.node.metadataURI === config.publicUrl && NODE_STATUS[Number(n.node.status)] !== "Retired",
+  );
+  if (existing) {
+    throw new Error(
+      `${chain.address} already registered ${config.publicUrl} as node ${existing.nodeId}: set nodeId ` +
+        `(env KAISAR_NODE_ID) to ${existing.nodeId}, or change publicUrl (env KAISAR_PUBLIC_URL) to list another node`,
+    );
+  }
+
+  // Stake what the new node adds to the requirement, beyond what is staked.
+  const { NodeRegistry, KaiToken } = contracts;
+  const [stake, required, base] = await Promise.all([
+    NodeRegistry.getStake(chain.address),
+    NodeRegistry.requiredStake(chain.address),
+    NodeRegistry.baseStakePerGpu(),
+  ]);
+  const after = required + (base * BigInt(h.gpuCount) * BigInt(gpuClass.multiplierBps)) / 10_000n;
+  const toStake = after > stake.staked ? after - stake.staked : 0n;
+  if (toStake > 0n) {
+    const balance = await KaiToken.balanceOf(chain.address);
+    if (balance < toStake) {
+      throw new Error(
+        `node ${className} x ${h.gpuCount} needs ${formatKai(after)} KAI staked; ${chain.address} stakes ` +
+          `${formatKai(stake.staked)} and holds ${formatKai(balance)} KAI, short of the ${formatKai(toStake)} to add: ` +
+          `send it KAI, then register again`,
+      );
+    }
+    ctx.progress(`staking ${formatKai(toStake)} KAI first (required after this node: ${formatKai(after)} KAI)`);
+    await stakeKai(chain, toStake, ctx.progress);
+  } else {
+    ctx.progress(`stake ${formatKai(stake.staked)} KAI already covers the ${formatKai(after)} KAI required`);
+  }
+  const token = await KaiToken.getAddress();
+  const receipt = await sendTx(
+    `NodeRegistry.registerNode(${className} x ${h.gpuCount}, ${config.publicUrl}, ${config.pricePerGpuHour} KAI/GPU-hour)`,
+    () => NodeRegistry.registerNode(spec, config.publicUrl, [token], [price]),
+    ctx.progress,
+  );
+  const args = eventArgs(receipt.logs, contracts, "RegisterNode");
+  if (!args) throw new Error("the registration was mined but its RegisterNode event is missing");
+  const nodeId = Number(args.nodeId);
+  const json = {
+    nodeId,
+    provider: chain.address,
+    gpuClass: className,
+    spec: { ...spec, region: config.region },
+    metadataURI: config.publicUrl,
+    pricePerGpuHour: config.pricePerGpuHour,
+    staked: formatKai(toStake > 0n ? stake.staked + toStake : stake.staked),
+    stakedNow: formatKai(toStake),
+    requiredStake: formatKai(after),
+    hardwareSource: h.source,
+    transaction: receipt.hash,
+    block: receipt.blockNumber,
+  };
+  const text = [
+    `Registered node ${nodeId}: ${h.gpuCount} x ${className} (${h.gpuModel}, ${h.vramGiB} GiB each) at ${config.pricePerGpuHour} KAI per GPU-hour, endpoint ${config.publicUrl}.`,
+    toStake > 0n ? `Staked ${formatKai(toStake)} KAI (required: ${formatKai(after)} KAI).` : "",
+    `Next: set "nodeId": ${nodeId} in ${config.configFile ?? "the config file"} (or export KAISAR_NODE_ID=${nodeId}), then \`kaisar provider run\`.`,
+  ].filter(Boolean);
+  return { json, text: text.join("\n") };
+}
+
+type Ctx = Parameters<Parameters<typeof chainCommand<"provider">>[4]>[0];
+
+async function stake(opts: Record<string, unknown>, ctx: Ctx): Promise<CommandResult> {
+  let amount = opts.amount === undefined ? undefined : parseKaiOption(opts.amount, "--amount");
+  const chain = await ctx.connect();
+  const { NodeRegistry } = chain.contracts;
+  const [current, required] = await Promise.all([
+    NodeRegistry.getStake(chain.address),
+    NodeRegistry.requiredStake(chain.address),
+  ]);
+  if (amount === undefined) {
+    if (current.staked >= required) {
+      const text = `Nothing to stake: ${formatKai(current.staked)} KAI staked covers the ${formatKai(required)} KAI required (stake more with --amount).`;
+      return { json: { staked: formatKai(current.staked), required: formatKai(required), added: "0" }, text };
+    }
+    amount = required - current.staked;
+  }
+  const staked = await stakeKai(chain, amount, ctx.progress);
+  return {
+    json: { added: formatKai(amount), staked: formatKai(staked), required: formatKai(required) },
+    text: `Staked ${formatKai(amount)} KAI: ${formatKai(staked)} KAI staked, ${formatKai(required)} KAI required.`,
+  };
+}
+
+async function unstake(opts: Record<string, unknown>, ctx: Ctx): Promise<CommandResult> {
+  if (opts.amount === undefined) throw new OptionError("--amount is required: the KAI to unstake, e.g. --amount 1000");
+  const amount = parseKaiOption(opts.amount, "--amount");
+  const chain = await ctx.connect();
+  const { NodeRegistry } = chain.contracts;
+  await sendTx(
+    `NodeRegistry.requestUnstake(${formatKai(amount)} KAI)`,
+    () => NodeRegistry.requestUnstake(amount),
+    ctx.progress,
+  );
+  const s = await NodeRegistry.getStake(chain.address);
+  return {
+    json: {
+      requested: formatKai(amount),
+      staked: formatKai(s.staked),
+      unbonding: formatKai(s.unbonding),
+      unbondingEnd: Number(s.unbondingEnd),
+      unbondingEndIso: date(s.unbondingEnd),
+    },
+    text:
+      `Requested to unstake ${formatKai(amount)} KAI: ${formatKai(s.unbonding)} KAI unbonds until ${date(s.unbondingEnd)} ` +
+      `(slashable until then), then \`kaisar provider withdraw\` sends it back. Still staked: ${formatKai(s.staked)} KAI.`,
+  };
+}
+
+async function withdraw(_opts: Record<string, unknown>, ctx: Ctx): Promise<CommandResult> {
+  const chain = await ctx.connect();
+  const { NodeRegistry, RentalEscrow, KaiToken } = chain.contracts;
+  const lines: string[] = [];
+  const json: Record<string, unknown> = { unstaked: "0", rewards: "0", earnings: [] };
+  const now = BigInt((await chain.provider.getBlock("latest"))!.timestamp);
+  const s = await NodeRegistry.getStake(chain.address);
+  if (s.unbonding > 0n && s.unbondingEnd <= now) {
+    const before = await KaiToken.balanceOf(chain.address);
+    await sendTx("NodeRegistry.withdrawUnstaked()", () => NodeRegistry.withdrawUnstaked(), ctx.progress);
+    const got = (await KaiToken.balanceOf(chain.address)) - before;
+    json.unstaked = formatKai(got);
+    lines.push(`Withdrew ${formatKai(got)} KAI of unbonded stake.`);
+  } else if (s.unbonding > 0n) {
+    lines.push(`${formatKai(s.unbonding)} KAI is still unbonding until ${date(s.unbondingEnd)}: withdraw it then.`);
+    json.unbonding = { amount: formatKai(s.unbonding), until: Number(s.unbondingEnd) };
+  } else lines.push("No unbonded stake to withdraw.");
+  if (s.rewardsOwed > 0n) {
+    await sendTx("NodeRegistry.withdrawRewards()", () => NodeRegistry.withdrawRewards(), ctx.progress);
+    json.rewards = formatKai(s.rewardsOwed);
+    lines.push(`Withdrew ${formatKai(s.rewardsOwed)} KAI of rewards.`);
+  }
+  const byToken = new Map<string, bigint[]>();
+  for (const r of await providerRentals(chain.contracts, chain.address)) {
+    if (r.withdrawable > 0n) byToken.set(r.token, [...(byToken.get(r.token) ?? []), r.rentalId]);
+  }
+  const earnings: Record<string, unknown>[] = [];
+  for (const [token, ids] of byToken) {
+    const receipt = await sendTx(
+      `RentalEscrow.withdrawEarnings(${token}, rentals ${ids.join(", ")})`,
+      () => RentalEscrow.withdrawEarnings(token, ids),
+      ctx.progress,
+    );
+    let net = 0n;
+    let fee = 0n;
+    for (const log of receipt.logs) {
+      try {
+        const parsed = RentalEscrow.interface.parseLog(log);
+        if (parsed?.name === "WithdrawEarnings") {
+          const [gross, f] = [BigInt(parsed.args.gross), BigInt(parsed.args.fee)];
+          [net, fee] = [gross - f, f];
+        }
+      } catch {
+        // another contract's log
+      }
+    }
+    const kaiToken = token === (await KaiToken.getAddress());
+    const show = (v: bigint) => (kaiToken ? `${formatKai(v)} KAI` : `${formatUnits(v, 18)} of token ${token}`);
+    earnings.push({ token, rentals: ids.map(String), net: formatUnits(net, 18), fee: formatUnits(fee, 18) });
+    lines.push(`Withdrew ${show(net)} of earnings from rentals ${ids.join(", ")} (protocol fee ${show(fee)}).`);
+  }
+  if (byToken.size === 0) lines.push("No rental earnings to withdraw.");
+  json.earnings = earnings;
+  return { json, text: lines.join("\n") };
+}
+
+async function status(_opts: Record<string, unknown>, ctx: Ctx): Promise<CommandResult> {
+  const chain = await ctx.connect();
+  const { contracts } = chain;
+  const kaiAddress = await contracts.KaiToken.getAddress();
+  const className = gpuClassNames(contracts);
+  const [p, views, rentals, penalties, balance, now] = await Promise.all([
+    contracts.KaisarLens.getProvider(chain.address),
+    providerNodes(contracts, chain.address),
+    providerRentals(contracts, chain.address),
+    providerPenalties(contracts, chain.address),
+    contracts.KaiToken.balanceOf(chain.address),
+    chain.provider.getBlock("latest").then((b) => b!.timestamp),
+  ]);
+  const nodes = [];
+  for (const v of views) {
+    const n = v.node;
+    const kaiIndex = v.tokens.findIndex((t) => t === kaiAddress);
+    nodes.push({
+      nodeId: Number(v.nodeId),
+      status: NODE_STATUS[Number(n.status)],
+      jailed: NODE_STATUS[Number(n.status)] === "Jailed",
+      metadataURI: n.metadataURI,
+      spec: {
+        gpuClass: await className(Number(n.gpuClass)),
+        gpuCount: Number(n.gpuCount),
+        vramGiB: Number(n.vramGiB),
+        cpuCores: Number(n.cpuCores),
+        ramGiB: Number(n.ramGiB),
+        diskGiB: Number(n.diskGiB),
+        bandwidthMbps: Number(n.bandwidthMbps),
+        region: regionText(n.region),
+      },
+      pricePerGpuHour: kaiIndex >= 0 ? formatKai(v.pricesPerGpuHour[kaiIndex]) : "0",
+      prices: v.tokens.map((t, i) => ({ token: t, pricePerGpuHour: formatUnits(v.pricesPerGpuHour[i], 18) })),
+      freeGpus: Number(v.freeGpus),
+      rentedGpus: Number(n.rentedGpus),
+      acceptsRentals: v.acceptsRentals,
+      maintenance: n.maintenanceEnd > 0n ? { start: Number(n.maintenanceStart), end: Number(n.maintenanceEnd) } : null,
+    });
+  }
+  const stake = {
+    staked: formatKai(p.stake.staked),
+    unbonding: formatKai(p.stake.unbonding),
+    unbondingEnd: Number(p.stake.unbondingEnd),
+    withdrawableNow: p.stake.unbonding > 0n && p.stake.unbondingEnd <= BigInt(now),
+    required: formatKai(p.requiredStake),
+    locked: formatKai(p.lockedStake),
+    covered: p.stake.staked >= p.requiredStake,
+    rewardsOwed: formatKai(p.stake.rewardsOwed),
+  };
+  const earnings = rentals.map((r) => ({
+    rentalId: r.rentalId.toString(),
+    nodeId: Number(r.rental.nodeId),
+    renter: r.rental.renter,
+    status: RENTAL_STATUS[Number(r.rental.status)],
+    plan: PLAN[Number(r.rental.plan)],
+    gpus: Number(r.rental.gpus),
+    token: r.token,
+    withdrawable: formatUnits(r.withdrawable, 18),
+    paidUntil: Number(r.paidUntil),
+  }));
+  const penaltyList = penalties.map((x) => ({
+    amount: formatKai(x.amount),
+    at: Number(x.at),
+    reasonCode: Number(x.reason),
+    reason: PENALTY_REASON[Number(x.reason)] ?? `reason ${x.reason}`,
+    nodeId: Number(x.nodeId),
+    evidence: x.evidence,
+  }));
+  const json = {
+    provider: chain.address,
+    chainId: ctx.config.chainId,
+    kaiBalance: formatKai(balance),
+    nodes,
+    stake,
+    earnings,
+    penalties: penaltyList,
+  };
+  const lines = [`Provider ${chain.address} on chain ${ctx.config.chainId} (KAI balance ${formatKai(balance)})`];
+  lines.push(
+    `Stake: ${stake.staked} KAI staked, ${stake.required} required${stake.covered ? "" : " (NOT covered: `kaisar provider stake`)"}` +
+      `, ${stake.locked} locked by saving plans, ${stake.unbonding} unbonding` +
+      (p.stake.unbonding > 0n
+        ? ` until ${date(p.stake.unbondingEnd)}${stake.withdrawableNow ? " (withdrawable now)" : ""}`
+        : "") +
+      `, rewards owed ${stake.rewardsOwed}`,
+  );
+  lines.push(`Nodes (${nodes.length}):`);
+  for (const n of nodes) {
+    lines.push(
+      `  #${n.nodeId} ${n.status}${n.jailed ? " (JAILED)" : ""}: ${n.spec.gpuCount} x ${n.spec.gpuClass}, ${n.freeGpus} free, ` +
+        `${n.pricePerGpuHour} KAI/GPU-hour, ${n.metadataURI}`,
+    );
+  }
+  const withdrawable = earnings.filter((e) => e.withdrawable !== "0.0");
+  lines.push(`Rentals (${earnings.length}), withdrawable now on ${withdrawable.length}:`);
+  for (const e of earnings) {
+    lines.push(
+      `  rental ${e.rentalId} on node ${e.nodeId}: ${e.status}, ${e.gpus} GPU(s), withdrawable ${e.withdrawable}`,
+    );
+  }
+  lines.push(`Penalties (${penaltyList.length}):`);
+  for (const x of penaltyList) {
+    lines.push(
+      `  ${date(x.at)} ${x.amount} KAI for ${x.reason}${x.nodeId ? ` on node ${x.nodeId}` : ""}, evidence ${x.evidence}`,
+    );
+  }
+  return { json, text: lines.join("\n") };
+}
+
+const amountOption = (what: string) => (cmd: import("commander").Command) => void cmd.option("--amount <KAI>", what);
 
 /** Subcommands of `kaisar provider` implemented here, by name. */
-export const providerCommands: Record<string, CommandSpec> = {};
+export const providerCommands: Record<string, CommandSpec> = {
+  register: {
+    run: (opts, io, hooks) =>
+      chainCommand("provider", "register", opts, io, (ctx) => register(opts, ctx.config, hooks, ctx)),
+  },
+  stake: {
+    options: amountOption("KAI to stake (default: what the listed GPUs still require)"),
+    run: (opts, io) => chainCommand("provider", "stake", opts, io, (ctx) => stake(opts, ctx)),
+  },
+  unstake: {
+    options: amountOption("KAI to move from stake into unbonding"),
+    run: (opts, io) => chainCommand("provider", "unstake", opts, io, (ctx) => unstake(opts, ctx)),
+  },
+  withdraw: {
+    run: (opts, io) => chainCommand("provider", "withdraw", opts, io, (ctx) => withdraw(opts, ctx)),
+  },
+  status: {
+    run: (opts, io) => chainCommand("provider", "status", opts, io, (ctx) => status(opts, ctx)),
+  },
+};

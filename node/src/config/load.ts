@@ -55,6 +55,14 @@ export interface ProviderConfig extends CommonConfig {
   challenge: { kernel: ChallengeKernelName; maxN: number };
   /** Largest bandwidth test, in bytes. */
   bandwidth: { maxBytes: number };
+  /** GPU class name to register under (default: from the GPU model). */
+  gpuClass?: string;
+  /** KAI per GPU-hour, a decimal string. */
+  pricePerGpuHour?: string;
+  region: string;
+  /** Launch specs of new rentals: the catalog template, and how often the chain is read (ms). */
+  rentals: { template: string; poll: number };
+  docker: boolean;
 }
 
 export interface CheckerConfig extends CommonConfig {
@@ -79,6 +87,8 @@ export interface CheckerConfig extends CommonConfig {
   epoch: { genesis: number; length: number };
   /** Nodes to probe (static list until they are read from the chain). */
   nodes: CheckerNode[];
+  /** How often the nodes are read from the chain when `nodes` is empty, ms. */
+  discovery: { interval: number };
 }
 
 export interface KeeperConfig extends CommonConfig {
@@ -395,6 +405,11 @@ export function loadConfig<R extends Role>(role: R, options: LoadOptions = {}): 
       nodeId: v("nodeId"),
       challenge: { kernel: v("challenge.kernel"), maxN: v("challenge.maxN") },
       bandwidth: { maxBytes: v("bandwidth.maxBytes") },
+      gpuClass: v("gpuClass"),
+      pricePerGpuHour: v("pricePerGpuHour"),
+      region: v("region"),
+      rentals: { template: v("rentals.template"), poll: v("rentals.poll") },
+      docker: v("docker"),
     };
   } else if (role === "checker") {
     config = {
@@ -419,6 +434,7 @@ export function loadConfig<R extends Role>(role: R, options: LoadOptions = {}): 
       database: v<string | undefined>("database") ?? path.join(common.dataDir, "checker.sqlite"),
       epoch: { genesis: v("epoch.genesis"), length: v("epoch.length") },
       nodes: v("nodes"),
+      discovery: { interval: v("discovery.interval") },
     };
   } else {
     config = {

@@ -13,8 +13,25 @@ import {
   parsePort,
   parsePositiveNumber,
   parsePrivateKey,
+  SettingValueError,
 } from "./parsers";
 import { parseCheckerNodes } from "./nodes";
+
+/** A positive token amount with at most 18 decimals, e.g. "2.5"; kept as its decimal string. */
+function parseTokenAmount(raw: unknown): string {
+  const s = typeof raw === "number" ? String(raw) : typeof raw === "string" ? raw.trim() : "";
+  if (!/^\d+(\.\d{1,18})?$/.test(s) || /^0*(\.0*)?$/.test(s)) {
+    throw new SettingValueError(`${JSON.stringify(raw)} is not a positive amount with at most 18 decimals`);
+  }
+  return s;
+}
+
+/** true or false (in the environment: "true", "false", "1", "0"). */
+function parseBoolean(raw: unknown): boolean {
+  if (raw === true || raw === "true" || raw === "1") return true;
+  if (raw === false || raw === "false" || raw === "0") return false;
+  throw new SettingValueError(`${JSON.stringify(raw)} is not true or false`);
+}
 
 export const ROLES = ["provider", "checker", "keeper"] as const;
 export type Role = (typeof ROLES)[number];
@@ -206,6 +223,67 @@ export const SETTINGS: readonly Setting[] = [
     roles: ["provider"],
     default: 64 * 1024 * 1024,
   },
+  {
+    key: "gpuClass",
+    env: "KAISAR_GPU_CLASS",
+    what:
+      "GPU class name the node registers under (NodeRegistry.getGpuClass); default: from the detected GPU model " +
+      "(H100 -> H100-80GB, A100 -> A100-80GB, L40S -> L40S-48GB, RTX 4090 -> RTX4090-24GB, RTX 3090 -> RTX3090-24GB)",
+    expected: 'a class name registered on chain, e.g. "RTX4090-24GB"',
+    parse: parseNonEmptyString,
+    roles: ["provider"],
+    example: "",
+  },
+  {
+    key: "pricePerGpuHour",
+    env: "KAISAR_PRICE_PER_GPU_HOUR",
+    what: "price per GPU-hour in KAI that `register` lists the node at",
+    expected: 'a positive number of KAI with at most 18 decimals, e.g. "2.5"',
+    parse: parseTokenAmount,
+    roles: ["provider"],
+    example: "",
+  },
+  {
+    key: "region",
+    env: "KAISAR_REGION",
+    what: "short region code `register` declares (at most 8 characters)",
+    expected: 'up to 8 ASCII characters, e.g. "eu-west"',
+    parse: (raw) => {
+      const s = parseNonEmptyString(raw);
+      if (!/^[\x20-\x7e]{1,8}$/.test(s))
+        throw new SettingValueError(`${JSON.stringify(s)} is not 1 to 8 ASCII characters`);
+      return s;
+    },
+    roles: ["provider"],
+    default: "local",
+  },
+  {
+    key: "rentals.template",
+    env: "KAISAR_RENTALS_TEMPLATE",
+    what: "template of the catalog (templates/catalog.json) whose launch spec `run` writes for each new rental",
+    expected: 'a template id, e.g. "pytorch"',
+    parse: parseNonEmptyString,
+    roles: ["provider"],
+    default: "pytorch",
+  },
+  {
+    key: "rentals.poll",
+    env: "KAISAR_RENTALS_POLL",
+    what: "how often `run` reads the node's rentals from the chain (launch specs go to <dataDir>/rentals)",
+    expected: 'a duration, e.g. "5s"',
+    parse: parseDuration,
+    roles: ["provider"],
+    default: "5s",
+  },
+  {
+    key: "docker",
+    env: "KAISAR_DOCKER",
+    what: "launch rental containers with Docker (off: the agent only writes launch specs)",
+    expected: "true or false",
+    parse: parseBoolean,
+    roles: ["provider"],
+    default: false,
+  },
   // Checker node.
   {
     key: "schedule.heartbeat",
@@ -377,6 +455,43 @@ export const SETTINGS: readonly Setting[] = [
     parse: parseCheckerNodes,
     roles: ["checker"],
     default: [],
+  },
+  {
+    key: "discovery.interval",
+    env: "KAISAR_DISCOVERY_INTERVAL",
+    what: "how often `run` reads the active nodes from the NodeRegistry when the static `nodes` list is empty",
+    expected: 'a duration, e.g. "1m"',
+    parse: parseDuration,
+    roles: ["checker"],
+    default: "1m",
+  },
+  // Keeper.
+  {
+    key: "pollInterval",
+    env: "KAISAR_POLL_INTERVAL",
+    what: "how often the keeper looks for work (reports to submit, rentals to settle, credits to apply)",
+    expected: 'a duration, e.g. "15s"',
+    parse: parseDuration,
+    roles: ["keeper"],
+    default: "15s",
+  },
+  {
+    key: "checkers",
+    env: "KAISAR_CHECKERS",
+    what: "checker nodes' URLs, to gather report signatures from",
+    expected: 'a list of http(s) URLs (in the environment: comma-separated), e.g. ["http://10.0.0.2:8551"]',
+    parse: parseHttpUrlList,
+    roles: ["keeper"],
+    default: [],
+  },
+  {
+    key: "maxFeePerGasGwei",
+    env: "KAISAR_MAX_FEE_PER_GAS_GWEI",
+    what: "highest fee per gas the keeper pays, in gwei; above it, it waits",
+    expected: "a positive number, e.g. 50",
+    parse: parsePositiveNumber,
+    roles: ["keeper"],
+    example: "",
   },
   // Keeper.
   {

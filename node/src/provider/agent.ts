@@ -1,12 +1,13 @@
 /**
  * `kaisar provider run`, the part that serves checkers: detect the hardware, warm the challenge
- * kernel, listen. (Watching the chain for rentals comes with the on-chain commands.)
+ * kernel, listen; then watch the chain for the node's rentals (rentals.ts).
  */
 import { Wallet } from "ethers";
 import type { AddressInfo } from "net";
 
 import type { ProviderConfig } from "../config/load";
 import { detectHardware, type DetectOptions, type Detection } from "./hardware";
+import { startRentalWatcher } from "./rentals";
 import { createAgentServer, type AgentServer, type Logger } from "./server";
 import { workerSolver, type ChallengeSolver } from "./solver";
 
@@ -23,6 +24,8 @@ export interface StartAgentOptions {
   detect?: Partial<DetectOptions>;
   /** Overrides the solver of the configured kernel (tests). */
   solver?: ChallengeSolver;
+  /** Watch the chain for the node's rentals and write their launch specs (default true). */
+  watchRentals?: boolean;
 }
 
 /** Starts the checker-facing agent of `config` (which must have a `nodeId`). */
@@ -78,10 +81,19 @@ export async function startAgent(config: ProviderConfig, options: StartAgentOpti
     chainId: config.chainId,
     provider: signer.address,
   });
+  // Rentals: launch specs under <dataDir>/rentals, polled every rentals.poll (first poll after one).
+  let rentals: Awaited<ReturnType<typeof startRentalWatcher>> | undefined;
+  try {
+    if (options.watchRentals !== false) rentals = await startRentalWatcher(config, signer.address, log);
+  } catch (e) {
+    await server.close();
+    throw e;
+  }
   return {
     address,
     detection,
     async close() {
+      await rentals?.close();
       await server.close();
       log({ at: "Agent#stop" });
     },

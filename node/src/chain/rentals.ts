@@ -1,0 +1,95 @@
+/**
+ * Paged reads of a provider's standing through KaisarLens: its nodes, its rentals, its penalties,
+ * and the names of the on-chain enums, for `provider status`, `provider withdraw` and the agent's
+ * rental watcher.
+ */
+import { decodeBytes32String } from "ethers";
+
+import type { IKaisarLens } from "../../../typechain-types/contracts/lens/KaisarLens";
+import type { KaisarContracts } from "./contracts";
+
+export type NodeView = IKaisarLens.NodeViewStructOutput;
+export type RentalView = IKaisarLens.RentalViewStructOutput;
+
+/** DataTypes.sol's enums, by value. */
+export const NODE_STATUS = ["None", "Active", "Paused", "Jailed", "Retired"] as const;
+export const RENTAL_STATUS = ["None", "Active", "Grace", "Closed"] as const;
+export const PLAN = ["PayAsYouGo", "Hourly", "Saving"] as const;
+export const CLOSE_REASON = [
+  "None",
+  "Renter",
+  "Provider",
+  "Expired",
+  "InsufficientFunds",
+  "SlaBreach",
+  "ProviderSlashed",
+] as const;
+
+/** Penalty reason codes (SlaEnforcer's and ReportOracle's REASON_* constants). */
+export const PENALTY_REASON: Record<number, string> = {
+  1: "SLA credit (paid from stake)",
+  2: "downtime",
+  3: "hardware fraud",
+  100: "checker equivocation",
+};
+
+const PAGE = 100;
+
+/** Every node of `provider` (KaisarLens.getProviderNodes, paged). */
+export async function providerNodes(contracts: KaisarContracts, provider: string): Promise<NodeView[]> {
+  const out: NodeView[] = [];
+  for (let offset = 0; ; offset += PAGE) {
+    const page = await contracts.KaisarLens.getProviderNodes(provider, offset, PAGE);
+    out.push(...page);
+    if (page.length < PAGE) return out;
+  }
+}
+
+/**
+ * Rentals on nodes of `provider` with ids above `afterId`, newest first (KaisarLens.getProviderRentals,
+ * paged by `scanLimit` ids).
+ */
+export async function providerRentals(
+  contracts: KaisarContracts,
+  provider: string,
+  afterId = 0n,
+  scanLimit = 500n,
+): Promise<RentalView[]> {
+  const out: RentalView[] = [];
+  let before = 0n;
+  for (;;) {
+    const [rentals, next] = await contracts.KaisarLens.getProviderRentals(provider, before, scanLimit);
+    for (const r of rentals) if (r.rentalId > afterId) out.push(r);
+    if (next === 0n || next <= afterId + 1n) return out;
+    before = next;
+  }
+}
+
+/** Every penalty recorded for `provider` (KaisarLens.getPenalties, paged). */
+export async function providerPenalties(contracts: KaisarContracts, provider: string) {
+  const out = [];
+  for (let offset = 0; ; offset += PAGE) {
+    const page = await contracts.KaisarLens.getPenalties(provider, offset, PAGE);
+    out.push(...page);
+    if (page.length < PAGE) return out;
+  }
+}
+
+/** GPU class names by index, read once per index (NodeRegistry.getGpuClass). */
+export function gpuClassNames(contracts: KaisarContracts): (index: number) => Promise<string> {
+  const cache = new Map<number, Promise<string>>();
+  return (index) => {
+    let name = cache.get(index);
+    if (!name) {
+      name = contracts.NodeRegistry.getGpuClass(index).then((c) => decodeBytes32String(c.name));
+      cache.set(index, name);
+      name.catch(() => cache.delete(index));
+    }
+    return name;
+  };
+}
+
+/** A bytes8 region code as text ("" when empty). */
+export function regionText(region: string): string {
+  return decodeBytes32String(region.padEnd(66, "0"));
+}

@@ -1,0 +1,260 @@
+/**
+ * Sending transactions from the CLI: a session on the configured chain (chain id checked first, the
+ * fallback RPC tried when the first does not answer), progress lines ("sending ...", "mined in block
+ * N"), and reverts decoded to the contract's custom error, its arguments and a sentence taken from
+ * the error's NatSpec in contracts/interfaces.
+ */
+import { existsSync, readFileSync, readdirSync } from "fs";
+import path from "path";
+
+import {
+  formatUnits,
+  isError,
+  parseUnits,
+  type ContractTransactionReceipt,
+  type ContractTransactionResponse,
+  type ErrorDescription,
+  type JsonRpcProvider,
+  type Wallet,
+} from "ethers";
+
+import type { CommonConfig } from "../config/load";
+import { CONTRACTS } from "../config/schema";
+import {
+  checkChainId,
+  connectContracts,
+  contractInterface,
+  rpcProvider,
+  walletOn,
+  type KaisarContracts,
+} from "./contracts";
+
+/** Where progress lines go (stderr when stdout carries JSON). */
+export type Progress = (line: string) => void;
+
+/** A problem with a command-line option: the message names the option and how to fix it. */
+export class OptionError extends Error {
+  override name = "OptionError";
+}
+
+/** A transaction (or the call before it) reverted; `error` is the decoded custom error when known. */
+export class RevertError extends Error {
+  override name = "RevertError";
+  constructor(
+    readonly action: string,
+    readonly error: { name: string; args: Record<string, string>; sentence?: string } | undefined,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** An open connection to the configured chain, with the account of `privateKey`. */
+export interface ChainSession {
+  provider: JsonRpcProvider;
+  wallet: Wallet;
+  /** The account's address (checksummed). */
+  address: string;
+  /** The contracts, sending from the account. */
+  contracts: KaisarContracts;
+  /** The RPC URL that answered. */
+  rpcUrl: string;
+  close(): void;
+}
+
+/**
+ * Connects to `config.rpcUrl` (or `rpcUrlFallback` when the first does not answer) and checks that
+ * it serves `config.chainId`; throws a message naming the setting otherwise.
+ */
+export async function openChain(config: CommonConfig, timeoutMs = 10_000): Promise<ChainSession> {
+  const urls = [config.rpcUrl, ...(config.rpcUrlFallback ? [config.rpcUrlFallback] : [])];
+  const failures: string[] = [];
+  for (const [i, url] of urls.entries()) {
+    const provider = rpcProvider(url, config.chainId, timeoutMs);
+    try {
+      await provider.send("eth_chainId", []);
+    } catch (e) {
+      provider.destroy();
+      failures.push(
+        `${i === 0 ? "rpcUrl (env KAISAR_RPC_URL)" : "rpcUrlFallback (env KAISAR_RPC_URL_FALLBACK)"} ${url}: ${shortMessage(e)}`,
+      );
+      continue;
+    }
+    try {
+      await checkChainId(provider, config.chainId, url);
+    } catch (e) {
+      provider.destroy();
+      throw e;
+    }
+    const wallet = walletOn(config.privateKey, provider);
+    return {
+      provider,
+      wallet,
+      address: wallet.address,
+      contracts: connectContracts(config.contracts, wallet),
+      rpcUrl: url,
+      close: () => provider.destroy(),
+    };
+  }
+  throw new Error(
+    `no JSON-RPC endpoint answered: ${failures.join("; ")}. Start the chain's node or fix rpcUrl (env KAISAR_RPC_URL)`,
+  );
+}
+
+/** The first line of an error's message, without ethers' long suffix. */
+export function shortMessage(e: unknown): string {
+  const err = e as { shortMessage?: string; message?: string; code?: string };
+  return (err?.shortMessage ?? err?.message ?? String(e)).split("\n")[0];
+}
+
+/** KAI (18 decimals) as a plain decimal: 1000, 2.5. */
+export function formatKai(amount: bigint): string {
+  const s = formatUnits(amount, 18);
+  return s.endsWith(".0") ? s.slice(0, -2) : s;
+}
+
+/**
+ * A positive KAI amount given as option `option` (e.g. "--amount"), in KAI units; throws an
+ * `OptionError` naming the option when it is not a positive number with at most 18 decimals.
+ */
+export function parseKaiOption(raw: unknown, option: string): bigint {
+  const s = typeof raw === "string" ? raw.trim() : String(raw);
+  if (!/^\d+(\.\d{1,18})?$/.test(s)) {
+    throw new OptionError(
+      `${option} ${JSON.stringify(raw)} is not an amount of KAI: give a positive number with at most 18 decimals, e.g. ${option} 1000 or ${option} 12.5`,
+    );
+  }
+  const v = parseUnits(s, 18);
+  if (v === 0n) throw new OptionError(`${option} is 0: give a positive amount of KAI, e.g. ${option} 1000`);
+  return v;
+}
+
+let natspec: Map<string, string> | undefined;
+
+/** `/// @notice` sentences of the custom errors in contracts/interfaces (empty if the sources are not here). */
+function errorSentences(): Map<string, string> {
+  if (natspec) return natspec;
+  natspec = new Map();
+  const dir = path.resolve(__dirname, "..", "..", "..", "contracts", "interfaces");
+  if (!existsSync(dir)) return natspec;
+  for (const file of readdirSync(dir).filter((f) => f.endsWith(".sol"))) {
+    const text = readFileSync(path.join(dir, file), "utf8");
+    const re = /((?:[ \t]*\/\/\/[^\n]*\n)+)[ \t]*error\s+(\w+)\s*\(/g;
+    for (const m of text.matchAll(re)) {
+      const doc = m[1]
+        .split("\n")
+        .map((l) => l.replace(/^\s*\/\/\/\s?/, "").trim())
+        .join(" ")
+        .replace(/@notice\s*/, "")
+        .replace(/\s+/g, " ")
+        .trim();
+      natspec.set(m[2], doc);
+    }
+  }
+  return natspec;
+}
+
+const KAI_ERRORS = /^(NodeRegistry|ReportOracle)_/;
+
+function showArg(errorName: string, value: unknown): string {
+  if (typeof value === "bigint") {
+    // Registry and oracle amounts are KAI units; large ones read better as KAI.
+    if (KAI_ERRORS.test(errorName) && value >= 10n ** 12n && value < 1n << 200n) return `${formatKai(value)} KAI`;
+    return value.toString();
+  }
+  if (Array.isArray(value)) return `[${value.map((v) => showArg(errorName, v)).join(", ")}]`;
+  return String(value);
+}
+
+/** Revert data (0x...) carried by an ethers or JSON-RPC error, if any. */
+function revertData(e: unknown): string | undefined {
+  const seen = new Set<unknown>();
+  const walk = (v: unknown, depth: number): string | undefined => {
+    if (!v || typeof v !== "object" || seen.has(v) || depth > 6) return undefined;
+    seen.add(v);
+    const o = v as Record<string, unknown>;
+    if (typeof o.data === "string" && /^0x[0-9a-fA-F]{8,}$/.test(o.data)) return o.data;
+    if (o.data && typeof o.data === "object") {
+      const d = (o.data as Record<string, unknown>).data;
+      if (typeof d === "string" && /^0x[0-9a-fA-F]{8,}$/.test(d)) return d;
+    }
+    for (const k of ["error", "info", "cause", "payload"]) {
+      const r = walk(o[k], depth + 1);
+      if (r) return r;
+    }
+    return undefined;
+  };
+  return walk(e, 0);
+}
+
+/**
+ * The custom error in `e` (an ethers error from a call, gas estimate or receipt), decoded with every
+ * Kaisar contract's interface: name, arguments by name, and the error's NatSpec sentence with the
+ * arguments filled in. Undefined when `e` carries no known error.
+ */
+export function decodeRevert(
+  e: unknown,
+): { name: string; args: Record<string, string>; sentence?: string } | undefined {
+  const data = revertData(e);
+  if (!data) return undefined;
+  let parsed: ErrorDescription | null = null;
+  for (const name of CONTRACTS) {
+    try {
+      parsed = contractInterface(name).parseError(data);
+    } catch {
+      parsed = null;
+    }
+    if (parsed) break;
+  }
+  if (!parsed) return undefined;
+  const args: Record<string, string> = {};
+  parsed.fragment.inputs.forEach(
+    (input, i) => (args[input.name || `arg${i}`] = showArg(parsed!.name, parsed!.args[i])),
+  );
+  const doc = errorSentences().get(parsed.name);
+  const sentence = doc?.replace(/`(\w+)`/g, (whole, name: string) => (name in args ? args[name] : whole));
+  return { name: parsed.name, args, sentence };
+}
+
+/** `e` as a RevertError when it is a revert, naming `action`; else `e` itself. */
+export function explainRevert(action: string, e: unknown): unknown {
+  if (e instanceof RevertError || e instanceof OptionError) return e;
+  const decoded = decodeRevert(e);
+  if (decoded) {
+    const args = Object.entries(decoded.args)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(", ");
+    return new RevertError(
+      action,
+      decoded,
+      `${action} reverted with ${decoded.name}(${args})` + (decoded.sentence ? `: ${decoded.sentence}` : ""),
+    );
+  }
+  if (isError(e, "CALL_EXCEPTION")) {
+    return new RevertError(action, undefined, `${action} reverted: ${shortMessage(e)}`);
+  }
+  return e;
+}
+
+/**
+ * Sends one transaction: prints "sending <action> ...", then "mined in block N (hash, gas)". A revert
+ * (in the gas estimate or on chain) becomes a `RevertError` naming the custom error.
+ */
+export async function sendTx(
+  action: string,
+  send: () => Promise<ContractTransactionResponse>,
+  progress: Progress,
+): Promise<ContractTransactionReceipt> {
+  progress(`sending ${action} ...`);
+  let receipt: ContractTransactionReceipt | null;
+  try {
+    const tx = await send();
+    progress(`  tx ${tx.hash}`);
+    receipt = await tx.wait();
+  } catch (e) {
+    throw explainRevert(action, e);
+  }
+  if (!receipt) throw new Error(`${action}: the transaction was dropped (no receipt); check the account's nonce`);
+  progress(`  mined in block ${receipt.blockNumber} (gas ${receipt.gasUsed})`);
+  return receipt;
+}
