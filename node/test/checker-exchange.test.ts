@@ -4,7 +4,8 @@ import http from "node:http";
 import os from "node:os";
 import path from "node:path";
 import { Wallet, getAddress, verifyTypedData } from "ethers";
-import { REPORT_TYPES, checkerMetricsHash, packSignatures, reportDomain } from "@kaisar/offchain";
+import { REPORT_TYPES, buildRewardTreeFast, checkerMetricsHash, packSignatures, reportDomain } from "@kaisar/offchain";
+import { treeFromJson } from "../src/keeper/json";
 
 import type { CheckerConfig } from "../src/config/load";
 import { apiHandler } from "../src/checker/api";
@@ -600,6 +601,15 @@ describe("kaisar checker run with an epoch context", () => {
         served.map((s) => s.body.signer),
         "each signed its own",
       ).to.have.members(set);
+      // The tree keepers fetch: the same on every checker, and it rebuilds to the signed root.
+      const trees = await Promise.all(running.map((c) => get(`${c.url}/epochs/${epoch}/tree`)));
+      expect(new Set(trees.map((t) => t.text)).size, "one tree").to.equal(1);
+      const tree = treeFromJson(trees[0].body);
+      expect(tree.root, "tree root").to.equal(list[0].root);
+      expect(buildRewardTreeFast(tree.leaves.map((l) => l.leaf)).root, "rebuilt").to.equal(list[0].root);
+      expect(tree.leaves.filter((l) => l.metrics).length, "node leaves carry metrics").to.equal(
+        Number(served[0].body.nodeCount),
+      );
     } finally {
       await Promise.all(running.map((c) => c.stop()));
     }

@@ -13,6 +13,8 @@
  *   GET /epochs/:epoch/report          its signed EIP-712 report of the epoch once computed: `{ epoch, report
  *                                      (bigints as decimal strings), signature, signer, root, nodeCount,
  *                                      checkers, excluded }`; 404 before
+ *   GET /epochs/:epoch/tree            the reward tree of that report: `{ root, leaves }`, each node leaf with
+ *                                      the metrics it commits to (keeper/json.ts); 404 before
  *
  * HEAD works wherever GET does; OPTIONS answers CORS preflights (204). Anything else: a JSON error
  * `{ error, message }` with 400 (bad parameter), 404 (no such route or node), 405 (method) or 500.
@@ -44,6 +46,8 @@ export interface ApiOptions {
   observations?: (epoch: number) => unknown;
   /** The signed report of an epoch, or undefined before it is computed. Absent: the route answers 404. */
   report?: (epoch: number) => unknown;
+  /** The reward tree of the epoch's signed report (`{root, leaves}`), or undefined. */
+  tree?: (epoch: number) => unknown;
   /** Told of unexpected errors (answered 500). */
   onError?: (error: unknown) => void;
 }
@@ -127,7 +131,7 @@ export function apiHandler(options: ApiOptions): http.RequestListener {
         probes: options.probes?.() ?? null,
       };
     }
-    if (parts[0] === "epochs" && parts.length === 3 && (parts[2] === "observations" || parts[2] === "report")) {
+    if (parts[0] === "epochs" && parts.length === 3 && ["observations", "report", "tree"].includes(parts[2])) {
       const epoch = parseUint("epoch", parts[1], Number.MAX_SAFE_INTEGER)!;
       const current = options.epochOf(now);
       if (epoch >= current) {
@@ -143,6 +147,11 @@ export function apiHandler(options: ApiOptions): http.RequestListener {
           );
         }
         return bundle;
+      }
+      if (parts[2] === "tree") {
+        const tree = options.tree?.(epoch);
+        if (tree === undefined) throw new HttpError(404, "not found", `no reward tree of epoch ${epoch} here (yet)`);
+        return tree;
       }
       const report = options.report?.(epoch);
       if (report === undefined) throw new HttpError(404, "not found", `no report of epoch ${epoch} here (yet)`);

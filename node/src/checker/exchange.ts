@@ -27,6 +27,7 @@ import { canonicalJson, type Canonical } from "../scoring/canonical";
 import type { EpochChecker, EpochNode, NodeObservation, ScoringParams } from "../scoring/types";
 import { ProbeError, endpointUrl, exchange, parseJson } from "./http";
 import type { CheckerStore, StoredEpochResult } from "./store";
+import { treeToJson, type TreeLeaf } from "../keeper/json";
 
 /** The `type` of an observation bundle: what the signed message is, and its version. */
 export const BUNDLE_TYPE = "kaisar/observations/v1";
@@ -526,6 +527,13 @@ const inFlight = new WeakMap<CheckerStore, Map<number, Promise<EpochResult>>>();
  * are dropped (every checker drops the same ones). A checker that signed two different bundles seen
  * here is left out entirely.
  */
+/** The tree's leaves in order, each node leaf with the metrics it commits to (for SLA proofs). */
+function treeLeaves(scores: EpochScores): TreeLeaf[] {
+  return scores.leaves.map((leaf, i) =>
+    i < scores.nodes.length ? { leaf, metrics: scores.nodes[i].metrics } : { leaf },
+  );
+}
+
 export function finalizeEpoch(options: FinalizeOptions): Promise<EpochResult> {
   let perStore = inFlight.get(options.store);
   if (!perStore) inFlight.set(options.store, (perStore = new Map()));
@@ -629,6 +637,7 @@ async function finalize(options: FinalizeOptions): Promise<EpochResult> {
     signer: getAddress(signer.address),
     bundles,
     excluded,
+    tree: treeToJson(root, treeLeaves(scores)),
   });
   if (stored.root !== root || stored.signature !== signature) {
     // Someone else's write won (another process on the same file): serve it, drop ours unpublished.

@@ -159,6 +159,7 @@ export async function startChecker(config: CheckerConfig, options: StartCheckerO
         const r = store.epochResult(epoch);
         return r && epochResultView(r);
       },
+      tree: (epoch) => store.epochResult(epoch)?.tree,
       onError: (e) => log({ at: "Checker#api", error: (e as Error)?.message }),
     });
   } catch (e) {

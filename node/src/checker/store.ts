@@ -32,7 +32,7 @@ import type {
 import { PROBE_KINDS, type ProbeKind, type ProbeResult } from "./probe";
 
 /** The schema this code writes; `MIGRATIONS[v]` takes a file from version v to v + 1. */
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 const MIGRATIONS: readonly string[] = [
   // 0 -> 1: samples and the latest sample of each (node, kind).
@@ -85,6 +85,9 @@ const MIGRATIONS: readonly string[] = [
     created_at     INTEGER NOT NULL
   ) STRICT;
   `,
+  // 2 -> 3: the reward tree of each signed report (its leaves with node metrics), which keepers fetch to
+  // check the root, publish proofs and apply SLA credits. Written with the report, in the same row.
+  `ALTER TABLE epoch_results ADD COLUMN tree TEXT;`,
 ];
 
 export interface SampleInput {
@@ -221,6 +224,8 @@ export interface StoredEpochResult {
   signer: string;
   bundles: unknown[];
   excluded: unknown[];
+  /** The reward tree's JSON (`treeToJson`: root and leaves with node metrics); absent in older rows. */
+  tree?: unknown;
   /** Unix milliseconds. */
   createdAt: number;
 }
@@ -292,8 +297,8 @@ export class CheckerStore {
     );
     this.selectResult = db.prepare<[number], ResultRow>(`SELECT * FROM epoch_results WHERE epoch = ?`);
     this.insertResult = db.prepare<unknown[], never>(
-      `INSERT INTO epoch_results (epoch, root, config_version, report, signature, signer, bundles, excluded, created_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (epoch) DO NOTHING`,
+      `INSERT INTO epoch_results (epoch, root, config_version, report, signature, signer, bundles, excluded, created_at, tree)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (epoch) DO NOTHING`,
     );
     this.record = db.transaction((s: SampleInput): number => {
       const info = this.insertSample.run(
@@ -489,6 +494,7 @@ export class CheckerStore {
       JSON.stringify(result.bundles),
       JSON.stringify(result.excluded),
       Math.round(result.createdAt ?? Date.now()),
+      result.tree === undefined ? null : JSON.stringify(result.tree),
     );
     return this.epochResult(result.epoch)!;
   }
@@ -524,6 +530,7 @@ interface ResultRow {
   bundles: string;
   excluded: string;
   created_at: number;
+  tree: string | null;
 }
 
 function resultFromRow(r: ResultRow): StoredEpochResult {
@@ -536,6 +543,7 @@ function resultFromRow(r: ResultRow): StoredEpochResult {
     signer: r.signer,
     bundles: JSON.parse(r.bundles) as unknown[],
     excluded: JSON.parse(r.excluded) as unknown[],
+    ...(r.tree !== null && { tree: JSON.parse(r.tree) as unknown }),
     createdAt: r.created_at,
   };
 }
