@@ -40,7 +40,9 @@ import {
 import { checkerCommands } from "./commands/checker";
 import { keeperCommands } from "./commands/keeper";
 import { hardwareProblem, providerCommands } from "./commands/provider";
-import { chainNodeSource } from "./chain/discovery";
+import { checkChainId, connectContracts, rpcProvider } from "./chain/contracts";
+import { chainNodeSource, discoverNodes } from "./chain/discovery";
+import { chainEpochContext, readEpochClock } from "./chain/epochContext";
 
 export { EXIT, type Io, type RunHooks } from "./commands/common";
 
@@ -307,14 +309,20 @@ async function checkerRun(opts: CommonOptions, io: Io, hooks: RunHooks): Promise
   let checker: RunningChecker;
   // No static `nodes`: read them from the NodeRegistry every discovery.interval.
   const source = config.nodes.length === 0 ? chainNodeSource(config) : undefined;
+  // With the chain reachable: the oracle's epoch clock, and the epoch-end exchange and report. A static
+  // node list without a chain (a probe-only checker) runs without them, and says so.
+  let chain: Awaited<ReturnType<typeof checkerChain>> = undefined;
   try {
-    checker = await startChecker(config, {
+    chain = await checkerChain(config, log);
+    checker = await startChecker(chain ? { ...config, epoch: chain.clock } : config, {
       log,
       version,
       ...(source && { discoverNodes: source.discover, discoverEveryMs: config.discovery.interval }),
+      ...(chain && { epochContext: chain.epochContext }),
     });
   } catch (e) {
     source?.close();
+    chain?.close();
     stop.dispose();
     log({ at: "Checker#error", error: (e as Error).message });
     return EXIT.error;
@@ -323,7 +331,39 @@ async function checkerRun(opts: CommonOptions, io: Io, hooks: RunHooks): Promise
   log({ at: "Checker#shutdown", signal });
   await checker.stop();
   source?.close();
+  chain?.close();
   return EXIT.ok;
+}
+
+/**
+ * The checker's view of the chain: the oracle's epoch clock and an epoch context provider reading the
+ * checker set, licenses, budget and delivered GPU-seconds. Undefined (logged) when the RPC does not
+ * answer with the configured chain and the node list is static; with no static list the chain is required.
+ */
+async function checkerChain(config: CheckerConfig, log: (entry: CheckerLogEntry) => void) {
+  const provider = rpcProvider(config.rpcUrl, config.chainId);
+  try {
+    await checkChainId(provider, config.chainId, config.rpcUrl);
+    const contracts = connectContracts(config.contracts, provider);
+    const clock = await readEpochClock(contracts);
+    const nodes = () => discoverNodes(contracts);
+    let known: { id: number; provider: string }[] = config.nodes;
+    const context = chainEpochContext(contracts, config.chainId, () => known);
+    return {
+      clock,
+      // The nodes of the epoch: read afresh from the registry (a static list when one is configured).
+      epochContext: async (epoch: number) => {
+        if (config.nodes.length === 0) known = await nodes();
+        return context(epoch);
+      },
+      close: () => provider.destroy(),
+    };
+  } catch (e) {
+    provider.destroy();
+    if (config.nodes.length === 0) throw e;
+    log({ at: "Checker#chain", ok: false, exchange: false, error: (e as Error).message });
+    return undefined;
+  }
 }
 
 /** Validates the configuration, then says the command is not implemented yet (next issue). */

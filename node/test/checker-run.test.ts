@@ -191,7 +191,9 @@ describe("kaisar checker run", () => {
       .trim()
       .split("\n")
       .map((l) => JSON.parse(l) as { at: string });
-    expect(lines[0].at, "first log line").to.equal("Checker#listen");
+    // No chain answers at rpcUrl: a static node list still runs, probe-only, and says so first.
+    expect(lines[0], "first log line").to.deep.include({ at: "Checker#chain", ok: false, exchange: false });
+    expect(lines[1].at, "then").to.equal("Checker#listen");
     expect(lines[lines.length - 1], "last").to.deep.include({ at: "Checker#shutdown", signal: "SIGTERM" });
 
     let err = "";
