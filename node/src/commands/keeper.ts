@@ -1,7 +1,110 @@
 /**
  * `kaisar keeper ...` commands that talk to the chain (the table cli.ts dispatches to).
+ *
+ *   run                  every job until SIGTERM or SIGINT, JSON-line logs on stdout
+ *   submit --epoch N     gather, verify and submit one epoch's report now
+ *   status [--json]      pending epochs, signatures gathered, submitted reports, balance, pending intents
  */
-import type { CommandSpec } from "./common";
+import type { Command } from "commander";
+
+import { startKeeper, type Keeper, type KeeperDeps } from "../keeper";
+import type { TxLogEntry } from "../keeper/tx";
+import { EXIT, print, roleConfig, waitForSignal, type CommandSpec, type CommonOptions, type Io } from "./common";
+
+/** JSON that writes bigints as decimal strings. */
+const line = (entry: object) =>
+  JSON.stringify({ time: new Date().toISOString(), ...entry }, (_k, v) => (typeof v === "bigint" ? v.toString() : v));
+
+/** Starts the keeper of the config in `opts`, or returns the exit code of what stopped it (printed). */
+async function open(opts: CommonOptions, io: Io, deps: KeeperDeps): Promise<Keeper | number> {
+  const config = roleConfig("keeper", opts, io);
+  if (typeof config === "number") return config;
+  try {
+    return await startKeeper(config, deps);
+  } catch (e) {
+    const message = (e as Error).message;
+    if (opts.json) print(io, opts, { ok: false, error: message }, "");
+    else io.err(`kaisar keeper: ${message}\n`);
+    return EXIT.error;
+  }
+}
+
+const run: CommandSpec = {
+  async run(opts, io, hooks) {
+    const log = (entry: TxLogEntry) => io.out(line(entry) + "\n");
+    // Listen for the signals first: one that comes while the keeper starts still stops it.
+    const stop = hooks.shutdown ? { signal: hooks.shutdown(), dispose: () => {} } : waitForSignal();
+    const keeper = await open(opts, io, { log });
+    if (typeof keeper === "number") {
+      stop.dispose();
+      return keeper;
+    }
+    log({ at: "Keeper#start", keeper: keeper.address });
+    const signal = stop.signal.then((name) => {
+      log({ at: "Keeper#shutdown", signal: name });
+      return name;
+    });
+    await keeper.run(signal);
+    const open_ = keeper.store.openIntents().map((i) => i.key);
+    await keeper.close();
+    log({ at: "Keeper#stopped", pendingIntents: open_ });
+    return EXIT.ok;
+  },
+};
+
+const submit: CommandSpec = {
+  options: (cmd: Command) => cmd.option("--epoch <n>", "the epoch whose report to submit (required)"),
+  async run(opts, io) {
+    // The config is validated first (exit 78 names every problem), then the epoch.
+    const config = roleConfig("keeper", opts, io);
+    if (typeof config === "number") return config;
+    const raw = opts.epoch === undefined ? "" : String(opts.epoch);
+    if (!/^\d+$/.test(raw)) {
+      io.err(`kaisar keeper submit: --epoch "${raw}" is not a whole number: give the epoch, e.g. --epoch 12\n`);
+      return EXIT.error;
+    }
+    const keeper = await open(opts, io, { api: false, log: opts.json ? undefined : (e) => io.err(line(e) + "\n") });
+    if (typeof keeper === "number") return keeper;
+    try {
+      await keeper.sender.resume();
+      const result = await keeper.relay.submitEpoch(BigInt(raw));
+      const ok = result.status === "submitted" || result.status === "already-on-chain";
+      const json = JSON.parse(line({ ok, ...result, outcome: "outcome" in result ? result.outcome : undefined }));
+      const text = ok
+        ? `epoch ${raw}: ${result.status} (root ${"root" in result ? result.root : ""})`
+        : `epoch ${raw}: ${result.status}: ${"reason" in result ? result.reason : ""}`;
+      print(io, opts, json, text);
+      return ok ? EXIT.ok : EXIT.error;
+    } finally {
+      await keeper.close();
+    }
+  },
+};
+
+const status: CommandSpec = {
+  async run(opts, io) {
+    const keeper = await open(opts, io, { api: false });
+    if (typeof keeper === "number") return keeper;
+    try {
+      const s = await keeper.status();
+      const text = [
+        `keeper     ${s.keeper}  balance ${s.balance}`,
+        `chain      ${s.chainId}  block ${s.block}`,
+        `oracle     config ${s.oracle.configVersion}, quorum ${s.oracle.quorum}, last epoch ${
+          s.oracle.lastEpoch ?? "none"
+        }, current epoch ${s.oracle.currentEpoch}`,
+        `pending    epochs ${s.pendingEpochs.length ? s.pendingEpochs.join(", ") : "none"}`,
+        ...s.signatures.map((g) => `signatures epoch ${g.epoch}: ${g.signers} signers over ${g.reports} report(s)`),
+        ...s.submitted.map((r) => `submitted  epoch ${r.epoch}: root ${r.root} by ${r.signers.length} signers`),
+        `intents    ${s.pendingIntents.length ? s.pendingIntents.map((i) => `${i.key} (${i.status})`).join(", ") : "none pending"}`,
+      ].join("\n");
+      print(io, opts, { ok: true, ...s }, text);
+      return EXIT.ok;
+    } finally {
+      await keeper.close();
+    }
+  },
+};
 
 /** Subcommands of `kaisar keeper` implemented here, by name. */
-export const keeperCommands: Record<string, CommandSpec> = {};
+export const keeperCommands: Record<string, CommandSpec> = { run, submit, status };

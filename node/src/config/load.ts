@@ -97,6 +97,12 @@ export interface KeeperConfig extends CommonConfig {
   pollInterval: number;
   checkers: string[];
   maxFeePerGasGwei?: number;
+  /** Percent (>= 10) by which a replacement raises both fees. */
+  feeBumpPercent: number;
+  /** Milliseconds. */
+  txTimeout: number;
+  /** Milliseconds. */
+  rpcTimeout: number;
 }
 
 export type ConfigOf<R extends Role> = R extends "provider"
@@ -443,6 +449,9 @@ export function loadConfig<R extends Role>(role: R, options: LoadOptions = {}): 
       pollInterval: v("pollInterval"),
       checkers: v("checkers"),
       maxFeePerGasGwei: v("maxFeePerGasGwei"),
+      feeBumpPercent: v("feeBumpPercent"),
+      txTimeout: v("txTimeout"),
+      rpcTimeout: v("rpcTimeout"),
     };
   }
   return config as ConfigOf<R>;

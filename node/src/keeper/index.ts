@@ -1,0 +1,223 @@
+/**
+ * The keeper: relays quorum-signed epoch reports, serves reward proofs, applies SLA credits and closes
+ * expired rentals. `startKeeper` checks the chain id of every RPC URL before it signs anything, opens
+ * the store, and resumes transactions left in flight; `tick` is one pass of every job, each catching
+ * its own errors; `run` ticks every `pollInterval` until told to stop, then lets the pass in progress
+ * end (a transaction still unmined stays recorded and is resumed on the next start).
+ */
+import path from "node:path";
+
+import { Wallet, formatEther, parseUnits } from "ethers";
+
+import { connectContracts, type KaisarContracts } from "../chain/contracts";
+import type { KeeperConfig } from "../config/load";
+import { startKeeperApi, type KeeperApi } from "./api";
+import { ReportRelay, type EpochResult } from "./reports";
+import { FailoverRpcProvider, checkChainIds } from "./rpc";
+import { SlaKeeper } from "./sla";
+import { KeeperStore } from "./store";
+import { TxSender, type TxLogEntry, type TxOutcome, type TxSenderOptions } from "./tx";
+
+export * from "./json";
+export { ALREADY_DONE, TxSender, bumped, decodeRevert, type TxOutcome, type TxRequest } from "./tx";
+export { KeeperStore } from "./store";
+export { ReportRelay, contentHash, recoverReportSigner } from "./reports";
+export { SlaKeeper } from "./sla";
+export { FailoverRpcProvider, checkChainIds } from "./rpc";
+export { startKeeperApi } from "./api";
+
+export interface KeeperDeps {
+  log?: (entry: TxLogEntry) => void;
+  /** Fault injection for tests (see TxSenderOptions.hooks). */
+  txHooks?: TxSenderOptions["hooks"];
+  /** Receipt polling, ms (default 500). */
+  pollMs?: number;
+  /** Serve the proofs API on `listen` (default true). */
+  api?: boolean;
+}
+
+export interface TickResult {
+  resumed: TxOutcome[];
+  reports: EpochResult[];
+  credits: TxOutcome[];
+  closes: TxOutcome[];
+  errors: { job: string; error: string }[];
+}
+
+export interface Keeper {
+  address: string;
+  store: KeeperStore;
+  sender: TxSender;
+  relay: ReportRelay;
+  sla: SlaKeeper;
+  contracts: KaisarContracts;
+  provider: FailoverRpcProvider;
+  api?: KeeperApi;
+  tick(): Promise<TickResult>;
+  /** Ticks every `pollInterval` until `stop` resolves, then finishes the pass in progress. */
+  run(stop: Promise<unknown>): Promise<void>;
+  status(): Promise<KeeperStatus>;
+  close(): Promise<void>;
+}
+
+export interface KeeperStatus {
+  keeper: string;
+  balanceWei: string;
+  balance: string;
+  chainId: number;
+  block: number;
+  oracle: { configVersion: string; quorum: number; lastEpoch: string | null; currentEpoch: string };
+  pendingEpochs: string[];
+  signatures: { epoch: number; signers: number; reports: number }[];
+  submitted: { epoch: number; root: string; signers: string[]; txHash: string | null }[];
+  pendingIntents: { key: string; status: string; updatedAt: number }[];
+}
+
+/** The keeper's database file. */
+export function keeperDatabase(config: KeeperConfig): string {
+  return path.join(config.dataDir, "keeper.sqlite");
+}
+
+/** Starts a keeper from its config (see the file comment). Throws naming the setting on a wrong chain id. */
+export async function startKeeper(config: KeeperConfig, deps: KeeperDeps = {}): Promise<Keeper> {
+  const log = deps.log ?? (() => {});
+  const provider = new FailoverRpcProvider({
+    chainId: config.chainId,
+    urls: [config.rpcUrl, config.rpcUrlFallback ?? ""],
+    timeoutMs: config.rpcTimeout,
+    onFailure: (url, method, error) => log({ at: "Keeper#rpcFailure", url, method, error }),
+  });
+  try {
+    await checkChainIds(provider, config.chainId);
+  } catch (e) {
+    provider.destroy();
+    throw e;
+  }
+  const store = new KeeperStore(keeperDatabase(config));
+  const wallet = new Wallet(config.privateKey);
+  const contracts = connectContracts(config.contracts, provider);
+  const sender = new TxSender({
+    store,
+    provider,
+    wallet,
+    chainId: config.chainId,
+    feeBumpPercent: config.feeBumpPercent,
+    maxFeePerGas:
+      config.maxFeePerGasGwei === undefined ? undefined : parseUnits(config.maxFeePerGasGwei.toFixed(9), "gwei"),
+    txTimeoutMs: config.txTimeout,
+    pollMs: deps.pollMs ?? 500,
+    log,
+    hooks: deps.txHooks,
+  });
+  const relay = new ReportRelay({
+    contracts,
+    chainId: config.chainId,
+    checkers: config.checkers,
+    store,
+    sender,
+    fetchTimeoutMs: config.rpcTimeout,
+    log,
+  });
+  const sla = new SlaKeeper({ contracts, store, sender, log });
+  let api: KeeperApi | undefined;
+  if (deps.api !== false) {
+    api = await startKeeperApi({
+      store,
+      chainId: config.chainId,
+      block: () => provider.getBlockNumber().catch(() => undefined),
+      host: config.listen.host,
+      port: config.listen.port,
+    });
+    log({ at: "Keeper#listen", url: api.url });
+  }
+
+  const job = async <T>(name: string, errors: TickResult["errors"], fn: () => Promise<T[]>): Promise<T[]> => {
+    try {
+      return await fn();
+    } catch (e) {
+      const error = (e as Error).message ?? String(e);
+      errors.push({ job: name, error });
+      log({ at: `Keeper#${name}`, error: error.slice(0, 500) });
+      return [];
+    }
+  };
+  let closed = false;
+  const tick = async (): Promise<TickResult> => {
+    const errors: TickResult["errors"] = [];
+    const resumed = await job("resume", errors, () => sender.resume());
+    // One transaction in flight at a time: new work waits for the resumed one.
+    const busy = resumed.some((o) => o.status === "pending");
+    const reports = busy ? [] : await job("reports", errors, () => relay.tick());
+    const credits = busy ? [] : await job("sla", errors, () => sla.creditAll());
+    const closes = busy ? [] : await job("close", errors, () => sla.closeExpired());
+    return { resumed, reports, credits, closes, errors };
+  };
+
+  const keeper: Keeper = {
+    address: wallet.address,
+    store,
+    sender,
+    relay,
+    sla,
+    contracts,
+    provider,
+    api,
+    tick,
+    async run(stop) {
+      let stopped = false;
+      let wake: () => void = () => {};
+      void stop.then(() => {
+        stopped = true;
+        sender.stop();
+        wake();
+      });
+      while (!stopped) {
+        const result = await tick();
+        for (const r of result.reports) {
+          if (r.status !== "no-quorum")
+            log({ at: "Keeper#epoch", ...r, epoch: r.epoch.toString(), outcome: undefined });
+        }
+        if (stopped) break;
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, config.pollInterval);
+          wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+      }
+    },
+    async status() {
+      const view = await relay.view();
+      const [balance, block] = await Promise.all([provider.getBalance(wallet.address), provider.getBlockNumber()]);
+      return {
+        keeper: wallet.address,
+        balanceWei: balance.toString(),
+        balance: formatEther(balance),
+        chainId: config.chainId,
+        block,
+        oracle: {
+          configVersion: view.version.toString(),
+          quorum: view.quorum,
+          lastEpoch: view.anyReport ? view.lastEpoch.toString() : null,
+          currentEpoch: view.currentEpoch.toString(),
+        },
+        pendingEpochs: (await relay.pendingEpochs(view)).map(String),
+        signatures: store.signatureCounts(),
+        submitted: store
+          .onChainReports(20)
+          .map((r) => ({ epoch: r.epoch, root: r.root, signers: r.signers, txHash: r.txHash })),
+        pendingIntents: store.openIntents().map((i) => ({ key: i.key, status: i.status, updatedAt: i.updatedAt })),
+      };
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      sender.stop();
+      await api?.close();
+      store.close();
+      provider.destroy();
+    },
+  };
+  return keeper;
+}
