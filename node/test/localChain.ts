@@ -38,7 +38,11 @@ export interface LocalChain {
  * Deploys Kaisar on a fresh in-process Hardhat network (one per test file: `hardhat_reset` first)
  * and serves it on a free loopback port.
  */
-export async function startLocalChain(options: { epochLengthSeconds?: number } = {}): Promise<LocalChain> {
+export async function startLocalChain(
+  options: { epochLengthSeconds?: number; blockEveryMs?: number } = {},
+): Promise<LocalChain> {
+  // Block time stays on the wall clock (hardhat.config.ts), as the checkers' epochs are.
+  process.env.KAISAR_WALL_CLOCK_CHAIN = "1";
   // Loaded here: requiring Hardhat compiles nothing (the test command compiled) but reads its config.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const hre = require("hardhat") as typeof import("hardhat") & {
@@ -50,6 +54,19 @@ export async function startLocalChain(options: { epochLengthSeconds?: number } =
   const { loadParameters } = await import("../../deploy/config");
 
   await hre.network.provider.request({ method: "hardhat_reset", params: [] });
+  // A reset chain's clock lags the wall clock by the time since Hardhat started: set it to now, which
+  // the deployment's genesis ("now") and the programs' epoch clocks go by.
+  const latest = (await hre.network.provider.request({
+    method: "eth_getBlockByNumber",
+    params: ["latest", false],
+  })) as {
+    timestamp: string;
+  };
+  const wall = Math.floor(Date.now() / 1000);
+  if (wall > Number(latest.timestamp)) {
+    await hre.network.provider.request({ method: "evm_setNextBlockTimestamp", params: [wall] });
+    await hre.network.provider.request({ method: "evm_mine", params: [] });
+  }
   const params = {
     ...loadParameters("local"),
     timelockMinDelay: 0,
@@ -74,6 +91,12 @@ export async function startLocalChain(options: { epochLengthSeconds?: number } =
   const addresses = {} as LocalChain["addresses"];
   for (const name of [...CONTRACTS, "KaisarTimelock" as const]) {
     addresses[name] = await deployed[keyOf[name]].getAddress();
+  }
+
+  // With `blockEveryMs`, blocks besides the automined ones, as a live chain makes them: the chain's time
+  // moves on while nobody sends a transaction (keepers read the current epoch from the latest block).
+  if (options.blockEveryMs) {
+    await hre.network.provider.request({ method: "evm_setIntervalMining", params: [options.blockEveryMs] });
   }
 
   const server = (await hre.run(TASK_NODE_CREATE_SERVER, {
@@ -109,6 +132,7 @@ export async function startLocalChain(options: { epochLengthSeconds?: number } =
     },
     now: async () => Number((await provider.getBlock("latest"))!.timestamp),
     close: async () => {
+      if (options.blockEveryMs) await hre.network.provider.request({ method: "evm_setIntervalMining", params: [0] });
       provider.destroy();
       await server.close();
       rmSync(dir, { recursive: true, force: true });
