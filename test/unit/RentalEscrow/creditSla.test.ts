@@ -1308,6 +1308,8 @@ describe("RentalEscrow.creditSla", () => {
             const to = from + BigInt(step.length);
             const expected = slaCredit(before, schedule, target, uptime, from, to, BigInt(t));
             await time.setNextBlockTimestamp(t);
+            // Read before sending: the call below is on its way (and may be mined) before it is awaited.
+            const renterBefore = await c.usd.balanceOf(c.renter.address);
             const tx = c.escrow.connect(c.oracle).creditSla(opened.rentalId, c.nodeId, uptime, from, to);
             if (expected === null) {
               const noBreach = slaCreditBps(schedule, target, uptime) === 0n;
@@ -1319,7 +1321,6 @@ describe("RentalEscrow.creditSla", () => {
                 .withArgs(opened.rentalId, noBreach ? uptime : from, noBreach ? target : to);
               continue;
             }
-            const renterBefore = await c.usd.balanceOf(c.renter.address);
             await expect(tx, "CreditSla")
               .to.emit(c.escrow, "CreditSla")
               .withArgs(
