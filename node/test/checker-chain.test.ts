@@ -1,6 +1,5 @@
 import { expect } from "chai";
 import { mkdtempSync, rmSync, writeFileSync } from "fs";
-import { createServer } from "net";
 import os from "os";
 import path from "path";
 
@@ -10,27 +9,7 @@ import { discoverNodes } from "../src/chain/discovery";
 import { governanceExecute, kai, nodeSpecOf } from "../src/chain/devnet";
 import { EXIT, main, type RunHooks } from "../src/cli";
 import { startLocalChain, type LocalChain } from "./localChain";
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-async function until<T>(check: () => T | undefined, ms = 10_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = check();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error("timed out waiting");
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+import { freeTcpPort as freePort, until } from "./support";
 
 describe("kaisar checker on a local chain: stake, delegate-accept, status, node discovery", function () {
   this.timeout(60_000);

@@ -1,6 +1,5 @@
 import { expect } from "chai";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import http from "node:http";
 import os from "node:os";
 import path from "node:path";
 
@@ -9,27 +8,9 @@ import { CONTRACTS, ConfigError, loadConfig } from "../src/config";
 import { epochClock, startChecker } from "../src/checker/run";
 import { openStore } from "../src/checker/store";
 import { CHAIN_ID, PROVIDER, SPEC, freePort, honestAgent, serve, sleep, type FakeServer } from "./checker-fakes";
+import { getJson } from "./support";
 
 const KEY = "0x" + "ab".repeat(32);
-
-/** GET `url` as JSON, on a connection of its own (nothing kept alive after the test). */
-function getJson(url: string): Promise<Record<string, unknown>> {
-  return new Promise((resolve, reject) => {
-    http
-      .get(url, { agent: false }, (res) => {
-        let text = "";
-        res.on("data", (c) => (text += c));
-        res.on("end", () => {
-          try {
-            resolve(JSON.parse(text));
-          } catch (e) {
-            reject(e);
-          }
-        });
-      })
-      .on("error", reject);
-  });
-}
 
 describe("kaisar checker run", () => {
   let dir: string;
@@ -130,7 +111,7 @@ describe("kaisar checker run", () => {
       // All four kinds of probe start together and finish in any order on a busy machine: wait for each.
       for (let i = 0; i < 100; i++) {
         await sleep(50);
-        nodes = ((await getJson(`${checker.url}/nodes`)) as { nodes: typeof nodes }).nodes;
+        nodes = ((await getJson(`${checker.url}/nodes`)).body as { nodes: typeof nodes }).nodes;
         const latest = nodes[0]?.latest;
         if (latest?.heartbeat && latest.challenge && latest.hardware && latest.bandwidth) break;
       }
@@ -182,7 +163,10 @@ describe("kaisar checker run", () => {
     let health: Record<string, unknown> = {};
     for (let i = 0; i < 100 && !health.ok; i++) {
       await sleep(50);
-      health = await getJson(`http://127.0.0.1:${port}/health`).catch(() => ({}));
+      health = await getJson(`http://127.0.0.1:${port}/health`).then(
+        (r) => r.body,
+        () => ({}),
+      );
     }
     expect(health, "health").to.deep.include({ ok: true, role: "checker", nodes: 1 });
     release("SIGTERM");

@@ -7,8 +7,6 @@
  */
 import { expect } from "chai";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import http from "node:http";
-import { createServer } from "node:net";
 import os from "node:os";
 import path from "node:path";
 
@@ -16,43 +14,10 @@ import { encodeBytes32String, type Wallet } from "ethers";
 
 import { fundRewardReserve, kai, nodeSpecOf, setUpCheckers } from "../src/chain/devnet";
 import { main } from "../src/cli";
-import type { RunProgram } from "../src/provider";
 import { startLocalChain, type LocalChain } from "./localChain";
+import { NO_SMI, freeTcpPort as freePort, getJson } from "./support";
 
 const EPOCH_SECONDS = 10;
-const NO_SMI: RunProgram = async () => {
-  throw Object.assign(new Error("spawn nvidia-smi ENOENT"), { code: "ENOENT" });
-};
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-function getJson(url: string): Promise<{ status: number; body: Record<string, unknown> }> {
-  return new Promise((resolve, reject) => {
-    http
-      .get(url, { agent: false }, (res) => {
-        let text = "";
-        res.on("data", (c) => (text += c));
-        res.on("end", () => {
-          try {
-            resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) as Record<string, unknown> });
-          } catch (e) {
-            reject(e);
-          }
-        });
-      })
-      .on("error", reject);
-  });
-}
-
 /** Polls `check` every 250 ms until it returns a value; fails after `ms` with `what` and the logs' tail. */
 async function until<T>(what: string, check: () => Promise<T | undefined>, ms: number, logs: () => string) {
   const end = Date.now() + ms;

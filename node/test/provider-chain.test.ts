@@ -1,6 +1,5 @@
 import { expect } from "chai";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "fs";
-import { createServer } from "net";
 import os from "os";
 import path from "path";
 
@@ -10,42 +9,11 @@ import { decodeRevert } from "../src/chain/tx";
 import { EXIT, main, type RunHooks } from "../src/cli";
 import { gpuClassOfModel } from "../src/commands/provider";
 import { cpuKernel } from "../src/popw";
-import { inlineSolver, type RunProgram } from "../src/provider";
+import { inlineSolver } from "../src/provider";
 import { startLocalChain, type LocalChain } from "./localChain";
+import { NO_SMI, freeTcpPort as freePort, jsonLines, until } from "./support";
 
 const PROFILE = { gpuModel: "NVIDIA GeForce RTX 4090", gpuCount: 2, vramGiB: 24, bandwidthMbps: 1000 };
-const NO_SMI: RunProgram = async () => {
-  throw Object.assign(new Error("spawn nvidia-smi ENOENT"), { code: "ENOENT" });
-};
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-async function until<T>(check: () => T | undefined, ms = 10_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = check();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error("timed out waiting");
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-type Line = { at: string } & Record<string, unknown>;
-const jsonLines = (text: string): Line[] =>
-  text
-    .split("\n")
-    .filter((l) => l.startsWith("{"))
-    .map((l) => JSON.parse(l) as Line);
-
 describe("kaisar provider on a local chain: register, stake, status, unstake, withdraw, rentals", function () {
   this.timeout(60_000);
   let chain: LocalChain;

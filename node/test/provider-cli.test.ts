@@ -9,44 +9,10 @@ import { EXIT, main, type RunHooks } from "../src/cli";
 import { CHALLENGE_KERNELS, CONTRACTS, loadConfig } from "../src/config";
 import { cpuKernel } from "../src/popw";
 import { KERNELS, inlineSolver, type RunProgram } from "../src/provider";
+import { NO_SMI, freeTcpPort as freePort, jsonLines, until } from "./support";
 
 const KEY = "0x" + "ab".repeat(32);
 const PROFILE = { gpuModel: "NVIDIA GeForce RTX 4090", gpuCount: 2, vramGiB: 24, bandwidthMbps: 1000 };
-/** nvidia-smi is not installed (whatever this machine has). */
-const NO_SMI: RunProgram = async () => {
-  throw Object.assign(new Error("spawn nvidia-smi ENOENT"), { code: "ENOENT" });
-};
-
-/** A TCP port nothing listens on (right now). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-/** Polls until `check` returns something, or fails after `ms`. */
-async function until<T>(check: () => T | undefined, ms = 5_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = check();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error("timed out waiting");
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
-type Line = { at: string; time: string } & Record<string, unknown>;
-const jsonLines = (text: string): Line[] =>
-  text
-    .split("\n")
-    .filter((l) => l.startsWith("{"))
-    .map((l) => JSON.parse(l) as Line);
-
 describe("kaisar provider (cli): register --dry-run and run", function () {
   this.timeout(10_000);
   let dir: string;

@@ -258,3 +258,25 @@ export async function sendTx(
   progress(`  mined in block ${receipt.blockNumber} (gas ${receipt.gasUsed})`);
   return receipt;
 }
+
+/** Approves the NodeRegistry for `amount` KAI if needed, then stakes it. */
+export async function stakeKai(chain: ChainSession, amount: bigint, progress: Progress): Promise<bigint> {
+  const { KaiToken, NodeRegistry } = chain.contracts;
+  const registry = await NodeRegistry.getAddress();
+  const balance = await KaiToken.balanceOf(chain.address);
+  if (balance < amount) {
+    throw new Error(
+      `staking ${formatKai(amount)} KAI needs that much KAI in ${chain.address}, which holds ${formatKai(balance)} KAI: ` +
+        `send it KAI, or stake less with --amount`,
+    );
+  }
+  if ((await KaiToken.allowance(chain.address, registry)) < amount) {
+    await sendTx(
+      `KaiToken.approve(NodeRegistry, ${formatKai(amount)} KAI)`,
+      () => KaiToken.approve(registry, amount),
+      progress,
+    );
+  }
+  await sendTx(`NodeRegistry.stake(${formatKai(amount)} KAI)`, () => NodeRegistry.stake(amount), progress);
+  return (await NodeRegistry.getStake(chain.address)).staked;
+}

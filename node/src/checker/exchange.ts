@@ -27,7 +27,7 @@ import { canonicalJson, type Canonical } from "../scoring/canonical";
 import type { EpochChecker, EpochNode, NodeObservation, ScoringParams } from "../scoring/types";
 import { ProbeError, endpointUrl, exchange, parseJson } from "./http";
 import type { CheckerStore, StoredEpochResult } from "./store";
-import { treeToJson, type TreeLeaf } from "../keeper/json";
+import { reportFromJson, reportToJson, treeToJson, type TreeLeaf } from "../keeper/json";
 
 /** The `type` of an observation bundle: what the signed message is, and its version. */
 export const BUNDLE_TYPE = "kaisar/observations/v1";
@@ -444,36 +444,8 @@ export interface EpochResult {
   scores?: EpochScores;
 }
 
-const REPORT_FIELDS = [
-  "epoch",
-  "configVersion",
-  "root",
-  "nodeCount",
-  "totalReward",
-  "totalCapacityPoints",
-  "totalDeliveryPoints",
-] as const;
-
-/** `report` for JSON: its bigints as decimal strings. */
-export function reportToJson(report: Report): Record<string, string> {
-  return Object.fromEntries(REPORT_FIELDS.map((k) => [k, k === "root" ? report.root : report[k].toString()]));
-}
-
-/** The inverse of `reportToJson`. */
-export function reportFromJson(json: Record<string, string>): Report {
-  return {
-    epoch: BigInt(json.epoch),
-    configVersion: BigInt(json.configVersion),
-    root: json.root,
-    nodeCount: BigInt(json.nodeCount),
-    totalReward: BigInt(json.totalReward),
-    totalCapacityPoints: BigInt(json.totalCapacityPoints),
-    totalDeliveryPoints: BigInt(json.totalDeliveryPoints),
-  };
-}
-
 function fromStored(r: StoredEpochResult): EpochResult {
-  const report = reportFromJson(r.report);
+  const report = reportFromJson(r.report, "the stored report");
   return {
     epoch: r.epoch,
     root: r.root,
@@ -632,7 +604,7 @@ async function finalize(options: FinalizeOptions): Promise<EpochResult> {
     epoch,
     root,
     configVersion: options.configVersion.toString(),
-    report: reportToJson(report),
+    report: { ...reportToJson(report) },
     signature,
     signer: getAddress(signer.address),
     bundles,

@@ -4,7 +4,7 @@
  * reverts to the contract's custom error.
  */
 import { chainCommand, type CommandResult } from "../chain/command";
-import { formatKai, parseKaiOption, sendTx, type ChainSession, type Progress } from "../chain/tx";
+import { formatKai, parseKaiOption, sendTx, stakeKai, type ChainSession, type Progress } from "../chain/tx";
 import type { CommandSpec } from "./common";
 
 type Ctx = Parameters<Parameters<typeof chainCommand<"checker">>[4]>[0];
@@ -76,7 +76,7 @@ function nextSteps(address: string, s: Awaited<ReturnType<typeof standing>>): st
 async function stakeChecker(opts: Record<string, unknown>, ctx: Ctx, progress: Progress): Promise<CommandResult> {
   let amount = opts.amount === undefined ? undefined : parseKaiOption(opts.amount, "--amount");
   const chain = await ctx.connect();
-  const { KaiToken, NodeRegistry, ReportOracle } = chain.contracts;
+  const { NodeRegistry, ReportOracle } = chain.contracts;
   const [minimum, current] = await Promise.all([ReportOracle.minCheckerStake(), NodeRegistry.getStake(chain.address)]);
   if (amount === undefined) {
     if (current.staked >= minimum) {
@@ -87,22 +87,7 @@ async function stakeChecker(opts: Record<string, unknown>, ctx: Ctx, progress: P
     }
     amount = minimum - current.staked;
   }
-  const balance = await KaiToken.balanceOf(chain.address);
-  if (balance < amount) {
-    throw new Error(
-      `staking ${formatKai(amount)} KAI needs that much KAI in ${chain.address}, which holds ${formatKai(balance)} KAI: send it KAI, or stake less with --amount`,
-    );
-  }
-  const registry = await NodeRegistry.getAddress();
-  if ((await KaiToken.allowance(chain.address, registry)) < amount) {
-    await sendTx(
-      `KaiToken.approve(NodeRegistry, ${formatKai(amount)} KAI)`,
-      () => KaiToken.approve(registry, amount),
-      progress,
-    );
-  }
-  await sendTx(`NodeRegistry.stake(${formatKai(amount)} KAI)`, () => NodeRegistry.stake(amount), progress);
-  const staked = (await NodeRegistry.getStake(chain.address)).staked;
+  const staked = await stakeKai(chain, amount, progress);
   return {
     json: { added: formatKai(amount), staked: formatKai(staked), minimum: formatKai(minimum) },
     text: `Staked ${formatKai(amount)} KAI: ${formatKai(staked)} KAI staked (checker minimum ${formatKai(minimum)} KAI).`,

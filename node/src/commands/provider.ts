@@ -19,7 +19,7 @@ import {
   providerRentals,
   regionText,
 } from "../chain/rentals";
-import { OptionError, formatKai, parseKaiOption, sendTx, type ChainSession, type Progress } from "../chain/tx";
+import { OptionError, formatKai, parseKaiOption, sendTx, stakeKai } from "../chain/tx";
 import { HardwareDetectionError, HardwareProfileError, detectHardware, type Detection } from "../provider";
 import type { CommandSpec, RunHooks } from "./common";
 
@@ -80,28 +80,6 @@ async function resolveGpuClass(contracts: KaisarContracts, config: ProviderConfi
     problem: `GPU class "${name}" is not open to new nodes on chain ${config.chainId}`,
     fix: `set "gpuClass" to one of the chain's classes: ${open.join(", ")}`,
   });
-}
-
-/** Approves the NodeRegistry for `amount` KAI if needed, then stakes it. */
-async function stakeKai(chain: ChainSession, amount: bigint, progress: Progress): Promise<bigint> {
-  const { KaiToken, NodeRegistry } = chain.contracts;
-  const registry = await NodeRegistry.getAddress();
-  const balance = await KaiToken.balanceOf(chain.address);
-  if (balance < amount) {
-    throw new Error(
-      `staking ${formatKai(amount)} KAI needs that much KAI in ${chain.address}, which holds ${formatKai(balance)} KAI: ` +
-        `send it KAI, or stake less with --amount`,
-    );
-  }
-  if ((await KaiToken.allowance(chain.address, registry)) < amount) {
-    await sendTx(
-      `KaiToken.approve(NodeRegistry, ${formatKai(amount)} KAI)`,
-      () => KaiToken.approve(registry, amount),
-      progress,
-    );
-  }
-  await sendTx(`NodeRegistry.stake(${formatKai(amount)} KAI)`, () => NodeRegistry.stake(amount), progress);
-  return (await NodeRegistry.getStake(chain.address)).staked;
 }
 
 function eventArgs(logs: readonly (EventLog | Log)[], contracts: KaisarContracts, name: string) {
