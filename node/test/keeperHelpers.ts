@@ -68,15 +68,21 @@ export interface EpochFixture {
 }
 
 /**
- * Scores `epoch` for `nodes` (uptime per node) observed by every operator, with the real scoring code,
- * and builds its tree and report.
+ * Scores `epoch` for `nodes` (uptime per node, and whether the checkers found its hardware differs from
+ * the registration) observed by every operator, with the real scoring code, and builds its tree and report.
  */
 export function scoreFixture(
   epoch: bigint,
   budget: bigint,
   configVersion: bigint,
   operators: string[],
-  nodes: { nodeId: number; provider: string; uptimeBps: number; deliveredGpuSeconds?: bigint }[],
+  nodes: {
+    nodeId: number;
+    provider: string;
+    uptimeBps: number;
+    deliveredGpuSeconds?: bigint;
+    hardwareMismatch?: boolean;
+  }[],
 ): EpochFixture {
   const observations: NodeObservation[] = [];
   for (const n of nodes) {
@@ -87,7 +93,7 @@ export function scoreFixture(
         uptimeBps: n.uptimeBps,
         bandwidthMbps: 1_000,
         hardwareScore: 50_000,
-        hardwareMismatch: false,
+        hardwareMismatch: n.hardwareMismatch ?? false,
         evidence: id(`samples ${epoch} ${n.nodeId} ${c}`),
       });
     }

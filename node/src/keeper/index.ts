@@ -1,7 +1,8 @@
 /**
- * The keeper: relays quorum-signed epoch reports, serves reward proofs, applies SLA credits and closes
- * expired rentals. `startKeeper` checks the chain id of every RPC URL before it signs anything, opens
- * the store, and resumes transactions left in flight; `tick` is one pass of every job, each catching
+ * The keeper: relays quorum-signed epoch reports, serves reward proofs, applies SLA credits, slashes
+ * for downtime and hardware fraud, closes the rentals of jailed nodes and closes expired rentals.
+ * `startKeeper` checks the chain id of every RPC URL before it signs anything, opens the store, and
+ * resumes transactions left in flight; `tick` is one pass of every job, each catching
  * its own errors; `run` ticks every `pollInterval` until told to stop, then lets the pass in progress
  * end (a transaction still unmined stays recorded and is resumed on the next start).
  */
@@ -22,7 +23,7 @@ export * from "./json";
 export { ALREADY_DONE, TxSender, bumped, decodeRevert, type TxOutcome, type TxRequest } from "./tx";
 export { KeeperStore } from "./store";
 export { ReportRelay, contentHash, recoverReportSigner } from "./reports";
-export { SlaKeeper } from "./sla";
+export { SlaKeeper, type DowntimePolicy } from "./sla";
 export { FailoverRpcProvider, checkChainIds } from "./rpc";
 export { startKeeperApi } from "./api";
 
@@ -40,6 +41,10 @@ export interface TickResult {
   resumed: TxOutcome[];
   reports: EpochResult[];
   credits: TxOutcome[];
+  /** Hardware fraud and downtime slashes. */
+  slashes: TxOutcome[];
+  /** Rentals on jailed nodes closed. */
+  jailCloses: TxOutcome[];
   closes: TxOutcome[];
   errors: { job: string; error: string }[];
 }
@@ -148,9 +153,12 @@ export async function startKeeper(config: KeeperConfig, deps: KeeperDeps = {}): 
     // One transaction in flight at a time: new work waits for the resumed one.
     const busy = resumed.some((o) => o.status === "pending");
     const reports = busy ? [] : await job("reports", errors, () => relay.tick());
+    // Each epoch's credits before its slashes; a node jailed by a slash has its rentals closed in the same pass.
     const credits = busy ? [] : await job("sla", errors, () => sla.creditAll());
+    const slashes = busy ? [] : await job("slash", errors, () => sla.slashAll());
+    const jailCloses = busy ? [] : await job("jailclose", errors, () => sla.closeJailed());
     const closes = busy ? [] : await job("close", errors, () => sla.closeExpired());
-    return { resumed, reports, credits, closes, errors };
+    return { resumed, reports, credits, slashes, jailCloses, closes, errors };
   };
 
   const keeper: Keeper = {

@@ -1,13 +1,30 @@
 /**
- * SLA credits and settlement, after each report is on chain.
+ * SLA credits, slashing and settlement, after each report is on chain.
  *
  * - Credits: for every node leaf of an on-chain epoch whose attested uptime is below the SLA target of
  *   one of the node's rentals that ran during the epoch (`serviceWindow` overlaps
  *   `[epochStart(e), epochStart(e + 1))`) and was not credited yet (`isCredited`), one
  *   `SlaEnforcer.applySlaCredits(rentalIds, proof)` per node (the proof verified once on chain), keyed
  *   "sla:<epoch>:<nodeId>". An epoch's pass is recorded as done once nothing of it is in flight.
+ * - Hardware fraud: every node leaf of an on-chain epoch that attests `hardwareMismatch` is sent to
+ *   `SlaEnforcer.slashForHardwareFraud(proof)`, keyed "fraud:<epoch>:<nodeId>", unless the node's fraud
+ *   cursor (`slashableFrom`) has passed the epoch (the evidence is too old: a slash or a release since).
+ * - Downtime: with the enforcer's policy (uptime below `downtimeThresholdBps` for `downtimeEpochs`
+ *   consecutive epochs), for every on-chain epoch E and node whose leaves of the N epochs ending at E
+ *   are all stored from on-chain reports and all below the threshold, the first of the node's rentals
+ *   whose service window overlaps each of those epochs is named in
+ *   `SlaEnforcer.slashForDowntime(rentalId, proofs in epoch order)`, keyed "downtime:<nodeId>:<E>",
+ *   unless the first epoch is before the node's downtime cursor (a slash already used those epochs, or
+ *   the node was released since). The slash is per node (its size does not depend on the rental named),
+ *   so one rental is enough. An epoch's slashing pass is recorded as done once nothing of it is in flight.
+ * - Jailed nodes: the open rentals of every jailed node are closed with
+ *   `SlaEnforcer.closeOnJailedNode(ids)` (saving plans refunded in full), keyed "jailclose:<ids>".
  * - Settlement: every open rental whose grace period or term has passed (`closableAt(id) <= now`) is
  *   closed with `RentalEscrow.closeRental(id)`, keyed "close:<id>". A cursor skips the closed prefix.
+ *
+ * Every slash or close is logged as one JSON line (`Keeper#slashFraud`, `Keeper#slashDowntime`,
+ * `Keeper#closeJailed`; `Keeper#slashSkipped` for evidence too old), then the sender's own lines.
+ * Reverts that mean another keeper (or a renter) was first count as done (`ALREADY_DONE` in tx.ts).
  *
  * Rentals are read by id from the escrow (`rentalCount`, `getRental`): fine for a devnet and the first
  * networks; a large network would index `OpenRental` events by node instead.
@@ -19,6 +36,21 @@ import type { TxLogEntry, TxOutcome, TxSender } from "./tx";
 
 /** `RentalStatus.Closed`. */
 const CLOSED = 3n;
+/** `NodeStatus.Jailed`. */
+const JAILED = 3n;
+
+/** The enforcer's downtime policy, as the keeper uses it. */
+export interface DowntimePolicy {
+  thresholdBps: bigint;
+  epochs: number;
+}
+
+/** A node's leaf of an on-chain epoch, as `SlaEnforcer` takes it. */
+type NodeEpochProof = {
+  leaf: ReturnType<typeof leafFromJson>["leaf"];
+  metrics: NonNullable<ReturnType<typeof leafFromJson>["metrics"]>;
+  proof: string[];
+};
 
 export interface SlaKeeperOptions {
   contracts: KaisarContracts;
@@ -34,7 +66,7 @@ interface RentalInfo {
   status: bigint;
 }
 
-/** SLA credits and rental settlement (see the file comment). */
+/** SLA credits, slashing and rental settlement (see the file comment). */
 export class SlaKeeper {
   private readonly log: (entry: TxLogEntry) => void;
 
@@ -112,6 +144,176 @@ export class SlaKeeper {
       const sent = await this.creditEpoch(epoch, rentals);
       outcomes.push(...sent);
       if (!sent.some((o) => o.status === "pending")) this.o.store.markJobDone(`sla:${epoch}`);
+    }
+    return outcomes;
+  }
+
+  /** The enforcer's downtime policy (read from the chain each pass: governance may change it). */
+  async downtimePolicy(): Promise<DowntimePolicy> {
+    const p = await this.o.contracts.SlaEnforcer.policy();
+    return { thresholdBps: p.downtimeThresholdBps, epochs: Number(p.downtimeEpochs) };
+  }
+
+  /** The stored leaf of `nodeId` in `epoch`, when the epoch's stored report is the one on chain. */
+  private proofOf(epoch: number, nodeId: bigint): NodeEpochProof | undefined {
+    if (epoch < 0 || this.o.store.report(epoch)?.status !== "onchain") return undefined;
+    const row = this.o.store.leafOfNode(epoch, nodeId.toString());
+    if (!row) return undefined;
+    const { leaf, metrics } = leafFromJson(JSON.parse(row.leaf));
+    return metrics ? { leaf, metrics, proof: row.proof } : undefined;
+  }
+
+  /** Slashes every node whose leaf of on-chain `epoch` attests a hardware mismatch. */
+  async slashFraudEpoch(epoch: number): Promise<TxOutcome[]> {
+    const sla = this.o.contracts.SlaEnforcer;
+    const outcomes: TxOutcome[] = [];
+    for (const row of this.o.store.leaves(epoch)) {
+      if (row.kind !== 0) continue;
+      const { leaf, metrics } = leafFromJson(JSON.parse(row.leaf));
+      if (!metrics?.hardwareMismatch) continue;
+      const [, fraudFrom] = await sla.slashableFrom(leaf.id);
+      if (BigInt(epoch) < fraudFrom) {
+        this.skipped("fraud", leaf.id, epoch, fraudFrom);
+        continue;
+      }
+      this.log({ at: "Keeper#slashFraud", epoch, nodeId: leaf.id.toString(), provider: leaf.account });
+      outcomes.push(
+        await this.o.sender.send({
+          kind: "fraud",
+          key: `fraud:${epoch}:${leaf.id}`,
+          contract: "SlaEnforcer",
+          to: sla.target as string,
+          data: sla.interface.encodeFunctionData("slashForHardwareFraud", [{ leaf, metrics, proof: row.proof }]),
+        }),
+      );
+    }
+    return outcomes;
+  }
+
+  /**
+   * Slashes every node down (under the policy's threshold) in the `policy.epochs` on-chain epochs
+   * ending at `epoch`, naming one of its rentals that ran in each of them.
+   */
+  async slashDowntimeEpoch(
+    epoch: number,
+    policy: DowntimePolicy,
+    rentals: () => Promise<RentalInfo[]> = () => this.rentals(),
+  ): Promise<TxOutcome[]> {
+    const { RentalEscrow: escrow, SlaEnforcer: sla, ReportOracle: oracle } = this.o.contracts;
+    const first = epoch - policy.epochs + 1;
+    if (first < 0) return [];
+    const outcomes: TxOutcome[] = [];
+    for (const row of this.o.store.leaves(epoch)) {
+      if (row.kind !== 0) continue;
+      const nodeId = BigInt(row.nodeId);
+      const proofs: NodeEpochProof[] = [];
+      for (let e = first; e <= epoch; e++) {
+        const p = this.proofOf(e, nodeId);
+        if (!p || p.metrics.uptimeBps >= policy.thresholdBps) break;
+        proofs.push(p);
+      }
+      if (proofs.length !== policy.epochs) continue;
+      const [downtimeFrom] = await sla.slashableFrom(nodeId);
+      if (BigInt(first) < downtimeFrom) {
+        this.skipped("downtime", nodeId, first, downtimeFrom);
+        continue;
+      }
+      // The windows of the epochs, [epochStart(e), epochStart(e + 1)).
+      const bounds = await Promise.all(
+        Array.from({ length: policy.epochs + 1 }, (_, i) => oracle.epochStart(first + i)),
+      );
+      let rentalId: bigint | undefined;
+      for (const r of await rentals()) {
+        if (r.nodeId !== nodeId) continue;
+        const [start, end] = await escrow.serviceWindow(r.id);
+        let during = true;
+        for (let i = 0; i < policy.epochs && during; i++) during = start < bounds[i + 1] && end > bounds[i];
+        if (during) {
+          rentalId = r.id;
+          break;
+        }
+      }
+      if (rentalId === undefined) continue;
+      this.log({
+        at: "Keeper#slashDowntime",
+        nodeId: nodeId.toString(),
+        rentalId: rentalId.toString(),
+        firstEpoch: first,
+        lastEpoch: epoch,
+        uptimeBps: proofs.map((p) => p.metrics.uptimeBps.toString()),
+        thresholdBps: policy.thresholdBps.toString(),
+      });
+      outcomes.push(
+        await this.o.sender.send({
+          kind: "downtime",
+          key: `downtime:${nodeId}:${epoch}`,
+          contract: "SlaEnforcer",
+          to: sla.target as string,
+          data: sla.interface.encodeFunctionData("slashForDowntime", [rentalId, proofs]),
+        }),
+      );
+    }
+    return outcomes;
+  }
+
+  private skipped(kind: "fraud" | "downtime", nodeId: bigint, epoch: number, slashableFrom: bigint): void {
+    this.log({
+      at: "Keeper#slashSkipped",
+      kind,
+      nodeId: nodeId.toString(),
+      epoch,
+      slashableFrom: slashableFrom.toString(),
+      reason: "evidence too old: a slash used these epochs, or the node was released since",
+    });
+  }
+
+  /** Runs the slashing pass (fraud, then downtime) of every on-chain epoch not yet passed over. */
+  async slashAll(): Promise<TxOutcome[]> {
+    const epochs = this.o.store
+      .onChainReports()
+      .map((r) => r.epoch)
+      .filter((e) => !this.o.store.jobDone(`slash:${e}`))
+      .sort((a, b) => a - b);
+    if (epochs.length === 0) return [];
+    const policy = await this.downtimePolicy();
+    // Read once per pass, and only if some node was down long enough.
+    let read: Promise<RentalInfo[]> | undefined;
+    const rentals = () => (read ??= this.rentals());
+    const outcomes: TxOutcome[] = [];
+    for (const epoch of epochs) {
+      const sent = [...(await this.slashFraudEpoch(epoch)), ...(await this.slashDowntimeEpoch(epoch, policy, rentals))];
+      outcomes.push(...sent);
+      if (!sent.some((o) => o.status === "pending")) this.o.store.markJobDone(`slash:${epoch}`);
+    }
+    return outcomes;
+  }
+
+  /** Closes the open rentals of every jailed node, one transaction per node. */
+  async closeJailed(): Promise<TxOutcome[]> {
+    const { RentalEscrow: escrow, NodeRegistry: registry, SlaEnforcer: sla } = this.o.contracts;
+    const count = await escrow.rentalCount();
+    // Rentals before the settlement cursor are closed (see closeExpired).
+    const from = BigInt(this.o.store.getMeta("close.from") ?? "1");
+    const byNode = new Map<bigint, bigint[]>();
+    for (let id = from; id <= count; id++) {
+      const r = await escrow.getRental(id);
+      if (r.status === CLOSED) continue;
+      const nodeId = BigInt(r.nodeId);
+      byNode.set(nodeId, [...(byNode.get(nodeId) ?? []), id]);
+    }
+    const outcomes: TxOutcome[] = [];
+    for (const [nodeId, ids] of byNode) {
+      if ((await registry.getNode(nodeId)).status !== JAILED) continue;
+      this.log({ at: "Keeper#closeJailed", nodeId: nodeId.toString(), rentals: ids.map(String) });
+      outcomes.push(
+        await this.o.sender.send({
+          kind: "jailclose",
+          key: `jailclose:${ids.join(",")}`,
+          contract: "SlaEnforcer",
+          to: sla.target as string,
+          data: sla.interface.encodeFunctionData("closeOnJailedNode", [ids]),
+        }),
+      );
     }
     return outcomes;
   }

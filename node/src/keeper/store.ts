@@ -9,7 +9,7 @@
  * - `signatures`: every correctly signed report seen from a checker (gathered signatures, and the
  *   evidence of an equivocation).
  * - `reports`, `leaves`: verified trees of epochs and, once on chain, what the proofs API serves.
- * - `jobs`: work finished for good (the SLA pass of an epoch).
+ * - `jobs`: work finished for good (the SLA pass and the slashing pass of an epoch).
  */
 import { mkdirSync } from "node:fs";
 import path from "node:path";

@@ -30,11 +30,15 @@ export const ALREADY_DONE: readonly string[] = [
   "ReportOracle_EquivocationAlreadyProven",
   "SlaEnforcer_AlreadyCredited",
   "SlaEnforcer_NothingToClose",
+  // A slash whose epochs a slash already used (another keeper was first), or a node released since.
+  "SlaEnforcer_EvidenceTooOld",
+  // closeOnJailedNode on a node no longer jailed (released by governance since).
+  "SlaEnforcer_NodeNotJailed",
   "RentalEscrow_RentalClosed",
 ];
 
 export interface TxRequest {
-  /** What kind of work ("report", "equivocation", "sla", "close"). */
+  /** What kind of work ("report", "equivocation", "sla", "fraud", "downtime", "jailclose", "close"). */
   kind: string;
   /** Unique per piece of work, e.g. "report:12". */
   key: string;
