@@ -1,0 +1,547 @@
+/** Provider dashboard: register a node, stake / unstake / withdraw with the unbonding countdown, earnings, rewards and vesting, penalties. */
+import { useQuery } from "@tanstack/react-query";
+import { useState } from "react";
+import { stringToHex, type Address } from "viem";
+
+import {
+  kaisarLensAbi,
+  kaiTokenAbi,
+  nodeRegistryAbi,
+  rentalEscrowAbi,
+  rewardDistributorAbi,
+} from "../../contracts/generated";
+import {
+  getJson,
+  tokenOf,
+  useAddresses,
+  useClient,
+  useNow,
+  useRuntime,
+  useTokens,
+  useWallet,
+} from "../../hooks/kaisar";
+import { useTransactor } from "../../hooks/useTransactor";
+import { formatAmount, formatBps, formatDuration, formatRelative, parseAmount, shortHash } from "../../lib/format";
+import { toRow, useGpuClasses, useKeeperEpochs } from "../marketplace/hooks";
+import { useRentalsOf } from "../rentals/Rentals";
+
+const KAI = { symbol: "KAI", decimals: 18 };
+/** The reason codes of SlaEnforcer (REASON_*) and ReportOracle (REASON_EQUIVOCATION). */
+const PENALTY_REASONS: Record<number, string> = {
+  1: "SLA credit paid to a renter from your stake (uptime below the rental's SLA)",
+  2: "repeated downtime (attested uptime below the threshold for consecutive epochs)",
+  3: "hardware fraud (the checkers' hardware test differs from the registered spec)",
+  100: "equivocation (signed two different reports for one epoch)",
+};
+
+function useProviderView(address: Address | undefined) {
+  const client = useClient();
+  const { KaisarLens, RewardDistributor } = useAddresses();
+  return useQuery({
+    queryKey: ["provider", client.chain.id, address],
+    enabled: !!address,
+    refetchInterval: 5_000,
+    queryFn: async () => {
+      const view = await client.readContract({
+        address: KaisarLens,
+        abi: kaisarLensAbi,
+        functionName: "getProvider",
+        args: [address!],
+      });
+      const [nodes, penalties, positions] = await Promise.all([
+        client.readContract({
+          address: KaisarLens,
+          abi: kaisarLensAbi,
+          functionName: "getProviderNodes",
+          args: [address!, 0n, 500n],
+        }),
+        client.readContract({
+          address: KaisarLens,
+          abi: kaisarLensAbi,
+          functionName: "getPenalties",
+          args: [address!, 0n, 200n],
+        }),
+        client.readContract({
+          address: RewardDistributor,
+          abi: rewardDistributorAbi,
+          functionName: "positionsOf",
+          args: [address!],
+        }),
+      ]);
+      return { view, nodes: nodes.map((n) => toRow(n as never)), penalties, positions };
+    },
+  });
+}
+
+export interface Proof {
+  epoch: number;
+  leaf: Record<string, string | number>;
+  proof: string[];
+  claimed: boolean;
+  amount: bigint;
+}
+
+/** Unclaimed reward leaves of `ids` (node ids) or of a checker operator, from the keeper's proofs API. */
+export function useClaimable(paths: string[], kind: 0 | 1, subjects: bigint[]) {
+  const { keeperUrl } = useRuntime();
+  const epochs = useKeeperEpochs();
+  const client = useClient();
+  const { RewardDistributor } = useAddresses();
+  return useQuery({
+    queryKey: ["claimable", keeperUrl, paths, epochs.data?.map((e) => e.epoch)],
+    enabled: !!keeperUrl && !!epochs.data && paths.length > 0,
+    refetchInterval: 10_000,
+    queryFn: async () => {
+      const out: Proof[] = [];
+      for (const e of epochs.data!.slice(0, 30)) {
+        for (const [i, p] of paths.entries()) {
+          const r = await getJson<{ leaf: Record<string, string | number>; proof: string[] }>(
+            `${keeperUrl}/epochs/${e.epoch}/${p}/proof`,
+          ).catch(() => undefined);
+          if (!r) continue;
+          const claimed = await client.readContract({
+            address: RewardDistributor,
+            abi: rewardDistributorAbi,
+            functionName: "isClaimed",
+            args: [BigInt(e.epoch), kind, subjects[i]],
+          });
+          const amount = BigInt(r.leaf.capacityReward) + BigInt(r.leaf.deliveryReward) + BigInt(r.leaf.checkerReward);
+          out.push({ epoch: e.epoch, leaf: r.leaf, proof: r.proof, claimed, amount });
+        }
+      }
+      return out;
+    },
+  });
+}
+
+/** Claim unclaimed leaves, and the vesting positions with "withdraw now at a haircut or wait". */
+export function Rewards({
+  beneficiary,
+  claimable,
+  positions,
+}: {
+  beneficiary: Address;
+  claimable?: Proof[];
+  positions: readonly { day: bigint; amount: bigint }[];
+}) {
+  const { RewardDistributor } = useAddresses();
+  const transact = useTransactor();
+  const now = useNow(10_000);
+  const open = claimable?.filter((c) => !c.claimed && c.amount > 0n) ?? [];
+  const total = open.reduce((s, c) => s + c.amount, 0n);
+  const toLeaf = (l: Record<string, string | number>) => ({
+    kind: Number(l.kind),
+    epoch: BigInt(l.epoch),
+    account: l.account as Address,
+    id: BigInt(l.id),
+    capacityReward: BigInt(l.capacityReward),
+    deliveryReward: BigInt(l.deliveryReward),
+    checkerReward: BigInt(l.checkerReward),
+    metricsHash: l.metricsHash as `0x${string}`,
+  });
+  const claim = () =>
+    transact("Claim rewards", [
+      {
+        label: `Claim ${formatAmount(total, KAI)} over ${open.length} epoch${open.length > 1 ? "s" : ""}`,
+        address: RewardDistributor,
+        abi: rewardDistributorAbi,
+        functionName: "claim",
+        args: [beneficiary, open.map((c) => ({ leaf: toLeaf(c.leaf), proof: c.proof }))],
+      },
+    ]);
+  const vested = (day: bigint) => {
+    const age = now - Number(day) * 86_400;
+    return age < 30 * 86_400 ? 2_500 : age < 90 * 86_400 ? 5_000 : age < 180 * 86_400 ? 7_500 : 10_000;
+  };
+  return (
+    <div className="card">
+      <h2>Rewards</h2>
+      <p data-testid="claimable">
+        {claimable === undefined
+          ? "Reading the keeper's proofs…"
+          : open.length === 0
+            ? "Nothing to claim."
+            : `${formatAmount(total, KAI)} to claim from epochs ${open.map((c) => c.epoch).join(", ")}.`}
+      </p>
+      {open.length > 0 && (
+        <button onClick={claim} data-testid="claim">
+          Claim
+        </button>
+      )}
+      <h3>Vesting</h3>
+      <p className="small muted">
+        A claim vests from its day: withdraw within 30 days for 25%, 90 days for 50%, 180 days for 75%, after that 100%.
+        The rest returns to the reserve.
+      </p>
+      <table>
+        <tbody>
+          {positions
+            .filter((p) => p.amount > 0n)
+            .map((p) => {
+              const bps = vested(p.day);
+              const next =
+                bps < 10_000 ? Number(p.day) * 86_400 + [30, 90, 180][[2_500, 5_000, 7_500].indexOf(bps)] * 86_400 : 0;
+              return (
+                <tr key={String(p.day)} data-testid="position">
+                  <td>{new Date(Number(p.day) * 86_400_000).toISOString().slice(0, 10)}</td>
+                  <td>{formatAmount(p.amount, KAI)}</td>
+                  <td>
+                    now {formatAmount((p.amount * BigInt(bps)) / 10_000n, KAI)} ({formatBps(bps)})
+                    {next > 0 && ` · more ${formatRelative(next, now)}`}
+                  </td>
+                  <td>
+                    <button
+                      className="ghost"
+                      onClick={() =>
+                        transact("Withdraw vested rewards", [
+                          {
+                            label: `Withdraw at ${formatBps(bps)}`,
+                            address: RewardDistributor,
+                            abi: rewardDistributorAbi,
+                            functionName: "withdrawVested",
+                            args: [p.day],
+                          },
+                        ])
+                      }
+                    >
+                      Withdraw now
+                    </button>
+                  </td>
+                </tr>
+              );
+            })}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+function RegisterNode({ onDone }: { onDone: () => void }) {
+  const classes = useGpuClasses();
+  const tokens = useTokens();
+  const { NodeRegistry } = useAddresses();
+  const transact = useTransactor();
+  const [f, setF] = useState({
+    gpuClass: 0,
+    gpuCount: 1,
+    vramGiB: 80,
+    cpuCores: 16,
+    ramGiB: 128,
+    diskGiB: 1000,
+    bandwidthMbps: 1000,
+    region: "eu-west",
+    uri: "http://127.0.0.1:9000",
+    price: "2",
+  });
+  const set = (k: keyof typeof f) => (e: { target: { value: string } }) =>
+    setF({ ...f, [k]: ["region", "uri", "price"].includes(k) ? e.target.value : Number(e.target.value) });
+  const token = tokens.data?.[0];
+  const price = token ? parseAmount(f.price, token.decimals) : undefined;
+  const submit = async () => {
+    if (!token || !price) return;
+    const ok = await transact("Register a node", [
+      {
+        label: "Register the node",
+        address: NodeRegistry,
+        abi: nodeRegistryAbi,
+        functionName: "registerNode",
+        args: [
+          {
+            gpuClass: f.gpuClass,
+            gpuCount: f.gpuCount,
+            vramGiB: f.vramGiB,
+            cpuCores: f.cpuCores,
+            ramGiB: f.ramGiB,
+            diskGiB: f.diskGiB,
+            bandwidthMbps: f.bandwidthMbps,
+            region: stringToHex(f.region.slice(0, 8), { size: 8 }),
+          },
+          f.uri,
+          [token.address],
+          [price],
+        ],
+      },
+    ]);
+    if (ok) onDone();
+  };
+  const num = (k: keyof typeof f, label: string) => (
+    <label>
+      {label}
+      <input type="number" min={0} value={f[k] as number} onChange={set(k)} data-testid={`reg-${k}`} />
+    </label>
+  );
+  return (
+    <div className="card">
+      <h2>Register a node</h2>
+      <div className="form">
+        <label>
+          GPU class
+          <select value={f.gpuClass} onChange={set("gpuClass")}>
+            {classes.data
+              ?.filter((c) => c.active)
+              .map((c) => (
+                <option key={c.index} value={c.index}>
+                  {c.name} (stake ×{c.multiplierBps / 10_000})
+                </option>
+              ))}
+          </select>
+        </label>
+        {num("gpuCount", "GPUs")}
+        {num("vramGiB", "VRAM per GPU (GiB)")}
+        {num("cpuCores", "CPU cores")}
+        {num("ramGiB", "RAM (GiB)")}
+        {num("diskGiB", "Disk (GiB)")}
+        {num("bandwidthMbps", "Bandwidth (Mbit/s)")}
+        <label>
+          Region (≤ 8 characters)
+          <input value={f.region} maxLength={8} onChange={set("region")} />
+        </label>
+        <label>
+          Agent endpoint
+          <input value={f.uri} onChange={set("uri")} />
+        </label>
+        <label>
+          Price ({token?.symbol}/GPU-hour)
+          <input value={f.price} onChange={set("price")} data-testid="reg-price" />
+        </label>
+      </div>
+      <button onClick={submit} disabled={!price} data-testid="register">
+        Register
+      </button>
+    </div>
+  );
+}
+
+export default function Provider() {
+  const { address } = useWallet();
+  const { NodeRegistry, RentalEscrow } = useAddresses();
+  const data = useProviderView(address);
+  const rentals = useRentalsOf(address, true);
+  const tokens = useTokens();
+  const transact = useTransactor();
+  const classes = useGpuClasses();
+  const now = useNow(1000);
+  const [stake, setStake] = useState("");
+  const [unstake, setUnstake] = useState("");
+  const [registering, setRegistering] = useState(false);
+  const nodeIds = data.data?.nodes.map((n) => n.id) ?? [];
+  const claimable = useClaimable(
+    nodeIds.map((id) => `nodes/${id}`),
+    0,
+    nodeIds.map((id) => BigInt(id)),
+  );
+  if (!address) return <p>Connect a wallet to manage your nodes.</p>;
+  if (!data.data) return <p className="muted">Loading…</p>;
+  const { view, nodes, penalties, positions } = data.data;
+  const s = view.stake;
+  const stakeAmt = parseAmount(stake, 18);
+  const unstakeAmt = parseAmount(unstake, 18);
+  const covered = s.staked >= view.requiredStake;
+  const earnings = new Map<Address, { ids: bigint[]; total: bigint }>();
+  for (const r of rentals.data ?? []) {
+    if (r.withdrawable === 0n) continue;
+    const e = earnings.get(r.token) ?? { ids: [], total: 0n };
+    e.ids.push(r.rentalId);
+    e.total += r.withdrawable;
+    earnings.set(r.token, e);
+  }
+  return (
+    <section>
+      <h1>Provider</h1>
+      <div className="cards">
+        <div className="card">
+          <h2>Stake</h2>
+          <dl>
+            <dt>Staked</dt>
+            <dd data-testid="staked">{formatAmount(s.staked, KAI)}</dd>
+            <dt>Required by your listed GPUs</dt>
+            <dd>
+              {formatAmount(view.requiredStake, KAI)}{" "}
+              {covered ? (
+                "✓ covered"
+              ) : (
+                <span className="error">— stake more: your nodes take no rentals until it is covered</span>
+              )}
+            </dd>
+            <dt>Locked by saving plans</dt>
+            <dd>{formatAmount(view.lockedStake, KAI)}</dd>
+            <dt>Unbonding</dt>
+            <dd data-testid="unbonding">
+              {s.unbonding > 0n
+                ? `${formatAmount(s.unbonding, KAI)}, ${s.unbondingEnd > now ? `withdrawable in ${formatDuration(s.unbondingEnd - now)}` : "withdrawable now"}`
+                : "—"}
+            </dd>
+          </dl>
+          <div className="actions">
+            <input
+              placeholder="KAI"
+              value={stake}
+              onChange={(e) => setStake(e.target.value)}
+              data-testid="stake-amount"
+            />
+            <button
+              disabled={!stakeAmt}
+              data-testid="stake"
+              onClick={() =>
+                stakeAmt &&
+                transact("Stake KAI", [
+                  {
+                    label: `Approve ${formatAmount(stakeAmt, KAI)}`,
+                    address: tokens.data![0].address,
+                    abi: kaiTokenAbi,
+                    functionName: "approve",
+                    args: [NodeRegistry, stakeAmt],
+                  },
+                  {
+                    label: `Stake ${formatAmount(stakeAmt, KAI)}`,
+                    address: NodeRegistry,
+                    abi: nodeRegistryAbi,
+                    functionName: "stake",
+                    args: [stakeAmt],
+                  },
+                ]).then((ok) => ok && setStake(""))
+              }
+            >
+              Stake
+            </button>
+            {view.requiredStake > s.staked && (
+              <button className="ghost" onClick={() => setStake(String(Number(view.requiredStake - s.staked) / 1e18))}>
+                Fill the requirement
+              </button>
+            )}
+          </div>
+          <div className="actions">
+            <input placeholder="KAI" value={unstake} onChange={(e) => setUnstake(e.target.value)} />
+            <button
+              className="ghost"
+              disabled={!unstakeAmt}
+              onClick={() =>
+                unstakeAmt &&
+                transact("Request unstake", [
+                  {
+                    label: `Unstake ${formatAmount(unstakeAmt, KAI)}`,
+                    address: NodeRegistry,
+                    abi: nodeRegistryAbi,
+                    functionName: "requestUnstake",
+                    args: [unstakeAmt],
+                  },
+                ])
+              }
+            >
+              Unstake
+            </button>
+            <button
+              className="ghost"
+              disabled={s.unbonding === 0n || s.unbondingEnd > now}
+              onClick={() =>
+                transact("Withdraw unbonded stake", [
+                  { label: "Withdraw", address: NodeRegistry, abi: nodeRegistryAbi, functionName: "withdrawUnstaked" },
+                ])
+              }
+            >
+              Withdraw unbonded
+            </button>
+          </div>
+        </div>
+        <div className="card">
+          <h2>Earnings</h2>
+          {earnings.size === 0 && <p className="muted">Nothing to withdraw from rentals yet.</p>}
+          {[...earnings].map(([t, e]) => (
+            <div className="actions" key={t}>
+              <span>
+                {formatAmount(e.total, tokenOf(tokens.data, t))} over {e.ids.length} rental{e.ids.length > 1 ? "s" : ""}{" "}
+                (before the protocol fee)
+              </span>
+              <button
+                onClick={() =>
+                  transact(
+                    "Withdraw earnings",
+                    [
+                      {
+                        label: "Withdraw earnings",
+                        address: RentalEscrow,
+                        abi: rentalEscrowAbi,
+                        functionName: "withdrawEarnings",
+                        args: [t, e.ids],
+                      },
+                    ],
+                    { token: tokenOf(tokens.data, t) },
+                  )
+                }
+              >
+                Withdraw
+              </button>
+            </div>
+          ))}
+          <p>
+            Rewards credited to your stake account: {formatAmount(s.rewardsOwed, KAI)}{" "}
+            {s.rewardsOwed > 0n && (
+              <button
+                className="ghost"
+                onClick={() =>
+                  transact("Withdraw rewards", [
+                    { label: "Withdraw", address: NodeRegistry, abi: nodeRegistryAbi, functionName: "withdrawRewards" },
+                  ])
+                }
+              >
+                Withdraw
+              </button>
+            )}
+          </p>
+        </div>
+        <Rewards beneficiary={address} claimable={claimable.data} positions={positions} />
+      </div>
+      <h2>
+        Nodes ({nodes.length}){" "}
+        <button className="ghost" onClick={() => setRegistering(!registering)} data-testid="show-register">
+          {registering ? "Close the form" : "Register a node"}
+        </button>
+      </h2>
+      {registering && <RegisterNode onDone={() => setRegistering(false)} />}
+      <table data-testid="my-nodes">
+        <thead>
+          <tr>
+            <th>Node</th>
+            <th>GPUs</th>
+            <th>Rented</th>
+            <th>Status</th>
+            <th>Takes rentals</th>
+          </tr>
+        </thead>
+        <tbody>
+          {nodes.map((n) => (
+            <tr key={n.id} data-testid="my-node">
+              <td>#{n.id}</td>
+              <td>
+                {n.gpuCount}× {classes.data?.[n.gpuClass]?.name}
+              </td>
+              <td>{n.gpuCount - n.freeGpus}</td>
+              <td>{["—", "active", "paused", "jailed", "retired"][n.status]}</td>
+              <td>{n.acceptsRentals ? "yes" : "no"}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <h2>Penalties</h2>
+      {penalties.length === 0 ? (
+        <p className="muted">None.</p>
+      ) : (
+        <table>
+          <tbody>
+            {penalties.map((p, i) => (
+              <tr key={i}>
+                <td>{new Date(Number(p.at) * 1000).toLocaleString()}</td>
+                <td>{formatAmount(p.amount, KAI)}</td>
+                <td>{PENALTY_REASONS[p.reason] ?? `reason ${p.reason}`}</td>
+                <td>{p.nodeId ? `node #${p.nodeId}` : ""}</td>
+                <td className="mono small" title={p.evidence}>
+                  evidence {shortHash(p.evidence)}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </section>
+  );
+}

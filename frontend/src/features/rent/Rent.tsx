@@ -1,0 +1,259 @@
+/** Rent GPUs on one node: GPUs, token, plan, SLA tier, template; a cost preview; approve, then rent at the price seen. */
+import { useQuery } from "@tanstack/react-query";
+import { useState } from "react";
+import { decodeEventLog } from "viem";
+
+import { kaiTokenAbi, rentalEscrowAbi } from "../../contracts/generated";
+import { tokenOf, useAddresses, useClient, useTokens, useWallet } from "../../hooks/kaisar";
+import { useTransactor, type Call } from "../../hooks/useTransactor";
+import { PLAN_INDEX, SAVING_TERMS, priceCap, quote, type PlanName } from "../../lib/cost";
+import { formatAmount, formatBps, formatDuration, formatPricePerHour } from "../../lib/format";
+import { useCatalog, rememberTemplate } from "../rentals/catalog";
+import { useGpuClasses, useNode } from "../marketplace/hooks";
+
+function useEscrowTerms() {
+  const client = useClient();
+  const { RentalEscrow } = useAddresses();
+  return useQuery({
+    queryKey: ["terms", client.chain.id],
+    staleTime: 30_000,
+    queryFn: async () => {
+      const read = <T,>(functionName: string, args: readonly unknown[] = []) =>
+        client.readContract({ address: RentalEscrow, abi: rentalEscrowAbi, functionName, args } as never) as Promise<T>;
+      const version = await read<bigint>("currentTermsVersion");
+      const [terms, tiers, ...discounts] = await Promise.all([
+        read<{ feeBps: number; earlyExitPenaltyBps: number; gracePeriod: number }>("rentalTerms", [version]),
+        read<readonly number[]>("slaTiers"),
+        ...SAVING_TERMS.map((d) => read<bigint>("savingDiscountBps", [BigInt(d)])),
+      ]);
+      return {
+        terms,
+        tiers: [...tiers],
+        discounts: Object.fromEntries(SAVING_TERMS.map((d, i) => [d, discounts[i]])) as Record<number, bigint>,
+      };
+    },
+  });
+}
+
+export default function Rent({ nodeId }: { nodeId: number }) {
+  const node = useNode(nodeId);
+  const tokens = useTokens();
+  const classes = useGpuClasses();
+  const escrow = useEscrowTerms();
+  const catalog = useCatalog();
+  const { address } = useWallet();
+  const { RentalEscrow } = useAddresses();
+  const client = useClient();
+  const transact = useTransactor();
+  const [gpus, setGpus] = useState(1);
+  const [tokenIndex, setTokenIndex] = useState(0);
+  const [plan, setPlan] = useState<PlanName>("PayAsYouGo");
+  const [hours, setHours] = useState("1");
+  const [termDays, setTermDays] = useState(7);
+  const [tier, setTier] = useState(0);
+  const [template, setTemplate] = useState("pytorch");
+  const [busy, setBusy] = useState(false);
+
+  const n = node.data;
+  if (node.isLoading || tokens.isLoading || escrow.isLoading) return <p className="muted">Loading node #{nodeId}…</p>;
+  if (!n) return <p className="error">Node #{nodeId} does not exist.</p>;
+  const tokenAddr = n.tokens[tokenIndex];
+  const token = tokenOf(tokens.data, tokenAddr);
+  const price = n.prices[tokenIndex] ?? 0n;
+  const terms = escrow.data!;
+  const q = quote({
+    plan,
+    gpus,
+    pricePerGpuHour: price,
+    hours: Number(hours),
+    termDays,
+    savingDiscountBps: terms.discounts[termDays] ?? 0n,
+    feeBps: BigInt(terms.terms.feeBps),
+    earlyExitPenaltyBps: BigInt(terms.terms.earlyExitPenaltyBps),
+    gracePeriod: Number(terms.terms.gracePeriod),
+  });
+
+  const rent = async () => {
+    if ("error" in q || !address) return;
+    setBusy(true);
+    const calls: Call[] = [];
+    const allowance = await client.readContract({
+      address: tokenAddr,
+      abi: kaiTokenAbi,
+      functionName: "allowance",
+      args: [address, RentalEscrow],
+    });
+    if (allowance < q.total) {
+      calls.push({
+        label: `Approve ${formatAmount(q.total, token)}`,
+        address: tokenAddr,
+        abi: kaiTokenAbi,
+        functionName: "approve",
+        args: [RentalEscrow, q.total],
+      });
+    }
+    calls.push({
+      label: `Rent ${gpus} GPU${gpus > 1 ? "s" : ""} on node #${n.id}`,
+      address: RentalEscrow,
+      abi: rentalEscrowAbi,
+      functionName: "rent",
+      args: [
+        {
+          nodeId: BigInt(n.id),
+          gpus: BigInt(gpus),
+          token: tokenAddr,
+          plan: PLAN_INDEX[plan],
+          deposit: q.depositParam,
+          termDays: plan === "Saving" ? BigInt(termDays) : 0n,
+          maxPricePerGpuHour: priceCap(price),
+          slaTier: BigInt(tier),
+        },
+      ],
+    });
+    const receipts = await transact(`Rent node #${n.id}`, calls, { token });
+    setBusy(false);
+    if (!receipts) return;
+    for (const log of receipts[receipts.length - 1].logs) {
+      try {
+        const ev = decodeEventLog({ abi: rentalEscrowAbi, ...log });
+        if (ev.eventName === "OpenRental") rememberTemplate((ev.args as { rentalId: bigint }).rentalId, template);
+      } catch {
+        // another contract's event
+      }
+    }
+    location.hash = "#/rentals";
+  };
+
+  return (
+    <section className="narrow">
+      <h1>Rent node #{n.id}</h1>
+      <p>
+        {n.gpuCount}× {classes.data?.[n.gpuClass]?.name ?? "GPU"}, {n.vramGiB} GiB VRAM each · {n.cpuCores} CPU cores ·{" "}
+        {n.ramGiB} GiB RAM · {n.region || "no region"} · {n.freeGpus} free
+      </p>
+      {!n.acceptsRentals && (
+        <p className="banner warn">
+          This node does not take rentals right now (paused, in maintenance, under-staked or full).
+        </p>
+      )}
+      <div className="form">
+        <label>
+          GPUs
+          <input
+            type="number"
+            min={1}
+            max={n.freeGpus}
+            value={gpus}
+            onChange={(e) => setGpus(Number(e.target.value))}
+            data-testid="rent-gpus"
+          />
+        </label>
+        <label>
+          Pay in
+          <select value={tokenIndex} onChange={(e) => setTokenIndex(Number(e.target.value))}>
+            {n.tokens.map((t, i) => (
+              <option key={t} value={i} disabled={n.prices[i] === 0n}>
+                {tokenOf(tokens.data, t).symbol} —{" "}
+                {n.prices[i] > 0n ? formatPricePerHour(n.prices[i], tokenOf(tokens.data, t)) : "not accepted"}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Plan
+          <select value={plan} onChange={(e) => setPlan(e.target.value as PlanName)} data-testid="rent-plan">
+            <option value="PayAsYouGo">Pay as you go (by the second)</option>
+            <option value="Hourly">Hourly (per started hour)</option>
+            <option value="Saving">Saving plan (prepaid term, discounted)</option>
+          </select>
+        </label>
+        {plan === "Saving" ? (
+          <label>
+            Term
+            <select value={termDays} onChange={(e) => setTermDays(Number(e.target.value))}>
+              {SAVING_TERMS.map((d) => (
+                <option key={d} value={d}>
+                  {d} days — {formatBps(terms.discounts[d] ?? 0n)} off
+                </option>
+              ))}
+            </select>
+          </label>
+        ) : (
+          <label>
+            Prepay (hours)
+            <input
+              type="number"
+              min={0}
+              step="any"
+              value={hours}
+              onChange={(e) => setHours(e.target.value)}
+              data-testid="rent-hours"
+            />
+          </label>
+        )}
+        <label>
+          SLA
+          <select value={tier} onChange={(e) => setTier(Number(e.target.value))}>
+            {terms.tiers.map((t, i) => (
+              <option key={i} value={i}>
+                {t === 0 ? "No SLA" : `${formatBps(t)} uptime, refunds below it`}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Container
+          <select value={template} onChange={(e) => setTemplate(e.target.value)}>
+            {catalog.data?.templates.map((t) => (
+              <option key={t.id} value={t.id}>
+                {t.name}
+              </option>
+            ))}
+          </select>
+        </label>
+      </div>
+      <div className="card" data-testid="cost-preview">
+        <h2>Cost</h2>
+        {"error" in q ? (
+          <p className="error">{q.error}</p>
+        ) : (
+          <>
+            <dl>
+              <dt>Total now</dt>
+              <dd data-testid="cost-total">{formatAmount(q.total, token)}</dd>
+              <dt>Per hour</dt>
+              <dd>{formatAmount(q.perHour, token)}</dd>
+              <dt>Runtime paid</dt>
+              <dd>{formatDuration(q.seconds)}</dd>
+              {q.discount > 0n && (
+                <>
+                  <dt>Discount</dt>
+                  <dd>−{formatAmount(q.discount, token)}</dd>
+                </>
+              )}
+              <dt>Protocol fee</dt>
+              <dd>
+                {formatAmount(q.fee, token)} ({formatBps(terms.terms.feeBps)}, from the provider's earnings, not added
+                to your cost)
+              </dd>
+              <dt>Price cap</dt>
+              <dd>{formatPricePerHour(priceCap(price), token)}: the rent fails rather than charge more</dd>
+            </dl>
+            <ul className="small">
+              {q.refundRules.map((r) => (
+                <li key={r}>{r}</li>
+              ))}
+            </ul>
+          </>
+        )}
+        <button
+          disabled={busy || !address || "error" in q || !n.acceptsRentals}
+          onClick={rent}
+          data-testid="rent-submit"
+        >
+          {address ? "Approve and rent" : "Connect a wallet to rent"}
+        </button>
+      </div>
+    </section>
+  );
+}
