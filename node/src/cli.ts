@@ -62,7 +62,7 @@ interface Leaf {
 const ROLE_SUMMARY: Record<Role, string> = {
   provider: "provider agent: list GPUs, stake, answer checker probes, get paid",
   checker: "checker node: probe every node, agree on each epoch's scores, sign reports",
-  keeper: "keeper: relay quorum-signed reports, publish reward proofs, apply SLA credits, settle rentals",
+  keeper: "keeper: relay quorum-signed reports, publish reward proofs, apply SLA credits, slash, settle rentals",
 };
 
 const INIT: Leaf = {
@@ -113,7 +113,7 @@ const LEAVES: Record<Role, Leaf[]> = {
     {
       name: "run",
       summary:
-        "gather signatures until quorum, submit reports, publish trees and proofs, apply SLA credits, settle rentals",
+        "gather signatures until quorum, submit reports, publish trees and proofs, apply SLA credits, slash downtime and hardware fraud, settle rentals",
     },
     { name: "submit", summary: "submit one epoch's report now, if it has a quorum of signatures" },
     { name: "status", summary: "show pending epochs, signatures gathered, submitted reports and the keeper's balance" },
