@@ -27,9 +27,24 @@ subtask(TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD, async (args: { solcVersion: string
   };
 });
 
+/** The --network of this command (or HARDHAT_NETWORK). */
+const NETWORK_ARG = process.argv.indexOf("--network");
+const SELECTED_NETWORK = NETWORK_ARG >= 0 ? process.argv[NETWORK_ARG + 1] : process.env.HARDHAT_NETWORK;
+
 /** A remote network whose RPC URL and deployer key come from the environment only. */
-function remoteNetwork(urlVar: string, chainId: number): NetworkUserConfig {
+function remoteNetwork(name: string, urlVar: string, chainId: number): NetworkUserConfig {
   const key = process.env.DEPLOYER_PRIVATE_KEY;
+  // Selected without its settings: say which variable is missing instead of Hardhat's HH117.
+  if (SELECTED_NETWORK === name) {
+    const missing = [urlVar, ...(process.argv.includes("deploy") ? ["DEPLOYER_PRIVATE_KEY"] : [])].filter(
+      (v) => !process.env[v],
+    );
+    if (missing.length) {
+      throw new Error(
+        `--network ${name} needs ${missing.join(" and ")}: set it in .env (see .env.example) or export it`,
+      );
+    }
+  }
   return {
     url: process.env[urlVar] ?? "",
     chainId,
@@ -72,8 +87,8 @@ const config: HardhatUserConfig = {
       allowBlocksWithSameTimestamp: process.env.KAISAR_WALL_CLOCK_CHAIN === "1",
     },
     localhost: { url: process.env.LOCAL_RPC_URL ?? "http://127.0.0.1:8545", chainId: 31337 },
-    agung: remoteNetwork("AGUNG_RPC_URL", 9990),
-    peaq: remoteNetwork("PEAQ_RPC_URL", 3338),
+    agung: remoteNetwork("agung", "AGUNG_RPC_URL", 9990),
+    peaq: remoteNetwork("peaq", "PEAQ_RPC_URL", 3338),
   },
   sourcify: { enabled: true },
   etherscan: { enabled: false },

@@ -148,6 +148,29 @@ describe("deploy parameters validation", function () {
     expect(() => validateParameters(valid())).not.to.throw();
   });
 
+  for (const network of ["agung", "peaq"]) {
+    it(`reads the committed ${network} file with the governance addresses from the environment`, function () {
+      const names = [
+        "KAISAR_GOVERNANCE",
+        "KAISAR_GUARDIAN",
+        "KAISAR_TREASURY",
+        "KAISAR_REWARD_POOL",
+        "KAISAR_STABLECOIN",
+      ];
+      const saved = names.map((n) => process.env[n]);
+      names.forEach((n, i) => (process.env[n] = `0x${String(i + 1).repeat(40)}`));
+      try {
+        const p = loadParameters(network);
+        expect(p.timelockMinDelay, "a real timelock delay").to.be.at.least(3600);
+        expect(p.governance).to.equal("env:KAISAR_GOVERNANCE");
+        expect(p.gpuClasses.map((c) => c.name)).to.deep.equal(params.gpuClasses.map((c) => c.name));
+        expect(p.epochLengthSeconds, "epochs of hours to weeks").to.be.at.least(3600);
+      } finally {
+        names.forEach((n, i) => (saved[i] === undefined ? delete process.env[n] : (process.env[n] = saved[i])));
+      }
+    });
+  }
+
   for (const [field, value, message] of [
     ["feeBps", 2_001, '"feeBps" must be an integer between 0 and 2000'],
     ["unbondingPeriodSeconds", 10, '"unbondingPeriodSeconds" must be an integer between 86400'],
