@@ -54,6 +54,10 @@ export async function startLocalChain(
   const { loadParameters } = await import("../../deploy/config");
 
   await hre.network.provider.request({ method: "hardhat_reset", params: [] });
+  // A reset keeps the mining mode an earlier test file left (automine off, an interval): start from
+  // Hardhat's defaults every time.
+  await hre.network.provider.request({ method: "evm_setAutomine", params: [true] });
+  await hre.network.provider.request({ method: "evm_setIntervalMining", params: [0] });
   // A reset chain's clock lags the wall clock by the time since Hardhat started: set it to now, which
   // the deployment's genesis ("now") and the programs' epoch clocks go by.
   const latest = (await hre.network.provider.request({
