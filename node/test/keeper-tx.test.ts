@@ -184,7 +184,8 @@ describe("keeper transaction sender", function () {
     const before = await received();
     await automine(false);
     const logs: TxLogEntry[] = [];
-    const s = sender(store, { log: (e) => logs.push(e) });
+    // However slow the machine, the sender keeps waiting (it would return "pending" after maxWaitMs).
+    const s = sender(store, { log: (e) => logs.push(e), maxWaitMs: 120_000 });
     const req = transfer();
     const pending = s.send(req);
     let hash: string | undefined;
@@ -192,8 +193,15 @@ describe("keeper transaction sender", function () {
       await new Promise((r) => setTimeout(r, 20));
       hash = store.txsOf(store.intent(req.key)?.id ?? -1)[0]?.hash;
     }
-    await new Promise((r) => setTimeout(r, 100));
-    await chain.provider.request({ method: "hardhat_dropTransaction", params: [hash] });
+    // The signed bytes are stored before the broadcast: drop the transaction once the node has it.
+    for (let i = 0; i < 500; i++) {
+      if (await provider.send("eth_getTransactionByHash", [hash])) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(
+      await chain.provider.request({ method: "hardhat_dropTransaction", params: [hash] }),
+      "dropped from the mempool",
+    ).to.equal(true);
     for (let i = 0; i < 500 && !logs.some((l) => l.at === "Keeper#rebroadcast"); i++) {
       await new Promise((r) => setTimeout(r, 20));
     }
@@ -215,6 +223,11 @@ describe("keeper transaction sender", function () {
     for (let i = 0; i < 500 && !first; i++) {
       await new Promise((r) => setTimeout(r, 20));
       first = store.txsOf(store.intent(req.key)?.id ?? -1)[0]?.hash;
+    }
+    // Ours reaches the node's mempool before the other process's transaction replaces it.
+    for (let i = 0; i < 500; i++) {
+      if (await provider.send("eth_getTransactionByHash", [first])) break;
+      await new Promise((r) => setTimeout(r, 20));
     }
     // Another process with the same key takes the nonce with a higher fee; ours is replaced in the mempool.
     const tx = store.txsOf(store.intent(req.key)!.id)[0];
