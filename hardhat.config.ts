@@ -85,6 +85,8 @@ const config: HardhatUserConfig = {
       // A network the node software runs against (npm start, the node tests) keeps block time on the wall
       // clock, as checkers and keepers do: a burst of transactions must not push it ahead by a second a block.
       allowBlocksWithSameTimestamp: process.env.KAISAR_WALL_CLOCK_CHAIN === "1",
+      // `npm start -- --persist` replays a saved chain on one whose genesis has the saved genesis time.
+      ...(process.env.KAISAR_CHAIN_INITIAL_DATE ? { initialDate: process.env.KAISAR_CHAIN_INITIAL_DATE } : {}),
     },
     localhost: { url: process.env.LOCAL_RPC_URL ?? "http://127.0.0.1:8545", chainId: 31337 },
     agung: remoteNetwork("agung", "AGUNG_RPC_URL", 9990),

@@ -1,5 +1,6 @@
 /**
- * `npm start`: the whole Kaisar network on this machine, fresh on each start.
+ * `npm start`: the whole Kaisar network on this machine, fresh on each start (with `--persist`, the
+ * network of the last `--persist` run, its chain replayed from .kaisar/persist/: ./persist.ts).
  *
  *  1. checks every port first (one in use: a message naming it and its variable, exit 1);
  *  2. starts Hardhat's network (127.0.0.1, chain id 31337, cancun) with block time on the wall clock
@@ -17,10 +18,20 @@
  *  6. prints the URLs, the contracts and the demo keys, writes .kaisar/local.json, and ends with the
  *     line "Kaisar is running locally.".
  *
- * SIGINT (Ctrl-C) or SIGTERM stops every child's process group and waits until every port is free.
+ * SIGINT (Ctrl-C) or SIGTERM stops every child's process group and waits until every port is free
+ * (with `--persist`, after the programs and before the chain, the chain is saved to .kaisar/persist/).
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { createWriteStream, mkdirSync, readFileSync, rmSync, writeFileSync, existsSync, chmodSync } from "node:fs";
+import {
+  createWriteStream,
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+  existsSync,
+  chmodSync,
+} from "node:fs";
 import net from "node:net";
 import path from "node:path";
 
@@ -31,6 +42,7 @@ import { fundRewardReserve, kai } from "../chain/devnet";
 import { main as kaisar } from "../cli";
 import type { RunProgram } from "../provider";
 import { exportDeployment } from "../../../scripts/export-deployment";
+import { dumpChain, replayChain, PersistError, type ChainDump } from "./persist";
 
 const ROOT = path.resolve(__dirname, "..", "..", "..");
 const HARDHAT = path.join(ROOT, "node_modules", "hardhat", "internal", "cli", "cli.js");
@@ -42,11 +54,17 @@ const LOCAL_JSON = path.join(STATE, "local.json");
 /** The pid of the `npm start` that owns .kaisar/ (one per checkout: a second would overwrite its files). */
 const LOCK = path.join(STATE, "start.pid");
 const DEPLOYMENT_DIR = path.join(ROOT, "deploy", "deployments", "chain-31337");
+/** `--persist`: the saved chain (chain.json) and what the next start needs to run on it (network.json). */
+const PERSIST = path.join(STATE, "persist");
+const CHAIN_DUMP = path.join(PERSIST, "chain.json");
+const NETWORK_JSON = path.join(PERSIST, "network.json");
+/** The id of the saved network whose programs' state .kaisar/devnet/ holds (a plain start replaces it). */
+const DEVNET_ID = path.join(DEVNET, "persist-id");
 const CHAIN_ID = 31337;
 /** Hardhat's public test mnemonic: its keys are known to everyone. */
 const MNEMONIC = "test test test test test test test test test test test junk";
 
-const HELP = `npm start [-- --verbose]: the whole Kaisar network on this machine (LOCAL ONLY).
+const HELP = `npm start [-- --verbose] [-- --persist]: the whole Kaisar network on this machine (LOCAL ONLY).
 
 Starts a Hardhat chain (chain id 31337), deploys every contract with the Ignition module used for
 agung and peaq, sets up 3 checkers, 5 providers (one flaky), demo rentals and accounts, then runs 5
@@ -55,8 +73,16 @@ provider agents, 3 checkers, the keeper and the web app as child processes. Ctrl
 Options:
   --verbose     print every log line of the programs (default: routine probe lines only go to
                 .kaisar/devnet/logs/<name>.log)
-  --persist     NOT SUPPORTED: Hardhat 2's network cannot save and reload its state
-                (hardhat_dumpState/loadState do not exist there); every start is a fresh chain.
+  --persist     keep the network across a stop and a later start (a reboot too): Ctrl-C saves
+                every block with transactions to .kaisar/persist/chain.json (Hardhat 2 has no
+                hardhat_dumpState) and keeps .kaisar/devnet/ (the programs' configs and databases);
+                the next \`npm start -- --persist\` replays the chain (same transaction hashes, block
+                numbers, timestamps and state, checked block by block), skips deployment and setup
+                and runs the programs on their saved state, on the saved ports and epoch length.
+                The time it was stopped passes on the chain (rentals are charged for it; the epochs
+                in between get no report). Without a save it starts fresh and saves on Ctrl-C;
+                a plain \`npm start\` replaces .kaisar/devnet/, after which the save cannot be restored
+                (remove .kaisar/persist/ to start a fresh persistent network).
   --help        this text
 
 Environment (defaults in brackets):
@@ -371,12 +397,17 @@ function programEnv(): NodeJS.ProcessEnv {
   return env;
 }
 
-async function startChain(s: Settings, rpcUrl: string, verbose: boolean): Promise<void> {
+/** With `genesis` (unix seconds: a saved chain's), the chain starts there and mines no interval blocks yet. */
+async function startChain(s: Settings, rpcUrl: string, verbose: boolean, genesis?: number): Promise<void> {
   say(`starting the chain on ${rpcUrl} (Hardhat, chain id ${CHAIN_ID}, cancun)`);
   let started = false;
   startChild("chain", process.execPath, [HARDHAT, "node", "--hostname", "127.0.0.1", "--port", String(s.rpcPort)], {
     // Block time on the wall clock (hardhat.config.ts): the checkers' epochs go by the wall clock.
-    env: { ...programEnv(), KAISAR_WALL_CLOCK_CHAIN: "1" },
+    env: {
+      ...programEnv(),
+      KAISAR_WALL_CLOCK_CHAIN: "1",
+      ...(genesis !== undefined ? { KAISAR_CHAIN_INITIAL_DATE: new Date(genesis * 1000).toISOString() } : {}),
+    },
     verbose,
     // Hardhat prints its accounts and every RPC call: keep only what it says that is not one.
     drop: (line) => {
@@ -394,8 +425,14 @@ async function startChain(s: Settings, rpcUrl: string, verbose: boolean): Promis
   await until("the chain answering on " + rpcUrl, 60_000, async () =>
     (await rpc(rpcUrl, "eth_chainId")) ? true : undefined,
   );
-  // A block every second while nobody sends a transaction, as a live chain: the chain's time moves
-  // on (the keeper reads the current epoch from the latest block). Transactions still mine at once.
+  if (genesis === undefined) await liveBlocks(rpcUrl);
+}
+
+/**
+ * A block every second while nobody sends a transaction, as a live chain: the chain's time moves
+ * on (the keeper reads the current epoch from the latest block). Transactions still mine at once.
+ */
+async function liveBlocks(rpcUrl: string): Promise<void> {
   await rpc(rpcUrl, "evm_setIntervalMining", [1000]);
 }
 
@@ -539,6 +576,7 @@ async function shutdown(code: number): Promise<void> {
   // The programs first, the chain last (they may be sending transactions while they stop).
   await Promise.all(all.filter((c) => c.name !== "chain").map((c) => stopChild(c)));
   const chain = all.find((c) => c.name === "chain");
+  if (persistOnStop && chain && children.has("chain")) await saveChain(persistOnStop.rpcUrl, persistOnStop.from);
   if (chain) await stopChild(chain);
   if (usedPorts.length) {
     const deadline = Date.now() + 5000;
@@ -558,31 +596,168 @@ async function shutdown(code: number): Promise<void> {
 
 let flakyTimer: NodeJS.Timeout | undefined;
 let usedPorts: PortUse[] = [];
+/** `--persist`, once the network is up (or restored): the chain to save on stop, and the save it was restored from. */
+let persistOnStop: { rpcUrl: string; from?: ChainDump } | undefined;
+
+// ---------------------------------------------------------------------------------------------
+// --persist
+
+interface NodeInfo {
+  name: string;
+  nodeId: number;
+  url: string;
+  config: string;
+  gpus: string;
+  flaky: boolean;
+}
+interface RentalInfo {
+  id: number;
+  nodeId: number;
+  node: string;
+  gpus: number;
+}
+/** .kaisar/persist/network.json: what a restored network runs with. */
+interface SavedNetwork {
+  id: string;
+  savedAt: string;
+  ports: { rpc: number; web: number; agent: number; checker: number; keeper: number };
+  epochSeconds: number;
+  addresses: Record<string, string>;
+  nodes: NodeInfo[];
+  rentals: RentalInfo[];
+}
+
+/** The saved network of an earlier `--persist` run, or undefined when there is none (a fresh start). */
+function loadSaved(): { network: SavedNetwork; dump: ChainDump } | undefined {
+  if (!existsSync(CHAIN_DUMP)) return undefined;
+  const cannot = (why: string) =>
+    new StartError(
+      `cannot restore the network saved in .kaisar/persist/: ${why}. ` +
+        "Remove .kaisar/persist/ to start a fresh persistent network (or start without --persist).",
+    );
+  if (!existsSync(NETWORK_JSON)) throw cannot("network.json is missing");
+  const network = JSON.parse(readFileSync(NETWORK_JSON, "utf8")) as SavedNetwork;
+  const dump = JSON.parse(readFileSync(CHAIN_DUMP, "utf8")) as ChainDump;
+  const devnetId = existsSync(DEVNET_ID) ? readFileSync(DEVNET_ID, "utf8").trim() : "";
+  if (devnetId !== network.id) {
+    throw cannot("the programs' state in .kaisar/devnet/ is not its own any more (a plain `npm start` replaced it)");
+  }
+  if (!existsSync(path.join(DEPLOYMENT_DIR, "deployed_addresses.json"))) {
+    throw cannot(`${path.relative(ROOT, DEPLOYMENT_DIR)}/deployed_addresses.json is missing`);
+  }
+  for (const n of network.nodes) if (!existsSync(n.config)) throw cannot(`${n.config} is missing`);
+  return { network, dump };
+}
+
+/** Saves the chain (every block with transactions) to .kaisar/persist/chain.json; the old save stays on failure. */
+async function saveChain(rpcUrl: string, from?: ChainDump): Promise<void> {
+  try {
+    await rpc(rpcUrl, "evm_setIntervalMining", [0]); // no more blocks while it is read
+    const dump = await dumpChain(rpcUrl, from);
+    mkdirSync(PERSIST, { recursive: true });
+    writeFileSync(CHAIN_DUMP + ".tmp", JSON.stringify(dump));
+    renameSync(CHAIN_DUMP + ".tmp", CHAIN_DUMP);
+    const txs = dump.blocks.reduce((n, b) => n + b.txs.length, 0);
+    say(
+      `saved the chain to .kaisar/persist/chain.json: ${dump.latest.number} blocks, ${dump.blocks.length} with ` +
+        `transactions (${txs} transactions); \`npm start -- --persist\` restores it`,
+    );
+  } catch (e) {
+    say(`could not save the chain (${(e as Error).message}); .kaisar/persist/ keeps what it had`);
+  }
+}
+
+const duration = (seconds: number) => {
+  const h = Math.floor(seconds / 3600);
+  const m = Math.floor((seconds % 3600) / 60);
+  return h ? `${h} h ${m} min` : m ? `${m} min ${seconds % 60} s` : `${seconds} s`;
+};
+
+/** Replays the saved chain, moves it to the wall clock and checks it; resolves when it runs live. */
+async function restoreChain(rpcUrl: string, saved: { network: SavedNetwork; dump: ChainDump }): Promise<void> {
+  const { dump, network } = saved;
+  const txs = dump.blocks.reduce((n, b) => n + b.txs.length, 0);
+  say(
+    `restoring the network saved ${new Date(dump.dumpedAt * 1000).toISOString()}: replaying ${dump.blocks.length} ` +
+      `blocks with ${txs} transactions (of ${dump.latest.number} blocks)`,
+  );
+  const began = Date.now();
+  try {
+    await replayChain(rpcUrl, dump);
+  } catch (e) {
+    if (!(e instanceof PersistError)) throw e;
+    throw new StartError(
+      `cannot restore the network saved in .kaisar/persist/: ${e.message}. ` +
+        "Remove .kaisar/persist/ to start a fresh persistent network (or start without --persist).",
+    );
+  }
+  // The time it was stopped passes on the chain: from here on, block time is the wall clock again.
+  const now = Math.floor(Date.now() / 1000);
+  await rpc(rpcUrl, "evm_mine", [Math.max(now, dump.latest.timestamp)]);
+  await liveBlocks(rpcUrl);
+  const provider = rpcProvider(rpcUrl, CHAIN_ID);
+  try {
+    for (const [name, a] of Object.entries(network.addresses)) {
+      if ((await provider.getCode(a)) === "0x") throw new StartError(`restored chain: ${name} (${a}) has no code`);
+    }
+    const c = connectContracts(network.addresses, provider);
+    const nodeCount = Number(await c.NodeRegistry.nodeCount());
+    const rentalCount = Number(await c.RentalEscrow.rentalCount());
+    if (nodeCount < network.nodes.length || rentalCount < Math.max(0, ...network.rentals.map((r) => r.id))) {
+      throw new StartError(`restored chain: ${nodeCount} nodes and ${rentalCount} rentals, fewer than saved`);
+    }
+    say(
+      `restored in ${((Date.now() - began) / 1000).toFixed(1)} s: ${dump.latest.number} blocks (${txs} transactions, ` +
+        `hashes and state roots as saved), ${nodeCount} nodes, ${rentalCount} rentals; the network was stopped for ` +
+        `${duration(Math.max(0, now - dump.latest.timestamp))}: that time passed on the chain (rentals were charged ` +
+        "for it, the epochs in between got no report)",
+    );
+  } finally {
+    provider.destroy();
+  }
+  persistOnStop = { rpcUrl, from: dump };
+}
 
 export async function start(argv: string[]): Promise<void> {
   if (argv.includes("--help") || argv.includes("-h")) {
     console.log(HELP);
     return;
   }
-  if (argv.includes("--persist")) {
-    console.error(
-      "[start] --persist is not supported: Hardhat 2's network cannot save and reload its state " +
-        "(hardhat_dumpState and hardhat_loadState do not exist in Hardhat 2), so every `npm start` is a fresh chain.",
-    );
-    process.exit(1);
-  }
+  const persist = argv.includes("--persist");
   const began = Date.now();
-  const s = readSettings(argv);
+  let s = readSettings(argv);
+  takeLock();
+  const saved = persist ? loadSaved() : undefined;
+  if (saved) {
+    // Its agents' URLs are on chain and its programs' configs name its ports: the saved ones.
+    const p = saved.network.ports;
+    const kept = {
+      rpcPort: p.rpc,
+      webPort: p.web,
+      agentPort: p.agent,
+      checkerPort: p.checker,
+      keeperPort: p.keeper,
+      epochSeconds: saved.network.epochSeconds,
+    };
+    if (Object.entries(kept).some(([k, v]) => s[k as keyof typeof kept] !== v)) {
+      say(
+        "the saved network keeps its ports and epoch length (its agents' URLs are on chain): KAISAR_* settings ignored",
+      );
+    }
+    s = { ...s, ...kept };
+  }
   const rpcUrl = `http://127.0.0.1:${s.rpcPort}`;
   const ports = portsOf(s);
-  takeLock();
   await checkPorts(ports);
   usedPorts = ports;
 
   process.on("SIGINT", () => void shutdown(0));
   process.on("SIGTERM", () => void shutdown(0));
 
-  rmSync(DEVNET, { recursive: true, force: true });
+  if (!saved) {
+    rmSync(DEVNET, { recursive: true, force: true });
+    if (persist) rmSync(PERSIST, { recursive: true, force: true });
+  }
   rmSync(LOCAL_JSON, { force: true });
   mkdirSync(LOGS, { recursive: true });
   // The agents declare their (simulated) hardware: an nvidia-smi on this machine must not replace it.
@@ -594,25 +769,13 @@ export async function start(argv: string[]): Promise<void> {
   );
   chmodSync(path.join(bin, "nvidia-smi"), 0o755);
 
-  await startChain(s, rpcUrl, s.verbose);
-  const addresses = await deploy(s, rpcUrl);
+  await startChain(s, rpcUrl, s.verbose, saved?.dump.genesis.timestamp);
 
   const provider = rpcProvider(rpcUrl, CHAIN_ID);
   const mnemonic = Mnemonic.fromPhrase(MNEMONIC);
   const account = (i: number) =>
     HDNodeWallet.fromMnemonic(mnemonic, `m/44'/60'/0'/0/${i}`).connect(provider) as unknown as Wallet;
-  const c = connectContracts(addresses, provider);
-  const treasury = account(0);
   const operators = CHECKER_ACCOUNTS.map(account);
-
-  say("setting up: 3 checkers (license, stake, checker set, quorum 2), the reward reserve, demo accounts");
-  await setUpCheckers(rpcUrl, c, addresses.KaisarTimelock, treasury, operators);
-  await fundRewardReserve(c, treasury, kai(10_000_000));
-  for (const p of PROVIDERS)
-    await (await c.KaiToken.connect(treasury).transfer(account(p.account).address, kai(100_000))).wait();
-  for (const i of [RENTER_ACCOUNT, YOU_ACCOUNT]) {
-    await (await c.KaiToken.connect(treasury).transfer(account(i).address, kai(10_000))).wait();
-  }
 
   // Config files: one per program, under .kaisar/devnet/ (gitignored).
   const deployment = path.join(DEPLOYMENT_DIR, "deployed_addresses.json");
@@ -623,65 +786,96 @@ export async function start(argv: string[]): Promise<void> {
   const e = s.epochSeconds;
   const dur = (seconds: number) => `${Math.max(1, Math.round(seconds))}s`;
 
-  say("registering 5 providers with `kaisar provider register` (stake, spec, price)");
-  const nodes: { name: string; nodeId: number; url: string; config: string; gpus: string; flaky: boolean }[] = [];
-  for (const [i, p] of PROVIDERS.entries()) {
-    const wallet = account(p.account);
-    const profile = writeJson(path.join(DEVNET, `${p.name}.hardware.json`), {
-      ...p.profile,
-      diskGiB: p.disk,
-      bandwidthMbps: p.bandwidth,
-    });
-    const config = path.join(DEVNET, `${p.name}.json`);
-    const settings = {
-      role: "provider",
-      ...base,
-      privateKey: wallet.privateKey,
-      listen: { host: "127.0.0.1", port: s.agentPort + i },
-      publicUrl: agentUrl(i),
-      dataDir: path.join(DEVNET, "data", p.name),
-      hardwareProfile: profile,
-      pricePerGpuHour: p.price,
-      region: p.region,
-      challenge: { maxN: 256 },
-      rentals: { poll: "2s" },
-    };
-    writeJson(config, settings);
-    const result = await kaisarJson(["provider", "register", "--config", config]);
-    const nodeId = Number(result.nodeId);
-    writeJson(config, { ...settings, nodeId });
-    const gpus = `${p.profile.gpuCount} x ${String(result.gpuClass)}`;
-    nodes.push({ name: p.name, nodeId, url: agentUrl(i), config, gpus, flaky: "flaky" in p && p.flaky });
-    say(`  ${p.name}: node ${nodeId}, ${gpus} at ${p.price} KAI per GPU-hour`);
-  }
+  /** A fresh network: deployment, setup, providers, demo rentals. */
+  const buildNetwork = async (): Promise<{
+    addresses: Record<string, string>;
+    nodes: NodeInfo[];
+    rentals: RentalInfo[];
+  }> => {
+    const addresses = await deploy(s, rpcUrl);
+    const c = connectContracts(addresses, provider);
+    const treasury = account(0);
 
-  // Demo rentals (pay-as-you-go at SLA tier 1, 99.9%): one on a healthy node, one on the flaky node.
-  const renter = account(RENTER_ACCOUNT);
-  const escrow = c.RentalEscrow.connect(renter);
-  const token = addresses.KaiToken;
-  await (await c.KaiToken.connect(renter).approve(addresses.RentalEscrow, kai(1_000))).wait();
-  const rentals: { id: number; nodeId: number; node: string; gpus: number }[] = [];
-  for (const [node, gpus] of [
-    [nodes[0], 2],
-    [nodes[4], 1],
-  ] as const) {
-    const price = PROVIDERS.find((p) => p.name === node.name)!.price;
-    await (
-      await escrow.rent({
-        nodeId: node.nodeId,
-        gpus,
-        token,
-        plan: 0, // pay-as-you-go
-        deposit: kai(100),
-        termDays: 0,
-        maxPricePerGpuHour: kai(price),
-        slaTier: 1, // slaTiers()[0] is "no SLA"; 1 is 99.9%
-      })
-    ).wait();
-    const id = Number(await c.RentalEscrow.rentalCount());
-    rentals.push({ id, nodeId: node.nodeId, node: node.name, gpus });
-    say(`  rental ${id}: the demo renter rents ${gpus} GPU(s) on ${node.name} (pay-as-you-go, SLA 99.9%)`);
+    say("setting up: 3 checkers (license, stake, checker set, quorum 2), the reward reserve, demo accounts");
+    await setUpCheckers(rpcUrl, c, addresses.KaisarTimelock, treasury, operators);
+    await fundRewardReserve(c, treasury, kai(10_000_000));
+    for (const p of PROVIDERS)
+      await (await c.KaiToken.connect(treasury).transfer(account(p.account).address, kai(100_000))).wait();
+    for (const i of [RENTER_ACCOUNT, YOU_ACCOUNT]) {
+      await (await c.KaiToken.connect(treasury).transfer(account(i).address, kai(10_000))).wait();
+    }
+
+    say("registering 5 providers with `kaisar provider register` (stake, spec, price)");
+    const nodes: NodeInfo[] = [];
+    for (const [i, p] of PROVIDERS.entries()) {
+      const wallet = account(p.account);
+      const profile = writeJson(path.join(DEVNET, `${p.name}.hardware.json`), {
+        ...p.profile,
+        diskGiB: p.disk,
+        bandwidthMbps: p.bandwidth,
+      });
+      const config = path.join(DEVNET, `${p.name}.json`);
+      const settings = {
+        role: "provider",
+        ...base,
+        privateKey: wallet.privateKey,
+        listen: { host: "127.0.0.1", port: s.agentPort + i },
+        publicUrl: agentUrl(i),
+        dataDir: path.join(DEVNET, "data", p.name),
+        hardwareProfile: profile,
+        pricePerGpuHour: p.price,
+        region: p.region,
+        challenge: { maxN: 256 },
+        rentals: { poll: "2s" },
+      };
+      writeJson(config, settings);
+      const result = await kaisarJson(["provider", "register", "--config", config]);
+      const nodeId = Number(result.nodeId);
+      writeJson(config, { ...settings, nodeId });
+      const gpus = `${p.profile.gpuCount} x ${String(result.gpuClass)}`;
+      nodes.push({ name: p.name, nodeId, url: agentUrl(i), config, gpus, flaky: "flaky" in p && p.flaky });
+      say(`  ${p.name}: node ${nodeId}, ${gpus} at ${p.price} KAI per GPU-hour`);
+    }
+
+    // Demo rentals (pay-as-you-go at SLA tier 1, 99.9%): one on a healthy node, one on the flaky node.
+    const renter = account(RENTER_ACCOUNT);
+    const escrow = c.RentalEscrow.connect(renter);
+    const token = addresses.KaiToken;
+    await (await c.KaiToken.connect(renter).approve(addresses.RentalEscrow, kai(1_000))).wait();
+    const rentals: RentalInfo[] = [];
+    for (const [node, gpus] of [
+      [nodes[0], 2],
+      [nodes[4], 1],
+    ] as const) {
+      const price = PROVIDERS.find((p) => p.name === node.name)!.price;
+      await (
+        await escrow.rent({
+          nodeId: node.nodeId,
+          gpus,
+          token,
+          plan: 0, // pay-as-you-go
+          deposit: kai(100),
+          termDays: 0,
+          maxPricePerGpuHour: kai(price),
+          slaTier: 1, // slaTiers()[0] is "no SLA"; 1 is 99.9%
+        })
+      ).wait();
+      const id = Number(await c.RentalEscrow.rentalCount());
+      rentals.push({ id, nodeId: node.nodeId, node: node.name, gpus });
+      say(`  rental ${id}: the demo renter rents ${gpus} GPU(s) on ${node.name} (pay-as-you-go, SLA 99.9%)`);
+    }
+    return { addresses, nodes, rentals };
+  };
+  let built: { addresses: Record<string, string>; nodes: NodeInfo[]; rentals: RentalInfo[] };
+  if (saved) {
+    await restoreChain(rpcUrl, saved);
+    const exported = exportDeployment(CHAIN_ID);
+    say(`wrote ${path.relative(ROOT, exported)} (addresses and ABIs); the programs run on their saved state`);
+    built = saved.network;
+  } else {
+    built = await buildNetwork();
   }
+  const { addresses, nodes, rentals } = built;
   provider.destroy();
 
   // The programs.
@@ -819,6 +1013,21 @@ export async function start(argv: string[]): Promise<void> {
       ports: Object.fromEntries(usedPorts.map((u) => [u.what, u.port])),
     });
   writeLocalJson();
+  if (persist && !saved) {
+    // A fresh persistent network: Ctrl-C saves it from now on.
+    const id = `${Date.now().toString(36)}-${process.pid}`;
+    writeJson(NETWORK_JSON, {
+      id,
+      savedAt: new Date().toISOString(),
+      ports: { rpc: s.rpcPort, web: s.webPort, agent: s.agentPort, checker: s.checkerPort, keeper: s.keeperPort },
+      epochSeconds: e,
+      addresses,
+      nodes,
+      rentals,
+    } satisfies SavedNetwork);
+    writeFileSync(DEVNET_ID, id + "\n");
+    persistOnStop = { rpcUrl };
+  }
   // The flaky agent's restarts change its pid: local.json keeps the running ones.
   onChildStart = writeLocalJson;
 
@@ -855,7 +1064,9 @@ export async function start(argv: string[]): Promise<void> {
   reader.destroy();
   lines.push(
     "",
-    "  Every start is a fresh chain (Hardhat 2 cannot save its state; --persist is not supported).",
+    persist
+      ? "  --persist: Ctrl-C saves the chain to .kaisar/persist/ (and keeps .kaisar/devnet/); `npm start -- --persist` restores it."
+      : "  Every start is a fresh chain (`npm start -- --persist` keeps the network across restarts).",
     "  .kaisar/local.json holds all of this as JSON; logs: .kaisar/devnet/logs/<name>.log. Ctrl-C stops everything.",
     `  Ready in ${((Date.now() - began) / 1000).toFixed(1)} s.`,
     "",
