@@ -205,6 +205,12 @@ describe("keeper transaction sender", function () {
     for (let i = 0; i < 500 && !logs.some((l) => l.at === "Keeper#rebroadcast"); i++) {
       await new Promise((r) => setTimeout(r, 20));
     }
+    // The rebroadcast is logged before it reaches the node: mine once the node has it (a transaction
+    // left in the mempool when automine comes back on stays there).
+    for (let i = 0; i < 500; i++) {
+      if (await provider.send("eth_getTransactionByHash", [hash])) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
     await mine();
     await automine(true);
     expect((await pending).status).to.equal("mined");
