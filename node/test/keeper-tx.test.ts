@@ -27,6 +27,24 @@ describe("keeper transaction sender", function () {
 
   const automine = (on: boolean) => chain.provider.request({ method: "evm_setAutomine", params: [on] });
   const mine = () => chain.provider.request({ method: "evm_mine", params: [] });
+  const pause = () => new Promise((r) => setTimeout(r, 20));
+  /** The hash of the first transaction signed for `key` (stored before its broadcast). */
+  const firstHash = async (store: KeeperStore, key: string) => {
+    for (let i = 0; i < 500; i++) {
+      const hash = store.txsOf(store.intent(key)?.id ?? -1)[0]?.hash;
+      if (hash) return hash;
+      await pause();
+    }
+    throw new Error(`no transaction signed for ${key}`);
+  };
+  /** Waits until the node has `hash` (a broadcast is logged, and its bytes stored, before it arrives). */
+  const inMempool = async (hash: string) => {
+    for (let i = 0; i < 500; i++) {
+      if (await provider.send("eth_getTransactionByHash", [hash])) return;
+      await pause();
+    }
+    throw new Error(`the node never received ${hash}`);
+  };
 
   /** A KAI transfer to `recipient` as the work: a second effect would show in its balance. */
   function transfer(): TxRequest {
@@ -188,16 +206,8 @@ describe("keeper transaction sender", function () {
     const s = sender(store, { log: (e) => logs.push(e), maxWaitMs: 120_000 });
     const req = transfer();
     const pending = s.send(req);
-    let hash: string | undefined;
-    for (let i = 0; i < 500 && !hash; i++) {
-      await new Promise((r) => setTimeout(r, 20));
-      hash = store.txsOf(store.intent(req.key)?.id ?? -1)[0]?.hash;
-    }
-    // The signed bytes are stored before the broadcast: drop the transaction once the node has it.
-    for (let i = 0; i < 500; i++) {
-      if (await provider.send("eth_getTransactionByHash", [hash])) break;
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    const hash = await firstHash(store, req.key);
+    await inMempool(hash);
     expect(
       await chain.provider.request({ method: "hardhat_dropTransaction", params: [hash] }),
       "dropped from the mempool",
@@ -205,12 +215,9 @@ describe("keeper transaction sender", function () {
     for (let i = 0; i < 500 && !logs.some((l) => l.at === "Keeper#rebroadcast"); i++) {
       await new Promise((r) => setTimeout(r, 20));
     }
-    // The rebroadcast is logged before it reaches the node: mine once the node has it (a transaction
-    // left in the mempool when automine comes back on stays there).
-    for (let i = 0; i < 500; i++) {
-      if (await provider.send("eth_getTransactionByHash", [hash])) break;
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    // Mine once the node has the rebroadcast (a transaction left in the mempool when automine comes
+    // back on stays there).
+    await inMempool(hash);
     await mine();
     await automine(true);
     expect((await pending).status).to.equal("mined");
@@ -225,16 +232,8 @@ describe("keeper transaction sender", function () {
     const s = sender(store, { txTimeoutMs: 60_000 });
     const req = transfer();
     const pending = s.send(req);
-    let first: string | undefined;
-    for (let i = 0; i < 500 && !first; i++) {
-      await new Promise((r) => setTimeout(r, 20));
-      first = store.txsOf(store.intent(req.key)?.id ?? -1)[0]?.hash;
-    }
     // Ours reaches the node's mempool before the other process's transaction replaces it.
-    for (let i = 0; i < 500; i++) {
-      if (await provider.send("eth_getTransactionByHash", [first])) break;
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    await inMempool(await firstHash(store, req.key));
     // Another process with the same key takes the nonce with a higher fee; ours is replaced in the mempool.
     const tx = store.txsOf(store.intent(req.key)!.id)[0];
     const other = await keeper.signTransaction({
