@@ -6,7 +6,7 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
-import net from "node:net";
+import { portFree } from "../node/src/devnet/ports";
 import path from "node:path";
 
 import { readLocalJson, type LocalNetwork } from "./localJson";
@@ -40,15 +40,6 @@ export function startOutput(lines = 60): string {
 export function localNetwork(): LocalNetwork {
   if (!network) throw new Error("npm start is not running (the e2e root hooks did not start it)");
   return network;
-}
-
-function portFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = net.createServer();
-    server.once("error", () => resolve(false));
-    server.once("listening", () => server.close(() => resolve(true)));
-    server.listen(port, "127.0.0.1");
-  });
 }
 
 /** Whether process `pid` runs (a zombie waiting for its parent to reap it does not). */

@@ -32,7 +32,7 @@ import {
   existsSync,
   chmodSync,
 } from "node:fs";
-import net from "node:net";
+import { portFree } from "./ports";
 import path from "node:path";
 
 import { HDNodeWallet, JsonRpcSigner, Mnemonic, formatUnits, type Wallet } from "ethers";
@@ -300,15 +300,6 @@ async function stopChild(child: Child, graceMs = 8000): Promise<void> {
 
 // ---------------------------------------------------------------------------------------------
 // Ports and HTTP
-
-function portFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = net.createServer();
-    server.once("error", () => resolve(false));
-    server.once("listening", () => server.close(() => resolve(true)));
-    server.listen(port, "127.0.0.1");
-  });
-}
 
 interface PortUse {
   port: number;
