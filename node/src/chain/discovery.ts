@@ -7,7 +7,7 @@ import { getAddress } from "ethers";
 import type { CommonConfig } from "../config/load";
 import type { CheckerNode } from "../config/nodes";
 import { checkChainId, connectContracts, rpcProvider, type KaisarContracts } from "./contracts";
-import { gpuClassNames } from "./rentals";
+import { declaredSpec, gpuClassNames } from "./rentals";
 
 /** NodeStatus values checkers probe: Active, and Paused (running rentals still need their uptime). */
 const PROBED_STATUS = new Set([1n, 2n]);
@@ -48,15 +48,7 @@ export async function discoverNodes(contracts: KaisarContracts, options: Discove
         id,
         url: n.metadataURI,
         provider: getAddress(n.provider),
-        spec: {
-          gpuClass: await className(Number(n.gpuClass)),
-          gpuCount: Number(n.gpuCount),
-          vramGiB: Number(n.vramGiB),
-          cpuCores: Number(n.cpuCores),
-          ramGiB: Number(n.ramGiB),
-          diskGiB: Number(n.diskGiB),
-          bandwidthMbps: Number(n.bandwidthMbps),
-        },
+        spec: await declaredSpec(n, className),
       });
     }
   }

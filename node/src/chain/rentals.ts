@@ -93,3 +93,27 @@ export function gpuClassNames(contracts: KaisarContracts): (index: number) => Pr
 export function regionText(region: string): string {
   return decodeBytes32String(region.padEnd(66, "0"));
 }
+
+/** The fields of a registered node's spec that `declaredSpec` reads (NodeRegistry's `Node`). */
+interface NodeSpecFields {
+  gpuClass: bigint;
+  gpuCount: bigint;
+  vramGiB: bigint;
+  cpuCores: bigint;
+  ramGiB: bigint;
+  diskGiB: bigint;
+  bandwidthMbps: bigint;
+}
+
+/** What a node registered, as a `DeclaredSpec` with its GPU class by name (`className` from `gpuClassNames`). */
+export async function declaredSpec(n: NodeSpecFields, className: (index: number) => Promise<string>) {
+  return {
+    gpuClass: await className(Number(n.gpuClass)),
+    gpuCount: Number(n.gpuCount),
+    vramGiB: Number(n.vramGiB),
+    cpuCores: Number(n.cpuCores),
+    ramGiB: Number(n.ramGiB),
+    diskGiB: Number(n.diskGiB),
+    bandwidthMbps: Number(n.bandwidthMbps),
+  };
+}
