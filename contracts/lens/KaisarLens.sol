@@ -14,6 +14,10 @@ contract KaisarLens is IKaisarLens {
     /// @notice The rental escrow read.
     IRentalEscrow public immutable escrow;
 
+    /// @dev Words of `getNode`'s return data read by `getNodesPacked`: the tuple offset, the 13 fixed
+    /// fields of `Node` and the offset of its URI.
+    uint256 private constant NODE_HEAD_WORDS = 15;
+
     /// @param registry_ The node registry.
     /// @param escrow_ The rental escrow.
     constructor(INodeRegistry registry_, IRentalEscrow escrow_) {
@@ -29,6 +33,34 @@ contract KaisarLens is IKaisarLens {
         address[] memory tokens = escrow.paymentTokens();
         nodes = new NodeView[](n);
         for (uint256 i; i < n; ++i) nodes[i] = _nodeView(firstId + i, tokens);
+    }
+
+    /// @inheritdoc IKaisarLens
+    function getNodesPacked(
+        uint256 firstId,
+        uint256 limit
+    ) external view returns (address[] memory tokens, bytes memory packed) {
+        {
+            uint256 count = registry.nodeCount();
+            if (firstId == 0) firstId = 1;
+            limit = firstId > count ? 0 : _min(limit, count - firstId + 1);
+        }
+        tokens = escrow.paymentTokens();
+        uint256 size = 64 + 32 * tokens.length;
+        packed = new bytes(limit * size);
+        uint256[NODE_HEAD_WORDS] memory head;
+        address provider;
+        bool covered;
+        for (uint256 i; i < limit; ++i) {
+            _readNodeHead(firstId + i, head);
+            // One stake check per run of nodes of the same provider.
+            if (i == 0 || address(uint160(head[1])) != provider) {
+                provider = address(uint160(head[1]));
+                covered = registry.getStake(provider).staked >= registry.requiredStake(provider);
+            }
+            _packNode(packed, i * size, head, covered);
+            _packPrices(packed, i * size + 64, firstId + i, tokens);
+        }
     }
 
     /// @inheritdoc IKaisarLens
@@ -138,6 +170,81 @@ contract KaisarLens is IKaisarLens {
             !inMaintenance &&
             v.freeGpus != 0 &&
             registry.getStake(node.provider).staked >= registry.requiredStake(node.provider);
+    }
+
+    /// @dev Copies the head of `registry.getNode(nodeId)`'s return data into `head`: word 0 is the
+    /// offset of the `Node` tuple (0x20), words 1-13 its fixed fields in declaration order (provider,
+    /// gpuClass, gpuCount, rentedGpus, status, maintenanceStart, maintenanceEnd, vramGiB, cpuCores,
+    /// ramGiB, diskGiB, bandwidthMbps, region), word 14 the offset of `metadataURI`, which is not read.
+    /// Reading the words as they come skips decoding and copying the URI for each node.
+    function _readNodeHead(uint256 nodeId, uint256[NODE_HEAD_WORDS] memory head) internal view {
+        address target = address(registry);
+        bytes4 selector = INodeRegistry.getNode.selector;
+        assembly ("memory-safe") {
+            let ptr := mload(0x40)
+            mstore(ptr, selector)
+            mstore(add(ptr, 4), nodeId)
+            if iszero(staticcall(gas(), target, ptr, 36, head, mul(NODE_HEAD_WORDS, 32))) {
+                returndatacopy(ptr, 0, returndatasize())
+                revert(ptr, returndatasize())
+            }
+        }
+    }
+
+    /// @dev Writes the two leading words of a `getNodesPacked` record at byte `at` of `packed` from a
+    /// node's head words (see `_readNodeHead`).
+    function _packNode(
+        bytes memory packed,
+        uint256 at,
+        uint256[NODE_HEAD_WORDS] memory head,
+        bool covered
+    ) internal view {
+        // head: 1 provider, 2 gpuClass, 3 gpuCount, 4 rentedGpus, 5 status, 6 maintenanceStart,
+        // 7 maintenanceEnd, 8 vramGiB, 9 cpuCores, 10 ramGiB, 11 diskGiB, 12 bandwidthMbps, 13 region
+        uint256 freeGpus = head[3] - head[4];
+        bool inMaintenance = block.timestamp >= head[6] && block.timestamp < head[7];
+        bool accepts = covered && head[5] == uint256(NodeStatus.Active) && !inMaintenance && freeGpus != 0;
+        uint256 w0 =
+            (head[1] << 96) |
+                (head[2] << 80) |
+                (head[3] << 64) |
+                (freeGpus << 48) |
+                (head[5] << 40) |
+                ((accepts ? uint256(1) : 0) << 32) |
+                head[6];
+        uint256 w1 =
+            (head[7] << 224) |
+                (head[8] << 208) |
+                (head[9] << 192) |
+                (head[10] << 160) |
+                (head[11] << 128) |
+                (head[12] << 96) |
+                (head[13] >> 160); // bytes8, left-aligned: to bytes 20-27
+        assembly ("memory-safe") {
+            let p := add(add(packed, 32), at)
+            mstore(p, w0)
+            mstore(add(p, 32), w1)
+        }
+    }
+
+    /// @dev Writes node `nodeId`'s price per token at byte `at` of `packed`, one word each, straight
+    /// from `registry.nodePrice`'s return data.
+    function _packPrices(bytes memory packed, uint256 at, uint256 nodeId, address[] memory tokens) internal view {
+        address target = address(registry);
+        bytes4 selector = INodeRegistry.nodePrice.selector;
+        for (uint256 t; t < tokens.length; ++t) {
+            address token = tokens[t];
+            assembly ("memory-safe") {
+                let ptr := mload(0x40)
+                mstore(ptr, selector)
+                mstore(add(ptr, 4), nodeId)
+                mstore(add(ptr, 36), token)
+                if iszero(staticcall(gas(), target, ptr, 68, add(add(add(packed, 32), at), mul(t, 32)), 32)) {
+                    returndatacopy(ptr, 0, returndatasize())
+                    revert(ptr, returndatasize())
+                }
+            }
+        }
     }
 
     function _rentalView(

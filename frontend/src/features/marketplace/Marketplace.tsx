@@ -3,7 +3,7 @@ import { useMemo, useState } from "react";
 
 import { tokenOf, useNow, useTokens } from "../../hooks/kaisar";
 import { formatBps, formatCount, formatPricePerHour, formatRelative } from "../../lib/format";
-import { useGpuClasses, useLatestMetrics, useNodes, type NodeRow } from "./hooks";
+import { isComplete, useGpuClasses, useLatestMetrics, useNodes, type NodeRow } from "./hooks";
 
 const ROWS = 50;
 type SortKey = "price" | "vram" | "free" | "uptime" | "id";
@@ -23,10 +23,18 @@ export function Marketplace() {
   const [sort, setSort] = useState<SortKey>("price");
   const [page, setPage] = useState(0);
   const token = tokens.data?.[0];
+  const list = nodes.data;
+  const countLabel = !list
+    ? "Loading nodes…"
+    : isComplete(list)
+      ? `${formatCount(list.rows.length)} nodes`
+      : list.total >= 0
+        ? `Loading nodes… ${formatCount(list.rows.length)} of ${formatCount(list.total)}`
+        : "Loading nodes…";
   const className = (i: number) => classes.data?.[i]?.name ?? `class ${i}`;
 
   const rows = useMemo(() => {
-    const all = nodes.data ?? [];
+    const all = nodes.data?.rows ?? [];
     const cap = maxPrice && token ? Number(maxPrice) * 10 ** token.decimals : Infinity;
     const r = region.trim().toLowerCase();
     const filtered = all.filter(
@@ -45,8 +53,12 @@ export function Marketplace() {
       uptime: (n) => -(metrics.get(n.id)?.uptimeBps ?? -1),
       id: (n) => n.id,
     };
+    // Each row's key once (the price is a bigint), not twice per comparison.
     const k = key[sort];
-    return filtered.sort((a, b) => k(a) - k(b) || a.id - b.id);
+    return filtered
+      .map((n) => ({ n, k: k(n) }))
+      .sort((a, b) => a.k - b.k || a.n.id - b.n.id)
+      .map((e) => e.n);
   }, [nodes.data, gpu, minVram, region, maxPrice, minUptime, onlyAvailable, sort, metrics, token]);
 
   const pages = Math.max(1, Math.ceil(rows.length / ROWS));
@@ -63,10 +75,8 @@ export function Marketplace() {
     <section>
       <h1>Marketplace</h1>
       <p className="muted">
-        <span data-testid="node-count">
-          {nodes.data ? `${formatCount(nodes.data.length)} nodes` : "Loading nodes…"}
-        </span>
-        {nodes.data && ` · ${formatCount(rows.length)} match`}
+        <span data-testid="node-count">{countLabel}</span>
+        {list && list.total >= 0 && ` · ${formatCount(rows.length)} match`}
         {epoch !== undefined ? ` · uptime and scores attested in epoch ${epoch}` : " · no epoch reported yet"}
       </p>
       {nodes.error && <p className="error">The nodes could not be read: {nodes.error.message.split("\n")[0]}</p>}

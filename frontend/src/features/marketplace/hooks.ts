@@ -1,13 +1,32 @@
-/** Marketplace data: every node through KaisarLens.getNodes pages, GPU classes, and the latest epoch's attested figures. */
-import { useQuery } from "@tanstack/react-query";
-import type { Address } from "viem";
+/** Marketplace data: every node through KaisarLens.getNodesPacked pages, GPU classes, and the latest epoch's attested figures. */
+import { experimental_streamedQuery as streamedQuery, useQuery } from "@tanstack/react-query";
+import { useMemo } from "react";
+import { createPublicClient, fallback, http, type Address, type Chain, type PublicClient } from "viem";
 
 import { kaisarLensAbi, nodeRegistryAbi } from "../../contracts/generated";
 import { getJson, useAddresses, useClient, useRuntime } from "../../hooks/kaisar";
 import { bytesToText } from "../../lib/format";
+import { decodePackedNodes } from "./packed";
 
-export const PAGE_SIZE = 400;
-const PARALLEL = 6;
+/** Nodes per lens call (about 0.2 s of Hardhat's EVM each). */
+export const PAGE_SIZE = 1000;
+/** Pages requested at once: one executing while the next waits, so the node never idles on a round trip. */
+const IN_FLIGHT = 2;
+
+const pageClients = new Map<number, PublicClient>();
+/**
+ * A client of the chain's RPC without JSON-RPC batching, for the pages: the app's transport batches
+ * calls made within a few milliseconds into one request, whose answer waits for the slowest call;
+ * the pages must come back one by one, each as soon as it is ready.
+ */
+function pageClient(chain: Chain): PublicClient {
+  let c = pageClients.get(chain.id);
+  if (!c) {
+    c = createPublicClient({ chain, transport: fallback(chain.rpcUrls.default.http.map((u) => http(u))) });
+    pageClients.set(chain.id, c);
+  }
+  return c;
+}
 
 export interface NodeRow {
   id: number;
@@ -23,7 +42,8 @@ export interface NodeRow {
   status: number;
   maintenanceStart: number;
   maintenanceEnd: number;
-  metadataURI: string;
+  /** Not in the marketplace's packed pages (`getNodesPacked`). */
+  metadataURI?: string;
   /** Parallel to `tokens`: price per GPU-hour in token units, 0 = not accepted. */
   prices: bigint[];
   tokens: Address[];
@@ -77,35 +97,62 @@ export function toRow(v: NodeView): NodeRow {
   };
 }
 
-/** Every node, read PAGE_SIZE at a time from the lens, PARALLEL pages in flight. */
+/** The marketplace's nodes: `rows` grows page by page until it holds all `total` (the node count). */
+export interface NodeList {
+  rows: NodeRow[];
+  total: number;
+}
+
+/** Whether every node of the count is in. */
+export const isComplete = (l: NodeList): boolean => l.total >= 0 && l.rows.length >= l.total;
+
+/**
+ * Every node, read PAGE_SIZE at a time from the lens's packed view, IN_FLIGHT pages requested at once.
+ * The first load shows each page as it arrives; a refetch (every 15 s) keeps the old list until the
+ * new one is whole.
+ */
 export function useNodes() {
   const client = useClient();
   const { KaisarLens, NodeRegistry } = useAddresses();
   return useQuery({
     queryKey: ["nodes", client.chain.id],
     refetchInterval: 15_000,
-    queryFn: async () => {
-      const count = Number(
-        await client.readContract({ address: NodeRegistry, abi: nodeRegistryAbi, functionName: "nodeCount" }),
-      );
-      const pages = Math.ceil(count / PAGE_SIZE);
-      const out: NodeRow[][] = new Array(pages);
-      let next = 0;
-      const worker = async () => {
-        while (next < pages) {
-          const p = next++;
-          const views = await client.readContract({
+    queryFn: streamedQuery<NodeList, NodeList, readonly unknown[]>({
+      refetchMode: "replace",
+      initialValue: { rows: [], total: -1 },
+      reducer: (acc, page) => ({ rows: page.rows.length ? acc.rows.concat(page.rows) : acc.rows, total: page.total }),
+      streamFn: async function* () {
+        const read = async (p: number) => {
+          const firstId = 1 + p * PAGE_SIZE;
+          const [tokens, packed] = await pageClient(client.chain).readContract({
             address: KaisarLens,
             abi: kaisarLensAbi,
-            functionName: "getNodes",
-            args: [BigInt(1 + p * PAGE_SIZE), BigInt(PAGE_SIZE)],
+            functionName: "getNodesPacked",
+            args: [BigInt(firstId), BigInt(PAGE_SIZE)],
           });
-          out[p] = (views as readonly NodeView[]).map(toRow);
+          return decodePackedNodes(firstId, tokens, packed);
+        };
+        const inFlight: Promise<NodeRow[]>[] = [];
+        const start = (p: number) => {
+          const r = read(p);
+          r.catch(() => {}); // awaited in order below; a page after a failed one is not
+          inFlight.push(r);
+        };
+        // The first pages go out with the count (the lens clamps a page to the last node).
+        for (let p = 0; p < IN_FLIGHT; p++) start(p);
+        const total = Number(
+          await client.readContract({ address: NodeRegistry, abi: nodeRegistryAbi, functionName: "nodeCount" }),
+        );
+        yield { rows: [], total };
+        const pages = Math.ceil(total / PAGE_SIZE);
+        for (let p = 0; p < pages; p++) {
+          if (p + IN_FLIGHT < pages) start(p + IN_FLIGHT);
+          // Rows past the count (nodes registered since it was read) wait for the next refetch.
+          const rows = (await inFlight[p]).filter((n) => n.id <= total);
+          yield { rows, total };
         }
-      };
-      await Promise.all(Array.from({ length: Math.min(PARALLEL, pages) }, worker));
-      return out.flat();
-    },
+      },
+    }),
   });
 }
 
@@ -218,10 +265,14 @@ export function useLatestMetrics() {
   const epochs = useKeeperEpochs();
   const latest = epochs.data?.[0]?.epoch;
   const epoch = useKeeperEpoch(latest);
-  const map = new Map<number, { uptimeBps: number; hardwareScore: number }>();
-  for (const l of epoch.data?.leaves ?? []) {
-    if (l.kind === 0 && l.metrics)
-      map.set(Number(l.id), { uptimeBps: Number(l.metrics.uptimeBps), hardwareScore: Number(l.metrics.hardwareScore) });
-  }
+  // One map per epoch read: the marketplace re-filters its nodes when it changes.
+  const map = useMemo(() => {
+    const m = new Map<number, { uptimeBps: number; hardwareScore: number }>();
+    for (const l of epoch.data?.leaves ?? []) {
+      if (l.kind === 0 && l.metrics)
+        m.set(Number(l.id), { uptimeBps: Number(l.metrics.uptimeBps), hardwareScore: Number(l.metrics.hardwareScore) });
+    }
+    return m;
+  }, [epoch.data]);
   return { epoch: latest, metrics: map };
 }
