@@ -25,6 +25,8 @@ import { gzipSync } from "node:zlib";
 import { Interface, parseUnits, encodeBytes32String } from "ethers";
 import { chromium } from "playwright-core";
 
+import { CHROMIUM, CHROMIUM_ARGS } from "../e2e/web/browser";
+
 const ROOT = path.join(__dirname, "..");
 const PORT = Number(process.env.KAISAR_BENCH_RPC_PORT ?? 9645);
 const WEB_PORT = Number(process.env.KAISAR_BENCH_WEB_PORT ?? 9646);
@@ -211,20 +213,7 @@ async function main() {
   );
   await waitFor(web, 60_000);
 
-  const browser = await chromium.launch({
-    executablePath: process.env.KAISAR_CHROMIUM ?? "/usr/bin/chromium",
-    headless: true,
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
-  });
+  const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
   const times: number[] = [];
   const expected = `${NODES.toLocaleString("en-US")} nodes`;
   for (let run = 0; run < 3; run++) {

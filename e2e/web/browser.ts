@@ -13,6 +13,17 @@ import { chromium, type Browser, type BrowserContext, type Page } from "playwrig
 export const ROOT = path.resolve(__dirname, "..", "..");
 export const ARTIFACTS = path.join(ROOT, "e2e", "artifacts");
 export const CHROMIUM = process.env.KAISAR_CHROMIUM ?? "/usr/bin/chromium";
+/** Headless, no sandbox (root in CI), no GPU, and none of Chromium's own traffic (the network is closed). */
+export const CHROMIUM_ARGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
 
 export interface LocalJson {
   rpcUrl: string;
@@ -34,16 +45,7 @@ export async function launch(): Promise<Session> {
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
+    args: CHROMIUM_ARGS,
   });
   return {
     browser,
