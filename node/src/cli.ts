@@ -8,7 +8,7 @@
  * Every command takes `--config <file>` and `--json`. The configuration is loaded and validated
  * before anything else runs; a bad one stops the command with every problem and its fix.
  *
- * Exit codes: 0 done, 1 usage or unexpected error, 2 not implemented yet, 78 configuration error
+ * Exit codes: 0 done, 1 usage or unexpected error, 78 configuration error
  * (EX_CONFIG in sysexits.h).
  */
 import { Command, CommanderError, Option } from "commander";
@@ -135,7 +135,7 @@ export function buildProgram(io: Io = processIo, hooks: RunHooks = {}): { progra
 Configuration: a JSON file (--config, default ./kaisar.<role>.json; \`kaisar <role> init\` writes one)
 overridden by KAISAR_* environment variables, validated before every command.
 
-Exit codes: 0 done, 1 usage or unexpected error, 2 not implemented yet, 78 configuration error.`,
+Exit codes: 0 done, 1 usage or unexpected error, 78 configuration error.`,
     );
 
   for (const role of ["provider", "checker", "keeper"] as const) {
@@ -177,15 +177,12 @@ Exit codes: 0 done, 1 usage or unexpected error, 2 not implemented yet, 78 confi
             ? await providerRegisterDryRun(opts, io, hooks)
             : await COMMANDS.provider.register.run(opts, io, hooks);
         });
-      } else if (COMMANDS[role][leaf.name]) {
+      } else {
         const spec = COMMANDS[role][leaf.name];
+        if (!spec) throw new Error(`kaisar ${role} ${leaf.name} has no implementation in src/commands/${role}.ts`);
         spec.options?.(cmd);
         cmd.action(async (opts: CommonOptions & Record<string, unknown>) => {
           code = await spec.run(opts, io, hooks);
-        });
-      } else {
-        cmd.action((opts: CommonOptions) => {
-          code = notImplemented(role, leaf.name, opts, io);
         });
       }
     }
@@ -364,22 +361,6 @@ async function checkerChain(config: CheckerConfig, log: (entry: CheckerLogEntry)
     log({ at: "Checker#chain", ok: false, exchange: false, error: (e as Error).message });
     return undefined;
   }
-}
-
-/** Validates the configuration, then says the command is not implemented yet (next issue). */
-function notImplemented(role: Role, name: string, opts: CommonOptions, io: Io): number {
-  try {
-    loadConfig(role, { file: opts.config });
-  } catch (e) {
-    if (!(e instanceof ConfigError)) throw e;
-    if (opts.json) print(io, opts, { ok: false, error: "config", configFile: e.configFile, problems: e.problems }, "");
-    else io.err(e.message + "\n");
-    return EXIT.config;
-  }
-  const message = `kaisar ${role} ${name}: not implemented yet`;
-  if (opts.json) print(io, opts, { ok: false, error: "not implemented yet", command: `${role} ${name}` }, "");
-  else io.err(message + "\n");
-  return EXIT.notImplemented;
 }
 
 /** Runs `kaisar` with `argv` (as process.argv: node, script, ...args); resolves to the exit code. */

@@ -4,7 +4,7 @@
 import { ConfigError, loadConfig, type ConfigOf, type Role } from "../config";
 import type { StartAgentOptions } from "../provider";
 
-export const EXIT = { ok: 0, error: 1, notImplemented: 2, config: 78 } as const;
+export const EXIT = { ok: 0, error: 1, config: 78 } as const;
 
 export interface Io {
   out(text: string): void;
