@@ -32,7 +32,7 @@ struct RewardClaim {
     bytes32[] proof;
 }
 
-/// @notice A vesting position: what an owner claimed on one day (UTC), vesting from that day.
+/// @notice A vesting position: what an owner claimed on one day (UTC), vesting from the end of that day.
 struct VestingPosition {
     uint256 day; // Unix day number (timestamp / 1 days): the position's id
     uint256 amount; // KAI units still vesting (0 once withdrawn)
@@ -91,7 +91,9 @@ interface IRewardDistributor {
     /// returns to the reserve. Emits `WithdrawVested`.
     function withdrawVested(uint256 day) external returns (uint256 paid);
 
-    /// @notice Share (bps) of a position paid when withdrawn `age` seconds after it opened.
+    /// @notice Share (bps) of a position paid when withdrawn `age` seconds after it opened (a
+    /// position of day `d` opens when that UTC day ends, at `(d + 1) * 1 days`): 25% before 30
+    /// days, 50% before 90 days, 75% before 180 days, then 100%.
     function vestedBps(uint256 age) external pure returns (uint256);
 
     /// @notice Hash of `leaf` as the tree stores it (double keccak of its ABI encoding).

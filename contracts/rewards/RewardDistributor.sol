@@ -113,8 +113,10 @@ contract RewardDistributor is IRewardDistributor, ReentrancyGuardTransient {
     function withdrawVested(uint256 day) external nonReentrant returns (uint256 paid) {
         uint256 amount = _vesting[msg.sender][day];
         if (amount == 0) revert RewardDistributor_UnknownPosition(msg.sender, day);
-        // The position's clock starts at the beginning of its day (UTC).
-        paid = (amount * vestedBps(block.timestamp - day * 1 days)) / BPS;
+        // The position's clock starts when its day (UTC) ends, so that no claim of the day vests
+        // early: a claim at 23:59 and one at 00:01 both wait the full steps (the latter up to a day more).
+        uint256 opened = (day + 1) * 1 days;
+        paid = (amount * vestedBps(block.timestamp > opened ? block.timestamp - opened : 0)) / BPS;
         uint256 forfeited = amount - paid;
         _vesting[msg.sender][day] = 0;
         reserve += forfeited;

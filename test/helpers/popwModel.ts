@@ -66,7 +66,7 @@ import {
   type Core,
 } from "../fixtures";
 import { makeReport, signedBy, MIN_CHECKER_STAKE } from "./oracle";
-import { checkerLeaf, processProof, subjectOf, vestedBpsOf } from "./rewards";
+import { checkerLeaf, positionAge, processProof, subjectOf, vestedBpsOf } from "./rewards";
 import { EPOCH_LENGTH, Reason, deploySla, metricsWith, type SlaFixture } from "./sla";
 
 /* ========================================================================== */
@@ -1160,7 +1160,7 @@ export async function actWithdrawVested(w: World, m: Model, owner: number, day: 
   const outcome = amount === 0n ? err(d, "RewardDistributor_UnknownPosition", w.addr[who], day) : OK;
   const receipt = await send(m, outcome, (o) => d.connect(w.signer[who]).withdrawVested(day, o));
   if (!outcome.ok) return;
-  const paid = (amount * vestedBpsOf(m.now - day * DAY)) / BPS;
+  const paid = (amount * vestedBpsOf(positionAge(day, m.now))) / BPS;
   expectEvent(receipt, d, "WithdrawVested", [w.addr[who], day, paid, amount - paid]);
   m.vesting[owner].set(day, 0n);
   m.reserve += amount - paid;

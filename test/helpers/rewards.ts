@@ -162,6 +162,12 @@ export async function dayOfTx(tx: ContractTransactionResponse): Promise<bigint> 
   return dayOf(BigInt(block!.timestamp));
 }
 
+/** The age the distributor gives the position of `day` at `timestamp`: it opens when the day ends. */
+export function positionAge(day: bigint, timestamp: bigint): bigint {
+  const opened = (day + 1n) * ONE_DAY;
+  return timestamp > opened ? timestamp - opened : 0n;
+}
+
 /** The `vestedBps` of a position `age` seconds old, as the interface documents it. */
 export function vestedBpsOf(age: bigint): bigint {
   let bps = 0n;
@@ -238,7 +244,7 @@ export async function deployWithEpoch() {
   const c = await deployReported();
   await c.distributor.connect(c.treasury).fundReserve(RESERVE);
   const day = await toNextDay();
-  return { ...c, day, dayStart: day * ONE_DAY };
+  return { ...c, day, dayStart: day * ONE_DAY, dayEnd: (day + 1n) * ONE_DAY };
 }
 
 export type EpochFixture = Awaited<ReturnType<typeof deployWithEpoch>>;

@@ -42,6 +42,7 @@ import {
   deployDistributor,
   distributorEvents,
   nodeLeaf,
+  positionAge,
   postEpoch,
   subjectOf,
   vestedBpsOf,
@@ -240,7 +241,7 @@ class Model {
 
   applyWithdraw(account: number, day: bigint, timestamp: bigint): [bigint, bigint] {
     const p = this.positions[account].find((q) => q.day === day)!;
-    const paid = (p.amount * vestedBpsOf(timestamp - day * ONE_DAY)) / BPS;
+    const paid = (p.amount * vestedBpsOf(positionAge(day, timestamp))) / BPS;
     const forfeited = p.amount - paid;
     p.amount = 0n;
     this.reserve += forfeited;
@@ -405,14 +406,14 @@ async function walk(c: Walk, setup: Setup, order: Order, fundPct: number, name: 
     k++;
   }
 
-  // Drain: enough reserve for everything, every unpaid leaf retried alone, then 180 days and
-  // every position withdrawn in full.
+  // Drain: enough reserve for everything, every unpaid leaf retried alone, then 181 days (180
+  // after the last claim's day ends) and every position withdrawn in full.
   await fund(c, m, setup.sum + 1n, `${name} drain fund`);
   for (const [i] of setup.leaves.entries()) {
     if (!m.paidLeaves.has(i)) await claim(c, m, [i], `${name} drain claim ${i}`);
   }
   await checkInvariants(c, m, `${name} after drain claims`);
-  await time.increase(180n * ONE_DAY);
+  await time.increase(181n * ONE_DAY);
   for (let a = 0; a < ACCOUNTS; a++) {
     for (const p of m.positions[a].filter((q) => q.amount > 0n)) {
       await withdraw(c, m, a, p.day, `${name} drain withdraw ${a}/${p.day}`);

@@ -23,21 +23,22 @@ import {
  * `time.increaseTo`, which mines its own block and leaves the next one's second to the wall clock).
  */
 
-/** Withdraws alice's position of `c.day` in a block mined at `dayStart + age`. */
+/** Withdraws alice's position of `c.day` in a block mined `age` seconds after that day ended. */
 async function withdrawAt(c: EpochFixture, age: bigint) {
-  // Never before the next block: slow runs (coverage) may already be past `dayStart + age` for
+  // Never before the next block: slow runs (coverage) may already be past the time asked for in
   // the "right after the claim" row, whose share (25%) holds either way.
   const next = BigInt(await time.latest()) + 1n;
-  const at = c.dayStart + age;
+  const at = age < 0n ? c.dayStart + DAY_OFFSET + 60n : c.dayEnd + age;
   await time.setNextBlockTimestamp(at > next ? at : next);
   return c.distributor.connect(c.alice).withdrawVested(c.day);
 }
 
 const d = ONE_DAY;
 const ROWS: { name: string; age: bigint; bps: bigint }[] = [
-  { name: "right after the claim", age: DAY_OFFSET + 60n, bps: 2_500n },
+  { name: "right after the claim, the same day", age: -1n, bps: 2_500n },
+  { name: "the moment the day ends", age: 0n, bps: 2_500n },
   { name: "30 days - 1 s", age: 30n * d - 1n, bps: 2_500n },
-  { name: "30 days (less than 30 days after the 01:00 claim)", age: 30n * d, bps: 5_000n },
+  { name: "30 days (a day less 1 h more than 30 days after the 01:00 claim)", age: 30n * d, bps: 5_000n },
   { name: "90 days - 1 s", age: 90n * d - 1n, bps: 5_000n },
   { name: "90 days", age: 90n * d, bps: 7_500n },
   { name: "180 days - 1 s", age: 180n * d - 1n, bps: 7_500n },
@@ -51,7 +52,7 @@ describe("RewardDistributor.withdrawVested", function () {
       const paid = (ALICE_CLAIMED * bps) / BPS;
       const forfeited = ALICE_CLAIMED - paid;
 
-      describe(`when she withdraws at day start + ${name}`, function () {
+      describe(`when she withdraws ${age < 0n ? name : `at the day's end + ${name}`}`, function () {
         it(`emits WithdrawVested(alice, day, ${bps / 100n}% paid, the rest forfeited)`, async function () {
           const c = await loadFixture(deployClaimed);
           await expect(withdrawAt(c, age))
@@ -78,7 +79,7 @@ describe("RewardDistributor.withdrawVested", function () {
 
     it("returns the amount paid", async function () {
       const c = await loadFixture(deployClaimed);
-      await time.increaseTo(c.dayStart + 90n * d); // eth_call runs on a block after this one
+      await time.increaseTo(c.dayEnd + 90n * d); // eth_call runs on a block after this one
       expect(await c.distributor.connect(c.alice).withdrawVested.staticCall(c.day), "paid").to.equal(KAI(487.5));
     });
 
@@ -128,8 +129,8 @@ describe("RewardDistributor.withdrawVested", function () {
 
     it("counts each position's age from its own day", async function () {
       const c = await loadFixture(deployTwoDays);
-      // 30 days after the first day's start: the first position is 30 days old, the second 29.
-      await time.setNextBlockTimestamp(c.dayStart + 30n * d);
+      // 30 days after the first day's end: the first position is 30 days old, the second 29.
+      await time.setNextBlockTimestamp(c.dayEnd + 30n * d);
       await expect(c.distributor.connect(c.alice).withdrawVested(c.day))
         .to.emit(c.distributor, "WithdrawVested")
         .withArgs(c.alice.address, c.day, KAI(250), KAI(250));
@@ -160,7 +161,7 @@ describe("RewardDistributor.withdrawVested", function () {
         const c = await loadFixture(deployWithEpoch);
         await c.distributor.connect(c.erin).claim(c.erin.address, [claimOf(c.tree, c.leaves.erinDust)]);
         // Age 0: the next block, whatever the clock says (coverage runs slowly and moves it on).
-        await time.setNextBlockTimestamp(age === 0n ? BigInt(await time.latest()) + 1n : c.dayStart + age);
+        await time.setNextBlockTimestamp(age === 0n ? BigInt(await time.latest()) + 1n : c.dayStart + ONE_DAY + age);
         await expect(c.distributor.connect(c.erin).withdrawVested(c.day))
           .to.emit(c.distributor, "WithdrawVested")
           .withArgs(c.erin.address, c.day, paid, forfeited);
