@@ -23,12 +23,19 @@ contract RentalEscrow is IRentalEscrow, AccessControl, ReentrancyGuardTransient 
     /// @notice Role of the pause guardian.
     bytes32 public constant PAUSER_ROLE = keccak256("PAUSER_ROLE");
 
+    /// @notice Bound on the protocol fee, bps.
     uint256 public constant MAX_FEE_BPS = 2_000; // 20%
+    /// @notice Bound on the saving plan early-exit penalty, bps.
     uint256 public constant MAX_PENALTY_BPS = 5_000; // 50%
+    /// @notice Bound on a saving plan discount, bps.
     uint256 public constant MAX_DISCOUNT_BPS = 5_000; // 50%
+    /// @notice Shortest grace period, seconds.
     uint256 public constant MIN_GRACE_PERIOD = 5 minutes;
+    /// @notice Longest grace period, seconds.
     uint256 public constant MAX_GRACE_PERIOD = 7 days;
+    /// @notice Lowest SLA tier target uptime, bps.
     uint256 public constant MIN_SLA_UPTIME_BPS = 5_000; // 50%
+    /// @notice Most GPUs one rental may take.
     uint256 public constant MAX_GPUS_PER_RENTAL = type(uint8).max;
     uint256 internal constant BPS = 10_000;
     uint256 internal constant MAX_TOKENS = 256; // token indexes are uint8

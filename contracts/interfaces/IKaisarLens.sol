@@ -37,6 +37,9 @@ interface IKaisarLens {
     }
 
     /// @notice Nodes with ids `firstId` .. `firstId + limit - 1` (clamped to existing ids).
+    /// @param firstId The first node id (0 is read as 1).
+    /// @param limit Most nodes to return.
+    /// @return nodes The nodes, by id.
     function getNodes(uint256 firstId, uint256 limit) external view returns (NodeView[] memory nodes);
 
     /// @notice What `getNodes` returns for a marketplace, in fixed-size records: nodes with ids `firstId` ..
@@ -49,13 +52,20 @@ interface IKaisarLens {
     ///   32-35 maintenanceEnd, 36-37 vramGiB, 38-39 cpuCores, 40-43 ramGiB, 44-47 diskGiB,
     ///   48-51 bandwidthMbps, 52-59 region, 60-63 zero,
     ///   then one 32-byte word per token: the price per GPU-hour in `tokens[t]` (0 = not accepted).
-    /// @return tokens The escrow's payment tokens. @return packed The records, `limit` of them at most.
+    /// @param firstId The first node id (0 is read as 1).
+    /// @param limit Most nodes to return.
+    /// @return tokens The escrow's payment tokens.
+    /// @return packed The records, `limit` of them at most.
     function getNodesPacked(
         uint256 firstId,
         uint256 limit
     ) external view returns (address[] memory tokens, bytes memory packed);
 
     /// @notice `provider`'s nodes from its `offset`-th, at most `limit`.
+    /// @param provider The provider.
+    /// @param offset Index in the provider's nodes (see `INodeRegistry.providerNodeAt`).
+    /// @param limit Most nodes to return.
+    /// @return nodes The nodes, in registration order.
     function getProviderNodes(
         address provider,
         uint256 offset,
@@ -64,7 +74,11 @@ interface IKaisarLens {
 
     /// @notice Rentals of `renter`, newest first: scans at most `scanLimit` ids below `beforeId`
     /// (0 = from the newest). Bounded work per call; page on with `next` until it is 0.
-    /// @return rentals The matches in this window. @return next The `beforeId` of the next page.
+    /// @param renter The renter.
+    /// @param beforeId Scan ids below this one (0: from the newest).
+    /// @param scanLimit Most ids to scan (0 is read as 1).
+    /// @return rentals The matches in this window.
+    /// @return next The `beforeId` of the next page (0: no more).
     function getRenterRentals(
         address renter,
         uint256 beforeId,
@@ -72,6 +86,11 @@ interface IKaisarLens {
     ) external view returns (RentalView[] memory rentals, uint256 next);
 
     /// @notice Rentals on nodes of `provider`, newest first, scanned like `getRenterRentals`.
+    /// @param provider The provider.
+    /// @param beforeId Scan ids below this one (0: from the newest).
+    /// @param scanLimit Most ids to scan (0 is read as 1).
+    /// @return rentals The matches in this window.
+    /// @return next The `beforeId` of the next page (0: no more).
     function getProviderRentals(
         address provider,
         uint256 beforeId,
@@ -79,11 +98,19 @@ interface IKaisarLens {
     ) external view returns (RentalView[] memory rentals, uint256 next);
 
     /// @notice Rentals by id (unknown ids come back with status `None`).
+    /// @param rentalIds The rentals.
+    /// @return rentals One view per id, in order.
     function getRentals(uint256[] calldata rentalIds) external view returns (RentalView[] memory rentals);
 
     /// @notice `provider`'s stake, requirement, lock and counts.
+    /// @param provider The provider.
+    /// @return The provider's view.
     function getProvider(address provider) external view returns (ProviderView memory);
 
     /// @notice `provider`'s penalties from the `offset`-th, at most `limit`.
+    /// @param provider The provider.
+    /// @param offset Index of the first penalty, oldest first.
+    /// @param limit Most penalties to return.
+    /// @return The penalties.
     function getPenalties(address provider, uint256 offset, uint256 limit) external view returns (Penalty[] memory);
 }

@@ -124,42 +124,57 @@ interface INodeRegistry {
     /// @notice Sets the node's price per GPU-hour in `token` units; 0 stops accepting `token`.
     /// Not for retired nodes.
     /// @dev Running rentals keep the price they started with. Emits `SetNodePrice`.
+    /// @param nodeId A node of the caller.
+    /// @param token The payment token.
+    /// @param pricePerGpuHour Price per GPU-hour in `token` units (0: not accepted).
     function setNodePrice(uint256 nodeId, address token, uint256 pricePerGpuHour) external;
 
     /// @notice Replaces the node's metadata URI (not of retired nodes). Emits `SetNodeMetadata`.
+    /// @param nodeId A node of the caller.
+    /// @param metadataURI The new URI (1 to 256 bytes).
     function setNodeMetadata(uint256 nodeId, string calldata metadataURI) external;
 
     /// @notice Stops the node from taking new rentals; running rentals go on. Emits `SetNodeStatus`.
+    /// @param nodeId An active node of the caller.
     function pauseNode(uint256 nodeId) external;
 
     /// @notice Lets a paused (or unjailed) node take rentals again. Emits `SetNodeStatus`.
+    /// @param nodeId A paused node of the caller.
     function resumeNode(uint256 nodeId) external;
 
     /// @notice Announces a maintenance window; the node takes no new rentals inside it.
     /// @dev `start` must be at least `minMaintenanceNotice` ahead; `end - start` at most
     /// `maxMaintenanceDuration`. `start == end == 0` cancels. Emits `AnnounceMaintenance`.
+    /// @param nodeId A node of the caller, not retired.
+    /// @param start Unix seconds the window starts.
+    /// @param end Unix seconds the window ends (exclusive).
     function announceMaintenance(uint256 nodeId, uint256 start, uint256 end) external;
 
     /// @notice Delists a node with no running rental, for good; its stake requirement goes away.
     /// A jailed node cannot retire until the oracle unjails it.
     /// @dev Emits `SetNodeStatus(nodeId, Retired)`.
+    /// @param nodeId A node of the caller.
     function retireNode(uint256 nodeId) external;
 
     /// @notice Adds `amount` KAI from the caller to its active stake. Reverts while paused.
     /// @dev Pulls KAI with `transferFrom` (approve or permit first). Emits `Stake`.
+    /// @param amount KAI units to stake.
     function stake(uint256 amount) external;
 
     /// @notice Moves `amount` of active stake into unbonding. Restarts the unbonding clock for
     /// everything unbonding. Works while paused.
     /// @dev The stake locked by running saving plans cannot be unstaked. Emits `RequestUnstake`.
+    /// @param amount KAI units to unbond.
     function requestUnstake(uint256 amount) external;
 
     /// @notice Withdraws all unbonding stake once its period has passed, less any slash. Works while paused.
     /// @dev Emits `WithdrawUnstaked`.
+    /// @return amount KAI units sent to the caller.
     function withdrawUnstaked() external returns (uint256 amount);
 
     /// @notice Withdraws the caller's credited KAI rewards. Works while paused.
     /// @dev Emits `WithdrawRewards`.
+    /// @return amount KAI units sent to the caller.
     function withdrawRewards() external returns (uint256 amount);
 
     /* ------------------------------------------------------------------ */
@@ -168,12 +183,16 @@ interface INodeRegistry {
 
     /// @notice Credits `amount` KAI rewards to `provider`, pulled from the caller.
     /// @dev Only `REWARDER_ROLE`. Emits `DepositRewards`.
+    /// @param provider The provider credited.
+    /// @param amount KAI units pulled from the caller.
     function depositRewards(address provider, uint256 amount) external;
 
     /// @notice Slashes up to `amount` from `provider`: rewards owed first, then active stake, then
     /// unbonding stake. Never reverts for lack of funds: takes what is there (0 is a no-op record).
     /// `nodeId`, when not 0, must be a node of `provider`.
     /// @dev Only `SLASHER_ROLE`. Emits `Slash`; records a `Penalty`.
+    /// @param provider The provider slashed.
+    /// @param amount KAI units to take at most.
     /// @param nodeId The node at fault (0 if none).
     /// @param reason A reason code the oracle defines.
     /// @param evidence Hash of the evidence (e.g. the report leaf).
@@ -191,12 +210,18 @@ interface INodeRegistry {
     /// @notice Jails (`true`) or unjails (`false`) a node. A jailed node takes no new rentals; an
     /// unjailed node comes back paused and its provider resumes it.
     /// @dev Only `SLASHER_ROLE`. Emits `SetNodeStatus`.
+    /// @param nodeId The node (to jail: neither jailed nor retired; to unjail: jailed).
+    /// @param jailed Whether to jail it.
     function setNodeJailed(uint256 nodeId, bool jailed) external;
 
     /// @notice Reserves `gpus` GPUs of `nodeId` for a new rental and, for saving plans, locks the
     /// stake that backs them. Reverts unless the node is active, out of maintenance, accepts `token`,
     /// has the GPUs free and its provider's stake covers its listed GPUs.
     /// @dev Only `ESCROW_ROLE`. Emits nothing: the escrow's `OpenRental` says it.
+    /// @param nodeId The node rented.
+    /// @param gpus GPUs to reserve.
+    /// @param token The rental's payment token.
+    /// @param lockStake Whether to lock the stake backing the GPUs (saving plans).
     /// @return provider The node's provider.
     /// @return pricePerGpuHour The node's current price in `token` units.
     function reserveGpus(
@@ -208,6 +233,9 @@ interface INodeRegistry {
 
     /// @notice Releases GPUs reserved by `reserveGpus`, and the stake locked with them.
     /// @dev Only `ESCROW_ROLE`. Emits nothing: the escrow's `CloseRental` says it.
+    /// @param nodeId The rental's node.
+    /// @param gpus GPUs to release.
+    /// @param unlockStake Whether the rental locked stake (saving plans).
     function releaseGpus(uint256 nodeId, uint256 gpus, bool unlockStake) external;
 
     /* ------------------------------------------------------------------ */
@@ -216,26 +244,37 @@ interface INodeRegistry {
 
     /// @notice Adds a GPU class. Its multiplier never changes; add a new class instead.
     /// @dev Only `DEFAULT_ADMIN_ROLE`. Multiplier 0.1x..100x. Emits `AddGpuClass`.
+    /// @param name Display name, e.g. "H100-80GB".
+    /// @param multiplierBps Stake multiplier per GPU, 10,000 = 1x.
+    /// @return gpuClass The new class's id.
     function addGpuClass(bytes32 name, uint256 multiplierBps) external returns (uint256 gpuClass);
 
     /// @notice Opens or closes a GPU class to new nodes. Only `DEFAULT_ADMIN_ROLE`.
+    /// Emits `SetGpuClassActive`.
+    /// @param gpuClass The class.
+    /// @param active Whether new nodes may use it.
     function setGpuClassActive(uint256 gpuClass, bool active) external;
 
     /// @notice Sets the KAI stake required per GPU at multiplier 1x (applies to every provider).
-    /// @dev Only `DEFAULT_ADMIN_ROLE`. Bounded by `MAX_BASE_STAKE_PER_GPU`.
+    /// @dev Only `DEFAULT_ADMIN_ROLE`. Bounded by `MAX_BASE_STAKE_PER_GPU`. Emits `SetBaseStakePerGpu`.
+    /// @param amount KAI units per GPU, 1 to `MAX_BASE_STAKE_PER_GPU`.
     function setBaseStakePerGpu(uint256 amount) external;
 
     /// @notice Sets the unbonding period in seconds (1 to 90 days). Applies to new requests.
+    /// Only `DEFAULT_ADMIN_ROLE`. Emits `SetUnbondingPeriod`.
+    /// @param period The period in seconds.
     function setUnbondingPeriod(uint256 period) external;
 
     /// @notice Sets the minimum notice (0 to 30 days) and maximum length (1 hour to 30 days) of
-    /// maintenance windows, in seconds.
+    /// maintenance windows, in seconds. Only `DEFAULT_ADMIN_ROLE`. Emits `SetMaintenanceBounds`.
+    /// @param minNotice Seconds a window must be announced ahead.
+    /// @param maxDuration Longest window in seconds.
     function setMaintenanceBounds(uint256 minNotice, uint256 maxDuration) external;
 
-    /// @notice Stops new stakes and node registrations. Only `PAUSER_ROLE`.
+    /// @notice Stops new stakes and node registrations. Only `PAUSER_ROLE`. Emits `Paused`.
     function pause() external;
 
-    /// @notice Lifts `pause`. Only `PAUSER_ROLE`.
+    /// @notice Lifts `pause`. Only `PAUSER_ROLE`. Emits `Unpaused`.
     function unpause() external;
 
     /* ------------------------------------------------------------------ */
@@ -243,56 +282,88 @@ interface INodeRegistry {
     /* ------------------------------------------------------------------ */
 
     /// @notice The node with id `nodeId` (status `None` if unknown).
+    /// @param nodeId The node.
+    /// @return The node record.
     function getNode(uint256 nodeId) external view returns (Node memory);
 
     /// @notice Price per GPU-hour of `nodeId` in `token` units (0 = not accepted).
+    /// @param nodeId The node.
+    /// @param token The payment token.
+    /// @return The price in `token` units.
     function nodePrice(uint256 nodeId, address token) external view returns (uint256);
 
     /// @notice The provider of `nodeId` (zero if unknown).
+    /// @param nodeId The node.
+    /// @return The provider's address.
     function nodeProvider(uint256 nodeId) external view returns (address);
 
     /// @notice Number of nodes ever registered; ids run from 1 to `nodeCount()`.
+    /// @return The highest node id.
     function nodeCount() external view returns (uint256);
 
     /// @notice Number of nodes `provider` has registered.
+    /// @param provider The provider.
+    /// @return The count, retired nodes included.
     function providerNodeCount(address provider) external view returns (uint256);
 
     /// @notice The `index`-th node id registered by `provider`.
+    /// @param provider The provider.
+    /// @param index From 0 to `providerNodeCount(provider) - 1`.
+    /// @return The node id.
     function providerNodeAt(address provider, uint256 index) external view returns (uint256);
 
     /// @notice `provider`'s stake record.
+    /// @param provider The provider.
+    /// @return The stake, unbonding stake, rewards owed and weights.
     function getStake(address provider) external view returns (ProviderStake memory);
 
     /// @notice KAI stake `provider` needs for its listed GPUs.
+    /// @param provider The provider.
+    /// @return KAI units.
     function requiredStake(address provider) external view returns (uint256);
 
     /// @notice KAI stake locked by `provider`'s running saving plans.
+    /// @param provider The provider.
+    /// @return KAI units.
     function lockedStake(address provider) external view returns (uint256);
 
     /// @notice Number of penalties recorded for `provider`.
+    /// @param provider The provider.
+    /// @return The count.
     function penaltyCount(address provider) external view returns (uint256);
 
     /// @notice The `index`-th penalty recorded for `provider`.
+    /// @param provider The provider.
+    /// @param index From 0 to `penaltyCount(provider) - 1`, oldest first.
+    /// @return The penalty.
     function penaltyAt(address provider, uint256 index) external view returns (Penalty memory);
 
     /// @notice Number of GPU classes; ids run from 0.
+    /// @return The count.
     function gpuClassCount() external view returns (uint256);
 
     /// @notice GPU class `gpuClass`.
+    /// @param gpuClass The class id.
+    /// @return The class's name, multiplier and whether it is open.
     function getGpuClass(uint256 gpuClass) external view returns (GpuClass memory);
 
     /// @notice The KAI token staked here.
+    /// @return The token's address.
     function kai() external view returns (address);
 
     /// @notice KAI required per GPU at multiplier 1x.
+    /// @return KAI units.
     function baseStakePerGpu() external view returns (uint256);
 
     /// @notice Unbonding period in seconds.
+    /// @return Seconds.
     function unbondingPeriod() external view returns (uint256);
 
     /// @notice Minimum notice for a maintenance window, in seconds.
+    /// @return Seconds.
     function minMaintenanceNotice() external view returns (uint256);
 
     /// @notice Maximum length of a maintenance window, in seconds.
+    /// @return Seconds.
     function maxMaintenanceDuration() external view returns (uint256);
 }

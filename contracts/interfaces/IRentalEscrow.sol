@@ -175,6 +175,7 @@ interface IRentalEscrow {
     /// @dev Reverts while paused; if the node's price exceeds `p.maxPricePerGpuHour`; if the node is
     /// paused, jailed, retired, in maintenance, under-staked or lacks free GPUs. Pulls the deposit
     /// (approve or permit first). Emits `OpenRental`.
+    /// @param p The node, GPUs, token, plan, deposit, term, price cap and SLA tier.
     /// @return rentalId The new rental's id (ids start at 1).
     function rent(RentParams calldata p) external returns (uint256 rentalId);
 
@@ -183,24 +184,33 @@ interface IRentalEscrow {
     /// runtime. Only the renter; reverts while paused. Works for a token disabled since the rental
     /// opened (running rentals are not stranded).
     /// @dev Emits `TopUpRental`.
+    /// @param rentalId A pay-as-you-go or hourly rental of the caller.
+    /// @param amount Token units pulled from the caller (approve or permit first).
     function topUp(uint256 rentalId, uint256 amount) external;
 
     /// @notice Ends a rental now. The renter gets the unused deposit back (saving plans: minus the
     /// early-exit penalty); the provider keeps what was earned. Callable by the renter (reason
     /// `Renter`) or the provider (reason `Provider`, no penalty). Works while paused.
-    /// @dev Emits `CloseRental`.
+    /// @dev Emits `CloseRental`; when the provider ends it, `CreditRefund` if the refund push fails.
+    /// @param rentalId An open rental of the caller (as renter or provider).
     function endRental(uint256 rentalId) external;
 
     /// @notice Records that a pay-as-you-go or hourly rental ran out and its grace period started.
     /// Anyone (keepers) may call it once the balance is spent. Emits `EnterGracePeriod`.
+    /// @param rentalId An open pay-as-you-go or hourly rental.
     function flagGracePeriod(uint256 rentalId) external;
 
     /// @notice Closes a rental whose grace period has passed (`InsufficientFunds`) or whose saving
     /// term has ended (`Expired`). Anyone may call it. Works while paused.
     /// @dev The refund is pushed to the renter, or credited to `refundCredit` if the push fails.
+    /// Emits `CloseRental`, and `CreditRefund` if the push fails.
+    /// @param rentalId An open rental, closable (see `closableAt`).
     function closeRental(uint256 rentalId) external;
 
     /// @notice Claims refunds that could not be pushed to the caller. Works while paused.
+    /// Emits `ClaimRefundCredit`.
+    /// @param token The token of the refunds.
+    /// @return amount Token units sent to the caller.
     function claimRefundCredit(address token) external returns (uint256 amount);
 
     /* ------------------------------------------------------------------ */
@@ -210,6 +220,8 @@ interface IRentalEscrow {
     /// @notice Withdraws what the caller's nodes have earned in `token` on `rentalIds`, net of the
     /// protocol fee. Works while paused.
     /// @dev Every rental must be paid in `token` and run on a node of the caller. Emits `WithdrawEarnings`.
+    /// @param token An allow-listed payment token (enabled or not).
+    /// @param rentalIds Rentals, open or closed, to collect from (best grouped by node).
     /// @return net Token units sent to the caller.
     function withdrawEarnings(address token, uint256[] calldata rentalIds) external returns (uint256 net);
 
@@ -221,7 +233,10 @@ interface IRentalEscrow {
     /// with no penalty. A saving plan closed for `ProviderSlashed` is refunded in full: the renter
     /// also gets what the provider earned on it and had not withdrawn. Only `ORACLE_ROLE`; `reason`
     /// is `SlaBreach` or `ProviderSlashed`. Emits `CloseRental` (for a slashed saving plan its
-    /// `providerAmount` is the value already withdrawn by the provider or credited to the renter).
+    /// `providerAmount` is the value already withdrawn by the provider or credited to the renter),
+    /// and `CreditRefund` if the refund push fails.
+    /// @param rentalId An open rental.
+    /// @param reason `SlaBreach` or `ProviderSlashed`.
     function closeForProviderFault(uint256 rentalId, CloseReason reason) external;
 
     /// @notice Credits the renter of `rentalId` for an SLA breach in the epoch `[from, to)`: node
@@ -231,7 +246,12 @@ interface IRentalEscrow {
     /// renter, or credited to `refundCredit` if the push fails); the rest is returned for the caller
     /// to take from the provider's stake. Open rentals give up whole earned units (an hour for Hourly),
     /// so the part of a credit below one unit's price comes from stake. Only `ORACLE_ROLE`, which must
-    /// credit each rental and epoch at most once. Emits `CreditSla`.
+    /// credit each rental and epoch at most once. Emits `CreditSla`, and `CreditRefund` if the push fails.
+    /// @param rentalId The rental, open or closed.
+    /// @param nodeId The node the uptime was attested for (must be the rental's).
+    /// @param uptimeBps The node's attested uptime in the epoch.
+    /// @param from Unix seconds the epoch starts.
+    /// @param to Unix seconds the epoch ends (exclusive).
     /// @return renter The rental's renter.
     /// @return token The rental's payment token.
     /// @return credit The whole credit in `token` units.
@@ -245,47 +265,71 @@ interface IRentalEscrow {
     ) external returns (address renter, address token, uint256 credit, uint256 fromEarnings);
 
     /// @notice Pays accrued protocol fees in `token` to the treasury and the reward pool. Anyone.
+    /// Emits `WithdrawFees`.
+    /// @param token The token of the fees.
     function withdrawFees(address token) external;
 
     /* ------------------------------------------------------------------ */
     /*                             GOVERNANCE                             */
     /* ------------------------------------------------------------------ */
 
-    /// @notice Allow-lists a plain ERC-20 `token` (at most 256). Only `DEFAULT_ADMIN_ROLE`.
+    /// @notice Allow-lists a plain ERC-20 `token` (at most 256), enabled. Only `DEFAULT_ADMIN_ROLE`.
+    /// Emits `AllowPaymentToken` and `SetPaymentTokenEnabled`.
+    /// @param token The token; never a fee-on-transfer or rebasing one.
     function allowPaymentToken(address token) external;
 
     /// @notice Enables or disables an allow-listed token for new rentals. Running rentals in it still
-    /// top up, end, refund and pay out. Only `DEFAULT_ADMIN_ROLE`.
+    /// top up, end, refund and pay out. Only `DEFAULT_ADMIN_ROLE`. Emits `SetPaymentTokenEnabled`.
+    /// @param token An allow-listed token.
+    /// @param enabled Whether new rentals may pay in it.
     function setPaymentTokenEnabled(address token, bool enabled) external;
 
     /// @notice Sets the protocol fee for new rentals, at most 20%. Only `DEFAULT_ADMIN_ROLE`.
+    /// @dev Emits `SetRentalTerms` (a new terms version).
+    /// @param feeBps The fee on provider earnings, bps.
     function setFeeBps(uint256 feeBps) external;
 
     /// @notice Sets the grace period for new rentals, 5 minutes to 7 days. Only `DEFAULT_ADMIN_ROLE`.
+    /// @dev Emits `SetRentalTerms` (a new terms version).
+    /// @param gracePeriod Seconds.
     function setGracePeriod(uint256 gracePeriod) external;
 
     /// @notice Sets the saving plan early-exit penalty, at most 50%. Only `DEFAULT_ADMIN_ROLE`.
+    /// @dev Emits `SetRentalTerms` (a new terms version).
+    /// @param penaltyBps Share of the unused part kept on an early exit, bps.
     function setEarlyExitPenaltyBps(uint256 penaltyBps) external;
 
     /// @notice Sets the discount of the 7, 30 or 90-day saving plan, at most 50%. Only `DEFAULT_ADMIN_ROLE`.
+    /// Emits `SetSavingDiscount`.
+    /// @param termDays 7, 30 or 90.
+    /// @param discountBps The discount, bps.
     function setSavingDiscount(uint256 termDays, uint256 discountBps) external;
 
     /// @notice Sets the fee recipients and the reward pool's share (bps). Only `DEFAULT_ADMIN_ROLE`.
+    /// Emits `SetFeeRecipients`.
+    /// @param treasury Receives the rest of the fees.
+    /// @param rewardPool Receives the reward pool's share.
+    /// @param rewardPoolShareBps The reward pool's share, bps (at most 10,000).
     function setFeeRecipients(address treasury, address rewardPool, uint256 rewardPoolShareBps) external;
 
     /// @notice Adds an SLA tier with a target uptime between 50% and 100%. Only `DEFAULT_ADMIN_ROLE`.
+    /// Emits `AddSlaTier`.
+    /// @param targetUptimeBps The target uptime, bps.
+    /// @return tier The new tier's id (tier 0 is best effort).
     function addSlaTier(uint256 targetUptimeBps) external returns (uint256 tier);
 
     /// @notice Sets the SLA credit schedule: an epoch uptime at least `minShortfallBps[i]` below the
     /// rental's target credits `creditBps[i]` (the last step that applies wins). 1 to 8 steps,
     /// shortfalls strictly rising from at least 1 bps, credits rising, at most 100%. Applies to
     /// credits applied from now on. Only `DEFAULT_ADMIN_ROLE`. Emits `SetSlaCreditSchedule`.
+    /// @param minShortfallBps Each step's minimum shortfall below the target, bps.
+    /// @param creditBps Each step's credit, bps of what the renter paid for the epoch.
     function setSlaCreditSchedule(uint256[] calldata minShortfallBps, uint256[] calldata creditBps) external;
 
-    /// @notice Stops new rentals and top-ups. Only `PAUSER_ROLE`.
+    /// @notice Stops new rentals and top-ups. Only `PAUSER_ROLE`. Emits `SetPaused`.
     function pause() external;
 
-    /// @notice Lifts `pause`. Only `PAUSER_ROLE`.
+    /// @notice Lifts `pause`. Only `PAUSER_ROLE`. Emits `SetPaused`.
     function unpause() external;
 
     /* ------------------------------------------------------------------ */
@@ -293,45 +337,69 @@ interface IRentalEscrow {
     /* ------------------------------------------------------------------ */
 
     /// @notice Rental `rentalId` (status `None` if unknown).
+    /// @param rentalId The rental.
+    /// @return The rental record.
     function getRental(uint256 rentalId) external view returns (Rental memory);
 
     /// @notice Number of rentals ever opened; ids run from 1 to `rentalCount()`.
+    /// @return The highest rental id.
     function rentalCount() external view returns (uint256);
 
     /// @notice Terms of version `version` (fee, early-exit penalty, grace period).
+    /// @param version A terms version (a rental's `termsVersion`).
+    /// @return The terms (zero for versions not yet set).
     function rentalTerms(uint256 version) external view returns (RentalTerms memory);
 
     /// @notice The version of the terms new rentals get.
+    /// @return The version.
     function currentTermsVersion() external view returns (uint256);
 
     /// @notice Whether new rentals and top-ups are paused.
+    /// @return True while paused.
     function paused() external view returns (bool);
 
     /// @notice Gross amount the provider can withdraw from `rentalId` now (before the fee).
+    /// @param rentalId The rental.
+    /// @return Token units (0 if unknown).
     function withdrawable(uint256 rentalId) external view returns (uint256);
 
     /// @notice What the renter would get back by ending `rentalId` now (after any penalty).
+    /// @param rentalId The rental.
+    /// @return Token units (0 if unknown or closed).
     function refundable(uint256 rentalId) external view returns (uint256);
 
     /// @notice Unix seconds until which `rentalId` is paid (saving: the term end); 0 once closed.
+    /// @param rentalId The rental.
+    /// @return Unix seconds (0 if unknown or closed).
     function paidUntil(uint256 rentalId) external view returns (uint256);
 
     /// @notice Unix seconds from which anyone may close `rentalId` (0 once closed).
+    /// @param rentalId The rental.
+    /// @return Unix seconds (0 if unknown or closed).
     function closableAt(uint256 rentalId) external view returns (uint256);
 
     /// @notice The allow-listed payment tokens, by index.
+    /// @return The tokens; a rental's `tokenIndex` indexes them.
     function paymentTokens() external view returns (address[] memory);
 
     /// @notice Whether `token` is allow-listed and enabled.
+    /// @param token The token.
+    /// @return True if new rentals may pay in it.
     function isPaymentTokenEnabled(address token) external view returns (bool);
 
     /// @notice Target uptime (bps) of every SLA tier; tier 0 is best effort (no SLA).
+    /// @return Targets indexed by tier id.
     function slaTiers() external view returns (uint16[] memory);
 
     /// @notice The SLA credit schedule (see `setSlaCreditSchedule`).
+    /// @return minShortfallBps Each step's minimum shortfall below the target, bps.
+    /// @return creditBps Each step's credit, bps.
     function slaCreditSchedule() external view returns (uint256[] memory minShortfallBps, uint256[] memory creditBps);
 
     /// @notice Credit (bps of the epoch's payment) for uptime `uptimeBps` against target `targetBps`.
+    /// @param targetBps An SLA target uptime (0: no SLA).
+    /// @param uptimeBps An attested uptime.
+    /// @return The credit, bps (0 if no breach).
     function slaCreditBps(uint256 targetBps, uint256 uptimeBps) external view returns (uint256);
 
     /// @notice The time `rentalId` was paid to serve: from `start` to `end` (Unix seconds). An open
@@ -340,17 +408,28 @@ interface IRentalEscrow {
     /// re-anchored by the grace time skipped, so its window is off by at most one grace period per
     /// resume (grace is at most 7 days, epochs two weeks): the paid time is right, its position
     /// shifted. Storing every resume would cost a slot per top-up.
+    /// @param rentalId A known rental.
+    /// @return start Unix seconds the paid time starts (the anchor).
+    /// @return end Unix seconds the paid time ends, exclusive.
     function serviceWindow(uint256 rentalId) external view returns (uint256 start, uint256 end);
 
     /// @notice Protocol fees accrued in `token`, not yet paid out.
+    /// @param token The token.
+    /// @return Token units.
     function accruedFees(address token) external view returns (uint256);
 
     /// @notice Refunds in `token` that could not be pushed to `renter`.
+    /// @param renter The renter.
+    /// @param token The token.
+    /// @return Token units claimable with `claimRefundCredit`.
     function refundCredit(address renter, address token) external view returns (uint256);
 
     /// @notice Saving plan discount (bps) for `termDays` (7, 30 or 90).
+    /// @param termDays The term.
+    /// @return The discount, bps (0 for other terms).
     function savingDiscountBps(uint256 termDays) external view returns (uint256);
 
     /// @notice The node registry.
+    /// @return The registry's address.
     function registry() external view returns (address);
 }

@@ -79,36 +79,55 @@ interface IRewardDistributor {
     event WithdrawVested(address indexed owner, uint256 indexed day, uint256 paid, uint256 forfeited);
 
     /// @notice Adds `amount` KAI from the caller to the reward reserve (approve first). Anyone.
+    /// Emits `FundReserve`.
+    /// @param amount KAI units.
     function fundReserve(uint256 amount) external;
 
     /// @notice Claims leaves (of one or many epochs) that all pay `beneficiary`, into its vesting
     /// position of today. Anyone may submit it; the rewards go to the leaves' account.
     /// @dev Emits `ClaimLeaf` per leaf and `Claim`.
+    /// @param beneficiary The account every leaf pays.
+    /// @param claims Leaves with their proofs, best grouped by epoch.
     /// @return day The position's id: today's Unix day number.
     function claim(address beneficiary, RewardClaim[] calldata claims) external returns (uint256 day);
 
     /// @notice Withdraws the caller's position of `day` now: the vested share is paid, the rest
     /// returns to the reserve. Emits `WithdrawVested`.
+    /// @param day The position's id (the Unix day it was claimed on).
+    /// @return paid KAI units sent to the caller.
     function withdrawVested(uint256 day) external returns (uint256 paid);
 
     /// @notice Share (bps) of a position paid when withdrawn `age` seconds after it opened (a
     /// position of day `d` opens when that UTC day ends, at `(d + 1) * 1 days`): 25% before 30
     /// days, 50% before 90 days, 75% before 180 days, then 100%.
+    /// @param age Seconds since the end of the position's day.
+    /// @return The share, bps.
     function vestedBps(uint256 age) external pure returns (uint256);
 
     /// @notice Hash of `leaf` as the tree stores it (double keccak of its ABI encoding).
+    /// @param leaf The leaf.
+    /// @return The leaf hash.
     function leafHash(RewardLeaf calldata leaf) external pure returns (bytes32);
 
     /// @notice KAI claimed so far for `epoch`.
+    /// @param epoch The epoch.
+    /// @return KAI units.
     function claimedOf(uint256 epoch) external view returns (uint256);
 
     /// @notice Whether the reward of `subject` (node id for kind 0, operator address for kind 1)
     /// for `epoch` was claimed.
+    /// @param epoch The epoch.
+    /// @param kind 0 (node) or 1 (checker).
+    /// @param subject Node id, or the operator address as a uint256.
+    /// @return True once claimed.
     function isClaimed(uint256 epoch, uint8 kind, uint256 subject) external view returns (bool);
 
     /// @notice KAI in the reserve not promised to any position.
+    /// @return KAI units.
     function reserve() external view returns (uint256);
 
     /// @notice Positions of `owner`, oldest first (withdrawn ones have amount 0).
+    /// @param owner The beneficiary.
+    /// @return The positions.
     function positionsOf(address owner) external view returns (VestingPosition[] memory);
 }

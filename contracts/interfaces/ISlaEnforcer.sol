@@ -113,7 +113,10 @@ interface ISlaEnforcer {
     /// in `p.leaf.epoch`. Anyone may call it (the renter, or a keeper); the credit always goes to the
     /// renter. Once per rental and epoch; reverts with `SlaEnforcer_NothingPaid` (the credit stays
     /// available) if it would pay nothing now.
-    /// @dev Emits `ApplySlaCredit` (and the escrow's `CreditSla`, the registry's `Slash`).
+    /// @dev Emits `ApplySlaCredit`; the escrow emits `CreditSla` (and `CreditRefund` if its push to the
+    /// renter fails), the registry `Slash` when KAI is owed from stake.
+    /// @param rentalId The rental credited.
+    /// @param p The leaf of the rental's node for the epoch, its metrics and proof.
     /// @return credit The credit in the rental's token.
     /// @return fromEarnings The part paid from the provider's unwithdrawn earnings.
     /// @return kaiFromStake KAI taken from the provider's stake for the rest.
@@ -125,7 +128,9 @@ interface ISlaEnforcer {
     /// @notice `applySlaCredit` for several rentals of the node of `p` in its epoch, with the proof
     /// verified once (what a keeper sends after each report). Reverts as a whole if any rental
     /// cannot be credited, so that a keeper's retry never double-credits.
-    /// @dev Emits `ApplySlaCredit` per rental.
+    /// @dev Emits `ApplySlaCredit` per rental (with the other contracts' events of `applySlaCredit`).
+    /// @param rentalIds Rentals on the node of `p` during its epoch.
+    /// @param p The node's leaf for the epoch, its metrics and proof.
     /// @return credited How many rentals were credited.
     function applySlaCredits(
         uint256[] calldata rentalIds,
@@ -136,7 +141,9 @@ interface ISlaEnforcer {
     /// epochs of the rental with uptime below `downtimeThresholdBps`, and jails the node. Evidence
     /// must come after the epochs of the node's last downtime slash and its last release (see
     /// `slashableFrom`), so no epoch is used twice. Anyone may call it.
-    /// @dev Emits `SlashDowntime`.
+    /// @dev Emits `SlashDowntime` (and the registry's `Slash`, and `SetNodeStatus` unless the node is
+    /// jailed or retired already).
+    /// @param rentalId The rental during which the node was down.
     /// @param proofs The node's leaves for the consecutive epochs, in order.
     /// @return slashed KAI taken.
     function slashForDowntime(uint256 rentalId, NodeEpochProof[] calldata proofs) external returns (uint256 slashed);
@@ -144,13 +151,18 @@ interface ISlaEnforcer {
     /// @notice Slashes the provider of node `p.leaf.id` for hardware fraud (the leaf attests a
     /// mismatch with the registered hardware) and jails the node. The epoch must come after the
     /// node's last fraud slash and its last release (see `slashableFrom`). Anyone may call it.
-    /// @dev Emits `SlashHardwareFraud`.
+    /// @dev Emits `SlashHardwareFraud` (and the registry's `Slash`, and `SetNodeStatus` unless the
+    /// node is jailed or retired already).
+    /// @param p The node's leaf for the epoch, its metrics and proof.
     /// @return slashed KAI taken.
     function slashForHardwareFraud(NodeEpochProof calldata p) external returns (uint256 slashed);
 
     /// @notice Closes the open rentals among `rentalIds` whose node is jailed, for `ProviderSlashed`
     /// (renters get the unused deposit back; saving plans are refunded in full). Closed rentals are
     /// skipped. Anyone (keepers) may call it.
+    /// @dev Emits nothing itself: the escrow emits `CloseRental` per rental closed (and `CreditRefund`
+    /// if a refund push fails).
+    /// @param rentalIds Rentals on jailed nodes.
     /// @return closed How many rentals were closed.
     function closeOnJailedNode(uint256[] calldata rentalIds) external returns (uint256 closed);
 
@@ -160,23 +172,32 @@ interface ISlaEnforcer {
 
     /// @notice Sets the downtime policy: uptime below `thresholdBps` (1..10,000) for `epochs`
     /// (1..12) consecutive epochs slashes `slashBps` (1..10,000) of the per-GPU stake of each of the
-    /// node's GPUs. Only `DEFAULT_ADMIN_ROLE`.
+    /// node's GPUs. Only `DEFAULT_ADMIN_ROLE`. Emits `SetDowntimePolicy`.
+    /// @param thresholdBps Uptime below which an epoch counts as downtime.
+    /// @param epochs Consecutive downtime epochs that trigger a slash.
+    /// @param slashBps Share of the per-GPU stake slashed per GPU of the node.
     function setDowntimePolicy(uint256 thresholdBps, uint256 epochs, uint256 slashBps) external;
 
     /// @notice Sets the share (1..10,000 bps) of the per-GPU stake of each of the node's GPUs slashed
-    /// for hardware fraud. Only `DEFAULT_ADMIN_ROLE`.
+    /// for hardware fraud. Only `DEFAULT_ADMIN_ROLE`. Emits `SetFraudSlashBps`.
+    /// @param slashBps Share of the per-GPU stake slashed per GPU of the node.
     function setFraudSlashBps(uint256 slashBps) external;
 
     /// @notice Sets the KAI units taken from a provider's stake per 1e18 units of `token` credited
     /// beyond its earnings (0: credits in `token` come from earnings only; at most 1e40). Only
-    /// `DEFAULT_ADMIN_ROLE`.
+    /// `DEFAULT_ADMIN_ROLE`. Emits `SetKaiPerToken`.
+    /// @param token A payment token.
+    /// @param rate KAI units per 1e18 units of `token`.
     function setKaiPerToken(address token, uint256 rate) external;
 
-    /// @notice Sets where downtime and fraud slashes go. Only `DEFAULT_ADMIN_ROLE`.
+    /// @notice Sets where downtime and fraud slashes go. Only `DEFAULT_ADMIN_ROLE`. Emits `SetSlashRecipient`.
+    /// @param recipient The new recipient (the treasury).
     function setSlashRecipient(address recipient) external;
 
     /// @notice Lifts the jailing of `nodeId` (it becomes paused; its provider resumes it). Evidence
-    /// from before the next epoch can no longer slash it. Only `DEFAULT_ADMIN_ROLE`. Emits `ReleaseNode`.
+    /// from before the next epoch can no longer slash it. Only `DEFAULT_ADMIN_ROLE`. Emits `ReleaseNode`
+    /// (and the registry's `SetNodeStatus`).
+    /// @param nodeId A jailed node.
     function releaseNode(uint256 nodeId) external;
 
     /* ------------------------------------------------------------------ */
@@ -184,19 +205,31 @@ interface ISlaEnforcer {
     /* ------------------------------------------------------------------ */
 
     /// @notice KAI units taken from stake per 1e18 units of `token` credited beyond earnings.
+    /// @param token A payment token.
+    /// @return The rate (0: none set).
     function kaiPerToken(address token) external view returns (uint256);
 
     /// @notice Whether rental `rentalId` was credited for `epoch`.
+    /// @param rentalId The rental.
+    /// @param epoch The epoch.
+    /// @return True once credited.
     function isCredited(uint256 rentalId, uint256 epoch) external view returns (bool);
 
     /// @notice The first epochs whose evidence may still slash node `nodeId`, for downtime and for
     /// hardware fraud (a slash moves them past the epochs it used; a release past its own epoch).
+    /// @param nodeId The node.
+    /// @return downtimeEpoch First epoch usable for a downtime slash.
+    /// @return fraudEpoch First epoch usable for a fraud slash.
     function slashableFrom(uint256 nodeId) external view returns (uint256 downtimeEpoch, uint256 fraudEpoch);
 
     /// @notice KAI stake backing one GPU of node `nodeId` (base stake x the class multiplier).
+    /// @param nodeId A registered node.
+    /// @return KAI units.
     function perGpuStake(uint256 nodeId) external view returns (uint256);
 
     /// @notice `keccak256(bytes.concat(keccak256(abi.encode(leaf))))` after checking `p` against the
     /// oracle's root: reverts as the actions do when it does not hold.
+    /// @param p The leaf, its metrics and proof.
+    /// @return leafHash The leaf's hash in the tree.
     function verifyNodeLeaf(NodeEpochProof calldata p) external view returns (bytes32 leafHash);
 }

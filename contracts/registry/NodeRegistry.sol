@@ -25,14 +25,23 @@ contract NodeRegistry is INodeRegistry, AccessControl, Pausable, ReentrancyGuard
     bytes32 public constant PAUSER_ROLE = keccak256("PAUSER_ROLE");
 
     uint256 internal constant BPS = 10_000;
+    /// @notice Lowest GPU class multiplier, bps.
     uint256 public constant MIN_MULTIPLIER_BPS = 1_000; // 0.1x
+    /// @notice Highest GPU class multiplier, bps.
     uint256 public constant MAX_MULTIPLIER_BPS = 1_000_000; // 100x
+    /// @notice Bound on `baseStakePerGpu`, KAI units.
     uint256 public constant MAX_BASE_STAKE_PER_GPU = 1_000_000e18; // 1M KAI
+    /// @notice Shortest unbonding period, seconds.
     uint256 public constant MIN_UNBONDING_PERIOD = 1 days;
+    /// @notice Longest unbonding period, seconds.
     uint256 public constant MAX_UNBONDING_PERIOD = 90 days;
+    /// @notice Bound on `minMaintenanceNotice`, seconds.
     uint256 public constant MAX_MAINTENANCE_NOTICE = 30 days;
+    /// @notice Lower bound on `maxMaintenanceDuration`, seconds.
     uint256 public constant MIN_MAINTENANCE_DURATION = 1 hours;
+    /// @notice Upper bound on `maxMaintenanceDuration`, seconds.
     uint256 public constant MAX_MAINTENANCE_DURATION = 30 days;
+    /// @notice Longest metadata URI, bytes.
     uint256 public constant MAX_METADATA_URI_LENGTH = 256;
     uint256 internal constant MAX_GPU_CLASSES = type(uint16).max;
 

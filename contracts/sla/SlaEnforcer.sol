@@ -21,6 +21,7 @@ contract SlaEnforcer is ISlaEnforcer, AccessControl, ReentrancyGuardTransient {
     uint8 public constant REASON_DOWNTIME = 2;
     /// @notice Registry penalty reason: attested hardware differs from the registration.
     uint8 public constant REASON_HARDWARE_FRAUD = 3;
+    /// @notice Bound on the downtime policy's consecutive epochs.
     uint256 public constant MAX_DOWNTIME_EPOCHS = 12;
     /// @notice Bound on `kaiPerToken`: 1e40 KAI units per 1e18 token units (no overflow below 2^96 credits).
     uint256 public constant MAX_KAI_PER_TOKEN = 1e40;

@@ -4,6 +4,7 @@
  * other, so `loadFixture` snapshots stay cheap and every test starts from a state it can name.
  */
 import { ethers, network } from "hardhat";
+import { time } from "@nomicfoundation/hardhat-network-helpers";
 import { Signature, type BaseWallet, type HDNodeWallet, type TypedDataDomain } from "ethers";
 
 import { deployCore } from "../fixtures";
@@ -88,6 +89,47 @@ export function toHighS(signature: string): string {
 export function withParts(signature: string, parts: Partial<{ r: string; s: string; v: number }>): string {
   const sig = Signature.from(signature);
   return ethers.concat([parts.r ?? sig.r, parts.s ?? sig.s, ethers.toBeHex(parts.v ?? sig.v, 1)]);
+}
+
+/**
+ * Records claiming the given indexes, each signed by its `signer` over `report` under `domain`:
+ * any signer at any index, so that tests can claim indexes a signer does not hold.
+ */
+export async function recordsAt(
+  domain: TypedDataDomain,
+  report: Report,
+  entries: { index: number; signer: BaseWallet }[],
+): Promise<RawRecord[]> {
+  return Promise.all(
+    entries.map(async ({ index, signer }) => ({ index, signature: await sign(signer, domain, report) })),
+  );
+}
+
+/** The 65-byte signature of the `position`-th 66-byte record of packed `signatures`. */
+export function signatureAt(signatures: string, position: number): string {
+  return ethers.dataSlice(signatures, position * 66 + 1, position * 66 + 66);
+}
+
+/** The records packed as index (1 byte) and the compact 64-byte EIP-2098 signature (r, yParityAndS). */
+export function packCompact(records: RawRecord[]): string {
+  return ethers.concat(
+    records.map(({ index, signature }) => {
+      const sig = Signature.from(signature);
+      return ethers.concat([ethers.toBeHex(index, 1), sig.r, sig.yParityAndS]);
+    }),
+  );
+}
+
+/** Budget of `epoch` by the fixtures' schedule: 100,000 KAI halving every 26 epochs. */
+export function budgetOf(epoch: bigint): bigint {
+  return INITIAL_EMISSION / 2n ** (epoch / HALVING_EPOCHS);
+}
+
+/** Pins the next block's timestamp to `at`; returns the epoch running then and when it ends. */
+export async function runningAt(c: { genesis: bigint }, at: bigint): Promise<{ epoch: bigint; endsAt: bigint }> {
+  await time.setNextBlockTimestamp(at);
+  const epoch = (at - c.genesis) / BigInt(EPOCH_LENGTH);
+  return { epoch, endsAt: c.genesis + (epoch + 1n) * BigInt(EPOCH_LENGTH) };
 }
 
 /** The licenses delegated to `operator` (scans every id minted). */

@@ -11,11 +11,14 @@ import {
   deployWithFourOperators,
   deployWithReportedEpoch,
   deployWithRotation,
+  budgetOf,
   deployWithTwinOracle,
   freshWallet,
+  packCompact,
   packRaw,
   recordsOf,
   revertOf,
+  runningAt,
   sign,
   toHighS,
   withParts,
@@ -26,11 +29,6 @@ import type { WithCheckers } from "../../helpers/oracle";
 
 /** The epoch most tests report: ended by `endEpoch` before submitting. */
 const EPOCH = 3n;
-
-/** Budget of `epoch` by the fixture's schedule: 100,000 KAI halving every 26 epochs. */
-function budgetOf(epoch: bigint) {
-  return INITIAL_EMISSION / 2n ** (epoch / HALVING_EPOCHS);
-}
 
 /** Ends `EPOCH` and returns a report for it signed by operators 0, 1 and 2 as raw records. */
 async function readyReport(c: WithCheckers, overrides: Partial<Report> = {}) {
@@ -248,16 +246,9 @@ describe("ReportOracle.submitReport", function () {
   });
 
   describe("when the epoch has not ended (threat 37: future epoch)", function () {
-    /** The epoch running at the next block, whose timestamp is pinned to `at`. */
-    async function running(c: WithCheckers, at: bigint) {
-      await time.setNextBlockTimestamp(at);
-      const epoch = (at - c.genesis) / BigInt(EPOCH_LENGTH);
-      return { epoch, endsAt: c.genesis + (epoch + 1n) * BigInt(EPOCH_LENGTH) };
-    }
-
     it("reverts with EpochNotEnded(epoch, endsAt) for the running epoch", async function () {
       const c = await loadFixture(deployWithFourCheckers);
-      const { epoch, endsAt } = await running(c, BigInt(await time.latest()) + 1n);
+      const { epoch, endsAt } = await runningAt(c, BigInt(await time.latest()) + 1n);
       const report = makeReport(epoch);
       await expect(c.oracle.submitReport(report, await signedBy(c, report, c.operators.slice(0, 3))))
         .to.be.revertedWithCustomError(c.oracle, "ReportOracle_EpochNotEnded")
@@ -267,7 +258,7 @@ describe("ReportOracle.submitReport", function () {
     it("reverts with EpochNotEnded one second before the epoch ends", async function () {
       const c = await loadFixture(deployWithFourCheckers);
       const endsAt = c.genesis + (EPOCH + 1n) * BigInt(EPOCH_LENGTH);
-      await running(c, endsAt - 1n);
+      await runningAt(c, endsAt - 1n);
       const report = makeReport(EPOCH);
       await expect(c.oracle.submitReport(report, await signedBy(c, report, c.operators.slice(0, 3))))
         .to.be.revertedWithCustomError(c.oracle, "ReportOracle_EpochNotEnded")
@@ -277,7 +268,7 @@ describe("ReportOracle.submitReport", function () {
     it("accepts the report at the very second the epoch ends", async function () {
       const c = await loadFixture(deployWithFourCheckers);
       const endsAt = c.genesis + (EPOCH + 1n) * BigInt(EPOCH_LENGTH);
-      await running(c, endsAt);
+      await runningAt(c, endsAt);
       const report = makeReport(EPOCH);
       await expect(c.oracle.submitReport(report, await signedBy(c, report, c.operators.slice(0, 3)))).to.emit(
         c.oracle,
@@ -504,13 +495,7 @@ describe("ReportOracle.submitReport", function () {
     it("reverts with InvalidSignatureLength(195) for compact 64-byte (EIP-2098) signatures", async function () {
       const c = await loadFixture(deployWithFourCheckers);
       const { report, records } = await readyReport(c);
-      const compact = ethers.concat(
-        records.map(({ index, signature }) => {
-          const sig = ethers.Signature.from(signature);
-          return ethers.concat([ethers.toBeHex(index, 1), sig.r, sig.yParityAndS]);
-        }),
-      );
-      await expect(c.oracle.submitReport(report, compact))
+      await expect(c.oracle.submitReport(report, packCompact(records)))
         .to.be.revertedWithCustomError(c.oracle, "ReportOracle_InvalidSignatureLength")
         .withArgs(195);
     });
