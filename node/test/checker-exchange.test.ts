@@ -4,8 +4,15 @@ import http from "node:http";
 import os from "node:os";
 import path from "node:path";
 import { Wallet, getAddress, verifyTypedData } from "ethers";
-import { REPORT_TYPES, buildRewardTreeFast, checkerMetricsHash, packSignatures, reportDomain } from "@kaisar/offchain";
-import { reportToJson, treeFromJson } from "../src/keeper/json";
+import {
+  REPORT_TYPES,
+  buildRewardTreeFast,
+  checkerMetricsHash,
+  packSignatures,
+  reportDomain,
+  reportToJson,
+  treeFromJson,
+} from "@kaisar/offchain";
 
 import type { CheckerConfig } from "../src/config/load";
 import { apiHandler } from "../src/checker/api";

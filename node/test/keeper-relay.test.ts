@@ -5,13 +5,12 @@
  */
 import { expect } from "chai";
 import { Signature, Wallet, ZeroHash } from "ethers";
-import { reportDomain, signReport, type Report } from "@kaisar/offchain";
+import { reportDomain, signReport, signedReportToJson, type Report } from "@kaisar/offchain";
 
 import { main, type Io } from "../src/cli";
 import { fundRewardReserve, kai, nodeSpecOf, setUpCheckers } from "../src/chain/devnet";
 import { startKeeper, startKeeperApi, type Keeper } from "../src/keeper";
 import { HALF_CURVE_ORDER } from "../src/keeper/reports";
-import { signedReportToJson } from "../src/keeper/json";
 import { startLocalChain, type LocalChain } from "./localChain";
 import {
   keeperConfig,

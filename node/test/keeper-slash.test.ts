@@ -231,7 +231,7 @@ describe("keeper slashing", function () {
     it("counts EvidenceTooOld and NothingToClose as done, sending nothing", async () => {
       const sla = chain.contracts.SlaEnforcer;
       const row = keeper.store.leafOfNode(e1, "2")!;
-      const { leafFromJson } = await import("../src/keeper/json");
+      const { leafFromJson } = await import("@kaisar/offchain");
       const { leaf, metrics } = leafFromJson(JSON.parse(row.leaf));
       const before = keeper.store.txCount();
       const fraud = await keeper.sender.send({

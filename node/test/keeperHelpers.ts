@@ -9,11 +9,10 @@ import os from "node:os";
 import path from "node:path";
 
 import { id, type Signer } from "ethers";
-import { reportDomain, signReport, type Report } from "@kaisar/offchain";
+import { reportDomain, signReport, signedReportToJson, treeToJson, type Report, type TreeLeaf } from "@kaisar/offchain";
 
 import type { KeeperConfig } from "../src/config/load";
 import { epochReport, epochTree, scoreEpoch, DEFAULT_SCORING_PARAMS, type NodeObservation } from "../src/scoring";
-import { signedReportToJson, treeToJson, type TreeLeaf } from "../src/keeper/json";
 
 /** Serves `/<name>/epochs/:epoch/report` and `/<name>/epochs/:epoch/tree` from mutable maps. */
 export interface FakeCheckers {

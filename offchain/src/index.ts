@@ -3,3 +3,4 @@ export * from "./report";
 export * from "./leaves";
 export * from "./sla";
 export * from "./fastTree";
+export * from "./json";

@@ -4,7 +4,7 @@
  * (contracts/interfaces/IRewardDistributor.sol), in OpenZeppelin's StandardMerkleTree.
  */
 import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
-import { AbiCoder, keccak256 } from "ethers";
+import { AbiCoder, concat, isHexString, keccak256 } from "ethers";
 
 export const LeafKind = { Node: 0, Checker: 1 } as const;
 
@@ -98,6 +98,21 @@ export function buildRewardTree(leaves: RewardLeaf[]) {
 /** The hash the contract computes for `leaf` (RewardDistributor.leafHash). */
 export function rewardLeafHash(leaf: RewardLeaf): string {
   return keccak256(keccak256(coder.encode([...LEAF_ENCODING], leafValues(leaf))));
+}
+
+/**
+ * Whether `proof` proves `leaf` under `root`, checked the way RewardDistributor.claim does: the
+ * contract's leaf hash (`rewardLeafHash`) folded with each proof element, pairs hashed sorted
+ * (OpenZeppelin MerkleProof.processProof). False for a malformed proof element or root.
+ */
+export function verifyRewardProof(leaf: RewardLeaf, proof: readonly string[], root: string): boolean {
+  if (!isHexString(root, 32) || !proof.every((p) => isHexString(p, 32))) return false;
+  let hash = rewardLeafHash(leaf);
+  for (const sibling of proof) {
+    const [a, b] = [hash.toLowerCase(), sibling.toLowerCase()];
+    hash = keccak256(concat(a < b ? [a, b] : [b, a]));
+  }
+  return hash.toLowerCase() === root.toLowerCase();
 }
 
 /** The proof of `leaf` in `tree`, or an error naming the leaf if it is not there. */

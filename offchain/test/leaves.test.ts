@@ -14,6 +14,7 @@ import {
   proofOf,
   rewardLeafHash,
   totalReward,
+  verifyRewardProof,
   type CheckerMetrics,
   type NodeMetrics,
   type RewardLeaf,
@@ -182,6 +183,52 @@ describe("leaves: the reward tree encoder", function () {
       const tree = buildRewardTree(LEAVES);
       const offByOne = { ...LEAVES[1], deliveryReward: LEAVES[1].deliveryReward - 1n };
       expect(() => proofOf(tree, offByOne)).to.throw(`leaf of account ${ALICE}, id 2, epoch 7 is not in the tree`);
+    });
+  });
+
+  describe("verifyRewardProof", function () {
+    it("accepts each leaf's proof under the root, as StandardMerkleTree.verify does", function () {
+      const tree = buildRewardTree(LEAVES);
+      for (const leaf of LEAVES)
+        expect(verifyRewardProof(leaf, proofOf(tree, leaf), tree.root), `${leaf.id}`).to.be.true;
+    });
+
+    it("agrees with StandardMerkleTree.verify on random trees, for the right and the wrong leaf", function () {
+      fc.assert(
+        fc.property(fc.array(leafArb, { minLength: 1, maxLength: 30 }), fc.nat(), (leaves, pick) => {
+          const tree = buildRewardTree(leaves);
+          const leaf = leaves[pick % leaves.length];
+          const proof = proofOf(tree, leaf);
+          expect(verifyRewardProof(leaf, proof, tree.root)).to.be.true;
+          const forged = { ...leaf, checkerReward: leaf.checkerReward + 1n };
+          expect(verifyRewardProof(forged, proof, tree.root)).to.equal(
+            StandardMerkleTree.verify(tree.root, [...LEAF_ENCODING], leafValues(forged), proof),
+          );
+        }),
+        { ...FC_PARAMS, numRuns: 30 },
+      );
+    });
+
+    it("accepts a one-leaf tree's empty proof under the leaf hash", function () {
+      expect(verifyRewardProof(LEAVES[0], [], rewardLeafHash(LEAVES[0]))).to.be.true;
+    });
+
+    it("refuses a tampered amount, another root, another leaf's proof and a malformed proof", function () {
+      const tree = buildRewardTree(LEAVES);
+      const proof = proofOf(tree, LEAVES[0]);
+      expect(verifyRewardProof({ ...LEAVES[0], deliveryReward: LEAVES[0].deliveryReward + 1n }, proof, tree.root)).to.be
+        .false;
+      expect(verifyRewardProof(LEAVES[0], proof, buildRewardTree(LEAVES.slice(1)).root)).to.be.false;
+      expect(verifyRewardProof(LEAVES[0], proofOf(tree, LEAVES[2]), tree.root)).to.be.false;
+      expect(verifyRewardProof(LEAVES[0], proof.slice(1), tree.root)).to.be.false;
+      expect(verifyRewardProof(LEAVES[0], [...proof.slice(1), "0x1234"], tree.root)).to.be.false;
+      expect(verifyRewardProof(LEAVES[0], proof, "0x00")).to.be.false;
+    });
+
+    it("does not care about the case of the hex digits", function () {
+      const tree = buildRewardTree(LEAVES);
+      const proof = proofOf(tree, LEAVES[3]).map((h) => "0x" + h.slice(2).toUpperCase());
+      expect(verifyRewardProof(LEAVES[3], proof, "0x" + tree.root.slice(2).toUpperCase())).to.be.true;
     });
   });
 

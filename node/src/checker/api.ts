@@ -14,7 +14,7 @@
  *                                      (bigints as decimal strings), signature, signer, root, nodeCount,
  *                                      checkers, excluded }`; 404 before
  *   GET /epochs/:epoch/tree            the reward tree of that report: `{ root, leaves }`, each node leaf with
- *                                      the metrics it commits to (keeper/json.ts); 404 before
+ *                                      the metrics it commits to (offchain/src/json.ts); 404 before
  *
  * HEAD works wherever GET does; OPTIONS answers CORS preflights (204). Anything else: a JSON error
  * `{ error, message }` with 400 (bad parameter), 404 (no such route or node), 405 (method) or 500.

@@ -20,14 +20,21 @@
  *    root for that epoch (the oracle slashes that as equivocation).
  */
 import { Wallet, getAddress, hashMessage, verifyMessage, type TypedDataDomain } from "ethers";
-import { fastHashReady, signReport, type Report } from "@kaisar/offchain";
+import {
+  fastHashReady,
+  reportFromJson,
+  reportToJson,
+  signReport,
+  treeToJson,
+  type Report,
+  type TreeLeaf,
+} from "@kaisar/offchain";
 
 import { epochReport, epochTree, scoreEpoch, type EpochScores } from "../scoring/aggregate";
 import { canonicalJson, type Canonical } from "../scoring/canonical";
 import type { EpochChecker, EpochNode, NodeObservation, ScoringParams } from "../scoring/types";
 import { ProbeError, endpointUrl, exchange, parseJson } from "./http";
 import type { CheckerStore, StoredEpochResult } from "./store";
-import { reportFromJson, reportToJson, treeToJson, type TreeLeaf } from "../keeper/json";
 
 /** The `type` of an observation bundle: what the signed message is, and its version. */
 export const BUNDLE_TYPE = "kaisar/observations/v1";

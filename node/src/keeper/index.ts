@@ -19,7 +19,30 @@ import { SlaKeeper } from "./sla";
 import { KeeperStore } from "./store";
 import { TxSender, type TxLogEntry, type TxOutcome, type TxSenderOptions } from "./tx";
 
-export * from "./json";
+// The JSON forms the keeper reads and serves live in the shared package (offchain/src/json.ts).
+export {
+  JsonShapeError,
+  keeperProofFromJson,
+  keeperProofToJson,
+  leafFromJson,
+  leafToJson,
+  metricsFromJson,
+  metricsToJson,
+  reportFromJson,
+  reportToJson,
+  signedReportFromJson,
+  signedReportToJson,
+  treeFromJson,
+  treeToJson,
+  type KeeperProof,
+  type KeeperProofJson,
+  type LeafJson,
+  type NodeMetricsJson,
+  type ReportJson,
+  type SignedReport,
+  type TreeJson,
+  type TreeLeaf,
+} from "@kaisar/offchain";
 export { ALREADY_DONE, TxSender, bumped, decodeRevert, type TxOutcome, type TxRequest } from "./tx";
 export { KeeperStore } from "./store";
 export { ReportRelay, contentHash, recoverReportSigner } from "./reports";

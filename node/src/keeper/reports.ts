@@ -16,23 +16,21 @@
 import { Signature, TypedDataEncoder, getAddress, recoverAddress, AbiCoder, keccak256 } from "ethers";
 import {
   buildRewardTreeFast,
+  JsonShapeError,
   leafReward,
+  leafToJson,
   packSignatures,
   reportDomain,
+  reportFromJson,
+  reportToJson,
   REPORT_TYPES,
+  signedReportFromJson,
+  treeFromJson,
   type Report,
+  type TreeLeaf,
 } from "@kaisar/offchain";
 
 import type { KaisarContracts } from "../chain/contracts";
-import {
-  JsonShapeError,
-  leafToJson,
-  reportFromJson,
-  reportToJson,
-  signedReportFromJson,
-  treeFromJson,
-  type TreeLeaf,
-} from "./json";
 import type { KeeperStore } from "./store";
 import type { TxLogEntry, TxOutcome, TxSender } from "./tx";
 

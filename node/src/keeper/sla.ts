@@ -29,8 +29,9 @@
  * Rentals are read by id from the escrow (`rentalCount`, `getRental`): fine for a devnet and the first
  * networks; a large network would index `OpenRental` events by node instead.
  */
+import { leafFromJson } from "@kaisar/offchain";
+
 import type { KaisarContracts } from "../chain/contracts";
-import { leafFromJson } from "./json";
 import type { KeeperStore } from "./store";
 import type { TxLogEntry, TxOutcome, TxSender } from "./tx";
 

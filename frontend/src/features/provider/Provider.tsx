@@ -1,13 +1,14 @@
 /** Provider dashboard: register a node, stake / unstake / withdraw with the unbonding countdown, earnings, rewards and vesting, penalties. */
 import { useQuery } from "@tanstack/react-query";
 import { useState } from "react";
-import { stringToHex, type Address } from "viem";
+import { stringToHex, type Address, type Hex } from "viem";
 
 import {
   kaisarLensAbi,
   kaiTokenAbi,
   nodeRegistryAbi,
   rentalEscrowAbi,
+  reportOracleAbi,
   rewardDistributorAbi,
 } from "../../contracts/generated";
 import {
@@ -24,6 +25,7 @@ import { useTransactor } from "../../hooks/useTransactor";
 import { formatAmount, formatBps, formatDuration, formatRelative, parseAmount, shortHash } from "../../lib/format";
 import { toRow, useGpuClasses, useKeeperEpochs } from "../marketplace/hooks";
 import { useRentalsOf } from "../rentals/Rentals";
+import { checkKeeperProof, type CheckedProof, type VerifiedProof } from "./verify";
 
 const KAI = { symbol: "KAI", decimals: 18 };
 /** The reason codes of SlaEnforcer (REASON_*) and ReportOracle (REASON_EQUIVOCATION). */
@@ -73,20 +75,19 @@ function useProviderView(address: Address | undefined) {
   });
 }
 
-export interface Proof {
-  epoch: number;
-  leaf: Record<string, string | number>;
-  proof: string[];
-  claimed: boolean;
-  amount: bigint;
-}
+/** A reward leaf the keeper serves, checked against the chain (`problem` says why it cannot be claimed). */
+export type Proof = CheckedProof & { epoch: number; claimed: boolean };
 
-/** Unclaimed reward leaves of `ids` (node ids) or of a checker operator, from the keeper's proofs API. */
+/**
+ * Reward leaves of `subjects` (node ids, or a checker operator) from the keeper's proofs API, each
+ * read with the shared decoder and its proof checked against the epoch's root on chain
+ * (ReportOracle.reportRoot) before it is offered.
+ */
 export function useClaimable(paths: string[], kind: 0 | 1, subjects: bigint[]) {
   const { keeperUrl } = useRuntime();
   const epochs = useKeeperEpochs();
   const client = useClient();
-  const { RewardDistributor } = useAddresses();
+  const { ReportOracle, RewardDistributor } = useAddresses();
   return useQuery({
     queryKey: ["claimable", keeperUrl, paths, epochs.data?.map((e) => e.epoch)],
     enabled: !!keeperUrl && !!epochs.data && paths.length > 0,
@@ -94,19 +95,31 @@ export function useClaimable(paths: string[], kind: 0 | 1, subjects: bigint[]) {
     queryFn: async () => {
       const out: Proof[] = [];
       for (const e of epochs.data!.slice(0, 30)) {
+        let root: Promise<Hex> | undefined;
         for (const [i, p] of paths.entries()) {
-          const r = await getJson<{ leaf: Record<string, string | number>; proof: string[] }>(
-            `${keeperUrl}/epochs/${e.epoch}/${p}/proof`,
-          ).catch(() => undefined);
-          if (!r) continue;
-          const claimed = await client.readContract({
-            address: RewardDistributor,
-            abi: rewardDistributorAbi,
-            functionName: "isClaimed",
-            args: [BigInt(e.epoch), kind, subjects[i]],
+          const raw = await getJson<unknown>(`${keeperUrl}/epochs/${e.epoch}/${p}/proof`).catch(() => undefined);
+          if (raw === undefined) continue;
+          // The chain's root, read once per epoch: the keeper's own `root` is not trusted.
+          root ??= client.readContract({
+            address: ReportOracle,
+            abi: reportOracleAbi,
+            functionName: "reportRoot",
+            args: [BigInt(e.epoch)],
           });
-          const amount = BigInt(r.leaf.capacityReward) + BigInt(r.leaf.deliveryReward) + BigInt(r.leaf.checkerReward);
-          out.push({ epoch: e.epoch, leaf: r.leaf, proof: r.proof, claimed, amount });
+          const [claimed, chainRoot] = await Promise.all([
+            client.readContract({
+              address: RewardDistributor,
+              abi: rewardDistributorAbi,
+              functionName: "isClaimed",
+              args: [BigInt(e.epoch), kind, subjects[i]],
+            }),
+            root,
+          ]);
+          out.push({
+            ...checkKeeperProof(raw, { epoch: e.epoch, kind, subject: subjects[i] }, chainRoot),
+            epoch: e.epoch,
+            claimed,
+          });
         }
       }
       return out;
@@ -127,18 +140,10 @@ export function Rewards({
   const { RewardDistributor } = useAddresses();
   const transact = useTransactor();
   const now = useNow(10_000);
-  const open = claimable?.filter((c) => !c.claimed && c.amount > 0n) ?? [];
+  const open = claimable?.filter((c): c is Proof & VerifiedProof => !c.claimed && !c.problem && c.amount > 0n) ?? [];
+  // One line per reason (a bad keeper root fails every node of the epoch alike).
+  const refused = [...new Set(claimable?.flatMap((c) => (!c.claimed && c.problem ? [c.problem] : [])))];
   const total = open.reduce((s, c) => s + c.amount, 0n);
-  const toLeaf = (l: Record<string, string | number>) => ({
-    kind: Number(l.kind),
-    epoch: BigInt(l.epoch),
-    account: l.account as Address,
-    id: BigInt(l.id),
-    capacityReward: BigInt(l.capacityReward),
-    deliveryReward: BigInt(l.deliveryReward),
-    checkerReward: BigInt(l.checkerReward),
-    metricsHash: l.metricsHash as `0x${string}`,
-  });
   const claim = () =>
     transact("Claim rewards", [
       {
@@ -146,7 +151,13 @@ export function Rewards({
         address: RewardDistributor,
         abi: rewardDistributorAbi,
         functionName: "claim",
-        args: [beneficiary, open.map((c) => ({ leaf: toLeaf(c.leaf), proof: c.proof }))],
+        args: [
+          beneficiary,
+          open.map((c) => ({
+            leaf: { ...c.leaf, account: c.leaf.account as Address, metricsHash: c.leaf.metricsHash as Hex },
+            proof: c.proof as Hex[],
+          })),
+        ],
       },
     ]);
   const vested = (day: bigint) => {
@@ -163,6 +174,11 @@ export function Rewards({
             ? "Nothing to claim."
             : `${formatAmount(total, KAI)} to claim from epochs ${open.map((c) => c.epoch).join(", ")}.`}
       </p>
+      {refused.map((problem) => (
+        <p className="error" key={problem} data-testid="proof-problem">
+          {problem}
+        </p>
+      ))}
       {open.length > 0 && (
         <button onClick={claim} data-testid="claim">
           Claim
