@@ -11,6 +11,7 @@ export default tseslint.config(
       "cache/**",
       "typechain-types/**",
       "coverage/**",
+      ".coverage/**",
       "**/dist/**",
       "frontend/src/contracts/**",
     ],

@@ -69,7 +69,7 @@ async function main() {
     process.stdout.write(readFileSync(logPath));
   };
   console.log(`> npm run coverage: started beside the other checks (its output is in ${logPath} until it ends)`);
-  const coverage = run("coverage", logFd, { KAISAR_SKIP_TYPECHAIN: "1" }).then((ok) => {
+  const coverage = run("coverage", logFd, { KAISAR_COVERAGE_PATHS: "1" }).then((ok) => {
     if (!ok && !failed) {
       printCoverage();
       fail("coverage failed (above); the other checks were stopped");

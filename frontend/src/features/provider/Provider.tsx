@@ -161,7 +161,8 @@ export function Rewards({
       },
     ]);
   const vested = (day: bigint) => {
-    const age = now - Number(day) * 86_400;
+    // As RewardDistributor.withdrawVested: a position's clock starts when its UTC day ends.
+    const age = Math.max(0, now - (Number(day) + 1) * 86_400);
     return age < 30 * 86_400 ? 2_500 : age < 90 * 86_400 ? 5_000 : age < 180 * 86_400 ? 7_500 : 10_000;
   };
   return (
@@ -186,8 +187,8 @@ export function Rewards({
       )}
       <h3>Vesting</h3>
       <p className="small muted">
-        A claim vests from its day: withdraw within 30 days for 25%, 90 days for 50%, 180 days for 75%, after that 100%.
-        The rest returns to the reserve.
+        A claim vests from the end of its day (UTC): withdraw within 30 days for 25%, 90 days for 50%, 180 days for 75%,
+        after that 100%. The rest returns to the reserve.
       </p>
       <table>
         <tbody>
