@@ -21,6 +21,11 @@ import { BATCH_KEYS, GOALS, SCALE_KEYS, measureGas } from "../../bench/gasMeasur
 
 /** Drift allowed from the committed figures: 0.5%. */
 const TOLERANCE = 0.005;
+/**
+ * ...and never less than 64 gas: the checkers are random wallets, so a signature's zero bytes (4 gas
+ * of calldata instead of 16) move a report's figure by a few dozen gas from run to run.
+ */
+const MIN_DRIFT = 64;
 /** The report's gas over trees of 10 to 100,000 leaves may spread by under 1% of its mean. */
 const SCALE_SPREAD = 0.01;
 
@@ -54,7 +59,7 @@ describe("Bench gas goals (bench/gasMeasure.ts against bench/gas.json)", functio
     const { used, was } = figures(key);
     const drift = Math.abs(used - was);
     expect(drift).to.be.at.most(
-      Math.floor(was * TOLERANCE),
+      Math.max(MIN_DRIFT, Math.floor(was * TOLERANCE)),
       `${key}: measured ${used} gas, bench/gas.json says ${was} (${((100 * drift) / was).toFixed(2)}% off, ` +
         `more than ${100 * TOLERANCE}%): ${RERUN}`,
     );
