@@ -305,20 +305,24 @@ contract RentalEscrow is IRentalEscrow, AccessControl, ReentrancyGuardTransient 
         external
         onlyRole(ORACLE_ROLE)
         nonReentrant
-        returns (address renter, address token, uint256 credit, uint256 fromEarnings)
+        returns (address renter, address token, uint256 credit, uint256 fromEarnings, Plan plan)
     {
         Rental storage r = _rentals[rentalId];
         RentalStatus status = r.status;
         if (status == RentalStatus.None) revert RentalEscrow_UnknownRental(rentalId);
         if (r.nodeId != nodeId) revert RentalEscrow_WrongNode(rentalId, nodeId, r.nodeId);
-        uint256 target = _slaTierTarget[r.slaTier];
-        uint256 creditBps = _slaCreditBps(target, uptimeBps);
-        if (creditBps == 0) revert RentalEscrow_NoSlaBreach(rentalId, uptimeBps, target);
+        uint256 creditBps;
+        {
+            uint256 target = _slaTierTarget[r.slaTier];
+            creditBps = _slaCreditBps(target, uptimeBps);
+            if (creditBps == 0) revert RentalEscrow_NoSlaBreach(rentalId, uptimeBps, target);
+        }
         credit = RentalMath.bpsOf(_paidWithin(r, status, from, to), creditBps);
         if (credit == 0) revert RentalEscrow_NothingToCredit(rentalId, from, to);
         fromEarnings = _takeEarnings(r, status, credit);
         renter = r.renter;
         token = _tokenAt[r.tokenIndex];
+        plan = r.plan;
         emit CreditSla(rentalId, renter, token, creditBps, credit, fromEarnings);
         if (fromEarnings != 0 && !IERC20(token).trySafeTransfer(renter, fromEarnings)) {
             refundCredit[renter][token] += fromEarnings;

@@ -231,7 +231,8 @@ interface IRentalEscrow {
 
     /// @notice Closes a rental for a provider-side fault: the renter gets every unused unit back,
     /// with no penalty. A saving plan closed for `ProviderSlashed` is refunded in full: the renter
-    /// also gets what the provider earned on it and had not withdrawn. Only `ORACLE_ROLE`; `reason`
+    /// also gets what the provider earned on it and had not withdrawn (what the provider already
+    /// withdrew, the SlaEnforcer pays back from the provider's stake). Only `ORACLE_ROLE`; `reason`
     /// is `SlaBreach` or `ProviderSlashed`. Emits `CloseRental` (for a slashed saving plan its
     /// `providerAmount` is the value already withdrawn by the provider or credited to the renter),
     /// and `CreditRefund` if the refund push fails.
@@ -256,13 +257,15 @@ interface IRentalEscrow {
     /// @return token The rental's payment token.
     /// @return credit The whole credit in `token` units.
     /// @return fromEarnings The part of `credit` paid from the provider's earnings.
+    /// @return plan The rental's plan (the SlaEnforcer counts what saving plans are credited from
+    /// earnings, so that a slashed provider's refund from stake leaves those credits out).
     function creditSla(
         uint256 rentalId,
         uint256 nodeId,
         uint256 uptimeBps,
         uint256 from,
         uint256 to
-    ) external returns (address renter, address token, uint256 credit, uint256 fromEarnings);
+    ) external returns (address renter, address token, uint256 credit, uint256 fromEarnings, Plan plan);
 
     /// @notice Pays accrued protocol fees in `token` to the treasury and the reward pool. Anyone.
     /// Emits `WithdrawFees`.

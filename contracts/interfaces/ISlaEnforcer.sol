@@ -23,7 +23,8 @@ struct NodeEpochProof {
 /// - `slashForHardwareFraud`: checkers attested hardware that differs from the registration; the
 ///   full per-GPU stake of all the node's GPUs is slashed and the node jailed.
 /// - `closeOnJailedNode`: rentals on a jailed node close as `ProviderSlashed`; saving plans are
-///   refunded in full.
+///   refunded in full: the escrow returns all but what the provider already withdrew, and that part
+///   comes from the provider's stake (KAI at the governance rate, as for credits).
 /// Every slash is recorded in the registry with its reason code and the evidence hash.
 interface ISlaEnforcer {
     /* ------------------------------------------------------------------ */
@@ -102,6 +103,11 @@ interface ISlaEnforcer {
     event SetKaiPerToken(address indexed token, uint256 rate);
     /// @notice Governance set where downtime and fraud slashes go.
     event SetSlashRecipient(address recipient);
+    /// @notice Saving plan `rentalId`, closed on a jailed node, was owed `value` (rental token units:
+    /// what the provider had withdrawn from it) from the provider's stake, and its renter was paid
+    /// `kaiPaid` KAI for it (0 if no rate is set for the token; less than `value` is worth if the
+    /// stake ran out).
+    event RefundSavingFromStake(uint256 indexed rentalId, uint256 value, uint256 kaiPaid);
     /// @notice Governance released node `nodeId` from jail; evidence from before `slashableFrom` is void.
     event ReleaseNode(uint256 indexed nodeId, uint256 slashableFrom);
 
@@ -160,8 +166,16 @@ interface ISlaEnforcer {
     /// @notice Closes the open rentals among `rentalIds` whose node is jailed, for `ProviderSlashed`
     /// (renters get the unused deposit back; saving plans are refunded in full). Closed rentals are
     /// skipped. Anyone (keepers) may call it.
-    /// @dev Emits nothing itself: the escrow emits `CloseRental` per rental closed (and `CreditRefund`
-    /// if a refund push fails).
+    /// A saving plan is refunded in full: the escrow returns the deposit less the value the provider
+    /// already withdrew, and that value (less SLA credits paid from its earnings, see
+    /// `savingCreditedFromEarnings`) is taken from the provider's stake in KAI at `kaiPerToken` and
+    /// paid to the renter, as the stake part of a credit is (rewards owed first, then active stake,
+    /// then unbonding). With no rate for the token, or the stake exhausted, the rental closes all the
+    /// same and the renter gets what the stake gave (maybe 0).
+    /// @dev Emits, per rental closed: the escrow's `CloseRental` (and `CreditRefund` if a refund push
+    /// fails); for a saving plan the provider had withdrawn from, `RefundSavingFromStake`, after the
+    /// registry's `Slash` (reason `REASON_SAVING_REFUND`, evidence `keccak256(abi.encode(rentalId))`,
+    /// recipient the renter) when KAI is owed and the provider has any stake or rewards left.
     /// @param rentalIds Rentals on jailed nodes.
     /// @return closed How many rentals were closed.
     function closeOnJailedNode(uint256[] calldata rentalIds) external returns (uint256 closed);
@@ -208,6 +222,15 @@ interface ISlaEnforcer {
     /// @param token A payment token.
     /// @return The rate (0: none set).
     function kaiPerToken(address token) external view returns (uint256);
+
+    /// @notice SLA credits paid to the renter of saving plan `rentalId` out of the provider's earnings
+    /// on it, in all (rental token units; 0 for other plans). They are part of the value of the
+    /// rental's withdrawn units that the provider did not take, so a refund from stake leaves them out.
+    /// @dev Counts credits applied through this enforcer only: it must be the escrow's only
+    /// `ORACLE_ROLE` crediting rentals.
+    /// @param rentalId The rental.
+    /// @return amount Token units credited from earnings.
+    function savingCreditedFromEarnings(uint256 rentalId) external view returns (uint256 amount);
 
     /// @notice Whether rental `rentalId` was credited for `epoch`.
     /// @param rentalId The rental.

@@ -9,7 +9,8 @@ import {ISlaEnforcer, NodeEpochProof} from "../interfaces/ISlaEnforcer.sol";
 import {IReportOracle} from "../interfaces/IReportOracle.sol";
 import {IRentalEscrow} from "../interfaces/IRentalEscrow.sol";
 import {INodeRegistry} from "../interfaces/INodeRegistry.sol";
-import {CloseReason, Node, NodeStatus, Rental, RentalStatus} from "../types/DataTypes.sol";
+import {RentalMath} from "../libraries/RentalMath.sol";
+import {CloseReason, Node, NodeStatus, Plan, ProviderStake, Rental, RentalStatus} from "../types/DataTypes.sol";
 
 /// @title SlaEnforcer
 /// @notice SLA credits and PoPW slashing from accepted epoch reports. See `ISlaEnforcer`.
@@ -21,6 +22,9 @@ contract SlaEnforcer is ISlaEnforcer, AccessControl, ReentrancyGuardTransient {
     uint8 public constant REASON_DOWNTIME = 2;
     /// @notice Registry penalty reason: attested hardware differs from the registration.
     uint8 public constant REASON_HARDWARE_FRAUD = 3;
+    /// @notice Registry penalty reason: a saving plan on a jailed node refunded in full, what the
+    /// provider had withdrawn from it paid back from its stake.
+    uint8 public constant REASON_SAVING_REFUND = 4;
     /// @notice Bound on the downtime policy's consecutive epochs.
     uint256 public constant MAX_DOWNTIME_EPOCHS = 12;
     /// @notice Bound on `kaiPerToken`: 1e40 KAI units per 1e18 token units (no overflow below 2^96 credits).
@@ -64,6 +68,8 @@ contract SlaEnforcer is ISlaEnforcer, AccessControl, ReentrancyGuardTransient {
     /// @dev Per node, the first epoch whose evidence may still slash it, for downtime and for fraud:
     /// a slash moves it past the epochs it used, a release past the epoch of the release.
     mapping(uint256 nodeId => SlashableFrom) internal _slashableFrom;
+    /// @inheritdoc ISlaEnforcer
+    mapping(uint256 rentalId => uint256 amount) public savingCreditedFromEarnings;
 
     /// @param oracle_ The report oracle.
     /// @param escrow_ The rental escrow.
@@ -161,11 +167,12 @@ contract SlaEnforcer is ISlaEnforcer, AccessControl, ReentrancyGuardTransient {
             if (rental.status == RentalStatus.None) revert IRentalEscrow.RentalEscrow_UnknownRental(rentalId);
             // Skipped, not fatal: a renter may close its own rental while a keeper's batch is in flight.
             if (rental.status == RentalStatus.Closed) continue;
-            if (registry.getNode(rental.nodeId).status != NodeStatus.Jailed) {
-                revert SlaEnforcer_NodeNotJailed(rentalId, rental.nodeId);
-            }
+            Node memory node = registry.getNode(rental.nodeId);
+            if (node.status != NodeStatus.Jailed) revert SlaEnforcer_NodeNotJailed(rentalId, rental.nodeId);
             escrow.closeForProviderFault(rentalId, CloseReason.ProviderSlashed);
             ++closed;
+            // The escrow refunds all but what the provider already withdrew; that comes from its stake.
+            if (rental.plan == Plan.Saving) _refundSavingFromStake(rentalId, rental, node.provider);
         }
         if (closed == 0) revert SlaEnforcer_NothingToClose();
     }
@@ -298,13 +305,17 @@ contract SlaEnforcer is ISlaEnforcer, AccessControl, ReentrancyGuardTransient {
         uint256 from = _epochStart(epoch);
         address renter;
         address token;
-        (renter, token, credit, fromEarnings) = escrow.creditSla(
+        Plan plan;
+        (renter, token, credit, fromEarnings, plan) = escrow.creditSla(
             rentalId,
             p.leaf.id,
             p.metrics.uptimeBps,
             from,
             from + _epochLength
         );
+        // Earnings credited to the renter are not the provider's to pay back from stake if the plan
+        // is refunded in full on a jailed node (see `_refundSavingFromStake`).
+        if (plan == Plan.Saving && fromEarnings != 0) savingCreditedFromEarnings[rentalId] += fromEarnings;
         if (credit != fromEarnings) {
             kaiFromStake = _creditFromStake(p.leaf.id, token, credit - fromEarnings, leafHash, renter);
         }
@@ -335,6 +346,35 @@ contract SlaEnforcer is ISlaEnforcer, AccessControl, ReentrancyGuardTransient {
         uint256 kaiOwed = (rest * kaiPerToken[token]) / RATE_SCALE;
         if (kaiOwed == 0) return 0;
         return registry.slash(registry.nodeProvider(nodeId), kaiOwed, nodeId, REASON_SLA_CREDIT, leafHash, renter);
+    }
+
+    /// @dev After the escrow closed saving plan `rentalId` (as `rental` stood before) for
+    /// `ProviderSlashed`, refunding all but the value of its withdrawn units: of that value, what the
+    /// provider withdrew (the rest was credited to the renter already) comes from `provider`'s stake,
+    /// in KAI at governance's rate, straight to the renter. Never reverts for want of a rate or of
+    /// stake (a keeper's batch must go through): the event says what was paid. An empty stake is not
+    /// slashed (no empty penalty is recorded): a fraud slash often leaves nothing.
+    function _refundSavingFromStake(uint256 rentalId, Rental memory rental, address provider) internal {
+        uint256 taken = RentalMath.valueOf(Plan.Saving, rental.unitPrice, rental.amount, rental.withdrawnUnits);
+        uint256 withdrawn = taken - savingCreditedFromEarnings[rentalId];
+        if (withdrawn == 0) return;
+        uint256 kaiOwed = (withdrawn * kaiPerToken[escrow.paymentTokens()[rental.tokenIndex]]) / RATE_SCALE;
+        uint256 kaiPaid;
+        if (kaiOwed != 0) {
+            ProviderStake memory s = registry.getStake(provider);
+            if (s.rewardsOwed != 0 || s.staked != 0 || s.unbonding != 0) {
+                bytes32 evidence = keccak256(abi.encode(rentalId));
+                kaiPaid = registry.slash(
+                    provider,
+                    kaiOwed,
+                    rental.nodeId,
+                    REASON_SAVING_REFUND,
+                    evidence,
+                    rental.renter
+                );
+            }
+        }
+        emit RefundSavingFromStake(rentalId, withdrawn, kaiPaid);
     }
 
     function _epochStart(uint256 epoch) internal view returns (uint256) {

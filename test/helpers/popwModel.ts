@@ -16,7 +16,10 @@
  * of the per-GPU stake of each of the NODE's GPUs; each node has two "slashable from" cursors
  * (downtime, fraud): a downtime slash of epochs [a..b] moves the first to b + 1, a fraud slash for
  * epoch e the second to e + 1, a release both to the epoch after the release's (never backwards),
- * and older evidence reverts `EvidenceTooOld`.
+ * and older evidence reverts `EvidenceTooOld`; a saving plan closed on a jailed node comes back in
+ * full: the escrow refunds all but the value of its withdrawn units, and the provider's own gross
+ * withdrawals are paid to the renter from its stake in KAI (capped by the stake; nothing without a
+ * rate), the SLA credits already paid from its earnings left out.
  *
  * Every transaction is mined at a timestamp fixed by the model with an explicit gas limit (no
  * estimate), so a sequence replays from the start snapshot block for block.
@@ -292,6 +295,10 @@ export interface ModelRental {
   grossWithdrawn: bigint; // provider's gross withdrawals (fee included)
   creditedFromEarnings: bigint; // SLA credits paid to the renter out of the provider's earnings
   kaiFromStake: bigint; // KAI the renter got from the provider's stake for SLA credits
+  /** A saving plan closed on a jailed node: the provider's gross withdrawals, owed from its stake. */
+  refundFromStake: bigint;
+  kaiRefundOwed: bigint; // what `refundFromStake` was worth in KAI at the rate of the close
+  kaiRefund: bigint; // KAI the renter got for it (less if the stake ran out; 0 without a rate)
   credited: bigint; // SLA credits in all (from earnings and from stake), in USD units
   earnedAtClose: bigint; // value of the units earned when it closed
   providerTotal: bigint; // fixed at close: earned + penalty (credits from earnings included)
@@ -831,6 +838,9 @@ export async function actRent(w: World, m: Model, a: RentArgs) {
     grossWithdrawn: 0n,
     creditedFromEarnings: 0n,
     kaiFromStake: 0n,
+    refundFromStake: 0n,
+    kaiRefundOwed: 0n,
+    kaiRefund: 0n,
     credited: 0n,
     earnedAtClose: 0n,
     providerTotal: 0n,
@@ -1417,7 +1427,15 @@ export async function actSlashForFraud(w: World, m: Model, p: NodeProof) {
   setCursors(m, nodeId, { fraud: epoch + 1n });
 }
 
-/** `closeOnJailedNode(ids)` by the keeper: open rentals on jailed nodes close as ProviderSlashed; closed ones are skipped. */
+/**
+ * `closeOnJailedNode(ids)` by the keeper: open rentals on jailed nodes close as ProviderSlashed;
+ * closed ones are skipped. A saving plan is refunded in full: the escrow returns all but the value of
+ * its withdrawn units, and of that the provider's own gross withdrawals (not the SLA credits paid to
+ * the renter from its earnings) come from its stake, in KAI at `kaiPerToken`, capped at what the
+ * stake holds, straight to the renter (`Slash` reason 4, evidence `keccak256(abi.encode(id))`), with
+ * `RefundSavingFromStake(id, withdrawn, kaiPaid)` whenever it had withdrawn anything. An empty stake
+ * is not slashed. Each rental's close and refund happen in turn (the stake is shared).
+ */
 export async function actCloseOnJailedNode(w: World, m: Model, ids: bigint[]) {
   const sla = w.c.sla;
   let outcome: Outcome | undefined;
@@ -1444,8 +1462,52 @@ export async function actCloseOnJailedNode(w: World, m: Model, ids: bigint[]) {
   expect(eventsOf(receipt, w.c.escrow, "CloseRental").length, "one CloseRental per rental closed").to.equal(
     closes.length,
   );
-  for (const apply of closes) apply(receipt, w.addr.sla);
+  const slashes: unknown[][] = [];
+  const refunds: unknown[][] = [];
+  toClose.forEach((r, i) => {
+    closes[i](receipt, w.addr.sla);
+    if (r.plan !== Plan.Saving) return;
+    // The model's own books: what the provider withdrew, not the escrow's units less the enforcer's count.
+    const withdrawn = r.grossWithdrawn;
+    if (withdrawn === 0n) {
+      note("  jailclose: saving, nothing withdrawn");
+      return;
+    }
+    const kaiOwed = kaiForShortfall(withdrawn, m.kaiPerToken);
+    const s = m.stakes[r.provider];
+    const hasStake = s.staked + s.unbonding + s.rewardsOwed > 0n;
+    let kaiPaid = 0n;
+    if (kaiOwed > 0n && hasStake) {
+      const renter = RENTERS[r.renter];
+      const slash = predictSlash(w, m, r.provider, kaiOwed, renter);
+      slashes.push(slash.event(r.nodeId, Reason.SavingRefund, savingRefundEvidence(r.id)));
+      slash.apply();
+      kaiPaid = slash.taken;
+    }
+    note(
+      "  jailclose: saving refund " +
+        (m.kaiPerToken === 0n
+          ? "(no rate)"
+          : kaiOwed === 0n
+            ? "(rate too small)"
+            : !hasStake
+              ? "(empty stake)"
+              : kaiPaid < kaiOwed
+                ? "+stake (capped)"
+                : "+stake"),
+    );
+    r.refundFromStake = withdrawn;
+    r.kaiRefundOwed = kaiOwed;
+    r.kaiRefund = kaiPaid;
+    refunds.push([r.id, withdrawn, kaiPaid]);
+  });
+  expectEvents(receipt, w.c.registry, "Slash", slashes);
+  expectEvents(receipt, sla, "RefundSavingFromStake", refunds);
 }
+
+/** The registry evidence of a saving plan's refund from stake: `keccak256(abi.encode(rentalId))`. */
+const savingRefundEvidence = (id: bigint) =>
+  ethers.keccak256(ethers.AbiCoder.defaultAbiCoder().encode(["uint256"], [id]));
 
 /** Governance sets the KAI taken from stake per 1e18 USD units credited beyond earnings (at most 1e40). */
 export async function actSetKaiPerToken(w: World, m: Model, rate: bigint) {
@@ -1498,7 +1560,7 @@ async function probe(w: World): Promise<ProbeState> {
 export async function checkInvariants(w: World, m: Model): Promise<void> {
   const epochs = m.reported;
   const unknownNode = BigInt(m.nodes.length + 1);
-  const [s, config, rootBudgets, claimedOf, reserve, positions, cursors, rate, kaiSupply, usdSupply] =
+  const [s, config, rootBudgets, claimedOf, reserve, positions, cursors, rate, kaiSupply, usdSupply, savingCredited] =
     await Promise.all([
       probe(w),
       w.c.oracle.config(),
@@ -1510,6 +1572,7 @@ export async function checkInvariants(w: World, m: Model): Promise<void> {
       w.c.sla.kaiPerToken(w.tokenAddr.usd),
       w.c.kai.totalSupply(),
       w.c.usd.totalSupply(),
+      Promise.all(m.rentals.map((r) => w.c.sla.savingCreditedFromEarnings(r.id))),
     ]);
   const at = (what: string) => `[after step ${m.log.length}: ${m.log[m.log.length - 1] ?? "start"}] ${what}`;
   const balance = (t: TokenKey, h: Holder) => s.balances[TOKENS.indexOf(t) * HOLDERS.length + HOLDERS.indexOf(h)];
@@ -1564,6 +1627,17 @@ export async function checkInvariants(w: World, m: Model): Promise<void> {
       r.withdrawnUnits,
     ]);
     const open = isOpen(r);
+    expect(savingCredited[i], at(`${id}: savingCreditedFromEarnings`)).to.equal(
+      r.plan === Plan.Saving ? r.creditedFromEarnings : 0n,
+    );
+    expect(r.kaiRefund <= r.kaiRefundOwed, at(`${id}: KAI refunded from stake <= what was owed`)).to.be.true;
+    if (r.refundFromStake > 0n) {
+      // Refunded in full: USD back (refund and credits from earnings) plus what the stake owed.
+      expect(
+        r.refunded + r.creditedFromEarnings + r.refundFromStake,
+        at(`${id}: a slashed saving plan comes back in full`),
+      ).to.equal(r.deposited);
+    }
     expect(
       [s.withdrawable[i], s.refundable[i], s.paidUntil[i], s.closableAt[i]],
       at(`${id} views: withdrawable, refundable, paidUntil, closableAt`),
@@ -1843,8 +1917,8 @@ export async function finalDrain(w: World, m: Model): Promise<void> {
     const own = m.rentals.filter((r) => r.renter === k);
     const paid = own.reduce((a, r) => a + r.deposited - r.refunded - r.creditedFromEarnings, 0n);
     expect(delta("usd", h), `${h} USD: -(deposits - refunds - SLA credits from earnings)`).to.equal(-paid);
-    const kai = own.reduce((a, r) => a + r.kaiFromStake, 0n);
-    expect(delta("kai", h), `${h} KAI: + SLA credits from the providers' stake`).to.equal(kai);
+    const kai = own.reduce((a, r) => a + r.kaiFromStake + r.kaiRefund, 0n);
+    expect(delta("kai", h), `${h} KAI: + SLA credits and saving refunds from the providers' stake`).to.equal(kai);
   });
   PROVIDERS.forEach((h, p) => {
     const own = m.rentals.filter((r) => r.provider === p);

@@ -26,7 +26,7 @@ import { nodeEpochProof } from "../../offchain/src/sla";
 export { EPOCH_LENGTH };
 
 /** Slash reason codes of the SlaEnforcer (the oracle's equivocation is 100). */
-export const Reason = { SlaCredit: 1, Downtime: 2, HardwareFraud: 3 } as const;
+export const Reason = { SlaCredit: 1, Downtime: 2, HardwareFraud: 3, SavingRefund: 4 } as const;
 
 /** Node metrics with the given uptime (and optionally a hardware mismatch); the rest fixed. */
 export function metricsWith(uptimeBps: bigint, hardwareMismatch = false, seed = 0): NodeMetrics {

@@ -30,6 +30,7 @@ export const PENALTY_REASON: Record<number, string> = {
   1: "SLA credit (paid from stake)",
   2: "downtime",
   3: "hardware fraud",
+  4: "saving plan refund (paid from stake)",
   100: "checker equivocation",
 };
 

@@ -694,13 +694,31 @@ describe("RentalEscrow.creditSla", () => {
   }
 
   describe("given a closed rental (its window is fixed)", () => {
-    it("returns (renter, token, credit, fromEarnings)", async () => {
+    it("returns (renter, token, credit, fromEarnings, plan)", async () => {
       const c = await loadFixture(paygClosedPartlyWithdrawnFixture);
       const result = await c.escrow
         .connect(c.oracle)
         .creditSla.staticCall(c.rentalId, c.nodeId, UP100, c.anchor, c.anchor + 100);
-      expect([...result]).to.deep.equal([c.renter.address, c.usdAddress, 55_600n, 27_800n]);
+      expect([...result]).to.deep.equal([c.renter.address, c.usdAddress, 55_600n, 27_800n, BigInt(Plan.PayAsYouGo)]);
     });
+  });
+
+  describe("returns the rental's plan (the enforcer counts saving plans' credits from earnings)", () => {
+    const plans = [
+      ["pay-as-you-go", paygFixture, Plan.PayAsYouGo],
+      ["hourly", hourlyFixture, Plan.Hourly],
+      ["saving", savingFixture, Plan.Saving],
+    ] as const;
+    for (const [name, fixture, plan] of plans) {
+      it(`${name} rental: ${plan}`, async () => {
+        const c = await loadFixture(fixture);
+        await time.increaseTo(c.anchor + 200);
+        const result = await c.escrow
+          .connect(c.oracle)
+          .creditSla.staticCall(c.rentalId, c.nodeId, UP100, c.anchor, c.anchor + 100);
+        expect(result.plan).to.equal(plan);
+      });
+    }
   });
 
   describe("given two credits on one open pay-as-you-go rental", () => {

@@ -94,11 +94,12 @@ describe("SlaEnforcer governance", function () {
       expect(await c.sla.kaiPerToken(await c.kai.getAddress()), "KAI rate").to.equal(0n);
     });
 
-    it("exposes the reason codes 1, 2, 3, at most 12 downtime epochs and a KAI rate of at most 1e40", async function () {
+    it("exposes the reason codes 1, 2, 3, 4, at most 12 downtime epochs and a KAI rate of at most 1e40", async function () {
       const c = await loadFixture(deploySla);
       expect(await c.sla.REASON_SLA_CREDIT(), "SLA credit").to.equal(1n);
       expect(await c.sla.REASON_DOWNTIME(), "downtime").to.equal(2n);
       expect(await c.sla.REASON_HARDWARE_FRAUD(), "fraud").to.equal(3n);
+      expect(await c.sla.REASON_SAVING_REFUND(), "saving refund").to.equal(4n);
       expect(await c.sla.MAX_DOWNTIME_EPOCHS(), "max epochs").to.equal(12n);
       expect(await c.sla.MAX_KAI_PER_TOKEN(), "max KAI per token").to.equal(10n ** 40n);
     });

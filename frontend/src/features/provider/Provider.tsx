@@ -33,6 +33,7 @@ const PENALTY_REASONS: Record<number, string> = {
   1: "SLA credit paid to a renter from your stake (uptime below the rental's SLA)",
   2: "repeated downtime (attested uptime below the threshold for consecutive epochs)",
   3: "hardware fraud (the checkers' hardware test differs from the registered spec)",
+  4: "saving plan refunded to its renter from your stake (your node was jailed; what you had withdrawn from the plan)",
   100: "equivocation (signed two different reports for one epoch)",
 };
 
