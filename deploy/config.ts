@@ -31,6 +31,7 @@ export interface KaisarParameters {
   rewardPool: AddressRef;
   /** KAI staked per GPU at multiplier 1x, in whole KAI (decimal string). */
   baseStakePerGpuKai: string;
+  /** Unbonding period of stake, seconds; also the checker licenses' departure cooldown. */
   unbondingPeriodSeconds: number;
   gracePeriodSeconds: number;
   feeBps: number;

@@ -26,6 +26,8 @@ export const ROLES = {
 /** Default rental terms the escrow starts with (see RentalEscrow's constructor). */
 const ESCROW_DEFAULTS = { feeBps: 1_000, gracePeriodSeconds: 3_600 };
 const REGISTRY_DEFAULT_UNBONDING = 14 * 86_400;
+/** CheckerLicense's default departure cooldown: the registry's default unbonding period. */
+const LICENSE_DEFAULT_COOLDOWN = 14 * 86_400;
 
 export function buildKaisarModule(p: KaisarParameters) {
   return buildModule("Kaisar", (m) => {
@@ -88,6 +90,13 @@ export function buildKaisarModule(p: KaisarParameters) {
     // Setters reject no-op writes: call them only when the value differs from the default.
     if (p.unbondingPeriodSeconds !== REGISTRY_DEFAULT_UNBONDING) {
       setup.push(m.call(registry, "setUnbondingPeriod", [p.unbondingPeriodSeconds], { id: "unbonding_period" }));
+    }
+    // A license that left an equivocating operator stays suspendable as long as its stake stays
+    // slashable: the license's departure cooldown follows the unbonding period.
+    if (p.unbondingPeriodSeconds !== LICENSE_DEFAULT_COOLDOWN) {
+      setup.push(
+        m.call(license, "setDepartureCooldown", [p.unbondingPeriodSeconds], { id: "license_departure_cooldown" }),
+      );
     }
     if (p.gracePeriodSeconds !== ESCROW_DEFAULTS.gracePeriodSeconds) {
       setup.push(m.call(escrow, "setGracePeriod", [p.gracePeriodSeconds], { id: "grace_period" }));

@@ -16,6 +16,9 @@ contract CheckerLicense is ICheckerLicense, ERC721, AccessControl {
 
     /// @notice The supply cap.
     uint256 public constant MAX_SUPPLY = 29_998;
+    /// @notice Bounds of `departureCooldown`: those of the registry's unbonding period.
+    uint256 public constant MIN_DEPARTURE_COOLDOWN = 1 days;
+    uint256 public constant MAX_DEPARTURE_COOLDOWN = 90 days;
 
     /// @dev One slot per license: its operator and whether it is suspended.
     struct LicenseState {
@@ -23,10 +26,22 @@ contract CheckerLicense is ICheckerLicense, ERC721, AccessControl {
         bool suspended;
     }
 
+    /// @dev The last operator a license left, in one slot. Written only when a license leaves an
+    /// operator, never on a first delegation (so that `delegate` stays one slot read).
+    struct Departure {
+        address former;
+        uint40 until; // when it left `former`
+    }
+
     /// @inheritdoc ICheckerLicense
     uint256 public totalMinted;
     mapping(uint256 tokenId => LicenseState) internal _licenses;
     mapping(address operator => uint256 count) internal _licensesOf;
+    /// @inheritdoc ICheckerLicense
+    /// @dev The registry's default unbonding period: a proof lands in the same window as a slash of
+    /// unbonding stake.
+    uint256 public departureCooldown = 14 days;
+    mapping(uint256 tokenId => Departure) internal _departures;
 
     /// @param admin Receives `DEFAULT_ADMIN_ROLE` (the timelock in deployments).
     constructor(address admin) ERC721("Kaisar Checker License", "KCL") {
@@ -54,6 +69,7 @@ contract CheckerLicense is ICheckerLicense, ERC721, AccessControl {
         address previous = license.operator;
         if (previous == operator) revert CheckerLicense_AlreadyDelegated(tokenId, operator);
         if (previous != address(0)) {
+            _recordDeparture(tokenId, previous);
             --_licensesOf[previous];
             emit Undelegate(tokenId, previous);
         }
@@ -90,6 +106,20 @@ contract CheckerLicense is ICheckerLicense, ERC721, AccessControl {
     }
 
     /// @inheritdoc ICheckerLicense
+    function setDepartureCooldown(uint256 cooldown) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (cooldown < MIN_DEPARTURE_COOLDOWN || cooldown > MAX_DEPARTURE_COOLDOWN) {
+            revert CheckerLicense_ParameterOutOfBounds(
+                "departureCooldown",
+                cooldown,
+                MIN_DEPARTURE_COOLDOWN,
+                MAX_DEPARTURE_COOLDOWN
+            );
+        }
+        departureCooldown = cooldown;
+        emit SetDepartureCooldown(cooldown);
+    }
+
+    /// @inheritdoc ICheckerLicense
     function operatorOf(uint256 tokenId) external view returns (address) {
         return _licenses[tokenId].operator;
     }
@@ -102,6 +132,12 @@ contract CheckerLicense is ICheckerLicense, ERC721, AccessControl {
     /// @inheritdoc ICheckerLicense
     function licensesOf(address operator) external view returns (uint256) {
         return _licensesOf[operator];
+    }
+
+    /// @inheritdoc ICheckerLicense
+    function departureOf(uint256 tokenId) external view returns (address former, uint256 until) {
+        Departure memory d = _departures[tokenId];
+        return (d.former, d.until);
     }
 
     /// @notice ERC-165: ERC-721 and AccessControl interfaces.
@@ -118,9 +154,25 @@ contract CheckerLicense is ICheckerLicense, ERC721, AccessControl {
     function _clearOperator(uint256 tokenId) internal {
         LicenseState storage license = _licenses[tokenId];
         address operator = license.operator;
+        _recordDeparture(tokenId, operator);
         license.operator = address(0);
         if (!license.suspended) --_licensesOf[operator];
         emit Undelegate(tokenId, operator);
+    }
+
+    /// @dev Records that `tokenId` leaves `operator` now. Refused within the cooldown of the last
+    /// departure: overwriting that record would free the license from a proof against the operator
+    /// it left (undelegate from A, delegate to B, undelegate from B: A's record gone).
+    function _recordDeparture(uint256 tokenId, address operator) internal {
+        Departure storage d = _departures[tokenId];
+        uint256 last = d.until;
+        if (last != 0) {
+            uint256 readyAt = last + departureCooldown;
+            if (block.timestamp < readyAt) revert CheckerLicense_DepartureCooldown(tokenId, readyAt);
+        }
+        d.former = operator;
+        // Unix seconds fit 40 bits for 34,000 years.
+        d.until = uint40(block.timestamp);
     }
 
     function _checkOwner(uint256 tokenId) internal view {

@@ -19,9 +19,15 @@ struct Report {
 /// distinct operators of the current set. The domain binds the chain id and this contract; the
 /// digest binds the epoch and the config version. Two valid signatures by one operator over two
 /// different reports of one epoch prove equivocation: anyone may submit them; the operator's stake
-/// is slashed, its licenses suspended, and the prover gets a bounty.
+/// is slashed, its licenses suspended, it leaves the current set, and the prover gets a bounty.
+/// An operator of the current set that is no longer active (its last license undelegated or
+/// suspended, or its stake below the minimum) can be excluded by anyone (`excludeOperator`): its
+/// entry becomes a tombstone (the zero address) and its signatures stop counting, while the others
+/// keep their indexes and the config version stays, so reports they signed remain valid. When the
+/// live operators fall below the quorum (`CheckerQuorumLost`), reports stall until governance
+/// sets a new config.
 /// @dev Signature verification reads no storage per signer: the checker set lives in the code of
-/// a data contract (SSTORE2) read once per report.
+/// a data contract (SSTORE2) read once per report; an exclusion rewrites that data contract.
 interface IReportOracle {
     /* ------------------------------------------------------------------ */
     /*                               ERRORS                               */
@@ -72,6 +78,18 @@ interface IReportOracle {
     error ReportOracle_EquivocationAlreadyProven(address operator, uint256 epoch);
     /// @notice A governance parameter is outside `[min, max]`.
     error ReportOracle_ParameterOutOfBounds(string name, uint256 value, uint256 min, uint256 max);
+    /// @notice `operator` was proven to equivocate: its key may never join a checker set again.
+    error ReportOracle_OperatorEquivocated(address operator);
+    /// @notice Signature `position` claims operator index `index`, whose operator was excluded from
+    /// the current set (`excludeOperator`, or a proof of equivocation).
+    error ReportOracle_ExcludedSigner(uint256 position, uint256 index);
+    /// @notice The current checker set has `count` operators; there is none at `index`.
+    error ReportOracle_InvalidOperatorIndex(uint256 index, uint256 count);
+    /// @notice The operator at `index` of the current set is already excluded.
+    error ReportOracle_OperatorAlreadyExcluded(uint256 index);
+    /// @notice `operator`, at `index` of the current set, is still active (a license, the minimum
+    /// stake, no proven equivocation): it cannot be excluded.
+    error ReportOracle_OperatorActive(uint256 index, address operator);
 
     /* ------------------------------------------------------------------ */
     /*                               EVENTS                               */
@@ -99,6 +117,20 @@ interface IReportOracle {
         uint256 bounty,
         address prover
     );
+    /// @notice `operator`, at `index` of config `version`, was excluded from the set for `reasons`
+    /// (a bitmask of `EXCLUDED_NO_LICENSE` 1, `EXCLUDED_UNDER_STAKED` 2, `EXCLUDED_EQUIVOCATION` 4);
+    /// `live` operators remain. `pointer` is the data contract now holding the set.
+    event ExcludeOperator(
+        uint256 indexed version,
+        uint256 indexed index,
+        address indexed operator,
+        uint256 reasons,
+        uint256 live,
+        address pointer
+    );
+    /// @notice Config `version` has `live` operators left, fewer than its `quorum`: no report can
+    /// be accepted until governance sets a new config.
+    event CheckerQuorumLost(uint256 indexed version, uint256 live, uint256 quorum);
     /// @notice Governance set the minimum checker stake (KAI units).
     event SetMinCheckerStake(uint256 amount);
     /// @notice Governance set the equivocation penalty (KAI units) and the prover's bounty (bps).
@@ -114,21 +146,41 @@ interface IReportOracle {
     /// @notice Sets the checker set and quorum; increments the config version. Reports signed for
     /// older versions are refused from now on.
     /// @dev Only `CONFIG_ROLE`. Operators sorted ascending, each with a license and the minimum
-    /// stake; `2f < quorum <= n` with `f = (n - 1) / 3`. Emits `SetCheckerConfig`.
+    /// stake, none proven to equivocate; `2f < quorum <= n` with `f = (n - 1) / 3`. Emits
+    /// `SetCheckerConfig`.
     function setCheckerConfig(address[] calldata operators, uint256 quorum) external returns (uint256 version);
 
     /// @notice Accepts the report of an ended epoch, newer than the last reported one.
     /// @dev Anyone. `signatures` packs, per signer in strictly increasing operator index, 66 bytes:
-    /// the index (1 byte), r (32), s (32), v (1). Emits `SubmitReport`.
+    /// the index (1 byte), r (32), s (32), v (1). A signature at an excluded operator's index
+    /// reverts with `ReportOracle_ExcludedSigner`. Emits `SubmitReport`.
     function submitReport(Report calldata report, bytes calldata signatures) external;
 
+    /// @notice Excludes the operator at `index` of the current set once it is no longer active: it
+    /// holds no delegated, unsuspended license, or its registry stake is below `minCheckerStake`
+    /// (an operator proven to equivocate is excluded by the proof itself). Its entry becomes the
+    /// zero address; the other operators keep their indexes and the config version does not change,
+    /// so reports they signed stay valid. If the live operators fall below the quorum, no report can
+    /// be accepted until governance sets a new config (`setCheckerConfig`): `CheckerQuorumLost`
+    /// says so, and `liveCheckerCount` shows it.
+    /// @dev Anyone (keepers, other checkers). Rewrites the set's data contract. Emits
+    /// `ExcludeOperator`, and `CheckerQuorumLost` when the live count drops below the quorum.
+    /// @param index The operator's index in `checkers()`.
+    /// @return reasons Why: a bitmask of `EXCLUDED_NO_LICENSE` (1) and `EXCLUDED_UNDER_STAKED` (2).
+    function excludeOperator(uint256 index) external returns (uint256 reasons);
+
     /// @notice Proves that one operator signed two different reports for one epoch, and punishes it:
-    /// slashes up to `equivocationPenalty` of its stake, suspends those of `licenseIds` still
-    /// delegated to it (others are skipped), and pays the caller `equivocationBountyBps` of the
-    /// slashed amount (nothing if the caller is the operator itself).
-    /// @dev Anyone. Each signature is 65 bytes (r, s, v). Once per operator and epoch.
-    /// @dev Warning: the checker set's stake is checked when the set is configured; an operator that
-    /// unstakes later stays slashable only while its stake is unbonding.
+    /// slashes up to `equivocationPenalty` of its stake, suspends those of `licenseIds` delegated
+    /// to it or that left it at or after the start of that epoch (`CheckerLicense.departureOf`;
+    /// others are skipped), excludes it from the current set if it is in it, bars its key from any
+    /// later set, and pays the caller `equivocationBountyBps` of the slashed amount (nothing if the
+    /// caller is the operator itself).
+    /// @dev Anyone. Each signature is 65 bytes (r, s, v). Once per operator and epoch. Emits
+    /// `ProveEquivocation`, and `ExcludeOperator` (reason `EXCLUDED_EQUIVOCATION`) when the operator
+    /// is in the current set.
+    /// @dev Warning: an operator that unstakes stays slashable only while its stake is unbonding,
+    /// and a license that left it stays suspendable only until it leaves its next operator, which
+    /// the license's `departureCooldown` delays.
     function proveEquivocation(
         Report calldata a,
         bytes calldata signatureA,
@@ -158,8 +210,16 @@ interface IReportOracle {
     /// @notice EIP-712 digest of `report` under this contract's domain (what checkers sign).
     function reportDigest(Report calldata report) external view returns (bytes32);
 
-    /// @notice The current checker set, sorted.
+    /// @notice The current checker set, sorted, in signer index order. An excluded operator's entry
+    /// is the zero address (a tombstone that keeps the other indexes in place until the next config).
     function checkers() external view returns (address[] memory);
+
+    /// @notice How many operators of the current set are not excluded. Below the quorum
+    /// (`config()`), no report can be accepted until governance sets a new config.
+    function liveCheckerCount() external view returns (uint256);
+
+    /// @notice Whether `operator` was ever proven to equivocate (it cannot join a checker set).
+    function isEquivocator(address operator) external view returns (bool);
 
     /// @notice Current config version (0 = none yet), quorum and last reported epoch.
     function config() external view returns (uint256 version, uint256 quorum, uint256 lastEpoch, bool anyReport);

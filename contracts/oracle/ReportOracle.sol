@@ -24,6 +24,10 @@ contract ReportOracle is IReportOracle, AccessControl, EIP712 {
     );
     /// @notice Reason code recorded in the registry when an equivocating checker is slashed.
     uint8 public constant REASON_EQUIVOCATION = 100;
+    /// @notice Bits of the `reasons` an operator was excluded from the set for (`ExcludeOperator`).
+    uint256 public constant EXCLUDED_NO_LICENSE = 1;
+    uint256 public constant EXCLUDED_UNDER_STAKED = 2;
+    uint256 public constant EXCLUDED_EQUIVOCATION = 4;
     uint256 public constant MAX_CHECKERS = 255; // signer indexes are one byte
     uint256 public constant MAX_BOUNTY_BPS = 5_000; // 50%
     uint256 internal constant BPS = 10_000;
@@ -33,7 +37,7 @@ contract ReportOracle is IReportOracle, AccessControl, EIP712 {
 
     /// @dev What `submitReport` reads and writes, in one slot.
     struct Config {
-        address pointer; // 160: data contract holding the operators, 20 bytes each, sorted
+        address pointer; // 160: data contract holding the operators, 20 bytes each, sorted; 0 = excluded
         uint32 version; // 192
         uint8 quorum; // 200
         uint8 count; // 208
@@ -75,6 +79,8 @@ contract ReportOracle is IReportOracle, AccessControl, EIP712 {
     /// @dev Only the root is stored (one slot per epoch); the event carries the rest.
     mapping(uint256 epoch => bytes32 root) internal _roots;
     mapping(address operator => mapping(uint256 epoch => bool)) public equivocationProven;
+    /// @inheritdoc IReportOracle
+    mapping(address operator => bool) public isEquivocator;
 
     /// @param admin Receives `DEFAULT_ADMIN_ROLE` and `CONFIG_ROLE` (the timelock in deployments).
     /// @param registry_ The staking ledger; this oracle needs its `SLASHER_ROLE`.
@@ -127,6 +133,7 @@ contract ReportOracle is IReportOracle, AccessControl, EIP712 {
             if (operator == address(0)) revert ReportOracle_ZeroAddress();
             if (operator <= previous) revert ReportOracle_UnsortedOrDuplicateOperator(i, operator);
             previous = operator;
+            if (isEquivocator[operator]) revert ReportOracle_OperatorEquivocated(operator);
             if (license.licensesOf(operator) == 0) revert ReportOracle_OperatorWithoutLicense(operator);
             uint256 staked = registry.getStake(operator).staked;
             if (staked < minimum) revert ReportOracle_OperatorUnderStaked(operator, staked, minimum);
@@ -139,6 +146,21 @@ contract ReportOracle is IReportOracle, AccessControl, EIP712 {
         c.quorum = uint8(quorum);
         c.count = uint8(n);
         emit SetCheckerConfig(version, operators, quorum, pointer);
+    }
+
+    /// @inheritdoc IReportOracle
+    function excludeOperator(uint256 index) external returns (uint256 reasons) {
+        Config memory c = _config;
+        if (index >= c.count) revert ReportOracle_InvalidOperatorIndex(index, c.count);
+        bytes memory packed = _readData(c.pointer);
+        address operator = _operatorAt(packed, index);
+        if (operator == address(0)) revert ReportOracle_OperatorAlreadyExcluded(index);
+        // What `setCheckerConfig` checked, checked again. A proven equivocator needs no check here:
+        // the proof excludes it, and `setCheckerConfig` refuses it.
+        if (license.licensesOf(operator) == 0) reasons |= EXCLUDED_NO_LICENSE;
+        if (registry.getStake(operator).staked < minCheckerStake) reasons |= EXCLUDED_UNDER_STAKED;
+        if (reasons == 0) revert ReportOracle_OperatorActive(index, operator);
+        _exclude(c, packed, index, operator, reasons);
     }
 
     /* ------------------------------------------------------------------ */
@@ -198,8 +220,10 @@ contract ReportOracle is IReportOracle, AccessControl, EIP712 {
         if (operator != second) revert ReportOracle_DifferentSigners(operator, second);
         if (equivocationProven[operator][a.epoch]) revert ReportOracle_EquivocationAlreadyProven(operator, a.epoch);
 
-        // Effect: record the proof first, so that it can never pay twice.
+        // Effect: record the proof first, so that it can never pay twice; the key leaves the set.
         equivocationProven[operator][a.epoch] = true;
+        isEquivocator[operator] = true;
+        _excludeIfMember(operator);
         bytes32 evidence = keccak256(abi.encode(digestA, digestB));
 
         // Interaction: slash into this contract, suspend the licenses, pay the bounty and the treasury.
@@ -211,11 +235,19 @@ contract ReportOracle is IReportOracle, AccessControl, EIP712 {
             evidence,
             address(this)
         );
-        // Licenses no longer delegated to the operator are skipped, not fatal: an operator that
-        // front-runs the proof by undelegating must not escape the slash.
+        // A license that left the operator once the epoch had started could have signed for it:
+        // suspended too, so that undelegating ahead of the proof saves nothing. Others are skipped,
+        // not fatal: a wrong id must not save the operator from the slash. Epochs past 40 bits
+        // start too late for any departure (and their start could overflow).
+        uint256 from = a.epoch < type(uint40).max ? epochStart(a.epoch) : type(uint256).max;
         for (uint256 i; i < licenseIds.length; ++i) {
             uint256 id = licenseIds[i];
-            if (license.operatorOf(id) == operator && !license.isSuspended(id)) license.suspend(id, evidence);
+            if (license.isSuspended(id)) continue;
+            if (license.operatorOf(id) != operator) {
+                (address former, uint256 until) = license.departureOf(id);
+                if (former != operator || until < from) continue;
+            }
+            license.suspend(id, evidence);
         }
         // An operator proving its own equivocation earns no bounty.
         uint256 bounty = msg.sender == operator ? 0 : (slashed * equivocationBountyBps) / BPS;
@@ -307,6 +339,13 @@ contract ReportOracle is IReportOracle, AccessControl, EIP712 {
     }
 
     /// @inheritdoc IReportOracle
+    function liveCheckerCount() external view returns (uint256) {
+        Config memory c = _config;
+        if (c.pointer == address(0)) return 0;
+        return _liveCount(_readData(c.pointer), c.count);
+    }
+
+    /// @inheritdoc IReportOracle
     function config() external view returns (uint256 version, uint256 quorum, uint256 lastEpoch, bool anyReport) {
         Config memory c = _config;
         return (c.version, c.quorum, c.lastEpoch, c.anyReport);
@@ -382,7 +421,45 @@ contract ReportOracle is IReportOracle, AccessControl, EIP712 {
         address recovered = ecrecover(digest, v, r, bytes32(s));
         if (recovered == address(0)) revert ReportOracle_InvalidSignature(i);
         if (index >= n || _operatorAt(operators, index) != recovered) {
+            // No key recovers to the zero address: a tombstone at `index` is an excluded operator.
+            if (index < n && _operatorAt(operators, index) == address(0)) revert ReportOracle_ExcludedSigner(i, index);
             revert ReportOracle_UnknownSigner(i, index, recovered);
+        }
+    }
+
+    /// @dev Replaces the operator at `index` of the current set (`packed`, read from `c.pointer`)
+    /// with a tombstone and stores the list anew under the same version: the other indexes, and
+    /// the signatures made for this version, stay valid.
+    function _exclude(Config memory c, bytes memory packed, uint256 index, address operator, uint256 reasons) internal {
+        assembly ("memory-safe") {
+            // The word that ends with the entry: its low 20 bytes are the entry, its high 12 the
+            // previous entry's tail (or the length's, at index 0). Zero the entry, keep the rest.
+            let p := add(add(packed, 20), mul(index, 20))
+            mstore(p, and(mload(p), not(sub(shl(160, 1), 1))))
+        }
+        address pointer = _writeData(packed);
+        _config.pointer = pointer;
+        uint256 live = _liveCount(packed, c.count);
+        emit ExcludeOperator(c.version, index, operator, reasons, live, pointer);
+        // Said once, when the set crosses below its quorum.
+        if (live + 1 == c.quorum) emit CheckerQuorumLost(c.version, live, c.quorum);
+    }
+
+    /// @dev Excludes `operator` from the current set if it is a live member of it.
+    function _excludeIfMember(address operator) internal {
+        Config memory c = _config;
+        if (c.pointer == address(0)) return;
+        bytes memory packed = _readData(c.pointer);
+        // A linear scan: tombstones break the order a binary search needs, and proofs are rare.
+        for (uint256 i; i < c.count; ++i) {
+            if (_operatorAt(packed, i) == operator) return _exclude(c, packed, i, operator, EXCLUDED_EQUIVOCATION);
+        }
+    }
+
+    /// @dev The operators of a packed list of `n` that are not tombstones.
+    function _liveCount(bytes memory packed, uint256 n) internal pure returns (uint256 live) {
+        for (uint256 i; i < n; ++i) {
+            if (_operatorAt(packed, i) != address(0)) ++live;
         }
     }
 

@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 
 import { kaisarErrorsAbi } from "../src/contracts/generated";
 import { ERROR_MESSAGES, explainError, revertOf } from "../src/lib/errors";
+import { formatDuration } from "../src/lib/format";
 
 const KAI = { symbol: "KAI", decimals: 18 };
 const data = (errorName: string, args: readonly unknown[]) =>
@@ -45,6 +46,29 @@ describe("explainError", () => {
     const names = kaisarErrorsAbi.map((e) => e.name).filter((n) => /^(RentalEscrow|NodeRegistry)_/.test(n));
     const missing = names.filter((n) => !ERROR_MESSAGES[n]);
     expect(missing).toEqual([]);
+  });
+  it("explains a license that cannot leave its operator yet, with the time", () => {
+    const e = { data: data("CheckerLicense_DepartureCooldown", [7n, 1_000n + 3_600n]) };
+    expect(explainError(e, { now: 1_000 })).toBe(
+      `License #7 left an operator recently: it can leave one again in ${formatDuration(3_600)} (until then, an equivocation proof against its former operator can still find it).`,
+    );
+  });
+  it("explains a signature by a checker excluded from the set", () => {
+    const e = { data: data("ReportOracle_ExcludedSigner", [1n, 2n]) };
+    expect(explainError(e)).toBe(
+      "Checker #2 was excluded from the checker set: its signature no longer counts. Leave it out of the report.",
+    );
+  });
+  it("has a sentence for the checker set's exclusion and license cooldown errors", () => {
+    const names = kaisarErrorsAbi
+      .map((e) => e.name)
+      .filter((n) =>
+        /^(ReportOracle_(ExcludedSigner|InvalidOperatorIndex|OperatorAlreadyExcluded|OperatorActive|OperatorEquivocated)|CheckerLicense_(DepartureCooldown|ParameterOutOfBounds))$/.test(
+          n,
+        ),
+      );
+    expect(new Set(names).size).toBe(7);
+    expect(names.filter((n) => !ERROR_MESSAGES[n])).toEqual([]);
   });
   it("falls back to the error's name in words, not hex", () => {
     const e = { data: data("ReportOracle_ZeroRoot", []) };

@@ -68,9 +68,11 @@ describe("deployment (Ignition module, local parameters)", function () {
   });
 
   it("sets the parameters from the parameters file", async function () {
-    const { registry, escrow, kai } = await loadFixture(deployLocal);
+    const { registry, escrow, kai, license } = await loadFixture(deployLocal);
     expect(await registry.baseStakePerGpu()).to.equal(parseUnits(params.baseStakePerGpuKai, 18));
     expect(await registry.unbondingPeriod()).to.equal(BigInt(params.unbondingPeriodSeconds));
+    // The license's departure cooldown follows the unbonding period.
+    expect(await license.departureCooldown(), "departureCooldown").to.equal(BigInt(params.unbondingPeriodSeconds));
     const terms = await escrow.rentalTerms(await escrow.currentTermsVersion());
     expect(terms.feeBps).to.equal(BigInt(params.feeBps));
     expect(terms.gracePeriod).to.equal(BigInt(params.gracePeriodSeconds));

@@ -29,6 +29,11 @@ export const MAX_SUPPLY = 29_998n;
  */
 export const TOTAL_MINTED_SLOT = 7;
 
+/** The default departure cooldown (the registry's default unbonding period) and its bounds. */
+export const DEPARTURE_COOLDOWN = 14n * 86_400n;
+export const MIN_DEPARTURE_COOLDOWN = 86_400n;
+export const MAX_DEPARTURE_COOLDOWN = 90n * 86_400n;
+
 /** Evidence a suspension carries (in production, the hash of the two conflicting reports). */
 export const EVIDENCE = ethers.id("equivocation: epoch 7, two roots");
 
@@ -78,6 +83,17 @@ export async function deploySuspended() {
   return c;
 }
 
+/**
+ * As `deployDelegated`, then alice switched license 1 from op1 to op2 (`switchedAt`): op1 is its
+ * former operator, and it cannot leave op2 before `readyAt` (`switchedAt` + the cooldown).
+ */
+export async function deploySwitched() {
+  const c = await deployDelegated();
+  const tx = await c.license.connect(c.alice).delegate(1, c.op2.address);
+  const switchedAt = BigInt((await ethers.provider.getBlock((await tx.wait())!.blockNumber))!.timestamp);
+  return { ...c, switchedAt, readyAt: switchedAt + DEPARTURE_COOLDOWN };
+}
+
 /** Overwrites `totalMinted`, as if `minted` licenses had been minted (none is created). */
 export async function setTotalMinted(license: CheckerLicense, minted: bigint) {
   await network.provider.send("hardhat_setStorageAt", [
@@ -91,7 +107,7 @@ export async function setTotalMinted(license: CheckerLicense, minted: bigint) {
 export async function expectLicense(
   license: CheckerLicense,
   tokenId: bigint | number,
-  expected: Partial<{ owner: string; operator: string; suspended: boolean }>,
+  expected: Partial<{ owner: string; operator: string; suspended: boolean; former: string; until: bigint }>,
 ) {
   if (expected.owner !== undefined) {
     expect(await license.ownerOf(tokenId), `ownerOf(${tokenId})`).to.equal(expected.owner);
@@ -101,6 +117,11 @@ export async function expectLicense(
   }
   if (expected.suspended !== undefined) {
     expect(await license.isSuspended(tokenId), `isSuspended(${tokenId})`).to.equal(expected.suspended);
+  }
+  if (expected.former !== undefined || expected.until !== undefined) {
+    const [former, until] = await license.departureOf(tokenId);
+    if (expected.former !== undefined) expect(former, `departureOf(${tokenId}).former`).to.equal(expected.former);
+    if (expected.until !== undefined) expect(until, `departureOf(${tokenId}).until`).to.equal(expected.until);
   }
 }
 

@@ -43,6 +43,8 @@ export const BPS = 10_000n;
 export const REASON_EQUIVOCATION = 100;
 export const MIN_EPOCH_LENGTH = 10n;
 export const MAX_EPOCH_LENGTH = 365n * 86_400n;
+/** Bits of the reasons an operator is excluded from the set for (`ExcludeOperator`). */
+export const EXCLUDED = { NO_LICENSE: 1n, UNDER_STAKED: 2n, EQUIVOCATION: 4n } as const;
 
 /* -------------------------------------------------------------------------- */
 /*                                   HELPERS                                  */
@@ -154,6 +156,12 @@ export function fakeSortedAddresses(count: number): string[] {
   return Array.from({ length: count }, (_, i) => ethers.getAddress(ethers.toBeHex(BigInt(i + 1), 20)));
 }
 
+/** The address the oracle's next CREATE (a new SSTORE2 data contract of the checker set) lands at. */
+export async function nextPointer(oracle: { getAddress(): Promise<string> }): Promise<string> {
+  const from = await oracle.getAddress();
+  return ethers.getCreateAddress({ from, nonce: await ethers.provider.getTransactionCount(from) });
+}
+
 /** The revert data of a mined, failed transaction, decoded with the oracle's ABI. */
 export async function revertOf(c: WithCheckers, hash: string) {
   const trace = await network.provider.send("debug_traceTransaction", [
@@ -232,6 +240,21 @@ export async function deployWithRotation() {
     3,
   );
   return { ...c, removed, kept };
+}
+
+/**
+ * `deployWithFourCheckers`, then the owner of operator 2's only license undelegated it and a
+ * keeper excluded operator 2 (`excluded`, index 2) from the set: checkers() is
+ * [op0, op1, 0x0, op3], still config version 1 with quorum 3, three live operators.
+ */
+export const EXCLUDED_INDEX = 2;
+export async function deployWithExcludedOperator() {
+  const c = await deployWithFourCheckers();
+  const excluded = c.operators[EXCLUDED_INDEX];
+  const [excludedLicense] = await licenseIdsOf(c, excluded.address);
+  await c.license.undelegate(excludedLicense);
+  await c.oracle.connect(c.keeper).excludeOperator(EXCLUDED_INDEX);
+  return { ...c, excluded, excludedLicense };
 }
 
 /**

@@ -114,6 +114,15 @@ export const ERROR_MESSAGES: Record<string, Explain> = {
   ReportOracle_OperatorWithoutLicense: () => "That operator holds no delegated checker license.",
   ReportOracle_OperatorUnderStaked: ([, staked, min]) =>
     `The checker has ${kai(staked)} staked; ${kai(min)} are needed.`,
+  ReportOracle_OperatorEquivocated: () =>
+    "That operator key was proven to sign two different reports of one epoch: it can never be a checker again. Use a new key.",
+  ReportOracle_ExcludedSigner: ([, index]) =>
+    `Checker #${index} was excluded from the checker set: its signature no longer counts. Leave it out of the report.`,
+  ReportOracle_InvalidOperatorIndex: ([index, count]) =>
+    `The checker set has ${count} operator${Number(count) === 1 ? "" : "s"}; there is no checker #${index}.`,
+  ReportOracle_OperatorAlreadyExcluded: ([index]) => `Checker #${index} is already excluded from the checker set.`,
+  ReportOracle_OperatorActive: ([index]) =>
+    `Checker #${index} still holds a license and the minimum stake: it cannot be excluded.`,
   // RewardDistributor
   RewardDistributor_NoReport: ([e]) => `Epoch ${e} has no accepted report yet.`,
   RewardDistributor_InvalidProof: ([e]) => `The reward proof for epoch ${e} does not match the root on chain.`,
@@ -131,6 +140,9 @@ export const ERROR_MESSAGES: Record<string, Explain> = {
   CheckerLicense_NotDelegated: ([id]) => `License #${id} is not delegated.`,
   CheckerLicense_Suspended: ([id]) => `License #${id} is suspended.`,
   CheckerLicense_SupplyCapReached: () => "All checker licenses have been minted.",
+  CheckerLicense_DepartureCooldown: ([id, at], ctx) =>
+    `License #${id} left an operator recently: it can leave one again ${when(at, ctx)} (until then, an equivocation proof against its former operator can still find it).`,
+  CheckerLicense_ParameterOutOfBounds: ([name]) => `The value of ${name} is out of bounds.`,
   // SlaEnforcer
   SlaEnforcer_AlreadyCredited: ([id, e]) => `Rental #${id} was already credited for epoch ${e}.`,
   SlaEnforcer_UptimeAboveThreshold: ([e]) => `The node met its uptime target in epoch ${e}.`,

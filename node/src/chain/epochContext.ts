@@ -4,6 +4,7 @@
  * epoch (from the escrow's service windows).
  */
 import { reportDomain } from "@kaisar/offchain";
+import { ZeroAddress } from "ethers";
 
 import type { EpochContext, EpochContextProvider } from "../checker/exchange";
 import type { EpochNode } from "../scoring";
@@ -46,9 +47,9 @@ export async function deliveredGpuSeconds(
 }
 
 /**
- * An EpochContextProvider reading the chain: config version, checker set and licenses as they are
- * now (a report is signed under the current set), the epoch's budget, and the nodes `nodes()`
- * returns with the GPU-seconds they delivered in the epoch.
+ * An EpochContextProvider reading the chain: config version, checker set (without the operators
+ * excluded from it) and licenses as they are now (a report is signed under the current set), the
+ * epoch's budget, and the nodes `nodes()` returns with the GPU-seconds they delivered in the epoch.
  */
 export function chainEpochContext(
   contracts: KaisarContracts,
@@ -64,8 +65,11 @@ export function chainEpochContext(
       oracle.epochStart(epoch),
       oracle.epochStart(epoch + 1),
     ]);
+    // An operator excluded from the set (`ReportOracle.excludeOperator`, or a proof of
+    // equivocation) is a zero-address tombstone in `checkers()`: it is no checker of the epoch.
+    const active = checkerSet.filter((operator) => operator !== ZeroAddress);
     const licenses = new Map<string, bigint>();
-    for (const operator of checkerSet) {
+    for (const operator of active) {
       licenses.set(operator.toLowerCase(), await contracts.CheckerLicense.licensesOf(operator));
     }
     const delivered = await deliveredGpuSeconds(contracts, from, to);
@@ -76,7 +80,7 @@ export function chainEpochContext(
     }));
     return {
       configVersion: config.version,
-      checkerSet: [...checkerSet],
+      checkerSet: active,
       licenses,
       budget,
       domain: reportDomain(chainId, await oracle.getAddress()),

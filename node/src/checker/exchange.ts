@@ -19,7 +19,7 @@
  *    epoch it has signed gets the stored report back, even after a restart, and never signs a second
  *    root for that epoch (the oracle slashes that as equivocation).
  */
-import { Wallet, getAddress, hashMessage, verifyMessage, type TypedDataDomain } from "ethers";
+import { Wallet, ZeroAddress, getAddress, hashMessage, verifyMessage, type TypedDataDomain } from "ethers";
 import {
   fastHashReady,
   reportFromJson,
@@ -413,7 +413,7 @@ export interface FinalizeOptions {
   ownBundle: SignedBundle;
   /** Other checkers' API base URLs. */
   peers: readonly string[];
-  /** Operator addresses of the epoch's checkers, sorted as the oracle's. */
+  /** Operator addresses of the epoch's checkers, sorted as the oracle's (zero-address tombstones are ignored). */
   checkerSet: readonly string[];
   licenses: ReadonlyMap<string, bigint> | Readonly<Record<string, bigint>>;
   configVersion: bigint;
@@ -533,12 +533,14 @@ async function finalize(options: FinalizeOptions): Promise<EpochResult> {
   if (chainId === undefined || chainId === null || typeof verifyingContract !== "string") {
     throw new ExchangeError("the report domain has no chainId or verifyingContract: build it with reportDomain()");
   }
-  const checkerSet = options.checkerSet.map((c) => c.toLowerCase());
+  // `ReportOracle.checkers()` marks an excluded operator with the zero address: no checker.
+  const checkerSet = options.checkerSet.map((c) => c.toLowerCase()).filter((c) => c !== ZeroAddress);
   const me = signer.address.toLowerCase();
   if (!checkerSet.includes(me)) {
     throw new ExchangeError(
       `this checker's operator ${signer.address} (from privateKey, env KAISAR_PRIVATE_KEY) is not in the checker ` +
-        `set of config version ${options.configVersion}: delegate a license to it and wait for the next config`,
+        `set of config version ${options.configVersion} (never added, or excluded for lack of a license or ` +
+        `stake): delegate a license to it, stake the minimum and wait for the next config`,
     );
   }
   const expected = { epoch, chainId: BigInt(chainId), oracle: verifyingContract, checkers: checkerSet };

@@ -3,6 +3,8 @@
  * delegate-accept, status. Transactions check the chain id first, print their progress and decode
  * reverts to the contract's custom error.
  */
+import { ZeroAddress } from "ethers";
+
 import { chainCommand, type CommandResult } from "../chain/command";
 import { formatKai, parseKaiOption, sendTx, stakeKai, type ChainSession, type Progress } from "../chain/tx";
 import type { CommandSpec } from "./common";
@@ -28,19 +30,24 @@ async function ownedLicenses(chain: ChainSession) {
 /** Where the operator stands: licenses delegated, stake vs minimum, membership of the checker set. */
 async function standing(chain: ChainSession) {
   const { CheckerLicense, ReportOracle, NodeRegistry } = chain.contracts;
-  const [licenses, minimum, stake, set, config] = await Promise.all([
+  const [licenses, minimum, stake, listed, config, equivocator] = await Promise.all([
     CheckerLicense.licensesOf(chain.address),
     ReportOracle.minCheckerStake(),
     NodeRegistry.getStake(chain.address),
     ReportOracle.checkers(),
     ReportOracle.config(),
+    ReportOracle.isEquivocator(chain.address),
   ]);
+  // Operators excluded from the set are zero-address tombstones in `checkers()`: not members.
+  const set = listed.filter((a) => a !== ZeroAddress);
   return {
     licenses: Number(licenses),
     minimum,
     staked: stake.staked,
     unbonding: stake.unbonding,
-    set: [...set],
+    set,
+    excluded: listed.length - set.length,
+    equivocator,
     inSet: set.includes(chain.address),
     version: Number(config.version),
     quorum: Number(config.quorum),
@@ -51,6 +58,11 @@ async function standing(chain: ChainSession) {
 /** What is still missing before governance can add the operator, and the call governance makes. */
 function nextSteps(address: string, s: Awaited<ReturnType<typeof standing>>): string[] {
   if (s.inSet) return [`${address} is in the checker set (config version ${s.version}, quorum ${s.quorum}).`];
+  if (s.equivocator) {
+    return [
+      `${address} was proven to equivocate: this key can never join a checker set again. Use a new operator key.`,
+    ];
+  }
   const steps: string[] = [];
   if (s.licenses === 0) {
     steps.push(
@@ -163,7 +175,9 @@ async function status(ctx: Ctx): Promise<CommandResult> {
     `  licenses delegated  ${s.licenses}`,
     `  stake               ${json.staked} KAI (minimum ${json.minimum} KAI${json.stakeOk ? "" : ", BELOW IT"})` +
       (s.unbonding > 0n ? `, ${json.unbonding} KAI unbonding` : ""),
-    `  checker set         ${s.inSet ? "yes" : "no"} (${s.set.length} operators, config version ${s.version}, quorum ${s.quorum})`,
+    `  checker set         ${s.inSet ? "yes" : "no"} (${s.set.length} operators` +
+      (s.excluded > 0 ? `, ${s.excluded} excluded` : "") +
+      `, config version ${s.version}, quorum ${s.quorum})`,
     `  epochs              current ${currentEpoch}, last reported ${s.lastEpoch ?? "none yet"}`,
     ...(s.inSet ? [] : json.nextSteps.map((l) => `  next: ${l}`)),
   ];

@@ -13,7 +13,7 @@
  * the last reported one, so an epoch still without quorum holds the later ones back for
  * `holdEpochs` epochs after its end; after that it is skipped (its rewards are lost, the later ones paid).
  */
-import { Signature, TypedDataEncoder, getAddress, recoverAddress, AbiCoder, keccak256 } from "ethers";
+import { Signature, TypedDataEncoder, ZeroAddress, getAddress, recoverAddress, AbiCoder, keccak256 } from "ethers";
 import {
   buildRewardTreeFast,
   JsonShapeError,
@@ -44,7 +44,11 @@ export interface ChainView {
   quorum: number;
   lastEpoch: bigint;
   anyReport: boolean;
-  /** Sorted, checksummed. */
+  /**
+   * `ReportOracle.checkers()`: sorted, checksummed, in signer index order. An operator excluded
+   * from the set (`excludeOperator`, or proven to equivocate) is the zero address there: kept, so
+   * that the others' indexes stay those the oracle checks signatures against.
+   */
   checkers: string[];
   /** The epoch running now (by the latest block's time). */
   currentEpoch: bigint;
@@ -192,7 +196,8 @@ export class ReportRelay {
     const v = view ?? (await this.view());
     const budget = await this.o.contracts.ReportOracle.epochBudget(epoch);
     const domain = reportDomain(v.chainId, v.oracle);
-    const members = new Set(v.checkers.map((c) => c.toLowerCase()));
+    // Tombstones (excluded operators) are no one's: no signature recovers to the zero address.
+    const members = new Set(v.checkers.filter((c) => c !== ZeroAddress).map((c) => c.toLowerCase()));
     const answers = await Promise.all(
       this.o.checkers.map(async (base): Promise<CheckerAnswer & { report?: Report; signature?: string }> => {
         const url = `${base.replace(/\/+$/, "")}/epochs/${epoch}/report`;
@@ -231,7 +236,8 @@ export class ReportRelay {
           source: base,
         });
         if (!members.has(signer.toLowerCase())) {
-          return { url: base, signer, digest, rejected: "unknown-signer", detail: "not in ReportOracle.checkers()" };
+          const detail = "not in ReportOracle.checkers() (never, or excluded from the set)";
+          return { url: base, signer, digest, rejected: "unknown-signer", detail };
         }
         if (report.configVersion !== v.version) {
           const detail = `signed for config ${report.configVersion}, current ${v.version}`;
@@ -318,6 +324,35 @@ export class ReportRelay {
     return { reason };
   }
 
+  /**
+   * The licenses a proof against `operator` may suspend: those delegated to it now, or whose last
+   * departure was from it (`CheckerLicense.departureOf`; the oracle checks the time). Found from
+   * the `Delegate` events naming it. None when the chain cannot say: the proof still slashes.
+   */
+  async licensesToSuspend(operator: string): Promise<bigint[]> {
+    const license = this.o.contracts.CheckerLicense;
+    try {
+      const ids = new Set<bigint>();
+      for (const e of await license.queryFilter(license.filters.Delegate(undefined, undefined, operator))) {
+        ids.add(BigInt(e.args.tokenId));
+      }
+      const out: bigint[] = [];
+      for (const id of [...ids].sort((a, b) => (a < b ? -1 : 1))) {
+        const [current, [former], suspended] = await Promise.all([
+          license.operatorOf(id),
+          license.departureOf(id),
+          license.isSuspended(id),
+        ]);
+        const mine = (a: string) => a.toLowerCase() === operator.toLowerCase();
+        if (!suspended && (mine(current) || mine(former))) out.push(id);
+      }
+      return out;
+    } catch (e) {
+      this.log({ at: "Keeper#equivocationLicenses", operator, error: (e as Error).message.slice(0, 200) });
+      return [];
+    }
+  }
+
   /** Proves every equivocation seen in `epoch` (one operator, two different signed contents). */
   async proveEquivocations(epoch: bigint): Promise<TxOutcome[]> {
     const bySigner = new Map<string, { report: string; signature: string; content: string }[]>();
@@ -336,7 +371,7 @@ export class ReportRelay {
         a.signature,
         reportFromJson(JSON.parse(b.report)),
         b.signature,
-        [],
+        await this.licensesToSuspend(signer),
       ]);
       this.log({ at: "Keeper#equivocation", epoch: epoch.toString(), operator: signer });
       outcomes.push(

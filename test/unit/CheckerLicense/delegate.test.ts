@@ -1,8 +1,15 @@
 import { expect } from "chai";
 import { ethers } from "hardhat";
-import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
+import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 
-import { deployDelegated, deployMinted, deploySuspended, expectLicense, licenseEvents } from "../../helpers/license";
+import {
+  DEPARTURE_COOLDOWN,
+  deployDelegated,
+  deployMinted,
+  deploySuspended,
+  expectLicense,
+  licenseEvents,
+} from "../../helpers/license";
 
 describe("CheckerLicense.delegate", function () {
   describe("when the license does not exist", function () {
@@ -179,9 +186,10 @@ describe("CheckerLicense.delegate", function () {
       await expectLicense(c.license, 2, { operator: c.op1.address });
     });
 
-    it("can move the license back: the counts return to where they were", async function () {
+    it("can move the license back after the departure cooldown: the counts return to where they were", async function () {
       const c = await loadFixture(deployDelegated);
       await c.license.connect(c.alice).delegate(1, c.op2.address);
+      await time.increase(DEPARTURE_COOLDOWN);
       await c.license.connect(c.alice).delegate(1, c.op1.address);
       expect(await c.license.licensesOf(c.op1.address), "licensesOf(op1)").to.equal(2);
       expect(await c.license.licensesOf(c.op2.address), "licensesOf(op2)").to.equal(1);

@@ -2,15 +2,18 @@
  * License walk: a seeded, replayable, model-based property test of CheckerLicense. Each run is a
  * random sequence of mint / delegate / undelegate / transfer / suspend / reinstate over three
  * owners and three operator keys (one of them also an owner), with non-owner callers and unknown
- * ids mixed in. A TypeScript model predicts every outcome: the custom error and its arguments for
- * a revert, the exact events for a success. After every step:
+ * ids mixed in, and waits past the departure cooldown. A TypeScript model predicts every outcome:
+ * the custom error and its arguments for a revert, the exact events for a success. A license that
+ * leaves an operator (switch, undelegate, transfer) records it and cannot leave one again within
+ * the cooldown. After every step:
  *
  * - `licensesOf(a)` equals the model's count of unsuspended licenses delegated to `a`, for every
  *   account;
  *
  * and after every step that succeeded (a revert rolls everything back):
  *
- * - `operatorOf` and `isSuspended` of every id (known or not) match the model, and `totalMinted`;
+ * - `operatorOf`, `isSuspended` and `departureOf` of every id (known or not) match the model, and
+ *   `totalMinted`;
  * - a license counts for at most one operator: the sum of `licensesOf` over every account equals
  *   the number of licenses that the chain itself reports delegated and unsuspended.
  *
@@ -47,7 +50,8 @@ type Step =
   | { kind: "undelegate"; id: number; caller: number | null }
   | { kind: "transfer"; id: number; caller: number | null; to: number }
   | { kind: "suspend"; id: number; evidence: number }
-  | { kind: "reinstate"; id: number };
+  | { kind: "reinstate"; id: number }
+  | { kind: "wait" };
 
 /** Mostly the six licenses every run starts with, sometimes a later one, rarely one that never exists. */
 const idArb = fc.oneof(
@@ -73,13 +77,35 @@ const stepArb: fc.Arbitrary<Step> = fc.oneof(
   },
   { arbitrary: fc.record({ kind: fc.constant("suspend"), id: idArb, evidence: fc.nat(255) }), weight: 2 },
   { arbitrary: fc.record({ kind: fc.constant("reinstate"), id: idArb }), weight: 2 },
+  { arbitrary: fc.record({ kind: fc.constant("wait") }), weight: 1 },
 );
 
-/** The model: per minted id, its owner, operator (zero if none) and suspension. */
+/** The license's default departure cooldown: a wait step moves time past it. */
+const COOLDOWN = 14n * 86_400n;
+
+/**
+ * The model: per minted id, its owner, operator (zero if none), suspension, and the last operator
+ * it left and when (`until` 0: never).
+ */
+interface ModelLicense {
+  owner: string;
+  operator: string;
+  suspended: boolean;
+  former: string;
+  until: bigint;
+}
 interface Model {
-  licenses: Map<bigint, { owner: string; operator: string; suspended: boolean }>;
+  licenses: Map<bigint, ModelLicense>;
   minted: bigint;
 }
+
+const fresh = (owner: string): ModelLicense => ({
+  owner,
+  operator: ethers.ZeroAddress,
+  suspended: false,
+  former: ethers.ZeroAddress,
+  until: 0n,
+});
 
 type Outcome = { revert: string; args: unknown[] } | { events: LicenseEvent[] };
 
@@ -100,23 +126,41 @@ type Walk = Awaited<ReturnType<typeof deployWalkStart>>;
 function initialModel(c: LicenseFixture): Model {
   const owners = [c.alice, c.alice, c.alice, c.bob, c.bob, c.carol];
   return {
-    licenses: new Map(
-      owners.map((o, i) => [BigInt(i + 1), { owner: o.address, operator: ethers.ZeroAddress, suspended: false }]),
-    ),
+    licenses: new Map(owners.map((o, i) => [BigInt(i + 1), fresh(o.address)])),
     minted: BigInt(START_TOKENS),
   };
 }
 
-/** Predicts the outcome of `step` and, when it succeeds, applies it to the model. */
-function predict(m: Model, step: Step, caller: string, target: string): Outcome {
+/**
+ * The cooldown revert a departure of `l` meets at `now`, if any. Time moves seconds per step and
+ * jumps a whole cooldown per wait, so `now` is never near the boundary.
+ */
+function cooldownOf(id: bigint, l: ModelLicense, now: bigint): Outcome | undefined {
+  if (l.until !== 0n && now < l.until + COOLDOWN) {
+    return { revert: "CheckerLicense_DepartureCooldown", args: [id, l.until + COOLDOWN] };
+  }
+  return undefined;
+}
+
+/**
+ * Predicts the outcome of `step` at about `now` and, when it succeeds, applies it to the model (a
+ * departure's time is set from the receipt, by `runWalk`: `until` is left at -1 until then).
+ */
+function predict(m: Model, step: Step, caller: string, target: string, now: bigint): Outcome {
   const id = "id" in step ? BigInt(step.id) : 0n;
   const l = m.licenses.get(id);
+  const depart = (license: ModelLicense) => {
+    license.former = license.operator;
+    license.until = -1n;
+  };
   switch (step.kind) {
+    case "wait":
+      return { events: [] };
     case "mint": {
       const events: LicenseEvent[] = [];
       for (let i = 0; i < step.count; i++) {
         const newId = m.minted + 1n + BigInt(i);
-        m.licenses.set(newId, { owner: target, operator: ethers.ZeroAddress, suspended: false });
+        m.licenses.set(newId, fresh(target));
         events.push(["Transfer", ethers.ZeroAddress, target, newId]);
       }
       m.minted += BigInt(step.count);
@@ -128,7 +172,12 @@ function predict(m: Model, step: Step, caller: string, target: string): Outcome 
       if (l.suspended) return { revert: "CheckerLicense_Suspended", args: [id] };
       if (l.operator === target) return { revert: "CheckerLicense_AlreadyDelegated", args: [id, target] };
       const events: LicenseEvent[] = [];
-      if (l.operator !== ethers.ZeroAddress) events.push(["Undelegate", id, l.operator]);
+      if (l.operator !== ethers.ZeroAddress) {
+        const blocked = cooldownOf(id, l, now);
+        if (blocked) return blocked;
+        events.push(["Undelegate", id, l.operator]);
+        depart(l);
+      }
       events.push(["Delegate", id, caller, target]);
       l.operator = target;
       return { events };
@@ -137,7 +186,10 @@ function predict(m: Model, step: Step, caller: string, target: string): Outcome 
       if (!l) return { revert: "ERC721NonexistentToken", args: [id] };
       if (caller !== l.owner) return { revert: "CheckerLicense_NotLicenseOwner", args: [id, caller] };
       if (l.operator === ethers.ZeroAddress) return { revert: "CheckerLicense_NotDelegated", args: [id] };
+      const blocked = cooldownOf(id, l, now);
+      if (blocked) return blocked;
       const events: LicenseEvent[] = [["Undelegate", id, l.operator]];
+      depart(l);
       l.operator = ethers.ZeroAddress;
       return { events };
     }
@@ -148,7 +200,10 @@ function predict(m: Model, step: Step, caller: string, target: string): Outcome 
       const events: LicenseEvent[] = [["Transfer", l.owner, target, id]];
       // A transfer to oneself changes no ownership and keeps the delegation.
       if (target !== l.owner && l.operator !== ethers.ZeroAddress) {
+        const blocked = cooldownOf(id, l, now);
+        if (blocked) return blocked;
         events.push(["Undelegate", id, l.operator]);
+        depart(l);
         l.operator = ethers.ZeroAddress;
       }
       l.owner = target;
@@ -188,6 +243,8 @@ function send(c: LicenseFixture, step: Step, caller: HardhatEthersSigner, target
       return c.license.connect(c.suspender).suspend(step.id, evidenceOf(step.evidence));
     case "reinstate":
       return c.license.connect(c.admin).reinstate(step.id);
+    case "wait":
+      return undefined;
   }
 }
 
@@ -224,6 +281,17 @@ async function checkInvariants(c: Walk, m: Model, label: string, sweep = true) {
     const suspended = (await read(c, "isSuspended", [id])) as boolean;
     expect(operator, `${label}: operatorOf(${id})`).to.equal(l?.operator ?? ethers.ZeroAddress);
     expect(suspended, `${label}: isSuspended(${id})`).to.equal(l?.suspended ?? false);
+    const departure = c.license.interface.decodeFunctionResult(
+      "departureOf",
+      await network.provider.send("eth_call", [
+        { to: c.address, data: c.license.interface.encodeFunctionData("departureOf", [id]) },
+        "latest",
+      ]),
+    );
+    expect([departure[0], departure[1]], `${label}: departureOf(${id})`).to.deep.equal([
+      l?.former ?? ethers.ZeroAddress,
+      l?.until ?? 0n,
+    ]);
     if (operator !== ethers.ZeroAddress && !suspended) counting++;
   }
   expect(total, `${label}: sum of licensesOf = licenses delegated and unsuspended`).to.equal(counting);
@@ -245,15 +313,24 @@ async function runWalk(steps: Step[]) {
     const target =
       step.kind === "delegate" ? operators[step.op] : "to" in step ? owners[step.to].address : ethers.ZeroAddress;
 
-    const outcome = predict(m, step, caller.address, target);
+    if (step.kind === "wait") {
+      await network.provider.send("evm_increaseTime", [Number(COOLDOWN)]);
+      await network.provider.send("evm_mine", []);
+      continue;
+    }
+    const now = BigInt((await ethers.provider.getBlock("latest"))!.timestamp) + 1n;
+    const outcome = predict(m, step, caller.address, target, now);
     if ("revert" in outcome) {
       await expect(send(c, step, caller, target), label)
         .to.be.revertedWithCustomError(c.license, outcome.revert)
         .withArgs(...outcome.args);
       await checkInvariants(c, m, label, false);
     } else {
-      const tx = await send(c, step, caller, target);
+      const tx = (await send(c, step, caller, target))!;
       expect(await licenseEvents(c.license, tx), `${label}: events`).to.deep.equal(outcome.events);
+      // A departure happened at the block's time.
+      const mined = BigInt((await ethers.provider.getBlock((await tx.wait())!.blockNumber))!.timestamp);
+      for (const l of m.licenses.values()) if (l.until === -1n) l.until = mined;
       await checkInvariants(c, m, label);
     }
   }

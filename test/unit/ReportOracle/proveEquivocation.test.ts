@@ -8,12 +8,18 @@ import {
   BPS,
   DEFAULT_BOUNTY_BPS,
   EQUIVOCATION_EPOCH,
+  EXCLUDED,
   REASON_EQUIVOCATION,
   deployForEquivocation,
+  freshWallet,
+  nextPointer,
+  packRaw,
+  recordsOf,
   sign,
   toHighS,
   withParts,
 } from "../../helpers/oracleTests";
+import { DEPARTURE_COOLDOWN } from "../../helpers/license";
 import { reportDigest } from "../../../offchain/src/report";
 
 type Fixture = Awaited<ReturnType<typeof deployForEquivocation>>;
@@ -21,6 +27,11 @@ type Fixture = Awaited<ReturnType<typeof deployForEquivocation>>;
 /** The evidence the oracle records: keccak256(abi.encode(digestA, digestB)). */
 function evidenceOf(digestA: string, digestB: string) {
   return ethers.keccak256(ethers.AbiCoder.defaultAbiCoder().encode(["bytes32", "bytes32"], [digestA, digestB]));
+}
+
+/** Unix seconds epoch 7 (the equivocation's) starts at. */
+async function epoch7Start(c: Fixture) {
+  return c.oracle.epochStart(EQUIVOCATION_EPOCH);
 }
 
 /** The cheater's two reports of epoch 7, proven by `other`, with `licenseIds`. */
@@ -412,14 +423,219 @@ describe("ReportOracle.proveEquivocation", function () {
       await expect(prove(c, [999n])).to.emit(c.registry, "Slash");
     });
 
-    it("still slashes an operator whose owner undelegated a license to front-run the proof", async function () {
+    it("skips a license that left the operator before epoch 7 started (it stays unsuspended)", async function () {
       const c = await loadFixture(deployForEquivocation);
       await c.license.undelegate(c.cheaterLicenses[0]);
+      const [, until] = await c.license.departureOf(c.cheaterLicenses[0]);
+      expect(until < (await epoch7Start(c)), "left before epoch 7").to.equal(true);
       await expect(prove(c))
         .to.emit(c.oracle, "ProveEquivocation")
         .withArgs(c.cheater.address, EQUIVOCATION_EPOCH, c.digestA, c.digestB, KAI(5_000), KAI(500), c.other.address);
-      expect(await c.license.isSuspended(c.cheaterLicenses[0]), "undelegated license").to.equal(false);
+      expect(await c.license.isSuspended(c.cheaterLicenses[0]), "license that left before").to.equal(false);
       expect(await c.license.isSuspended(c.cheaterLicenses[1]), "still delegated license").to.equal(true);
+    });
+  });
+
+  describe("given the owner undelegated a license once epoch 7 had ended, to front-run the proof", function () {
+    async function frontRun() {
+      const c = await loadFixture(deployForEquivocation);
+      await endEpoch(c, EQUIVOCATION_EPOCH);
+      await c.license.undelegate(c.cheaterLicenses[0]);
+      return c;
+    }
+
+    it("suspends that license too, with the evidence (SetSuspended)", async function () {
+      const c = await frontRun();
+      await expect(prove(c))
+        .to.emit(c.license, "SetSuspended")
+        .withArgs(c.cheaterLicenses[0], true, evidenceOf(c.digestA, c.digestB));
+      expect(await c.license.isSuspended(c.cheaterLicenses[0]), "undelegated license").to.equal(true);
+      expect(await c.license.isSuspended(c.cheaterLicenses[1]), "still delegated license").to.equal(true);
+    });
+
+    it("still slashes 5,000 KAI", async function () {
+      const c = await frontRun();
+      await expect(prove(c))
+        .to.emit(c.oracle, "ProveEquivocation")
+        .withArgs(c.cheater.address, EQUIVOCATION_EPOCH, c.digestA, c.digestB, KAI(5_000), KAI(500), c.other.address);
+    });
+
+    it("leaves it unable to be delegated again (Suspended)", async function () {
+      const c = await frontRun();
+      await prove(c);
+      await expect(c.license.delegate(c.cheaterLicenses[0], c.other.address))
+        .to.be.revertedWithCustomError(c.license, "CheckerLicense_Suspended")
+        .withArgs(c.cheaterLicenses[0]);
+    });
+
+    describe("when the owner re-delegated it to a fresh key before the proof", function () {
+      async function redelegated() {
+        const c = await frontRun();
+        const fresh = await freshWallet();
+        await c.license.delegate(c.cheaterLicenses[0], fresh.address);
+        return { ...c, fresh };
+      }
+
+      it("suspends it under the fresh key: the fresh key's licensesOf drops from 1 to 0", async function () {
+        const c = await redelegated();
+        expect(await c.license.licensesOf(c.fresh.address), "licensesOf(fresh) before").to.equal(1n);
+        await prove(c);
+        expect(await c.license.isSuspended(c.cheaterLicenses[0]), "suspended").to.equal(true);
+        expect(await c.license.operatorOf(c.cheaterLicenses[0]), "still delegated to").to.equal(c.fresh.address);
+        expect(await c.license.licensesOf(c.fresh.address), "licensesOf(fresh) after").to.equal(0n);
+      });
+
+      it("cannot launder the record by hopping on within the cooldown (DepartureCooldown)", async function () {
+        const c = await redelegated();
+        const [, until] = await c.license.departureOf(c.cheaterLicenses[0]);
+        await expect(c.license.undelegate(c.cheaterLicenses[0]))
+          .to.be.revertedWithCustomError(c.license, "CheckerLicense_DepartureCooldown")
+          .withArgs(c.cheaterLicenses[0], until + DEPARTURE_COOLDOWN);
+        await prove(c);
+        expect(await c.license.isSuspended(c.cheaterLicenses[0]), "suspended").to.equal(true);
+      });
+
+      it("may hop on once the cooldown passed; a proof landing after that no longer finds the license", async function () {
+        // The cooldown is the window a proof has, as unbonding is for the slash.
+        const c = await redelegated();
+        await time.increase(DEPARTURE_COOLDOWN);
+        const third = await freshWallet();
+        await expect(c.license.delegate(c.cheaterLicenses[0], third.address))
+          .to.emit(c.license, "Delegate")
+          .withArgs(c.cheaterLicenses[0], c.admin.address, third.address);
+        await prove(c);
+        expect(await c.license.isSuspended(c.cheaterLicenses[0]), "hopped license").to.equal(false);
+      });
+    });
+  });
+
+  describe("given a license left the operator exactly when epoch 7 started", function () {
+    it("suspends it (a departure at or after the epoch's start counts)", async function () {
+      const c = await loadFixture(deployForEquivocation);
+      await time.setNextBlockTimestamp(await epoch7Start(c));
+      await c.license.undelegate(c.cheaterLicenses[0]);
+      await expect(prove(c))
+        .to.emit(c.license, "SetSuspended")
+        .withArgs(c.cheaterLicenses[0], true, evidenceOf(c.digestA, c.digestB));
+    });
+
+    it("skips it when it left one second earlier", async function () {
+      const c = await loadFixture(deployForEquivocation);
+      await time.setNextBlockTimestamp((await epoch7Start(c)) - 1n);
+      await c.license.undelegate(c.cheaterLicenses[0]);
+      await prove(c);
+      expect(await c.license.isSuspended(c.cheaterLicenses[0]), "suspended").to.equal(false);
+    });
+  });
+
+  describe("given a license of operator 2 that left it during epoch 7", function () {
+    it("is skipped: its former operator is not the equivocator", async function () {
+      const c = await loadFixture(deployForEquivocation);
+      await endEpoch(c, EQUIVOCATION_EPOCH);
+      await c.license.undelegate(c.otherLicense);
+      await prove(c, [c.otherLicense]);
+      expect(await c.license.isSuspended(c.otherLicense), "other license").to.equal(false);
+    });
+  });
+
+  describe("when the operator is in the current set (index 1 of 4, quorum 3)", function () {
+    it("excludes it: ExcludeOperator(1, 1, operator, EQUIVOCATION, 3 live, new pointer)", async function () {
+      const c = await loadFixture(deployForEquivocation);
+      const pointer = await nextPointer(c.oracle);
+      await expect(prove(c))
+        .to.emit(c.oracle, "ExcludeOperator")
+        .withArgs(1n, 1n, c.cheater.address, EXCLUDED.EQUIVOCATION, 3n, pointer);
+    });
+
+    it("tombstones its entry in checkers() and keeps config version 1", async function () {
+      const c = await loadFixture(deployForEquivocation);
+      await prove(c);
+      const expected = c.operators.map((o) => (o === c.cheater ? ethers.ZeroAddress : o.address));
+      expect(await c.oracle.checkers(), "checkers").to.deep.equal(expected);
+      expect((await c.oracle.config()).version, "version").to.equal(1n);
+    });
+
+    it("marks the key an equivocator (isEquivocator)", async function () {
+      const c = await loadFixture(deployForEquivocation);
+      expect(await c.oracle.isEquivocator(c.cheater.address), "before").to.equal(false);
+      await prove(c);
+      expect(await c.oracle.isEquivocator(c.cheater.address), "after").to.equal(true);
+    });
+
+    it("stops counting its signature: ExcludedSigner(1, 1) for a report it co-signed", async function () {
+      const c = await loadFixture(deployForEquivocation);
+      await prove(c);
+      await endEpoch(c, EQUIVOCATION_EPOCH);
+      const records = await recordsOf(c, c.reportA, c.operators.slice(0, 3));
+      await expect(c.oracle.submitReport(c.reportA, packRaw(records)))
+        .to.be.revertedWithCustomError(c.oracle, "ReportOracle_ExcludedSigner")
+        .withArgs(1n, 1n);
+    });
+
+    it("still accepts the report of the three other operators", async function () {
+      const c = await loadFixture(deployForEquivocation);
+      await prove(c);
+      await endEpoch(c, EQUIVOCATION_EPOCH);
+      const others = c.operators.filter((o) => o !== c.cheater);
+      await expect(c.oracle.submitReport(c.reportA, await signedBy(c, c.reportA, others))).to.emit(
+        c.oracle,
+        "SubmitReport",
+      );
+    });
+
+    it("is refused by a later setCheckerConfig: OperatorEquivocated(operator)", async function () {
+      const c = await loadFixture(deployForEquivocation);
+      await prove(c);
+      await expect(
+        c.oracle.setCheckerConfig(
+          c.operators.map((o) => o.address),
+          3,
+        ),
+      )
+        .to.be.revertedWithCustomError(c.oracle, "ReportOracle_OperatorEquivocated")
+        .withArgs(c.cheater.address);
+    });
+
+    it("excludes it once: a proof for epoch 8 emits no ExcludeOperator", async function () {
+      const c = await loadFixture(deployForEquivocation);
+      await prove(c);
+      const a = makeReport(8n);
+      const b = makeReport(8n, 1n, { root: ethers.id("epoch 8, other root") });
+      await expect(
+        c.oracle.proveEquivocation(a, await sign(c.cheater, c.domain, a), b, await sign(c.cheater, c.domain, b), []),
+      ).not.to.emit(c.oracle, "ExcludeOperator");
+    });
+
+    describe("given the quorum is 4 of 4", function () {
+      it("emits CheckerQuorumLost(2, 3 live, quorum 4): reports stall until a new config", async function () {
+        const c = await loadFixture(deployForEquivocation);
+        await c.oracle.setCheckerConfig(
+          c.operators.map((o) => o.address),
+          4,
+        );
+        const a = makeReport(EQUIVOCATION_EPOCH, 2n);
+        const b = makeReport(EQUIVOCATION_EPOCH, 2n, { root: ethers.id("a different root") });
+        await expect(
+          c.oracle.proveEquivocation(a, await sign(c.cheater, c.domain, a), b, await sign(c.cheater, c.domain, b), []),
+        )
+          .to.emit(c.oracle, "CheckerQuorumLost")
+          .withArgs(2n, 3n, 4n);
+      });
+    });
+  });
+
+  describe("when the operator is not in the current set (rotated out)", function () {
+    it("slashes it and excludes no one", async function () {
+      const c = await loadFixture(deployForEquivocation);
+      const others = c.operators.filter((o) => o !== c.cheater);
+      await c.oracle.setCheckerConfig(
+        others.map((o) => o.address),
+        3,
+      );
+      const tx = prove(c);
+      await expect(tx).to.emit(c.oracle, "ProveEquivocation");
+      await expect(tx).not.to.emit(c.oracle, "ExcludeOperator");
+      expect(await c.oracle.checkers(), "checkers").to.deep.equal(others.map((o) => o.address));
     });
   });
 
