@@ -3,7 +3,8 @@
  *
  *   run                  every job until SIGTERM or SIGINT, JSON-line logs on stdout
  *   submit --epoch N     gather, verify and submit one epoch's report now
- *   status [--json]      pending epochs, signatures gathered, submitted reports, balance, pending intents
+ *   status [--json]      pending epochs, signatures gathered, submitted reports, the checker set and the
+ *                        operators excluded from it, balance, pending intents
  */
 import type { Command } from "commander";
 
@@ -93,6 +94,19 @@ const status: CommandSpec = {
         `oracle     config ${s.oracle.configVersion}, quorum ${s.oracle.quorum}, last epoch ${
           s.oracle.lastEpoch ?? "none"
         }, current epoch ${s.oracle.currentEpoch}`,
+        `checkers   config ${s.checkerSet.version}: ${s.checkerSet.live} of ${s.checkerSet.count} live, quorum ${
+          s.checkerSet.quorum
+        }${s.checkerSet.excluded.length ? ` (excluded: index ${s.checkerSet.excluded.join(", ")})` : ""}`,
+        ...(s.checkerSet.quorumLost
+          ? [
+              `warning    checker quorum lost: ${s.checkerSet.live} live < quorum ${s.checkerSet.quorum}; ` +
+                "reports stall until governance sets a new checker config",
+            ]
+          : []),
+        ...s.exclusions.map(
+          (x) =>
+            `excluded   ${x.key}: ${x.status}${x.outcome ? ` (${x.outcome})` : ""}${x.txHash ? ` tx ${x.txHash}` : ""}`,
+        ),
         `pending    epochs ${s.pendingEpochs.length ? s.pendingEpochs.join(", ") : "none"}`,
         ...s.signatures.map((g) => `signatures epoch ${g.epoch}: ${g.signers} signers over ${g.reports} report(s)`),
         ...s.submitted.map((r) => `submitted  epoch ${r.epoch}: root ${r.root} by ${r.signers.length} signers`),

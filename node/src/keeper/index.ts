@@ -1,6 +1,7 @@
 /**
  * The keeper: relays quorum-signed epoch reports, serves reward proofs, applies SLA credits, slashes
- * for downtime and hardware fraud, closes the rentals of jailed nodes and closes expired rentals.
+ * for downtime and hardware fraud, closes the rentals of jailed nodes, closes expired rentals and
+ * excludes checker operators no longer active (no license, or under the minimum stake) from the set.
  * `startKeeper` checks the chain id of every RPC URL before it signs anything, opens the store, and
  * resumes transactions left in flight; `tick` is one pass of every job, each catching
  * its own errors; `run` ticks every `pollInterval` until told to stop, then lets the pass in progress
@@ -8,11 +9,12 @@
  */
 import path from "node:path";
 
-import { Wallet, formatEther, parseUnits } from "ethers";
+import { Wallet, ZeroAddress, formatEther, parseUnits } from "ethers";
 
 import { connectContracts, type KaisarContracts } from "../chain/contracts";
 import type { KeeperConfig } from "../config/load";
 import { startKeeperApi, type KeeperApi } from "./api";
+import { CheckerSetKeeper } from "./checkers";
 import { ReportRelay, type EpochResult } from "./reports";
 import { FailoverRpcProvider, checkChainIds } from "./rpc";
 import { SlaKeeper } from "./sla";
@@ -47,6 +49,7 @@ export { ALREADY_DONE, TxSender, bumped, decodeRevert, type TxOutcome, type TxRe
 export { KeeperStore } from "./store";
 export { ReportRelay, contentHash, recoverReportSigner } from "./reports";
 export { SlaKeeper, type DowntimePolicy } from "./sla";
+export { CheckerSetKeeper, reasonNames, type CheckerSetView, type InactiveOperator } from "./checkers";
 export { FailoverRpcProvider, checkChainIds } from "./rpc";
 export { startKeeperApi } from "./api";
 
@@ -69,6 +72,8 @@ export interface TickResult {
   /** Rentals on jailed nodes closed. */
   jailCloses: TxOutcome[];
   closes: TxOutcome[];
+  /** Checker operators excluded from the set (`ReportOracle.excludeOperator`). */
+  exclusions: TxOutcome[];
   errors: { job: string; error: string }[];
 }
 
@@ -78,6 +83,7 @@ export interface Keeper {
   sender: TxSender;
   relay: ReportRelay;
   sla: SlaKeeper;
+  checkerSet: CheckerSetKeeper;
   contracts: KaisarContracts;
   provider: FailoverRpcProvider;
   api?: KeeperApi;
@@ -95,6 +101,10 @@ export interface KeeperStatus {
   chainId: number;
   block: number;
   oracle: { configVersion: string; quorum: number; lastEpoch: string | null; currentEpoch: string };
+  /** The current checker set: `excluded` are the indexes of its tombstones. */
+  checkerSet: { version: string; count: number; live: number; quorum: number; quorumLost: boolean; excluded: number[] };
+  /** The latest exclusions this keeper sent or found done (`exclude:<version>:<index>`), newest first. */
+  exclusions: { key: string; status: string; outcome: string | null; txHash: string | null; updatedAt: number }[];
   pendingEpochs: string[];
   signatures: { epoch: number; signers: number; reports: number }[];
   submitted: { epoch: number; root: string; signers: string[]; txHash: string | null }[];
@@ -147,6 +157,7 @@ export async function startKeeper(config: KeeperConfig, deps: KeeperDeps = {}): 
     log,
   });
   const sla = new SlaKeeper({ contracts, store, sender, log });
+  const checkerSet = new CheckerSetKeeper({ contracts, sender, log });
   let api: KeeperApi | undefined;
   if (deps.api !== false) {
     api = await startKeeperApi({
@@ -181,7 +192,8 @@ export async function startKeeper(config: KeeperConfig, deps: KeeperDeps = {}): 
     const slashes = busy ? [] : await job("slash", errors, () => sla.slashAll());
     const jailCloses = busy ? [] : await job("jailclose", errors, () => sla.closeJailed());
     const closes = busy ? [] : await job("close", errors, () => sla.closeExpired());
-    return { resumed, reports, credits, slashes, jailCloses, closes, errors };
+    const exclusions = busy ? [] : await job("exclude", errors, () => checkerSet.excludeAll());
+    return { resumed, reports, credits, slashes, jailCloses, closes, exclusions, errors };
   };
 
   const keeper: Keeper = {
@@ -190,6 +202,7 @@ export async function startKeeper(config: KeeperConfig, deps: KeeperDeps = {}): 
     sender,
     relay,
     sla,
+    checkerSet,
     contracts,
     provider,
     api,
@@ -221,6 +234,7 @@ export async function startKeeper(config: KeeperConfig, deps: KeeperDeps = {}): 
     async status() {
       const view = await relay.view();
       const [balance, block] = await Promise.all([provider.getBalance(wallet.address), provider.getBlockNumber()]);
+      const live = view.checkers.filter((c) => c !== ZeroAddress).length;
       return {
         keeper: wallet.address,
         balanceWei: balance.toString(),
@@ -233,6 +247,21 @@ export async function startKeeper(config: KeeperConfig, deps: KeeperDeps = {}): 
           lastEpoch: view.anyReport ? view.lastEpoch.toString() : null,
           currentEpoch: view.currentEpoch.toString(),
         },
+        checkerSet: {
+          version: view.version.toString(),
+          count: view.checkers.length,
+          live,
+          quorum: view.quorum,
+          quorumLost: live < view.quorum,
+          excluded: view.checkers.flatMap((c, i) => (c === ZeroAddress ? [i] : [])),
+        },
+        exclusions: store.intentsOfKind("exclude").map((i) => ({
+          key: i.key,
+          status: i.status,
+          outcome: i.outcome,
+          txHash: i.txHash,
+          updatedAt: i.updatedAt,
+        })),
         pendingEpochs: (await relay.pendingEpochs(view)).map(String),
         signatures: store.signatureCounts(),
         submitted: store

@@ -2,7 +2,7 @@
  * The keeper's state, in SQLite (better-sqlite3, WAL, `synchronous = FULL`: an intent or a signed
  * transaction is on disk before it is broadcast, so a crash never forgets a transaction in flight).
  *
- * - `intents`: one per piece of work, by key ("report:12", "sla:12:7", "close:3"): what to call, the
+ * - `intents`: one per piece of work, by key ("report:12", "sla:12:7", "close:3", "exclude:1:2"): what to call, the
  *   status (pending -> sent -> done | failed) and how it ended.
  * - `txs`: every signed transaction of an intent (replacements included), raw bytes kept so that a
  *   restart can re-broadcast the very same transaction.
@@ -301,6 +301,14 @@ export class KeeperStore {
 
   recentIntents(limit = 20): IntentRow[] {
     return this.db.prepare("SELECT * FROM intents ORDER BY id DESC LIMIT ?").all(limit).map(intentOf);
+  }
+
+  /** The latest intents of one kind ("exclude", ...), newest first. */
+  intentsOfKind(kind: string, limit = 20): IntentRow[] {
+    return this.db
+      .prepare("SELECT * FROM intents WHERE kind = ? ORDER BY id DESC LIMIT ?")
+      .all(kind, limit)
+      .map(intentOf);
   }
 
   /** Every transaction broadcast (all intents), for tests and status. */

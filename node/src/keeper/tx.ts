@@ -28,6 +28,8 @@ export const ALREADY_DONE: readonly string[] = [
   "ReportOracle_AlreadyProcessed",
   "ReportOracle_StaleEpoch",
   "ReportOracle_EquivocationAlreadyProven",
+  // excludeOperator on a tombstone (another keeper, or a proof of equivocation, was first).
+  "ReportOracle_OperatorAlreadyExcluded",
   "SlaEnforcer_AlreadyCredited",
   "SlaEnforcer_NothingToClose",
   // A slash whose epochs a slash already used (another keeper was first), or a node released since.
@@ -38,7 +40,7 @@ export const ALREADY_DONE: readonly string[] = [
 ];
 
 export interface TxRequest {
-  /** What kind of work ("report", "equivocation", "sla", "fraud", "downtime", "jailclose", "close"). */
+  /** What kind of work ("report", "equivocation", "sla", "fraud", "downtime", "jailclose", "close", "exclude"). */
   kind: string;
   /** Unique per piece of work, e.g. "report:12". */
   key: string;
