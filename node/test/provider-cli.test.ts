@@ -204,7 +204,8 @@ describe("kaisar provider (cli): register --dry-run and run", function () {
       }
     });
 
-    it("runs as the installed binary and stops cleanly on SIGTERM", async () => {
+    it("runs as the installed binary and stops cleanly on SIGTERM", async function () {
+      this.timeout(45_000);
       const port = await freePort();
       const file = writeConfig({ nodeId: 5, listen: { host: "127.0.0.1", port } });
       const bin = path.join(__dirname, "..", "bin", "kaisar.js");
@@ -219,7 +220,8 @@ describe("kaisar provider (cli): register --dry-run and run", function () {
       child.stderr.on("data", (d) => (out += d));
       const exited = new Promise<number | null>((r) => child.on("exit", (code) => r(code)));
       try {
-        await until(() => jsonLines(out).find((l) => l.at === "Agent#listen"), 8_000);
+        // The binary loads its TypeScript through ts-node: seconds on a loaded machine.
+        await until(() => jsonLines(out).find((l) => l.at === "Agent#listen"), 30_000);
         const health = await (await fetch(`http://127.0.0.1:${port}/health`)).json();
         expect(health, "health").to.include({ ok: true, nodeId: 5 });
         const answer = await fetch(`http://127.0.0.1:${port}/challenge`, {
