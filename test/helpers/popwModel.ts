@@ -3,7 +3,11 @@
  *
  * A TypeScript model of what reports, reward claims, SLA credits and PoPW slashes do to money:
  * rentals (RentalEscrow, USD only), stakes (NodeRegistry), epoch reports (ReportOracle), claims and
- * vesting (RewardDistributor), and the SlaEnforcer's credits, slashes and closes. Expectations come
+ * vesting (RewardDistributor), and the SlaEnforcer's credits, slashes and closes; and of the
+ * checkers: licenses (CheckerLicense: delegations, departures and their cooldown, suspensions),
+ * operator stakes (the registry's ledger, shared with providers), the oracle's checker set
+ * (rotations by governance, exclusions leaving tombstones, the quorum of live operators) and
+ * equivocation proofs (slash, bounty, treasury, suspensions, exclusion). Expectations come
  * from the off-chain mirrors the keepers and the web app use: `offchain/src/rentalMath.ts` (quotes,
  * splits, pending earnings), `offchain/src/sla.ts` (credits, service windows, KAI from stake) and
  * `offchain/src/leaves.ts` (trees, proofs, leaf hashes). Every command resolves its generated
@@ -21,12 +25,23 @@
  * withdrawals are paid to the renter from its stake in KAI (capped by the stake; nothing without a
  * rate), the SLA credits already paid from its earnings left out.
  *
+ * The checkers as modelled: the admin owns every license (ids 1-4 delegated one to each operator
+ * at setup, 5-6 free); a license that leaves an operator (switch or undelegate) records it and the time, and
+ * cannot leave one again until `departureCooldown` after that (`DepartureCooldown(id, readyAt)`); a
+ * report needs a quorum of the set's live operators, so once exclusions leave fewer than the quorum
+ * no report passes until governance sets a new set; at most two operators are ever proven to
+ * equivocate (the generator keeps two honest, so that a set can always be formed again).
+ *
  * Every transaction is mined at a timestamp fixed by the model with an explicit gas limit (no
- * estimate), so a sequence replays from the start snapshot block for block.
+ * estimate), so a sequence replays from the start snapshot block for block. The operators' keys are
+ * random per process (`makeOperators`): the model follows the addresses it reads at setup, and the
+ * generators pick operators by their sorted index and licenses by `World.licenseOrder`, so that a
+ * sequence does the same in any process (only addresses, signatures and proofs differ).
  */
 import { expect } from "chai";
 import fc from "fast-check";
 import { ethers, network } from "hardhat";
+import { Signature } from "ethers";
 import type {
   BaseContract,
   ContractRunner,
@@ -55,7 +70,8 @@ import {
   type NodeMetrics,
   type RewardLeaf,
 } from "../../offchain/src/leaves";
-import type { MoneyWalkProbe, RewardDistributor } from "../../typechain-types";
+import { reportDigest, signReport, type Report as SignedReport } from "../../offchain/src/report";
+import type { MoneyWalkProbe, PopwWalkProbe, RewardDistributor } from "../../typechain-types";
 import {
   BASE_STAKE_PER_GPU,
   H100_MULTIPLIER_BPS,
@@ -68,7 +84,7 @@ import {
   registerNode,
   type Core,
 } from "../fixtures";
-import { makeReport, signedBy, MIN_CHECKER_STAKE } from "./oracle";
+import { EQUIVOCATION_PENALTY, MIN_CHECKER_STAKE, makeReport } from "./oracle";
 import { checkerLeaf, positionAge, processProof, subjectOf, vestedBpsOf } from "./rewards";
 import { EPOCH_LENGTH, Reason, deploySla, metricsWith, type SlaFixture } from "./sla";
 
@@ -138,8 +154,20 @@ export const INITIAL_RESERVE = KAI(1_000);
 export const KAI_RATES = [0n, 10n ** 30n, 10n ** 33n] as const;
 /** `SlaEnforcer.MAX_KAI_PER_TOKEN`: governance's rates above it revert (the walk tries it and one above). */
 const MAX_KAI_PER_TOKEN = 10n ** 40n;
-/** Checkers 0-2 sign every report (quorum 3); the oracle records signers as a bitmap. */
-const SIGNERS_BITMAP = 0b111n;
+/** The oracle's bounty on equivocation slashes (`deployOracle`: 10%) and its slash reason code. */
+const BOUNTY_BPS = 1_000n;
+const REASON_EQUIVOCATION = 100;
+/** `ReportOracle.excludeOperator` reasons. */
+const EXCLUDED_NO_LICENSE = 1n;
+const EXCLUDED_UNDER_STAKED = 2n;
+const EXCLUDED_EQUIVOCATION = 4n;
+/** `CheckerLicense` departure cooldown bounds (the registry's unbonding bounds). */
+const MIN_DEPARTURE_COOLDOWN = DAY;
+const MAX_DEPARTURE_COOLDOWN = 90n * DAY;
+/** Licenses the admin mints at setup on top of the operators' four (ids 5, 6), undelegated. */
+const EXTRA_LICENSES = 2n;
+/** KAI each operator gets at setup for its top-ups (it staked all it had: the minimum). */
+const OPERATOR_FUNDS = KAI(50_000);
 const GAS_LIMIT = 8_000_000n;
 /** A UTC midnight the deployment starts at, so that a sequence replays block for block. */
 const DEPLOY_AT = 2_000_073_600n;
@@ -158,6 +186,14 @@ export interface World {
   c: SlaFixture;
   distributor: RewardDistributor;
   probe: MoneyWalkProbe;
+  /** Reads the oracle, licenses, distributor, enforcer and supplies (beyond `probe`) in one call. */
+  walkProbe: PopwWalkProbe;
+  /**
+   * License ids in an order that does not depend on the operators' random keys: op0's license
+   * first, ..., op3's, then the free ones. Generators pick licenses by position in it, so that a
+   * sequence does the same in any process.
+   */
+  licenseOrder: bigint[];
   tokenAddr: Record<TokenKey, string>;
   signer: Record<Actor, ContractRunner & { address: string }>;
   addr: Record<Holder, string>;
@@ -172,8 +208,9 @@ export interface World {
 /**
  * `deploySla` (core, real oracle with 4 checkers at quorum 3, the SlaEnforcer wired, provider's
  * 8xH100 node staked), plus provider2's 4xRTX node staked exactly, a RewardDistributor on the
- * oracle funded with {@link INITIAL_RESERVE} by the treasury, the {@link EMISSION} schedule, and the
- * clock moved to an epoch boundary; then a snapshot.
+ * oracle funded with {@link INITIAL_RESERVE} by the treasury, the {@link EMISSION} schedule, two
+ * more checker licenses for the admin (undelegated; the admin owns all six), {@link OPERATOR_FUNDS}
+ * KAI for each operator's top-ups, and the clock moved to an epoch boundary; then a snapshot.
  */
 export async function setupWorld(): Promise<World> {
   // Deploy at a fixed time, so that genesis (and every epoch and day boundary) replays exactly.
@@ -190,6 +227,22 @@ export async function setupWorld(): Promise<World> {
   await distributor.connect(c.treasury).fundReserve(INITIAL_RESERVE);
   await c.oracle.connect(c.admin).setEmissionSchedule(EMISSION.initial, EMISSION.halvingEpochs);
   const probe = await ethers.deployContract("MoneyWalkProbe");
+  // `makeOperators` minted license k for the k-th key it created, then sorted the keys.
+  const minted = await c.license.totalMinted();
+  const holder = new Map<bigint, number>();
+  for (let id = 1n; id <= minted; id++) {
+    const op = await c.license.operatorOf(id);
+    holder.set(
+      id,
+      c.operators.findIndex((o) => o.address === op),
+    );
+  }
+  const walkProbe = await ethers.deployContract("PopwWalkProbe");
+  await c.license.connect(c.admin).mint(c.admin.address, EXTRA_LICENSES);
+  for (const op of c.operators) {
+    await c.kai.connect(c.treasury).transfer(op.address, OPERATOR_FUNDS);
+    await c.kai.connect(op).approve(await c.registry.getAddress(), ethers.MaxUint256);
+  }
 
   const now = BigInt((await ethers.provider.getBlock("latest"))!.timestamp);
   let start = c.genesis + WALK_OFFSET_EPOCHS * EPOCH;
@@ -226,6 +279,11 @@ export async function setupWorld(): Promise<World> {
     c,
     distributor,
     probe,
+    walkProbe,
+    licenseOrder: [
+      ...[...holder.entries()].sort(([, a], [, b]) => a - b).map(([id]) => id),
+      ...Array.from({ length: Number(EXTRA_LICENSES) }, (_, i) => minted + 1n + BigInt(i)),
+    ],
     tokenAddr: { usd: await c.usd.getAddress(), kai: await c.kai.getAddress() },
     signer,
     addr,
@@ -321,6 +379,27 @@ export interface SlashableFrom {
   fraud: bigint;
 }
 
+/** A checker license (the admin owns all of them): operators as indexes in `OPERATORS`, -1 for none. */
+export interface ModelLicense {
+  operator: number;
+  suspended: boolean;
+  /** `departureOf`: the operator it last left (-1: it never left one) and when. */
+  former: number;
+  until: bigint;
+}
+
+/**
+ * The oracle's current checker set: its operators (indexes in `OPERATORS`, which are sorted by
+ * address, so a sorted set is an ascending list), and which of them were excluded (tombstones:
+ * `checkers()` shows the zero address there; the model keeps who was there, to sign as it).
+ */
+export interface CheckerSet {
+  version: bigint;
+  quorum: bigint;
+  members: number[];
+  excluded: boolean[];
+}
+
 export interface Model {
   /** Timestamp of the latest block. */
   now: bigint;
@@ -354,6 +433,16 @@ export interface Model {
   /** Per node, the first epochs whose downtime / fraud evidence may still slash it (absent: 0, 0). */
   slashableFrom: Map<bigint, SlashableFrom>;
   slashedToTreasury: bigint;
+  // CheckerLicense and the ReportOracle's checker set.
+  licenses: ModelLicense[]; // license id - 1
+  departureCooldown: bigint;
+  checkerSet: CheckerSet;
+  equivocator: boolean[]; // per operator: `isEquivocator`
+  /** `${operator}:${epoch}` of every equivocation proven (`equivocationProven`). */
+  proven: Set<string>;
+  equivocationSlashed: bigint; // KAI taken from equivocating operators, in all
+  equivocationToTreasury: bigint; // of which the treasury got (the rest: bounties)
+  bounties: Partial<Record<Holder, bigint>>; // KAI each prover earned
   // Balances.
   bal: Record<TokenKey, Record<Holder, bigint>>;
   initialBal: Record<TokenKey, Record<Holder, bigint>>;
@@ -385,6 +474,13 @@ const emptyStake = (staked: bigint, listedWeight: bigint): ModelStake => ({
 /** The model of the state `setupWorld` leaves, with balances read from the chain. */
 export async function initialModel(w: World): Promise<Model> {
   const s = await probe(w);
+  const k = await probeWalk(w, { reported: [], nodes: [], rentals: [] }, { credits: [], leaves: [], proofs: [] });
+  const opIndex = (a: string) => {
+    if (a === ethers.ZeroAddress) return -1;
+    const i = OPERATORS.findIndex((o) => w.addr[o].toLowerCase() === a.toLowerCase());
+    if (i < 0) throw new Error(`setup: ${a} is no operator of the walk`);
+    return i;
+  };
   const bal = {} as Model["bal"];
   const supply = {} as Model["supply"];
   TOKENS.forEach((t, i) => {
@@ -446,11 +542,29 @@ export async function initialModel(w: World): Promise<Model> {
     credited: new Set(),
     slashableFrom: new Map(),
     slashedToTreasury: 0n,
+    licenses: k.operatorOf.map((op, i) => ({
+      operator: opIndex(op),
+      suspended: k.suspended[i],
+      former: opIndex(k.former[i]),
+      until: k.until[i],
+    })),
+    departureCooldown: k.departureCooldown,
+    checkerSet: {
+      version: k.version,
+      quorum: k.quorum,
+      members: k.checkers.map(opIndex),
+      excluded: k.checkers.map(() => false),
+    },
+    equivocator: OPERATORS.map(() => false),
+    proven: new Set(),
+    equivocationSlashed: 0n,
+    equivocationToTreasury: 0n,
+    bounties: {},
     bal,
     initialBal: structuredClone(bal),
     supply,
     log: [],
-    touched: { credits: [], leaves: [] },
+    touched: { credits: [], leaves: [], proofs: [] },
   };
 }
 
@@ -628,8 +742,9 @@ function predictSlash(w: World, m: Model, p: number, amount: bigint, recipient: 
   return { taken, event, apply };
 }
 
+/** Staker `p` (a provider or a checker operator: the registry's ledger is shared) stakes `amount`. */
 export async function actStake(w: World, m: Model, p: number, amount: bigint) {
-  const who = PROVIDERS[p];
+  const who = STAKERS[p];
   const outcome = amount === 0n ? err(w.c.registry, "NodeRegistry_ZeroAmount") : OK;
   await send(m, outcome, (o) => w.c.registry.connect(w.signer[who]).stake(amount, o));
   if (!outcome.ok) return;
@@ -639,7 +754,7 @@ export async function actStake(w: World, m: Model, p: number, amount: bigint) {
 }
 
 export async function actRequestUnstake(w: World, m: Model, p: number, amount: bigint) {
-  const who = PROVIDERS[p];
+  const who = STAKERS[p];
   const s = m.stakes[p];
   const locked = lockedStake(m, p);
   const unlocked = s.staked > locked ? s.staked - locked : 0n;
@@ -659,7 +774,7 @@ export async function actRequestUnstake(w: World, m: Model, p: number, amount: b
 }
 
 export async function actWithdrawUnstaked(w: World, m: Model, p: number) {
-  const who = PROVIDERS[p];
+  const who = STAKERS[p];
   const s = m.stakes[p];
   const outcome =
     s.unbonding === 0n || m.next < s.unbondingEnd
@@ -673,10 +788,10 @@ export async function actWithdrawUnstaked(w: World, m: Model, p: number) {
   s.unbondingEnd = 0n;
 }
 
-/** The core's oracle signer (REWARDER_ROLE) credits KAI rewards to a provider: slashes take them first. */
+/** The core's oracle signer (REWARDER_ROLE) credits KAI rewards to a staker: slashes take them first. */
 export async function actDepositRewards(w: World, m: Model, p: number, amount: bigint) {
   const outcome = amount === 0n ? err(w.c.registry, "NodeRegistry_ZeroAmount") : OK;
-  await send(m, outcome, (o) => w.c.registry.connect(w.signer.oracle).depositRewards(w.addr[PROVIDERS[p]], amount, o));
+  await send(m, outcome, (o) => w.c.registry.connect(w.signer.oracle).depositRewards(w.addr[STAKERS[p]], amount, o));
   if (!outcome.ok) return;
   m.stakes[p].rewardsOwed += amount;
   m.stakes[p].rewardsDeposited += amount;
@@ -684,7 +799,7 @@ export async function actDepositRewards(w: World, m: Model, p: number, amount: b
 }
 
 export async function actWithdrawRewards(w: World, m: Model, p: number) {
-  const who = PROVIDERS[p];
+  const who = STAKERS[p];
   const s = m.stakes[p];
   const outcome = s.rewardsOwed === 0n ? err(w.c.registry, "NodeRegistry_ZeroAmount") : OK;
   await send(m, outcome, (o) => w.c.registry.connect(w.signer[who]).withdrawRewards(o));
@@ -1013,6 +1128,14 @@ export async function actWithdrawFees(w: World, m: Model) {
 /*                             ORACLE: REPORTS                                */
 /* ========================================================================== */
 
+/**
+ * Who signs a report: `quorum` the first `quorum` live operators of the current set (all the live
+ * ones when fewer are left: `BelowQuorum`), `belowQuorum` one fewer, `tombstone` those plus the
+ * operators excluded from the set, up to the quorum and at least one (`ExcludedSigner` at the
+ * first), `oldVersion` a quorum under another config version (`WrongConfigVersion`).
+ */
+export type Signing = "quorum" | "belowQuorum" | "tombstone" | "oldVersion";
+
 export interface ReportPlan {
   epoch: bigint;
   /** One entry per node (its leaf's account is the node's provider). */
@@ -1021,11 +1144,32 @@ export interface ReportPlan {
   checkers: { op: number; reward: bigint }[];
   /** The total the report states; by default the leaves' sum (honest checkers). */
   stated?: bigint;
+  signing?: Signing;
 }
 
-/** Checkers 0-2 sign a report over the tree of `plan`'s leaves; the keeper submits it. */
+const liveCount = (m: Model) => m.checkerSet.excluded.filter((x) => !x).length;
+
+/** Packed records (index byte, r, s, v) in the order given: the walk sorts them itself. */
+function packRecords(records: { index: number; signature: string }[]): string {
+  return ethers.concat(
+    records.map(({ index, signature }) => {
+      const sig = Signature.from(signature);
+      return ethers.concat([ethers.toBeHex(index, 1), sig.r, sig.s, ethers.toBeHex(sig.v, 1)]);
+    }),
+  );
+}
+
+/** The EIP-712 digest of a report under the oracle's domain. */
+const digestOf = (w: World, report: SignedReport) => reportDigest(w.c.domain, report);
+
+/**
+ * Operators of the current checker set sign a report over the tree of `plan`'s leaves (see
+ * {@link Signing}); the keeper submits it. The oracle checks the version, the epoch, the budget,
+ * then the quorum and each signature in index order.
+ */
 export async function actReport(w: World, m: Model, plan: ReportPlan) {
   const { epoch } = plan;
+  const signing = plan.signing ?? "quorum";
   const nodes = plan.nodes.map((n) => ({
     nodeId: n.nodeId,
     metrics: n.metrics,
@@ -1047,29 +1191,59 @@ export async function actReport(w: World, m: Model, plan: ReportPlan) {
   const tree = buildRewardTree(leaves);
   const total = leaves.reduce((a, l) => a + leafReward(l), 0n);
   const stated = plan.stated ?? total;
-  const report = makeReport(epoch, 1n, { root: tree.root, nodeCount: BigInt(nodes.length), totalReward: stated });
-  const signatures = await signedBy(w.c, report, w.c.operators.slice(0, 3));
+  const cs = m.checkerSet;
+  const version = signing !== "oldVersion" ? cs.version : cs.version > 1n ? cs.version - 1n : cs.version + 1n;
+  const report = makeReport(epoch, version, { root: tree.root, nodeCount: BigInt(nodes.length), totalReward: stated });
+
+  // The signers: live operators (index order), and excluded ones for `tombstone`.
+  const quorum = Number(cs.quorum);
+  const indexes = cs.members.map((_, i) => i);
+  const live = indexes.filter((i) => !cs.excluded[i]);
+  const dead = indexes.filter((i) => cs.excluded[i]);
+  let chosen = live.slice(0, signing === "belowQuorum" ? quorum - 1 : quorum);
+  if (signing === "tombstone" && dead.length > 0) {
+    const extra = Math.max(1, quorum - chosen.length);
+    chosen = [...chosen, ...dead.slice(0, extra)].sort((a, b) => a - b);
+  }
+  const records = await Promise.all(
+    chosen.map(async (index) => ({
+      index,
+      signature: await signReport(w.c.operators[cs.members[index]], w.c.domain, report),
+    })),
+  );
+  const firstDead = chosen.findIndex((i) => cs.excluded[i]);
+
   const budget = epochBudget(epoch);
   const endsAt = epochStart(w, epoch + 1n);
   const oracle = w.c.oracle;
-  const outcome = m.reports.has(epoch)
-    ? err(oracle, "ReportOracle_AlreadyProcessed", epoch)
-    : m.anyReport && epoch < m.lastEpoch
-      ? err(oracle, "ReportOracle_StaleEpoch", epoch, m.lastEpoch)
-      : m.next < endsAt
-        ? err(oracle, "ReportOracle_EpochNotEnded", epoch, endsAt)
-        : stated > budget
-          ? err(oracle, "ReportOracle_RewardAboveBudget", epoch, stated, budget)
-          : OK;
-  const receipt = await send(m, outcome, (o) => oracle.connect(w.signer.keeper).submitReport(report, signatures, o));
+  const outcome =
+    version !== cs.version
+      ? err(oracle, "ReportOracle_WrongConfigVersion", version, cs.version)
+      : m.reports.has(epoch)
+        ? err(oracle, "ReportOracle_AlreadyProcessed", epoch)
+        : m.anyReport && epoch < m.lastEpoch
+          ? err(oracle, "ReportOracle_StaleEpoch", epoch, m.lastEpoch)
+          : m.next < endsAt
+            ? err(oracle, "ReportOracle_EpochNotEnded", epoch, endsAt)
+            : stated > budget
+              ? err(oracle, "ReportOracle_RewardAboveBudget", epoch, stated, budget)
+              : chosen.length < quorum
+                ? err(oracle, "ReportOracle_BelowQuorum", chosen.length, quorum)
+                : firstDead >= 0
+                  ? err(oracle, "ReportOracle_ExcludedSigner", firstDead, chosen[firstDead])
+                  : OK;
+  if (live.length < quorum) note(`  report: quorum lost (${live.length} live < ${quorum})`);
+  const receipt = await send(m, outcome, (o) =>
+    oracle.connect(w.signer.keeper).submitReport(report, packRecords(records), o),
+  );
   if (!outcome.ok) return;
   expectEvent(receipt, oracle, "SubmitReport", [
     epoch,
-    1n,
+    cs.version,
     tree.root,
     BigInt(nodes.length),
     stated,
-    SIGNERS_BITMAP,
+    chosen.reduce((a, i) => a | (1n << BigInt(i)), 0n),
     w.addr.keeper,
   ]);
   m.reports.set(epoch, { epoch, budget, stated, leaves, tree, nodes });
@@ -1082,6 +1256,305 @@ export async function actReport(w: World, m: Model, plan: ReportPlan) {
 function proofReaches(m: Model, leaf: RewardLeaf, proof: string[]): boolean {
   const root = m.reports.get(leaf.epoch)?.tree.root;
   return root !== undefined && processProof(rewardLeafHash(leaf), proof).toLowerCase() === root.toLowerCase();
+}
+
+/* ========================================================================== */
+/*                  CHECKERS: LICENSES, SET, EXCLUSIONS, PROOFS               */
+/* ========================================================================== */
+
+const opAddr = (w: World, op: number) => w.addr[OPERATORS[op]];
+/** `CheckerLicense.licensesOf`: the operator's delegated licenses that are not suspended. */
+const licensesOf = (m: Model, op: number) => m.licenses.filter((l) => l.operator === op && !l.suspended).length;
+const opStake = (m: Model, op: number) => m.stakes[PROVIDERS.length + op];
+/** What `setCheckerConfig` accepts of an operator: no proven equivocation, a license, the minimum stake. */
+const eligible = (m: Model, op: number) =>
+  !m.equivocator[op] && licensesOf(m, op) > 0 && opStake(m, op).staked >= MIN_CHECKER_STAKE;
+/** `excludeOperator`'s reasons for an operator (0: it is active). */
+const exclusionReasons = (m: Model, op: number) =>
+  (licensesOf(m, op) === 0 ? EXCLUDED_NO_LICENSE : 0n) |
+  (opStake(m, op).staked < MIN_CHECKER_STAKE ? EXCLUDED_UNDER_STAKED : 0n);
+const provenKey = (op: number, epoch: bigint) => `${op}:${epoch}`;
+const provenPair = (key: string) => {
+  const [op, epoch] = key.split(":");
+  return [Number(op), BigInt(epoch)] as const;
+};
+/** The lowest valid quorum of a set of `n`: more than 2f, f = (n - 1) / 3 faulty operators. */
+const minQuorum = (n: number) => Math.floor((n - 1) / 3) * 2 + 1;
+
+/** The address the oracle's next CREATE (a new SSTORE2 list of the set) lands at. */
+async function nextPointer(w: World): Promise<string> {
+  const nonce = await ethers.provider.getTransactionCount(w.addr.reportOracle);
+  return ethers.getCreateAddress({ from: w.addr.reportOracle, nonce });
+}
+
+/** `_recordDeparture`: a license that left an operator less than `departureCooldown` ago cannot leave one again. */
+function departureFailure(w: World, m: Model, id: bigint): Outcome | undefined {
+  const l = m.licenses[Number(id) - 1];
+  if (l.until === 0n) return undefined;
+  const readyAt = l.until + m.departureCooldown;
+  return m.next < readyAt ? err(w.c.license, "CheckerLicense_DepartureCooldown", id, readyAt) : undefined;
+}
+
+/** The model's license `id` (undefined for an id never minted). */
+const licenseOf = (m: Model, id: bigint) => (id >= 1n ? m.licenses[Number(id) - 1] : undefined);
+
+/**
+ * `CheckerLicense.delegate(id, operator)` by `caller` (the admin owns every license): a first
+ * delegation, or a switch from another operator, which records the departure (refused within the
+ * cooldown of the last one) and emits `Undelegate` before `Delegate`.
+ */
+export async function actDelegate(w: World, m: Model, id: bigint, op: number, caller: Actor) {
+  const lic = w.c.license;
+  const l = licenseOf(m, id);
+  const outcome = !l
+    ? err(lic, "ERC721NonexistentToken", id)
+    : caller !== "admin"
+      ? err(lic, "CheckerLicense_NotLicenseOwner", id, w.addr[caller])
+      : l.suspended
+        ? err(lic, "CheckerLicense_Suspended", id)
+        : l.operator === op
+          ? err(lic, "CheckerLicense_AlreadyDelegated", id, opAddr(w, op))
+          : ((l.operator >= 0 ? departureFailure(w, m, id) : undefined) ?? OK);
+  const receipt = await send(m, outcome, (o) => lic.connect(w.signer[caller]).delegate(id, opAddr(w, op), o));
+  if (!outcome.ok) return;
+  const previous = l!.operator;
+  expectEvents(receipt, lic, "Undelegate", previous >= 0 ? [[id, opAddr(w, previous)]] : []);
+  expectEvent(receipt, lic, "Delegate", [id, w.addr.admin, opAddr(w, op)]);
+  note(`  delegate: ${previous < 0 ? "first" : "switch"}${l!.until > 0n ? " (left one before)" : ""}`);
+  if (previous >= 0) {
+    l!.former = previous;
+    l!.until = m.now;
+  }
+  l!.operator = op;
+}
+
+/** `CheckerLicense.undelegate(id)` by `caller`: records the departure (a suspended license too). */
+export async function actUndelegate(w: World, m: Model, id: bigint, caller: Actor) {
+  const lic = w.c.license;
+  const l = licenseOf(m, id);
+  const outcome = !l
+    ? err(lic, "ERC721NonexistentToken", id)
+    : caller !== "admin"
+      ? err(lic, "CheckerLicense_NotLicenseOwner", id, w.addr[caller])
+      : l.operator < 0
+        ? err(lic, "CheckerLicense_NotDelegated", id)
+        : (departureFailure(w, m, id) ?? OK);
+  const receipt = await send(m, outcome, (o) => lic.connect(w.signer[caller]).undelegate(id, o));
+  if (!outcome.ok) return;
+  expectEvent(receipt, lic, "Undelegate", [id, opAddr(w, l!.operator)]);
+  if (l!.suspended) note("  undelegate: suspended license");
+  l!.former = l!.operator;
+  l!.until = m.now;
+  l!.operator = -1;
+}
+
+/** The admin lifts a license's suspension (it counts for its operator again, if it has one). */
+export async function actReinstate(w: World, m: Model, id: bigint) {
+  const lic = w.c.license;
+  const l = licenseOf(m, id);
+  const outcome = !l?.suspended ? err(lic, "CheckerLicense_NotSuspended", id) : OK;
+  const receipt = await send(m, outcome, (o) => lic.connect(w.signer.admin).reinstate(id, o));
+  if (!outcome.ok) return;
+  expectEvent(receipt, lic, "SetSuspended", [id, false, ethers.ZeroHash]);
+  l!.suspended = false;
+}
+
+/** The admin sets the departure cooldown (1 to 90 days); it applies to departures already recorded. */
+export async function actSetDepartureCooldown(w: World, m: Model, cooldown: bigint) {
+  const lic = w.c.license;
+  const outcome =
+    cooldown < MIN_DEPARTURE_COOLDOWN || cooldown > MAX_DEPARTURE_COOLDOWN
+      ? err(
+          lic,
+          "CheckerLicense_ParameterOutOfBounds",
+          "departureCooldown",
+          cooldown,
+          MIN_DEPARTURE_COOLDOWN,
+          MAX_DEPARTURE_COOLDOWN,
+        )
+      : OK;
+  const receipt = await send(m, outcome, (o) => lic.connect(w.signer.admin).setDepartureCooldown(cooldown, o));
+  if (!outcome.ok) return;
+  expectEvent(receipt, lic, "SetDepartureCooldown", [cooldown]);
+  m.departureCooldown = cooldown;
+}
+
+/**
+ * Governance (the admin: `CONFIG_ROLE`) sets a new checker set: the count, the quorum (more than
+ * 2f), then each operator in order: sorted and distinct, not a proven equivocator, licensed,
+ * staked at least `minCheckerStake`. A new version, no tombstones.
+ */
+export async function actSetCheckerConfig(w: World, m: Model, ops: number[], quorum: bigint) {
+  const oracle = w.c.oracle;
+  const n = ops.length;
+  const addrs = ops.map((op) => opAddr(w, op));
+  let outcome: Outcome | undefined;
+  if (n === 0 || n > 255) outcome = err(oracle, "ReportOracle_InvalidCheckerCount", n);
+  else if (quorum > BigInt(n) || quorum < BigInt(minQuorum(n)))
+    outcome = err(oracle, "ReportOracle_InvalidQuorum", quorum, n);
+  for (let i = 0; i < n && !outcome; i++) {
+    const op = ops[i];
+    if (i > 0 && BigInt(addrs[i]) <= BigInt(addrs[i - 1]))
+      outcome = err(oracle, "ReportOracle_UnsortedOrDuplicateOperator", i, addrs[i]);
+    else if (m.equivocator[op]) outcome = err(oracle, "ReportOracle_OperatorEquivocated", addrs[i]);
+    else if (licensesOf(m, op) === 0) outcome = err(oracle, "ReportOracle_OperatorWithoutLicense", addrs[i]);
+    else if (opStake(m, op).staked < MIN_CHECKER_STAKE)
+      outcome = err(oracle, "ReportOracle_OperatorUnderStaked", addrs[i], opStake(m, op).staked, MIN_CHECKER_STAKE);
+  }
+  outcome ??= OK;
+  const pointer = await nextPointer(w);
+  const receipt = await send(m, outcome, (o) => oracle.connect(w.signer.admin).setCheckerConfig(addrs, quorum, o));
+  if (!outcome.ok) return;
+  const version = m.checkerSet.version + 1n;
+  const events = eventsOf(receipt, oracle, "SetCheckerConfig");
+  expect(
+    events.map(([v, list, q, p]) => [v, [...(list as string[])].map((a) => a.toLowerCase()), q, p]),
+    "SetCheckerConfig events",
+  ).to.deep.equal([norm([version, addrs.map((a) => a.toLowerCase()), quorum, pointer])]);
+  note(`  config: ${n} operators, quorum ${quorum}`);
+  m.checkerSet = { version, quorum, members: [...ops], excluded: ops.map(() => false) };
+}
+
+/**
+ * Replaces the set's operator at `index` with a tombstone (same version): the `ExcludeOperator`
+ * event with `reasons` and the live count, and `CheckerQuorumLost` when the set falls just below
+ * its quorum. Returns the events' arguments.
+ */
+function excludeAt(w: World, m: Model, index: number, reasons: bigint, pointer: string) {
+  const cs = m.checkerSet;
+  cs.excluded[index] = true;
+  const live = liveCount(m);
+  return {
+    exclude: [[cs.version, index, opAddr(w, cs.members[index]), reasons, live, pointer]],
+    lost: live + 1 === Number(cs.quorum) ? [[cs.version, live, cs.quorum]] : [],
+  };
+}
+
+/**
+ * Anyone excludes the set's operator at `index`: it must be live (not a tombstone) and have lost
+ * its licenses or its stake (`reasons`: NO_LICENSE 1 | UNDER_STAKED 2); otherwise `OperatorActive`.
+ */
+export async function actExcludeOperator(w: World, m: Model, index: number, caller: Actor) {
+  const oracle = w.c.oracle;
+  const cs = m.checkerSet;
+  const count = cs.members.length;
+  const reasons = index < count ? exclusionReasons(m, cs.members[index]) : 0n;
+  const outcome =
+    index >= count
+      ? err(oracle, "ReportOracle_InvalidOperatorIndex", index, count)
+      : cs.excluded[index]
+        ? err(oracle, "ReportOracle_OperatorAlreadyExcluded", index)
+        : reasons === 0n
+          ? err(oracle, "ReportOracle_OperatorActive", index, opAddr(w, cs.members[index]))
+          : OK;
+  const pointer = await nextPointer(w);
+  const receipt = await send(m, outcome, (o) => oracle.connect(w.signer[caller]).excludeOperator(index, o));
+  if (!outcome.ok) return;
+  const ev = excludeAt(w, m, index, reasons, pointer);
+  expectEvents(receipt, oracle, "ExcludeOperator", ev.exclude);
+  expectEvents(receipt, oracle, "CheckerQuorumLost", ev.lost);
+  note(`  exclude: reasons ${reasons}${ev.lost.length > 0 ? ", quorum lost" : ""}`);
+}
+
+export type EquivocationFault = "none" | "sameContent" | "differentSigners";
+
+/**
+ * `proveEquivocation` by `prover`: operator `op` signed two reports of `epoch` with different
+ * contents (`sameContent`: the same report under the next version, which is honest:
+ * `NotEquivocation`; `differentSigners`: the second by `other`). Once per operator and epoch. The
+ * operator becomes an equivocator and leaves the current set (a tombstone, reason EQUIVOCATION);
+ * `equivocationPenalty` is slashed into the oracle (rewards, then stake, then unbonding), which pays
+ * the prover `equivocationBountyBps` of it (nothing when it proves its own) and the rest to the
+ * treasury; of `licenseIds`, each one not yet suspended that the operator holds, or that left it at
+ * or after the epoch's start, is suspended.
+ */
+export async function actProveEquivocation(
+  w: World,
+  m: Model,
+  a: { op: number; epoch: bigint; prover: Actor; licenseIds: bigint[]; fault: EquivocationFault; other: number },
+) {
+  const oracle = w.c.oracle;
+  const cs = m.checkerSet;
+  const reportA = makeReport(a.epoch, cs.version, { root: ethers.id(`equivocation ${a.epoch} a`) });
+  const reportB =
+    a.fault === "sameContent"
+      ? { ...reportA, configVersion: cs.version + 1n }
+      : makeReport(a.epoch, cs.version, { root: ethers.id(`equivocation ${a.epoch} b`) });
+  const second = a.fault === "differentSigners" ? a.other : a.op;
+  const [signatureA, signatureB] = await Promise.all([
+    signReport(w.c.operators[a.op], w.c.domain, reportA),
+    signReport(w.c.operators[second], w.c.domain, reportB),
+  ]);
+  const digestA = digestOf(w, reportA);
+  const digestB = digestOf(w, reportB);
+  const who = opAddr(w, a.op);
+  const outcome =
+    a.fault === "sameContent"
+      ? err(oracle, "ReportOracle_NotEquivocation")
+      : second !== a.op
+        ? err(oracle, "ReportOracle_DifferentSigners", who, opAddr(w, second))
+        : m.proven.has(provenKey(a.op, a.epoch))
+          ? err(oracle, "ReportOracle_EquivocationAlreadyProven", who, a.epoch)
+          : OK;
+  m.touched.proofs.push([a.op, a.epoch]);
+  const pointer = await nextPointer(w);
+  const receipt = await send(m, outcome, (o) =>
+    oracle.connect(w.signer[a.prover]).proveEquivocation(reportA, signatureA, reportB, signatureB, a.licenseIds, o),
+  );
+  if (!outcome.ok) return;
+  const evidence = ethers.keccak256(
+    ethers.AbiCoder.defaultAbiCoder().encode(["bytes32", "bytes32"], [digestA, digestB]),
+  );
+  // Effects in the contract's order: the proof, the exclusion, the slash, the suspensions, the payouts.
+  const again = m.equivocator[a.op];
+  m.proven.add(provenKey(a.op, a.epoch));
+  m.equivocator[a.op] = true;
+  const index = cs.members.findIndex((op, i) => op === a.op && !cs.excluded[i]);
+  const ev = index >= 0 ? excludeAt(w, m, index, EXCLUDED_EQUIVOCATION, pointer) : { exclude: [], lost: [] };
+  const p = PROVIDERS.length + a.op;
+  const slash = predictSlash(w, m, p, EQUIVOCATION_PENALTY, "reportOracle");
+  const slashEvent = slash.event(0n, REASON_EQUIVOCATION, evidence);
+  slash.apply();
+  const from = epochStart(w, a.epoch);
+  const suspended: bigint[] = [];
+  for (const id of a.licenseIds) {
+    const l = licenseOf(m, id);
+    if (!l || l.suspended) continue;
+    if (l.operator !== a.op && (l.former !== a.op || l.until < from)) continue;
+    l.suspended = true;
+    suspended.push(id);
+  }
+  const bounty = a.prover === OPERATORS[a.op] ? 0n : (slash.taken * BOUNTY_BPS) / BPS;
+  expectEvent(receipt, oracle, "ProveEquivocation", [
+    who,
+    a.epoch,
+    digestA,
+    digestB,
+    slash.taken,
+    bounty,
+    w.addr[a.prover],
+  ]);
+  expectEvent(receipt, w.c.registry, "Slash", slashEvent);
+  expectEvents(receipt, oracle, "ExcludeOperator", ev.exclude);
+  expectEvents(receipt, oracle, "CheckerQuorumLost", ev.lost);
+  expectEvents(
+    receipt,
+    w.c.license,
+    "SetSuspended",
+    suspended.map((id) => [id, true, evidence]),
+  );
+  move(m, "kai", "reportOracle", a.prover, bounty);
+  move(m, "kai", "reportOracle", "treasury", slash.taken - bounty);
+  m.equivocationSlashed += slash.taken;
+  m.equivocationToTreasury += slash.taken - bounty;
+  m.bounties[a.prover] = (m.bounties[a.prover] ?? 0n) + bounty;
+  const departed = suspended.filter((id) => licenseOf(m, id)!.operator !== a.op).length;
+  note(
+    `  equivocation: ${again ? "again (new epoch)" : "first"}${index >= 0 ? ", excluded" : ", not in the set"}` +
+      `${slashEvent[4] !== 0n ? ", from rewards" : ""}${slashEvent[6] !== 0n ? ", from unbonding" : ""}` +
+      `${slash.taken < EQUIVOCATION_PENALTY ? ", stake short" : ""}${bounty === 0n ? ", no bounty" : ""}` +
+      `, ${suspended.length} suspended${departed > 0 ? ` (${departed} departed)` : ""}`,
+  );
 }
 
 /* ========================================================================== */
@@ -1540,6 +2013,37 @@ async function probe(w: World): Promise<ProbeState> {
   );
 }
 
+export type WalkProbeState = Awaited<ReturnType<PopwWalkProbe["read"]>>;
+
+/**
+ * The rest in one call: the oracle (config, checker set, equivocations, every reported epoch's
+ * root and budget), every license, the distributor (`claimedOf` every reported epoch, reserve,
+ * positions), the enforcer (every node's cursors and an unknown node's, the rate, every rental's
+ * saving credits), the token supplies, and the `marks`.
+ */
+async function probeWalk(w: World, m: Pick<Model, "reported" | "nodes" | "rentals">, marks: Marks) {
+  return w.walkProbe.read({
+    oracle: w.addr.reportOracle,
+    license: w.c.license.target.toString(),
+    distributor: w.addr.distributor,
+    sla: w.addr.sla,
+    usd: w.tokenAddr.usd,
+    kai: w.tokenAddr.kai,
+    operators: OPERATORS.map((o) => w.addr[o]),
+    provenOperators: marks.proofs.map(([op]) => w.addr[OPERATORS[op]]),
+    provenEpochs: marks.proofs.map(([, e]) => e),
+    epochs: m.reported,
+    stakers: STAKERS.map((a) => w.addr[a]),
+    nodeIds: [...m.nodes.map((n) => n.id), BigInt(m.nodes.length + 1)],
+    rentalIds: m.rentals.map((r) => r.id),
+    creditRentals: marks.credits.map(([id]) => id),
+    creditEpochs: marks.credits.map(([, e]) => e),
+    leafEpochs: marks.leaves.map((l) => l.epoch),
+    leafKinds: marks.leaves.map((l) => l.kind),
+    leafSubjects: marks.leaves.map((l) => subjectOf(l)),
+  });
+}
+
 /**
  * Reads the chain and checks it against the model, then the walk's invariants:
  * - every holder's USD and KAI balance is the model's, and per token the sum over every holder is
@@ -1555,25 +2059,25 @@ async function probe(w: World): Promise<ProbeState> {
  *   model's, and `reserve + Σ positions == KAI balance of the distributor`;
  * - the SlaEnforcer's rate and every node's `slashableFrom` cursors (an unknown node's too), nodes'
  *   status and rented GPUs;
+ * - the checker side: the set (version, quorum, operators with tombstones, live count), every
+ *   license (owner, operator, suspended, departure record), `licensesOf` and `isEquivocator` of
+ *   every operator, the departure cooldown and the `equivocationProven` marks are the model's; no
+ *   proven equivocator is live in the set; the oracle keeps no KAI, and what equivocation slashes
+ *   took == bounties + the treasury's share; the treasury's KAI == initial + slashes (SLA and
+ *   equivocation) - reserve top-ups, every other prover's == initial + its bounties;
  * - rental statuses only move along listed transitions, the clock never goes backwards.
  */
 export async function checkInvariants(w: World, m: Model): Promise<void> {
   const epochs = m.reported;
   const unknownNode = BigInt(m.nodes.length + 1);
-  const [s, config, rootBudgets, claimedOf, reserve, positions, cursors, rate, kaiSupply, usdSupply, savingCredited] =
-    await Promise.all([
-      probe(w),
-      w.c.oracle.config(),
-      Promise.all(epochs.map((e) => w.c.oracle.rootAndBudget(e))),
-      Promise.all(epochs.map((e) => w.distributor.claimedOf(e))),
-      w.distributor.reserve(),
-      Promise.all(STAKERS.map((a) => w.distributor.positionsOf(w.addr[a]))),
-      Promise.all([...m.nodes.map((n) => n.id), unknownNode].map((id) => w.c.sla.slashableFrom(id))),
-      w.c.sla.kaiPerToken(w.tokenAddr.usd),
-      w.c.kai.totalSupply(),
-      w.c.usd.totalSupply(),
-      Promise.all(m.rentals.map((r) => w.c.sla.savingCreditedFromEarnings(r.id))),
-    ]);
+  // The marks the step tried to set, and every mark set so far.
+  const marks: Marks = {
+    credits: [...m.touched.credits, ...[...m.credited].map((k) => k.split(":").map(BigInt) as [bigint, bigint])],
+    leaves: m.touched.leaves,
+    proofs: [...m.touched.proofs, ...[...m.proven].map(provenPair)],
+  };
+  const [s, k] = await Promise.all([probe(w), probeWalk(w, m, marks)]);
+  const savingCredited = k.savingCredited;
   const at = (what: string) => `[after step ${m.log.length}: ${m.log[m.log.length - 1] ?? "start"}] ${what}`;
   const balance = (t: TokenKey, h: Holder) => s.balances[TOKENS.indexOf(t) * HOLDERS.length + HOLDERS.indexOf(h)];
 
@@ -1582,7 +2086,7 @@ export async function checkInvariants(w: World, m: Model): Promise<void> {
   if (m.prev) expect(s.timestamp >= m.prev.timestamp, at("timestamps never go backwards")).to.be.true;
 
   // Balances and conservation.
-  const supply = { usd: usdSupply, kai: kaiSupply };
+  const supply = { usd: k.usdSupply, kai: k.kaiSupply };
   for (const t of TOKENS) {
     let sum = 0n;
     for (const h of HOLDERS) {
@@ -1721,7 +2225,7 @@ export async function checkInvariants(w: World, m: Model): Promise<void> {
     expect(n.rented, at(`node ${n.id}: rented == open rentals' GPUs`)).to.equal(rentedPerNode.get(n.id) ?? 0n);
     expect(s.nodeStatus[i], at(`node ${n.id} status`)).to.equal(BigInt(n.status));
     const want = cursorsOf(m, n.id);
-    expect([...cursors[i]], at(`node ${n.id} slashableFrom (downtime, fraud)`)).to.deep.equal([
+    expect([k.downtimeFrom[i], k.fraudFrom[i]], at(`node ${n.id} slashableFrom (downtime, fraud)`)).to.deep.equal([
       want.downtime,
       want.fraud,
     ]);
@@ -1730,27 +2234,28 @@ export async function checkInvariants(w: World, m: Model): Promise<void> {
     const bound = epochAt(w, m.now) + 1n;
     expect(want.downtime <= bound && want.fraud <= bound, at(`node ${n.id} cursors <= current epoch + 1`)).to.be.true;
   });
-  expect([...cursors[m.nodes.length]], at(`unknown node ${unknownNode} slashableFrom`)).to.deep.equal([0n, 0n]);
-  expect(rate, at("kaiPerToken[usd]")).to.equal(m.kaiPerToken);
+  const u = m.nodes.length;
+  expect([k.downtimeFrom[u], k.fraudFrom[u]], at(`unknown node ${unknownNode} slashableFrom`)).to.deep.equal([0n, 0n]);
+  expect(k.kaiPerToken, at("kaiPerToken[usd]")).to.equal(m.kaiPerToken);
 
   // Oracle and distributor.
-  expect([config.lastEpoch, config.anyReport], at("oracle last epoch")).to.deep.equal([m.lastEpoch, m.anyReport]);
+  expect([k.lastEpoch, k.anyReport], at("oracle last epoch")).to.deep.equal([m.lastEpoch, m.anyReport]);
   epochs.forEach((e, i) => {
     const report = m.reports.get(e)!;
-    expect([rootBudgets[i].root, rootBudgets[i].budget], at(`epoch ${e} root and budget`)).to.deep.equal([
+    expect([k.roots[i], k.budgets[i]], at(`epoch ${e} root and budget`)).to.deep.equal([
       report.tree.root,
       report.budget,
     ]);
     const claimed = m.claimed.get(e) ?? 0n;
-    expect(claimedOf[i], at(`claimedOf(${e})`)).to.equal(claimed);
-    expect(claimedOf[i] <= rootBudgets[i].budget, at(`claimedOf(${e}) <= budget`)).to.be.true;
+    expect(k.claimedOf[i], at(`claimedOf(${e})`)).to.equal(claimed);
+    expect(k.claimedOf[i] <= k.budgets[i], at(`claimedOf(${e}) <= budget`)).to.be.true;
   });
-  expect(reserve, at("distributor reserve")).to.equal(m.reserve);
+  expect(k.reserve, at("distributor reserve")).to.equal(m.reserve);
   let vesting = 0n;
   STAKERS.forEach((who, i) => {
     const want = m.days[i].map((d) => [d, m.vesting[i].get(d) ?? 0n]);
     expect(
-      positions[i].map((p) => [p.day, p.amount]),
+      k.positions[i].map((p) => [p.day, p.amount]),
       at(`${who}'s vesting positions`),
     ).to.deep.equal(want);
     for (const [, a] of want) vesting += a;
@@ -1760,48 +2265,110 @@ export async function checkInvariants(w: World, m: Model): Promise<void> {
   );
   const paidOut = m.vestedPaid.reduce((a, b) => a + b, 0n);
   expect(m.reserve + vesting + paidOut, at("distributor: reserve + positions + paid out == funded")).to.equal(m.funded);
-  // The marks the step tried to set, and every mark set so far: each is the model's.
-  await checkMarks(
-    w,
-    m,
-    {
-      credits: [...m.touched.credits, ...[...m.credited].map((k) => k.split(":").map(BigInt) as [bigint, bigint])],
-      leaves: m.touched.leaves,
-    },
-    at,
+  // Checkers: the set, the licenses, the equivocations, and their KAI.
+  const cs = m.checkerSet;
+  expect([k.version, k.quorum, k.live], at("checker set: version, quorum, live operators")).to.deep.equal([
+    cs.version,
+    cs.quorum,
+    BigInt(liveCount(m)),
+  ]);
+  expect(
+    k.checkers.map((a) => a.toLowerCase()),
+    at("checkers(): the set, tombstones as the zero address"),
+  ).to.deep.equal(cs.members.map((op, i) => (cs.excluded[i] ? ethers.ZeroAddress : opAddr(w, op).toLowerCase())));
+  const live = cs.members.filter((_, i) => !cs.excluded[i]);
+  expect(
+    live.filter((op) => m.equivocator[op]).map((op) => OPERATORS[op]),
+    at("no proven equivocator is live in the set"),
+  ).to.deep.equal([]);
+  // Compared as one line per operator / license: one assertion, and its diff names the culprit.
+  expect(
+    OPERATORS.map((o, i) => `${o}: licensesOf ${k.licensesOf[i]}, isEquivocator ${k.isEquivocator[i]}`),
+    at("operators: licensesOf, isEquivocator"),
+  ).to.deep.equal(OPERATORS.map((o, i) => `${o}: licensesOf ${licensesOf(m, i)}, isEquivocator ${m.equivocator[i]}`));
+  const name = (a: string) => {
+    const op = OPERATORS.findIndex((o) => w.addr[o].toLowerCase() === a.toLowerCase());
+    return op >= 0 ? OPERATORS[op] : a === ethers.ZeroAddress ? "none" : a === w.addr.admin ? "admin" : a;
+  };
+  const opName = (op: number) => (op < 0 ? "none" : OPERATORS[op]);
+  expect(
+    k.owner.map(
+      (owner, i) =>
+        `license ${i + 1}: owner ${name(owner)}, operator ${name(k.operatorOf[i])}, suspended ${k.suspended[i]}, ` +
+        `left ${name(k.former[i])} at ${k.until[i]}`,
+    ),
+    at("licenses: owner, operator, suspended, departure"),
+  ).to.deep.equal(
+    m.licenses.map(
+      (l, i) =>
+        `license ${i + 1}: owner admin, operator ${opName(l.operator)}, suspended ${l.suspended}, ` +
+        `left ${opName(l.former)} at ${l.until}`,
+    ),
   );
-  m.touched = { credits: [], leaves: [] };
+  expect([k.departureCooldown, k.totalMinted], at("departureCooldown, licenses minted")).to.deep.equal([
+    m.departureCooldown,
+    BigInt(m.licenses.length),
+  ]);
+  expect(balance("kai", "reportOracle"), at("the oracle keeps no KAI")).to.equal(0n);
+  const bounties = Object.values(m.bounties).reduce((a, b) => a + b, 0n);
+  expect(m.equivocationSlashed, at("equivocation slashes == bounties + the treasury's share")).to.equal(
+    bounties + m.equivocationToTreasury,
+  );
+  expect(
+    m.bal.kai.treasury,
+    at("treasury KAI == initial + SLA slashes + equivocation shares - reserve top-ups"),
+  ).to.equal(m.initialBal.kai.treasury + m.slashedToTreasury + m.equivocationToTreasury - (m.funded - INITIAL_RESERVE));
+  for (const h of ["keeper", "other"] as const) {
+    expect(m.bal.kai[h], at(`${h} KAI == initial + bounties`)).to.equal(m.initialBal.kai[h] + (m.bounties[h] ?? 0n));
+  }
+
+  // The marks the step tried to set, and every mark set so far: each is the model's.
+  checkMarks(m, marks, k, at);
+  m.touched = { credits: [], leaves: [], proofs: [] };
   m.prev = s;
 }
 
 /**
- * Marks to read back from the chain: (rental, epoch) credits and claimed leaves. (Slashes leave no
- * per-epoch mark: the nodes' `slashableFrom` cursors are checked after every step instead.)
+ * Marks to read back from the chain: (rental, epoch) credits, claimed leaves and (operator, epoch)
+ * equivocation proofs. (Slashes leave no per-epoch mark: the nodes' `slashableFrom` cursors are
+ * checked after every step instead.)
  */
 export interface Marks {
   credits: (readonly [bigint, bigint])[];
   leaves: RewardLeaf[];
+  proofs: (readonly [number, bigint])[];
 }
 
-/** `isCredited` and `isClaimed` of `marks`, against the model. */
-async function checkMarks(w: World, m: Model, marks: Marks, at: (what: string) => string = (x) => x) {
-  const [credited, claimed] = await Promise.all([
-    Promise.all(marks.credits.map(([id, e]) => w.c.sla.isCredited(id, e))),
-    Promise.all(marks.leaves.map((l) => w.distributor.isClaimed(l.epoch, l.kind, subjectOf(l)))),
-  ]);
+/** `isCredited`, `isClaimed` and `equivocationProven` of `marks` (as `probeWalk` read them), against the model. */
+function checkMarks(m: Model, marks: Marks, k: WalkProbeState, at: (what: string) => string = (x) => x) {
+  expect(
+    marks.proofs.map(([op, e], i) => `equivocationProven(${OPERATORS[op]}, ${e}) ${k.proven[i]}`),
+    at("equivocationProven marks"),
+  ).to.deep.equal(
+    marks.proofs.map(([op, e]) => `equivocationProven(${OPERATORS[op]}, ${e}) ${m.proven.has(provenKey(op, e))}`),
+  );
   marks.credits.forEach(([id, e], i) =>
-    expect(credited[i], at(`isCredited(${id}, ${e})`)).to.equal(m.credited.has(creditKey(id, e))),
+    expect(k.credited[i], at(`isCredited(${id}, ${e})`)).to.equal(m.credited.has(creditKey(id, e))),
   );
   marks.leaves.forEach((l, i) =>
-    expect(claimed[i], at(`isClaimed(${l.epoch}, ${l.kind}, ${subjectOf(l)})`)).to.equal(m.claimedBits.has(bitKey(l))),
+    expect(k.claimed[i], at(`isClaimed(${l.epoch}, ${l.kind}, ${subjectOf(l)})`)).to.equal(
+      m.claimedBits.has(bitKey(l)),
+    ),
   );
 }
 
-/** Every mark: every rental against every reported epoch, every leaf of every report. */
-const allMarks = (m: Model): Marks => ({
-  credits: m.rentals.flatMap((r) => m.reported.map((e) => [r.id, e] as const)),
-  leaves: m.reported.flatMap((e) => m.reports.get(e)!.leaves),
-});
+/**
+ * Every mark: every rental against every reported epoch, every leaf of every report, every
+ * operator against every reported epoch and every epoch an equivocation was proven for.
+ */
+const allMarks = (m: Model): Marks => {
+  const epochs = [...new Set([...m.reported, ...[...m.proven].map((key) => provenPair(key)[1])])];
+  return {
+    credits: m.rentals.flatMap((r) => m.reported.map((e) => [r.id, e] as const)),
+    leaves: m.reported.flatMap((e) => m.reports.get(e)!.leaves),
+    proofs: OPERATORS.flatMap((_, op) => epochs.map((e) => [op, e] as const)),
+  };
+};
 
 /* ========================================================================== */
 /*                                FINAL DRAIN                                 */
@@ -1831,9 +2398,10 @@ function claimable(w: World, m: Model): Map<number, RewardLeaf[]> {
  * keeper, those on jailed nodes by `closeOnJailedNode`, the rest by the renter or, for odd ids, the
  * provider), lets providers withdraw all earnings, renters claim refund credits, pays out the fees
  * (the escrow then holds nothing), funds the reserve for every claimable leaf and claims them all,
- * withdraws providers' rewards and unstakes, waits 181 days and withdraws every vesting position
- * (paid in full) and the unbonded stake. Then every renter's and provider's USD and KAI balance must
- * be the model's closed-form prediction.
+ * withdraws providers' and checker operators' rewards and unstakes everything, waits 181 days and
+ * withdraws every vesting position (paid in full) and the unbonded stake. Then every renter's,
+ * provider's, operator's and prover's USD and KAI balance must be the model's closed-form
+ * prediction (operators: their stake back less what equivocation proofs slashed, plus bounties).
  */
 export async function finalDrain(w: World, m: Model): Promise<void> {
   const step = async (label: string, fn: () => Promise<void>) => {
@@ -1879,10 +2447,11 @@ export async function finalDrain(w: World, m: Model): Promise<void> {
     const claims = leaves.map((leaf) => ({ leaf, proof: proofOf(m.reports.get(leaf.epoch)!.tree, leaf) }));
     await step(`claim(${STAKERS[who]}, ${leaves.length} leaves)`, () => actClaim(w, m, who, claims));
   }
-  for (let p = 0; p < PROVIDERS.length; p++) {
-    if (m.stakes[p].rewardsOwed > 0n) await step(`withdrawRewards(${PROVIDERS[p]})`, () => actWithdrawRewards(w, m, p));
+  // Providers and checker operators alike: rewards out, every active stake unbonding.
+  for (let p = 0; p < STAKERS.length; p++) {
+    if (m.stakes[p].rewardsOwed > 0n) await step(`withdrawRewards(${STAKERS[p]})`, () => actWithdrawRewards(w, m, p));
     const staked = m.stakes[p].staked;
-    if (staked > 0n) await step(`requestUnstake(${PROVIDERS[p]}, ${staked})`, () => actRequestUnstake(w, m, p, staked));
+    if (staked > 0n) await step(`requestUnstake(${STAKERS[p]}, ${staked})`, () => actRequestUnstake(w, m, p, staked));
   }
   m.next += 181n * DAY;
   for (let a = 0; a < STAKERS.length; a++) {
@@ -1891,10 +2460,11 @@ export async function finalDrain(w: World, m: Model): Promise<void> {
         await step(`withdrawVested(${STAKERS[a]}, ${day})`, () => actWithdrawVested(w, m, a, day));
     }
   }
-  for (let p = 0; p < PROVIDERS.length; p++) {
-    if (m.stakes[p].unbonding > 0n) await step(`withdrawUnstaked(${PROVIDERS[p]})`, () => actWithdrawUnstaked(w, m, p));
+  for (let p = 0; p < STAKERS.length; p++) {
+    if (m.stakes[p].unbonding > 0n) await step(`withdrawUnstaked(${STAKERS[p]})`, () => actWithdrawUnstaked(w, m, p));
   }
-  await checkMarks(w, m, allMarks(m));
+  const marks = allMarks(m);
+  checkMarks(m, marks, await probeWalk(w, m, marks));
 
   // Nothing is left behind.
   expect(m.bal.usd.escrow, "escrow holds no USD").to.equal(0n);
@@ -1903,13 +2473,12 @@ export async function finalDrain(w: World, m: Model): Promise<void> {
     expect(r.status, `rental ${r.id} closed`).to.equal(RentalStatus.Closed);
     expect(r.amount, `rental ${r.id}: provider withdrew everything`).to.equal(0n);
   }
-  PROVIDERS.forEach((h, p) => {
+  STAKERS.forEach((h, p) => {
     const s = m.stakes[p];
     expect(s.staked + s.unbonding + s.rewardsOwed, `${h} has nothing left in the registry`).to.equal(0n);
   });
-  expect(m.bal.kai.registry, "registry holds the checkers' stakes only").to.equal(
-    m.stakes.slice(PROVIDERS.length).reduce((a, s) => a + s.staked, 0n),
-  );
+  expect(m.bal.kai.registry, "the registry holds no KAI").to.equal(0n);
+  expect(m.bal.kai.reportOracle, "the oracle holds no KAI").to.equal(0n);
 
   // Closed-form exits, independent of the step-by-step balances.
   const delta = (t: TokenKey, h: Holder) => m.bal[t][h] - m.initialBal[t][h];
@@ -1940,10 +2509,29 @@ export async function finalDrain(w: World, m: Model): Promise<void> {
   });
   OPERATORS.forEach((h, i) => {
     const a = PROVIDERS.length + i;
-    expect(delta("kai", h), `${h} KAI: its checker rewards claimed - forfeited`).to.equal(
-      m.claimedTotal[a] - m.forfeited[a],
+    const s = m.stakes[a];
+    // Top-ups came back with the rest of the stake: only what was slashed is gone.
+    expect(
+      delta("kai", h),
+      `${h} KAI: + initial stake + rewards deposited - slashed + checker rewards claimed - forfeited + bounties`,
+    ).to.equal(
+      s.initialStaked +
+        s.rewardsDeposited -
+        s.slashedStake -
+        s.slashedRewards +
+        m.claimedTotal[a] -
+        m.forfeited[a] +
+        (m.bounties[h] ?? 0n),
     );
   });
+  for (const h of ["keeper", "other"] as const) {
+    expect(delta("kai", h), `${h} KAI: its equivocation bounties`).to.equal(m.bounties[h] ?? 0n);
+  }
+  const equivocators = OPERATORS.map((_, i) => m.stakes[PROVIDERS.length + i]);
+  expect(
+    equivocators.reduce((a, s) => a + s.slashedStake + s.slashedRewards, 0n),
+    "checker operators lost exactly what equivocation proofs slashed",
+  ).to.equal(m.equivocationSlashed);
   STAKERS.forEach((h, a) => {
     expect(m.vestedPaid[a] + m.forfeited[a], `${h}: every claim vested (paid or forfeited)`).to.equal(
       m.claimedTotal[a],
@@ -1951,9 +2539,10 @@ export async function finalDrain(w: World, m: Model): Promise<void> {
   });
   // The treasury: slashes in, reserve top-ups out; half the fees (the reward pool the other half).
   const topUps = m.funded - INITIAL_RESERVE;
-  expect(delta("kai", "treasury"), "treasury KAI: downtime and fraud slashes - reserve top-ups").to.equal(
-    m.slashedToTreasury - topUps,
-  );
+  expect(
+    delta("kai", "treasury"),
+    "treasury KAI: downtime and fraud slashes + equivocation slashes less bounties - reserve top-ups",
+  ).to.equal(m.slashedToTreasury + m.equivocationToTreasury - topUps);
   const fees = m.feesPaid[0] + m.feesPaid[1];
   expect(delta("usd", "treasury") + delta("usd", "rewardPool"), "fees paid out to treasury and pool").to.equal(fees);
   // Every leaf is paid unless its report overstated what its budget allows; honest reports pay in full.
@@ -2118,7 +2707,9 @@ export type EpochChoice = "next" | "near" | "latest" | "again" | "stale" | "notE
  * processed, stale or running one): a leaf per node (random uptime, rarely a hardware mismatch) and a leaf
  * per chosen operator, sharing `fracBps` of the epoch's budget by `weights` (over 10,000: above the
  * budget, which the oracle refuses). `lie`: the leaves sum to more than the budget and the
- * report states the budget (the distributor must cap the claims).
+ * report states the budget (the distributor must cap the claims). The current checker set signs
+ * (`signing`: a quorum of its live operators, or fewer, or with excluded ones, or under another
+ * version); with fewer live operators than its quorum, no report passes until a new set.
  */
 export class Report extends Step {
   readonly name = "Report";
@@ -2133,6 +2724,8 @@ export class Report extends Step {
       capacityPct: number;
       fracBps: number;
       lie: boolean;
+      /** Who signs (see {@link Signing}); absent in older replays: a quorum. */
+      signing?: Signing;
     },
   ) {
     super();
@@ -2178,6 +2771,7 @@ export class Report extends Step {
       }),
       checkers: ops.map((op, j) => ({ op, reward: shares[2 + j] })),
       stated: a.lie && leavesSum > budget ? budget : undefined,
+      signing: a.signing,
     });
   }
 }
@@ -2518,13 +3112,14 @@ export class WithdrawUnstaked extends Step {
   }
 }
 
+/** The rewarder credits KAI rewards to a staker (0-1: the providers, 2-5: the checker operators). */
 export class DepositRewards extends Step {
   readonly name = "DepositRewards";
-  constructor(readonly args: { provider: number; amount: bigint }) {
+  constructor(readonly args: { staker: number; amount: bigint }) {
     super();
   }
   protected exec(w: World, m: Model) {
-    return actDepositRewards(w, m, this.args.provider, this.args.amount);
+    return actDepositRewards(w, m, this.args.staker, this.args.amount);
   }
 }
 
@@ -2545,6 +3140,242 @@ export class SetKaiPerToken extends Step {
   }
   protected exec(w: World, m: Model) {
     return actSetKaiPerToken(w, m, this.args.rate);
+  }
+}
+
+/* ---------------------------- checker steps ------------------------------- */
+
+export type LicenseAction = "delegate" | "undelegate" | "reinstate";
+export type LicenseFault = "none" | "same" | "notOwner" | "unknownId";
+
+/**
+ * The admin moves a checker license: delegates it (a first delegation, or a switch to another
+ * operator key), undelegates it, or reinstates a suspended one; mostly a license the action suits
+ * (one in four among those that left an operator before) and, to delegate, an operator left
+ * without licenses that can still serve. `wait` first moves the clock to the end of the license's
+ * departure cooldown (`ready`) or a second before it.
+ * Faults: the operator it already has, a caller that does not own it, an id never minted.
+ */
+export class MoveLicense extends Step {
+  readonly name = "MoveLicense";
+  constructor(
+    readonly args: {
+      action: LicenseAction;
+      license: number;
+      to: number;
+      fault: LicenseFault;
+      wait: "no" | "ready" | "justBefore";
+    },
+  ) {
+    super();
+  }
+  protected exec(w: World, m: Model) {
+    const a = this.args;
+    const ids = w.licenseOrder;
+    const suits = (l: ModelLicense) =>
+      a.action === "delegate" ? !l.suspended : a.action === "undelegate" ? l.operator >= 0 : l.suspended;
+    const fit = ids.filter((id) => suits(licenseOf(m, id)!));
+    // One in four among those that left an operator before: a departure within the cooldown.
+    const left = fit.filter((id) => licenseOf(m, id)!.until > 0n);
+    const sel = a.license % 4;
+    const pool = sel === 2 && left.length > 0 ? left : sel !== 3 && fit.length > 0 ? fit : ids;
+    const id = a.fault === "unknownId" ? BigInt(ids.length + 1) : pool[Math.floor(a.license / 4) % pool.length];
+    const l = licenseOf(m, id);
+    if (l && a.wait !== "no" && a.action !== "reinstate" && l.until > 0n) {
+      const readyAt = l.until + m.departureCooldown - (a.wait === "justBefore" ? 1n : 0n);
+      if (readyAt > m.next) m.next = readyAt;
+    }
+    const caller: Actor = a.fault === "notOwner" ? "keeper" : "admin";
+    if (a.action === "undelegate") return actUndelegate(w, m, id, caller);
+    if (a.action === "reinstate") return actReinstate(w, m, id);
+    const current = l?.operator ?? -1;
+    const others = OPERATORS.map((_, i) => i).filter((i) => i !== current);
+    const needy = others.filter((i) => !m.equivocator[i] && licensesOf(m, i) === 0);
+    const list = a.to % 4 !== 3 && needy.length > 0 ? needy : others;
+    const to = a.fault === "same" && current >= 0 ? current : list[Math.floor(a.to / 4) % list.length];
+    return actDelegate(w, m, id, to, caller);
+  }
+}
+
+export class SetDepartureCooldown extends Step {
+  readonly name = "SetDepartureCooldown";
+  constructor(readonly args: { cooldown: bigint }) {
+    super();
+  }
+  protected exec(w: World, m: Model) {
+    return actSetDepartureCooldown(w, m, this.args.cooldown);
+  }
+}
+
+const operatorIndexes = OPERATORS.map((_, i) => i);
+
+/**
+ * A checker operator stakes: mostly what an honest one lacks to reach the minimum again, or an
+ * amount; never more than it holds (nothing: `ZeroAmount`).
+ */
+export class CheckerStake extends Step {
+  readonly name = "CheckerStake";
+  constructor(readonly args: { op: number; amount: "toMin" | "zero" | bigint }) {
+    super();
+  }
+  protected exec(w: World, m: Model) {
+    const a = this.args;
+    const below = operatorIndexes.filter((i) => !m.equivocator[i] && opStake(m, i).staked < MIN_CHECKER_STAKE);
+    const op = a.amount === "toMin" && below.length > 0 ? below[a.op % below.length] : a.op % OPERATORS.length;
+    const need = MIN_CHECKER_STAKE - opStake(m, op).staked;
+    let amount = a.amount === "zero" ? 0n : a.amount === "toMin" ? (need > 0n ? need : KAI(1)) : a.amount;
+    if (amount > m.bal.kai[OPERATORS[op]]) amount = m.bal.kai[OPERATORS[op]];
+    return actStake(w, m, PROVIDERS.length + op, amount);
+  }
+}
+
+/** A checker operator asks to unstake: all, half, just enough to fall below the minimum, or more than it has. */
+export class CheckerRequestUnstake extends Step {
+  readonly name = "CheckerRequestUnstake";
+  constructor(readonly args: { op: number; amount: "all" | "half" | "belowMin" | "over" }) {
+    super();
+  }
+  protected exec(w: World, m: Model) {
+    const op = this.args.op % OPERATORS.length;
+    const staked = opStake(m, op).staked;
+    const amount = {
+      all: staked,
+      half: staked / 2n,
+      belowMin: staked >= MIN_CHECKER_STAKE ? staked - MIN_CHECKER_STAKE + 1n : staked,
+      over: staked + 1n,
+    }[this.args.amount];
+    return actRequestUnstake(w, m, PROVIDERS.length + op, amount);
+  }
+}
+
+/** A checker operator withdraws its unbonded stake (mostly one that has some; `wait`: at its end). */
+export class CheckerWithdrawUnstaked extends Step {
+  readonly name = "CheckerWithdrawUnstaked";
+  constructor(readonly args: { op: number; wait: boolean }) {
+    super();
+  }
+  protected exec(w: World, m: Model) {
+    const a = this.args;
+    const unbonding = operatorIndexes.filter((i) => opStake(m, i).unbonding > 0n);
+    const op = a.op % 4 !== 3 && unbonding.length > 0 ? unbonding[a.op % unbonding.length] : a.op % OPERATORS.length;
+    const s = opStake(m, op);
+    if (a.wait && s.unbonding > 0n && s.unbondingEnd > m.next) m.next = s.unbondingEnd;
+    return actWithdrawUnstaked(w, m, PROVIDERS.length + op);
+  }
+}
+
+export type RotationPick = "eligible" | "withIneligible" | "unsorted" | "badQuorum" | "empty";
+
+/**
+ * Governance rotates the checker set: mostly every operator it accepts (licensed, staked, honest;
+ * all four when none is) at the lowest or the highest valid quorum; or with an operator it refuses,
+ * unsorted (or one operator twice), at an invalid quorum, or empty.
+ */
+export class RotateCheckers extends Step {
+  readonly name = "RotateCheckers";
+  constructor(readonly args: { pick: RotationPick; sel: number; quorum: "min" | "max" }) {
+    super();
+  }
+  protected exec(w: World, m: Model) {
+    const a = this.args;
+    const ok = operatorIndexes.filter((i) => eligible(m, i));
+    const refused = operatorIndexes.filter((i) => !eligible(m, i));
+    let ops = ok.length > 0 ? ok : operatorIndexes;
+    if (a.pick === "withIneligible" && refused.length > 0)
+      ops = [...ok, refused[a.sel % refused.length]].sort((x, y) => x - y);
+    else if (a.pick === "unsorted") ops = ops.length >= 2 ? [...ops].reverse() : [ops[0], ops[0]];
+    else if (a.pick === "empty") ops = [];
+    const n = ops.length;
+    const lowest = Math.max(minQuorum(n), 1);
+    const quorum = a.pick === "badQuorum" ? (a.sel % 2 === 1 ? n + 1 : lowest - 1) : a.quorum === "min" ? lowest : n;
+    return actSetCheckerConfig(w, m, ops, BigInt(quorum));
+  }
+}
+
+/** Anyone excludes an operator of the set: mostly one that lost its licenses or stake, if any; or any index (one past the end too). */
+export class ExcludeOperator extends Step {
+  readonly name = "ExcludeOperator";
+  constructor(readonly args: { index: number; caller: "keeper" | "other" | "renter"; pick: boolean }) {
+    super();
+  }
+  protected exec(w: World, m: Model) {
+    const a = this.args;
+    const cs = m.checkerSet;
+    const due = cs.members.map((_, i) => i).filter((i) => !cs.excluded[i] && exclusionReasons(m, cs.members[i]) !== 0n);
+    const index = a.pick && due.length > 0 ? due[a.index % due.length] : a.index % (cs.members.length + 1);
+    return actExcludeOperator(w, m, index, a.caller);
+  }
+}
+
+export type ProofEpoch = "current" | "past" | "departure" | "departureNext";
+
+/**
+ * Someone proves that an operator signed two reports of one epoch: the current epoch, a past one,
+ * or (for an operator a license left) the epoch it left in (suspended: it left at or after the
+ * epoch's start) or the next (not suspended); with the licenses a keeper would name (those the
+ * operator holds or last left), none, or those plus a repeat, another and an unknown id. `repeat`:
+ * a proven equivocator again, at another epoch (a second slash, on what is left). At most two
+ * operators are ever proven: with two honest left, a new proof targets a proven equivocator, so
+ * that a set can still be formed. Faults: the same content under another version, a second
+ * signer, a proof already made (`again`).
+ */
+export class ProveEquivocation extends Step {
+  readonly name = "ProveEquivocation";
+  constructor(
+    readonly args: {
+      op: number;
+      other: number;
+      epoch: ProofEpoch;
+      back: number;
+      prover: "keeper" | "other" | "self" | "otherOp";
+      licenses: "keeper" | "none" | "extra";
+      fault: EquivocationFault | "again" | "repeat";
+    },
+  ) {
+    super();
+  }
+  protected exec(w: World, m: Model) {
+    const a = this.args;
+    let op = a.op % OPERATORS.length;
+    let epoch: bigint | undefined;
+    const proven = [...m.proven];
+    const cheats = operatorIndexes.filter((i) => m.equivocator[i]);
+    const formers = [...new Set(m.licenses.map((l) => l.former).filter((f) => f >= 0))];
+    if (a.fault === "again" && proven.length > 0) [op, epoch] = provenPair(proven[a.op % proven.length]);
+    else if (a.fault === "repeat" && cheats.length > 0) op = cheats[a.op % cheats.length];
+    else if ((a.epoch === "departure" || a.epoch === "departureNext") && formers.length > 0)
+      op = formers[a.op % formers.length];
+    let fault: EquivocationFault = a.fault === "again" || a.fault === "repeat" ? "none" : a.fault;
+    const honest = operatorIndexes.filter((i) => !m.equivocator[i]);
+    if (fault === "none" && !m.equivocator[op] && honest.length <= 2) {
+      if (cheats.length > 0) op = cheats[a.op % cheats.length];
+      else fault = "sameContent";
+    }
+    const current = epochAt(w, m.next);
+    const departed = m.licenses.filter((l) => l.former === op);
+    if (epoch !== undefined) {
+      // A proof already made.
+    } else if ((a.epoch === "departure" || a.epoch === "departureNext") && departed.length > 0) {
+      const l = departed[a.back % departed.length];
+      epoch = epochAt(w, l.until) + (a.epoch === "departureNext" ? 1n : 0n);
+    } else if (a.epoch === "past") epoch = current >= BigInt(a.back) ? current - BigInt(a.back) : 0n;
+    else epoch = current;
+    const ids = w.licenseOrder;
+    const mine = ids.filter((id) => licenseOf(m, id)!.operator === op || licenseOf(m, id)!.former === op);
+    const licenseIds =
+      a.licenses === "none"
+        ? []
+        : a.licenses === "extra"
+          ? [...mine, ...mine.slice(0, 1), ids[a.back % ids.length], BigInt(ids.length + 1)]
+          : mine;
+    const prover: Actor = {
+      keeper: "keeper" as const,
+      other: "other" as const,
+      self: OPERATORS[op],
+      otherOp: OPERATORS[(op + 1) % OPERATORS.length],
+    }[a.prover];
+    const other = (op + 1 + (a.other % (OPERATORS.length - 1))) % OPERATORS.length;
+    return actProveEquivocation(w, m, { op, epoch, prover, licenseIds, fault, other });
   }
 }
 
@@ -2640,6 +3471,11 @@ export function stepArbitraries(): fc.Arbitrary<Step>[] {
         { weight: 2, arbitrary: fc.integer({ min: 10_001, max: 12_000 }) },
       ),
       lie: rare(fc.constant(false), fc.constant(true), 6),
+      signing: rare(
+        fc.constant<Signing>("quorum"),
+        fc.constantFrom<Signing>("belowQuorum", "tombstone", "tombstone", "oldVersion"),
+        6,
+      ),
     })
     .map((a) => new Report(a));
   const claim = fc
@@ -2762,6 +3598,97 @@ export function stepArbitraries(): fc.Arbitrary<Step>[] {
     })
     .map((a) => new RequestUnstake(a));
 
+  // The checker side: licenses, operator stakes, governance's rotations, exclusions, equivocation proofs.
+  const opArb = fc.nat({ max: 99 });
+  const moveLicense = fc
+    .record({
+      action: fc.oneof(
+        { weight: 6, arbitrary: fc.constant<LicenseAction>("delegate") },
+        { weight: 3, arbitrary: fc.constant<LicenseAction>("undelegate") },
+        { weight: 2, arbitrary: fc.constant<LicenseAction>("reinstate") },
+      ),
+      license: selArb,
+      to: selArb,
+      fault: rare(fc.constant<LicenseFault>("none"), fc.constantFrom<LicenseFault>("same", "notOwner", "unknownId"), 8),
+      wait: fc.oneof(
+        { weight: 8, arbitrary: fc.constant<"no">("no") },
+        { weight: 2, arbitrary: fc.constantFrom<"ready" | "justBefore">("ready", "justBefore") },
+      ),
+    })
+    .map((a) => new MoveLicense(a));
+  const setDepartureCooldown = fc
+    .record({
+      cooldown: rare(
+        fc.constantFrom(DAY, 2n * DAY, 14n * DAY, MAX_DEPARTURE_COOLDOWN),
+        fc.constantFrom(MIN_DEPARTURE_COOLDOWN - 1n, MAX_DEPARTURE_COOLDOWN + 1n),
+        4,
+      ),
+    })
+    .map((a) => new SetDepartureCooldown(a));
+  const checkerStake = fc
+    .record({
+      op: opArb,
+      amount: fc.oneof(
+        { weight: 4, arbitrary: fc.constant<"toMin">("toMin") },
+        { weight: 1, arbitrary: fc.constant<"zero">("zero") },
+        { weight: 1, arbitrary: fc.bigInt({ min: 1n, max: KAI(5_000) }) },
+      ),
+    })
+    .map((a) => new CheckerStake(a));
+  const checkerRequestUnstake = fc
+    .record({
+      op: opArb,
+      amount: fc.constantFrom<"all" | "half" | "belowMin" | "over">("all", "half", "belowMin", "belowMin", "over"),
+    })
+    .map((a) => new CheckerRequestUnstake(a));
+  const checkerWithdrawUnstaked = fc
+    .record({ op: opArb, wait: fc.boolean() })
+    .map((a) => new CheckerWithdrawUnstaked(a));
+  const rotateCheckers = fc
+    .record({
+      pick: fc.oneof(
+        { weight: 8, arbitrary: fc.constant<RotationPick>("eligible") },
+        { weight: 2, arbitrary: fc.constant<RotationPick>("withIneligible") },
+        { weight: 1, arbitrary: fc.constantFrom<RotationPick>("unsorted", "badQuorum", "empty") },
+      ),
+      sel: selArb,
+      quorum: fc.constantFrom<"min" | "max">("min", "max"),
+    })
+    .map((a) => new RotateCheckers(a));
+  const excludeOperator = fc
+    .record({
+      index: selArb,
+      caller: fc.constantFrom<"keeper" | "other" | "renter">("keeper", "other", "renter"),
+      pick: rare(fc.constant(true), fc.constant(false), 3),
+    })
+    .map((a) => new ExcludeOperator(a));
+  const proveEquivocation = fc
+    .record({
+      op: opArb,
+      other: opArb,
+      epoch: fc.constantFrom<ProofEpoch>("current", "past", "departure", "departureNext"),
+      back: fc.nat({ max: 8 }),
+      prover: fc.constantFrom<"keeper" | "other" | "self" | "otherOp">("keeper", "keeper", "other", "self", "otherOp"),
+      licenses: rare(
+        fc.constant<"keeper" | "none" | "extra">("keeper"),
+        fc.constantFrom<"keeper" | "none" | "extra">("none", "extra"),
+        3,
+      ),
+      fault: fc.oneof(
+        { weight: 8, arbitrary: fc.constant<EquivocationFault | "again" | "repeat">("none") },
+        { weight: 2, arbitrary: fc.constant<EquivocationFault | "again" | "repeat">("repeat") },
+        {
+          weight: 2,
+          arbitrary: fc.constantFrom<EquivocationFault | "again" | "repeat">(
+            "sameContent",
+            "differentSigners",
+            "again",
+          ),
+        },
+      ),
+    })
+    .map((a) => new ProveEquivocation(a));
+
   // `fc.commands` picks uniformly among the arbitraries: repeat each as often as it should run.
   const weighted: [number, fc.Arbitrary<Step>][] = [
     [12, rent],
@@ -2792,10 +3719,27 @@ export function stepArbitraries(): fc.Arbitrary<Step>[] {
     [
       1,
       fc
-        .record({ provider: providerArb, amount: fc.oneof(fc.constant(0n), fc.bigInt({ min: 1n, max: KAI(5_000) })) })
+        .record({ staker: providerArb, amount: fc.oneof(fc.constant(0n), fc.bigInt({ min: 1n, max: KAI(5_000) })) })
         .map((a) => new DepositRewards(a)),
     ],
     [1, fc.record({ amount: fc.constantFrom(0n, KAI(500), KAI(2_000)) }).map((a) => new FundReserve(a))],
+    [4, moveLicense],
+    [1, setDepartureCooldown],
+    [2, checkerStake],
+    [2, checkerRequestUnstake],
+    [1, checkerWithdrawUnstaked],
+    [
+      1,
+      fc
+        .record({
+          staker: fc.integer({ min: PROVIDERS.length, max: STAKERS.length - 1 }),
+          amount: fc.bigInt({ min: 1n, max: KAI(3_000) }),
+        })
+        .map((a) => new DepositRewards(a)),
+    ],
+    [2, rotateCheckers],
+    [2, excludeOperator],
+    [2, proveEquivocation],
     [
       1,
       fc

@@ -1,17 +1,22 @@
 /**
  * The PoPW walk: a seeded, replayable, model-based property test of what reports, reward claims,
- * SLA credits and PoPW slashes do to money, over NodeRegistry, RentalEscrow, ReportOracle,
- * RewardDistributor and SlaEnforcer (the core walk, `moneyWalk.test.ts`, covers registry and
- * escrow in depth). Each run opens with 1-3 rentals, half the runs with a KAI rate for credits from
- * stake, then a random sequence of up to `MAX_COMMANDS` commands (rent on every plan and SLA tier,
- * time jumps, epoch reports with random uptimes, hardware mismatches and rewards within or above
- * the budget, claims, vesting withdrawals, SLA credits one by one and in batches, downtime and
- * fraud slashes, closes on jailed nodes, releases and resumes, earnings, ends, closes, stakes), each
- * checked against the model of `test/helpers/popwModel.ts` (success with its events, or the exact
- * custom error), with the invariants asserted after every step (tokens conserved, escrow and
- * registry books, claims within budgets, the distributor's reserve and positions, every rental field
- * by field, credit marks) and a final drain in which every renter and provider exits with exactly
- * what the model says.
+ * SLA credits, PoPW slashes and the checkers do to money, over NodeRegistry, RentalEscrow,
+ * ReportOracle, CheckerLicense, RewardDistributor and SlaEnforcer (the core walk,
+ * `moneyWalk.test.ts`, covers registry and escrow in depth). Each run opens with 1-3 rentals, half
+ * the runs with a KAI rate for credits from stake, then a random sequence of up to `MAX_COMMANDS`
+ * commands (rent on every plan and SLA tier, time jumps, epoch reports with random uptimes,
+ * hardware mismatches and rewards within or above the budget, signed by the current checker set
+ * or not quite, claims, vesting withdrawals, SLA credits one by one and in batches, downtime and
+ * fraud slashes, closes on jailed nodes, releases and resumes, earnings, ends, closes, stakes; on
+ * the checker side license delegations, switches, undelegations and reinstatements under the
+ * departure cooldown, operator stakes, unstakes and withdrawals, set rotations by governance,
+ * exclusions of operators that lost their licenses or stake, equivocation proofs), each checked
+ * against the model of `test/helpers/popwModel.ts` (success with its events, or the exact custom
+ * error), with the invariants asserted after every step (tokens conserved, escrow and registry
+ * books, claims within budgets, the distributor's reserve and positions, every rental field by
+ * field, credit marks; the checker set with its tombstones, every license, equivocations, bounties
+ * and the treasury's share) and a final drain in which every renter, provider, checker operator
+ * and prover exits with exactly what the model says.
  *
  * Sequences start from one `evm_snapshot` (no redeploys). Replay a failure with the line it prints:
  * `KAISAR_FC_SEED=<seed> KAISAR_FC_PATH=<path> KAISAR_FC_REPLAY_PATH=<commands path> npx hardhat test
