@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm test`: every check, in about 7 minutes on a 2-core machine instead of 9 to 10.
+// `npm test`: every check, in about 8 minutes on a 2-core machine instead of 9 to 10.
 //
 // Solidity coverage (single-threaded, 4 to 5 minutes) runs beside the other deterministic checks
 // (linters, type checks, unit tests, property walks), which together take about as long on the
