@@ -16,6 +16,7 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 
 import { isAddress } from "ethers";
+import { keeperProofToJson, leafFromJson } from "@kaisar/offchain";
 
 import type { KeeperStore, LeafRow, ReportRow } from "./store";
 
@@ -51,17 +52,10 @@ function reportJson(r: ReportRow) {
   return { epoch: r.epoch, root: r.root, signers: r.signers, report: JSON.parse(r.report), txHash: r.txHash };
 }
 
+/** The stored leaf in the answer's shape, defined once with its reader (`keeperProofFromJson`). */
 function proofJson(row: LeafRow) {
-  const { metrics, ...leaf } = JSON.parse(row.leaf);
-  return {
-    epoch: row.epoch,
-    index: row.idx,
-    root: row.root,
-    leaf,
-    ...(metrics ? { metrics } : {}),
-    proof: row.proof,
-    claim: { leaf, proof: row.proof },
-  };
+  const { leaf, metrics } = leafFromJson(JSON.parse(row.leaf));
+  return keeperProofToJson(row.epoch, row.idx, row.root, { leaf, metrics, proof: row.proof });
 }
 
 /** Starts the proofs API. */
