@@ -17,14 +17,18 @@ const ROOT = path.join(__dirname, "..");
 const READY_LINE = "Kaisar is running locally.";
 const READY_TIMEOUT_MS = 180_000;
 
-/** Ports of the tested network: away from a developer's own `npm start` (8545, 855x, 5173). */
+/**
+ * Ports of the tested network: away from a developer's own `npm start` (8545, 855x, 5173).
+ * KAISAR_E2E_PORT_OFFSET (default 0) moves them all, so that two checkouts can run the suite at once.
+ */
+const OFFSET = Number(process.env.KAISAR_E2E_PORT_OFFSET ?? 0);
 export const E2E_ENV = {
   KAISAR_EPOCH_SECONDS: process.env.KAISAR_E2E_EPOCH_SECONDS ?? "20",
-  KAISAR_RPC_PORT: "18545",
-  KAISAR_AGENT_PORT: "18550",
-  KAISAR_CHECKER_PORT: "18560",
-  KAISAR_KEEPER_PORT: "18570",
-  KAISAR_WEB_PORT: "15173",
+  KAISAR_RPC_PORT: String(18545 + OFFSET),
+  KAISAR_AGENT_PORT: String(18550 + OFFSET),
+  KAISAR_CHECKER_PORT: String(18560 + OFFSET),
+  KAISAR_KEEPER_PORT: String(18570 + OFFSET),
+  KAISAR_WEB_PORT: String(15173 + OFFSET),
 };
 
 let child: ChildProcess | undefined;

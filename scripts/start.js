@@ -2,9 +2,27 @@
 /**
  * `npm start`: the whole Kaisar network on this machine. The work is in node/src/devnet/start.ts
  * (run through ts-node, transpile only: types are checked by `npm run lint:types`); `npm start --
- * --help` says what it starts, its ports and their variables.
+ * --help` says what it starts, its ports and their variables, before anything is built. On a fresh
+ * clone (or after a contract changed) it first compiles the contracts and their TypeChain bindings
+ * (./ensure-build.js), saying so in one line.
  */
 const path = require("node:path");
 
 require("ts-node").register({ project: path.join(__dirname, "..", "node", "tsconfig.json"), transpileOnly: true });
-require("../node/src/devnet/start.ts").run(process.argv.slice(2));
+
+function main(argv) {
+  if (argv.includes("--help") || argv.includes("-h")) {
+    console.log(require("../node/src/devnet/help.ts").HELP);
+    return;
+  }
+  try {
+    require("./ensure-build").ensureBuild((line) => console.log(`[start] ${line}`));
+  } catch (e) {
+    console.error(`[start] ${e.message}`);
+    process.exitCode = 1;
+    return;
+  }
+  require("../node/src/devnet/start.ts").run(argv);
+}
+
+main(process.argv.slice(2));

@@ -12,6 +12,17 @@ for (const stream of [process.stdout, process.stderr]) {
   });
 }
 
+// Run from a checkout (not an installed package): build the contracts' bindings first if missing or stale.
+const ensureBuild = path.join(__dirname, "..", "..", "scripts", "ensure-build.js");
+if (require("fs").existsSync(ensureBuild)) {
+  try {
+    require(ensureBuild).ensureBuild();
+  } catch (e) {
+    console.error(`kaisar: ${e.message}`);
+    process.exit(1);
+  }
+}
+
 if (!process[Symbol.for("ts-node.register.instance")]) {
   require("ts-node").register({ project: path.join(__dirname, "..", "tsconfig.json"), transpileOnly: true });
 }

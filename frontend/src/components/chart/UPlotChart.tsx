@@ -1,0 +1,61 @@
+/** The uPlot side of ./Chart.tsx (its own chunk: import `Chart` from there, not this file). */
+import { useEffect, useRef } from "react";
+import uPlot from "uplot";
+import "uplot/dist/uPlot.min.css";
+
+export interface ChartSeries {
+  label: string;
+  values: (number | null)[];
+  /** A CSS colour (default: the app's accent). */
+  color?: string;
+  /** Bars instead of a line. */
+  bars?: boolean;
+}
+
+export interface ChartProps {
+  /** An accessible name, also shown as the title. */
+  title: string;
+  x: number[];
+  series: ChartSeries[];
+  /** The x axis: plain numbers (epochs) or Unix seconds shown as times. */
+  xKind?: "number" | "time";
+  xLabel?: string;
+  yLabel?: string;
+  height?: number;
+}
+
+export default function UPlotChart({ title, x, series, xKind = "number", xLabel, yLabel, height = 180 }: ChartProps) {
+  const box = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    const el = box.current;
+    if (!el) return;
+    const width = Math.max(200, el.clientWidth);
+    const plot = new uPlot(
+      {
+        title,
+        width,
+        height,
+        scales: { x: { time: xKind === "time" } },
+        axes: [{ label: xLabel }, { label: yLabel }],
+        series: [
+          {},
+          ...series.map((s) => ({
+            label: s.label,
+            stroke: s.color ?? "#4f7cff",
+            fill: s.bars ? (s.color ?? "#4f7cff") + "66" : undefined,
+            paths: s.bars ? uPlot.paths.bars!({ size: [0.6, 40] }) : undefined,
+          })),
+        ],
+      },
+      [x, ...series.map((s) => s.values)] as uPlot.AlignedData,
+      el,
+    );
+    const resize = new ResizeObserver(() => plot.setSize({ width: Math.max(200, el.clientWidth), height }));
+    resize.observe(el);
+    return () => {
+      resize.disconnect();
+      plot.destroy();
+    };
+  }, [title, x, series, xKind, xLabel, yLabel, height]);
+  return <div ref={box} className="chart" role="img" aria-label={title} />;
+}
