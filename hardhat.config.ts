@@ -27,6 +27,13 @@ subtask(TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD, async (args: { solcVersion: string
   };
 });
 
+// `hardhat test` and `hardhat coverage` run on a chain whose clock only the tests move (each block its
+// parent's time + 1 s unless a test sets it): no test depends on how fast the machine runs.
+if (process.env.KAISAR_WALL_CLOCK_CHAIN !== "1" && ["test", "coverage"].some((t) => process.argv.includes(t))) {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  require("./test/helpers/chainClock").installChainClock();
+}
+
 /** The --network of this command (or HARDHAT_NETWORK). */
 const NETWORK_ARG = process.argv.indexOf("--network");
 const SELECTED_NETWORK = NETWORK_ARG >= 0 ? process.argv[NETWORK_ARG + 1] : process.env.HARDHAT_NETWORK;
