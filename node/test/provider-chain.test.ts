@@ -161,6 +161,29 @@ describe("kaisar provider on a local chain: register, stake, status, unstake, wi
     }
   });
 
+  it("a wrong chain id with no deployment file for it is reported as the wrong chain id, not as missing files", async () => {
+    // The default deployment file of chain 9990 (deploy/deployments/chain-9990/) is not there: the
+    // chain id is what is wrong, and the command says so first.
+    delete process.env.KAISAR_DEPLOYMENT;
+    process.env.KAISAR_CHAIN_ID = "9990";
+    try {
+      for (const command of [["status"], ["register"], ["run"]]) {
+        const { code, err } = await kaisar(command);
+        expect(code, `${command}: ${err}`).to.equal(EXIT.config);
+        expect(err, command.join(" ")).to.include(
+          `chainId (env KAISAR_CHAIN_ID): the RPC at ${chain.rpcUrl} serves chain 31337, but chainId (env KAISAR_CHAIN_ID) is 9990`,
+        );
+        expect(err, command.join(" ")).to.include("fix: point rpcUrl at a node of chain 9990, or set chainId to 31337");
+        expect(err, command.join(" ")).to.not.include("does not exist");
+      }
+      const json = await kaisar(["status", "--json"]);
+      expect(JSON.parse(json.out).problems[0]).to.deep.include({ key: "chainId", env: "KAISAR_CHAIN_ID" });
+    } finally {
+      delete process.env.KAISAR_CHAIN_ID;
+      process.env.KAISAR_DEPLOYMENT = chain.deploymentFile;
+    }
+  });
+
   it("the running agent writes a rental's launch spec, marks it closed, and withdraw collects the earnings", async () => {
     const port = await freePort();
     process.env.KAISAR_NODE_ID = String(nodeId);
