@@ -83,7 +83,12 @@ describe("kaisar provider on a local chain: register, stake, status, unstake, wi
     const m = /Registered node (\d+): 2 x RTX4090-24GB/.exec(out);
     expect(m, out).to.not.equal(null);
     nodeId = Number(m![1]);
-    expect(out, "next step").to.include(`set "nodeId": ${nodeId}`).and.include(`KAISAR_NODE_ID=${nodeId}`);
+    expect(out, "next step").to.include(
+      `Wrote "nodeId": ${nodeId} to ${configFile}; next: \`kaisar provider run\``,
+    );
+    const written = JSON.parse(readFileSync(configFile, "utf8"));
+    expect(written.nodeId, "the node id is in the config file").to.equal(nodeId);
+    expect(written, "the other settings stay").to.deep.include({ role: "provider", pricePerGpuHour: "2" });
     expect((await chain.contracts.NodeRegistry.getStake(provider().address)).staked).to.equal(kai(2000));
   });
 

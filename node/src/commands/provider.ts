@@ -5,7 +5,7 @@
  */
 import { decodeBytes32String, encodeBytes32String, formatUnits, parseUnits, type EventLog, type Log } from "ethers";
 
-import { ConfigError, type ConfigProblem, type ProviderConfig } from "../config";
+import { ConfigError, setConfigValue, type ConfigProblem, type ProviderConfig } from "../config";
 import { chainCommand, type CommandResult } from "../chain/command";
 import type { KaisarContracts } from "../chain/contracts";
 import {
@@ -196,12 +196,41 @@ async function register(opts: Record<string, unknown>, config: ProviderConfig, h
     transaction: receipt.hash,
     block: receipt.blockNumber,
   };
+  const saved = saveNodeId(config, nodeId);
   const text = [
     `Registered node ${nodeId}: ${h.gpuCount} x ${className} (${h.gpuModel}, ${h.vramGiB} GiB each) at ${config.pricePerGpuHour} KAI per GPU-hour, endpoint ${config.publicUrl}.`,
     toStake > 0n ? `Staked ${formatKai(toStake)} KAI (required: ${formatKai(after)} KAI).` : "",
-    `Next: set "nodeId": ${nodeId} in ${config.configFile ?? "the config file"} (or export KAISAR_NODE_ID=${nodeId}), then \`kaisar provider run\`.`,
+    saved.text,
   ].filter(Boolean);
-  return { json, text: text.join("\n") };
+  return { json: { ...json, configFile: saved.file ?? null }, text: text.join("\n") };
+}
+
+/**
+ * Writes the new node's id into the config file ("nodeId"), so that `kaisar provider run` answers for
+ * it; says what was written, or what to set when there is no file to write (or it cannot be written).
+ */
+function saveNodeId(config: ProviderConfig, nodeId: number): { file?: string; text: string } {
+  const next = "`kaisar provider run`";
+  const env = process.env.KAISAR_NODE_ID?.trim();
+  const envNote =
+    env && env !== String(nodeId)
+      ? ` KAISAR_NODE_ID=${env} is exported and wins over the file: unset it or export KAISAR_NODE_ID=${nodeId}.`
+      : "";
+  if (!config.configFile) {
+    return { text: `Next: export KAISAR_NODE_ID=${nodeId} (or set "nodeId": ${nodeId} in a config file), then ${next}.` };
+  }
+  try {
+    const previous = setConfigValue(config.configFile, "nodeId", nodeId);
+    const was = previous !== undefined && previous !== "" ? ` (was ${JSON.stringify(previous)})` : "";
+    return {
+      file: config.configFile,
+      text: `Wrote "nodeId": ${nodeId} to ${config.configFile}${was}; next: ${next}.${envNote}`,
+    };
+  } catch (e) {
+    return {
+      text: `Could not write "nodeId" to ${config.configFile} (${(e as Error).message}): set "nodeId": ${nodeId} there (or export KAISAR_NODE_ID=${nodeId}), then ${next}.`,
+    };
+  }
 }
 
 type Ctx = Parameters<Parameters<typeof chainCommand<"provider">>[4]>[0];
