@@ -1,7 +1,7 @@
 /**
  * The `kaisar` command: one binary for the three roles of the node software.
  *
- *   kaisar provider init|register|stake|unstake|withdraw|status|run
+ *   kaisar provider init|register|stake|unstake|withdraw|claim|status|run
  *   kaisar checker  init|stake|delegate-accept|run|status
  *   kaisar keeper   init|run|submit|status
  *
@@ -85,6 +85,11 @@ const LEAVES: Record<Role, Leaf[]> = {
       summary: "request to unstake: the stake unbonds (14 days by default) and stays slashable meanwhile",
     },
     { name: "withdraw", summary: "withdraw unbonded stake and rental earnings" },
+    {
+      name: "claim",
+      summary: "claim the nodes' epoch rewards: proofs from the keeper (keeperUrl), checked against the chain's roots",
+      details: "The KAI claimed vests from the end of the day (UTC); `kaisar provider status` lists the positions.",
+    },
     {
       name: "status",
       summary: "show the nodes, stake, unbonding, earnings, rewards and penalties with their evidence",

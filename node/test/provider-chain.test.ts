@@ -83,9 +83,7 @@ describe("kaisar provider on a local chain: register, stake, status, unstake, wi
     const m = /Registered node (\d+): 2 x RTX4090-24GB/.exec(out);
     expect(m, out).to.not.equal(null);
     nodeId = Number(m![1]);
-    expect(out, "next step").to.include(
-      `Wrote "nodeId": ${nodeId} to ${configFile}; next: \`kaisar provider run\``,
-    );
+    expect(out, "next step").to.include(`Wrote "nodeId": ${nodeId} to ${configFile}; next: \`kaisar provider run\``);
     const written = JSON.parse(readFileSync(configFile, "utf8"));
     expect(written.nodeId, "the node id is in the config file").to.equal(nodeId);
     expect(written, "the other settings stay").to.deep.include({ role: "provider", pricePerGpuHour: "2" });
@@ -129,7 +127,7 @@ describe("kaisar provider on a local chain: register, stake, status, unstake, wi
     expect(s.stake).to.deep.include({ staked: "2500", required: "2000", unbonding: "0", covered: true });
     expect(s.penalties).to.deep.equal([]);
     const text = await kaisar(["status"]);
-    expect(text.out).to.include("Stake: 2500 KAI staked, 2000 required").and.include("2 x RTX4090-24GB, 2 free");
+    expect(text.out).to.include("Stake: 2,500 KAI staked, 2,000 KAI required").and.include("2 x RTX4090-24GB, 2 free");
   });
 
   it("unstake more than staked shows the custom error by name, with its sentence", async () => {

@@ -50,6 +50,8 @@ export interface ProviderConfig extends CommonConfig {
   publicUrl: string;
   /** Absolute. */
   hardwareProfile?: string;
+  /** A keeper's proofs API (reward proofs for `status` and `claim`). */
+  keeperUrl?: string;
   /** The node's id in the NodeRegistry (absent before `register`). */
   nodeId?: number;
   challenge: { kernel: ChallengeKernelName; maxN: number };
@@ -421,6 +423,7 @@ export function loadConfig<R extends Role>(role: R, options: LoadOptions = {}): 
       role,
       publicUrl: v("publicUrl"),
       hardwareProfile: v("hardwareProfile"),
+      keeperUrl: v("keeperUrl"),
       nodeId: v("nodeId"),
       challenge: { kernel: v("challenge.kernel"), maxN: v("challenge.maxN") },
       bandwidth: { maxBytes: v("bandwidth.maxBytes") },
