@@ -43,9 +43,8 @@ function remoteNetwork(name: string, urlVar: string, chainId: number): NetworkUs
   const key = process.env.DEPLOYER_PRIVATE_KEY;
   // Selected without its settings: say which variable is missing instead of Hardhat's HH117.
   if (SELECTED_NETWORK === name) {
-    const missing = [urlVar, ...(process.argv.includes("deploy") ? ["DEPLOYER_PRIVATE_KEY"] : [])].filter(
-      (v) => !process.env[v],
-    );
+    const deploying = process.argv.some((a) => a === "deploy" || a.endsWith("scripts/deploy.ts"));
+    const missing = [urlVar, ...(deploying ? ["DEPLOYER_PRIVATE_KEY"] : [])].filter((v) => !process.env[v]);
     if (missing.length) {
       throw new Error(
         `--network ${name} needs ${missing.join(" and ")}: set it in .env (see .env.example) or export it`,
@@ -56,7 +55,8 @@ function remoteNetwork(name: string, urlVar: string, chainId: number): NetworkUs
     url: process.env[urlVar] ?? "",
     chainId,
     accounts: key ? [key] : [],
-    // Frontier's gas estimates can come in low (see shared/peaq.md).
+    // Frontier's gas estimates can come in low (see shared/peaq.md): Hardhat's own transactions and
+    // `npm run deploy`'s (scripts/deploy.ts hands it to Ignition) ask for this much more gas.
     gasMultiplier: 1.75,
   };
 }
@@ -95,7 +95,12 @@ const config: HardhatUserConfig = {
       // `npm start -- --persist` replays a saved chain on one whose genesis has the saved genesis time.
       ...(process.env.KAISAR_CHAIN_INITIAL_DATE ? { initialDate: process.env.KAISAR_CHAIN_INITIAL_DATE } : {}),
     },
-    localhost: { url: process.env.LOCAL_RPC_URL ?? "http://127.0.0.1:8545", chainId: 31337 },
+    localhost: {
+      url: process.env.LOCAL_RPC_URL ?? "http://127.0.0.1:8545",
+      chainId: 31337,
+      // A rehearsal of a peaq deployment on a local node can take peaq's multiplier (KAISAR_GAS_MULTIPLIER=1.75).
+      gasMultiplier: Number(process.env.KAISAR_GAS_MULTIPLIER || 1),
+    },
     agung: remoteNetwork("agung", "AGUNG_RPC_URL", 9990),
     peaq: remoteNetwork("peaq", "PEAQ_RPC_URL", 3338),
   },

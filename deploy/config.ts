@@ -53,6 +53,26 @@ export interface KaisarParameters {
   /** Reward budget of epoch 0, whole KAI; halves every `halvingEpochs` epochs. */
   initialEmissionKai: string;
   halvingEpochs: number;
+  /**
+   * What `npm run deploy` sets up after the contracts (each step skipped once done): checker licenses
+   * minted by governance, the checker set governance names, KAI the treasury puts in the reward reserve.
+   */
+  setup?: SetupParams;
+}
+
+export interface SetupParams {
+  /** Licenses to mint (through the timelock): `count` licenses to each `to`. */
+  licenses?: { to: AddressRef; count: number }[];
+  /** The checker set (through the timelock), once every operator holds a license and the minimum stake. */
+  checkers?: { operators: AddressRef[]; quorum: number };
+  /** The reward reserve to reach, whole KAI (the treasury funds the difference). */
+  rewardReserveKai?: string;
+}
+
+/** The parameters that shape the Ignition module (everything but `setup`). */
+export function moduleParameters(p: KaisarParameters): Omit<KaisarParameters, "setup"> {
+  const { setup: _setup, ...rest } = p;
+  return rest;
 }
 
 /** Genesis as Unix seconds ("now" resolves when the deployment is built). */
@@ -125,7 +145,43 @@ export function validateParameters(raw: unknown, source = "parameters"): KaisarP
   }
   if (!Array.isArray(p.extraPaymentTokens)) fail("extraPaymentTokens", "must be an array (may be empty)");
   p.extraPaymentTokens.forEach((t, i) => checkAddressRef(t, `extraPaymentTokens[${i}]`, fail));
+  if (p.setup !== undefined) validateSetup(p.setup, fail);
   return p;
+}
+
+function validateSetup(s: SetupParams, fail: (f: string, why: string) => never) {
+  if (typeof s !== "object" || s === null || Array.isArray(s)) fail("setup", "must be an object");
+  for (const k of Object.keys(s)) {
+    if (!["licenses", "checkers", "rewardReserveKai"].includes(k)) {
+      fail(`setup.${k}`, 'is not a setup step (steps: "licenses", "checkers", "rewardReserveKai")');
+    }
+  }
+  if (s.licenses !== undefined) {
+    if (!Array.isArray(s.licenses)) fail("setup.licenses", 'must be a list of { "to": address, "count": n }');
+    s.licenses.forEach((l, i) => {
+      checkAddressRef(l?.to, `setup.licenses[${i}].to`, fail);
+      if (!Number.isInteger(l.count) || l.count < 1 || l.count > 1_000) {
+        fail(`setup.licenses[${i}].count`, "must be an integer between 1 and 1000");
+      }
+    });
+  }
+  if (s.checkers !== undefined) {
+    const c = s.checkers;
+    if (!Array.isArray(c?.operators) || c.operators.length === 0) {
+      fail("setup.checkers.operators", "must list at least one operator address");
+    }
+    c.operators.forEach((o, i) => checkAddressRef(o, `setup.checkers.operators[${i}]`, fail));
+    if (!Number.isInteger(c.quorum) || c.quorum < 1 || c.quorum > c.operators.length) {
+      fail("setup.checkers.quorum", `must be an integer between 1 and the ${c.operators.length} operators`);
+    }
+  }
+  if (s.rewardReserveKai !== undefined) {
+    try {
+      if (parseUnits(String(s.rewardReserveKai), 18) < 0n) throw new Error();
+    } catch {
+      fail("setup.rewardReserveKai", `must be a decimal number of KAI, got ${JSON.stringify(s.rewardReserveKai)}`);
+    }
+  }
 }
 
 function checkAddressRef(v: unknown, field: string, fail: (f: string, why: string) => never) {

@@ -1,7 +1,7 @@
 /**
  * The `kaisar` command: one binary for the three roles of the node software.
  *
- *   kaisar provider init|register|stake|unstake|withdraw|status|run
+ *   kaisar provider init|register|stake|unstake|withdraw|claim|status|run
  *   kaisar checker  init|stake|delegate-accept|run|status
  *   kaisar keeper   init|run|submit|status
  *
@@ -17,7 +17,6 @@ import { version } from "../package.json";
 import {
   ConfigError,
   defaultConfigFile,
-  loadConfig,
   writeExampleConfig,
   type CheckerConfig,
   type ConfigProblem,
@@ -31,6 +30,7 @@ import {
   configFailure,
   print,
   processIo,
+  roleConfig,
   waitForSignal,
   type CommandSpec,
   type CommonOptions,
@@ -85,6 +85,11 @@ const LEAVES: Record<Role, Leaf[]> = {
       summary: "request to unstake: the stake unbonds (14 days by default) and stays slashable meanwhile",
     },
     { name: "withdraw", summary: "withdraw unbonded stake and rental earnings" },
+    {
+      name: "claim",
+      summary: "claim the nodes' epoch rewards: proofs from the keeper (keeperUrl), checked against the chain's roots",
+      details: "The KAI claimed vests from the end of the day (UTC); `kaisar provider status` lists the positions.",
+    },
     {
       name: "status",
       summary: "show the nodes, stake, unbonding, earnings, rewards and penalties with their evidence",
@@ -212,18 +217,13 @@ function init(role: Role, opts: CommonOptions & { force?: boolean }, io: Io): nu
 }
 
 /** The provider's config, or the exit code of its configuration error. */
-function providerConfig(opts: CommonOptions, io: Io): ProviderConfig | number {
-  try {
-    return loadConfig("provider", { file: opts.config });
-  } catch (e) {
-    if (!(e instanceof ConfigError)) throw e;
-    return configFailure(e, opts, io);
-  }
+function providerConfig(opts: CommonOptions, io: Io): Promise<ProviderConfig | number> {
+  return roleConfig("provider", opts, io);
 }
 
 /** `kaisar provider register --dry-run`: the hardware the node would register, and where it comes from. */
 async function providerRegisterDryRun(opts: CommonOptions, io: Io, hooks: RunHooks): Promise<number> {
-  const config = providerConfig(opts, io);
+  const config = await providerConfig(opts, io);
   if (typeof config === "number") return config;
   let detection: Detection;
   try {
@@ -258,7 +258,7 @@ async function providerRegisterDryRun(opts: CommonOptions, io: Io, hooks: RunHoo
  * (`Agent#rental`, <dataDir>/rentals).
  */
 async function providerRun(opts: CommonOptions, io: Io, hooks: RunHooks): Promise<number> {
-  const config = providerConfig(opts, io);
+  const config = await providerConfig(opts, io);
   if (typeof config === "number") return config;
   if (config.nodeId === undefined) {
     const problem: ConfigProblem = {
@@ -294,13 +294,8 @@ async function providerRun(opts: CommonOptions, io: Io, hooks: RunHooks): Promis
  * on stdout. With no static `nodes`, the nodes come from the NodeRegistry (src/chain/discovery.ts).
  */
 async function checkerRun(opts: CommonOptions, io: Io, hooks: RunHooks): Promise<number> {
-  let config: CheckerConfig;
-  try {
-    config = loadConfig("checker", { file: opts.config });
-  } catch (e) {
-    if (!(e instanceof ConfigError)) throw e;
-    return configFailure(e, opts, io);
-  }
+  const config: CheckerConfig | number = await roleConfig("checker", opts, io);
+  if (typeof config === "number") return config;
   const log = (entry: CheckerLogEntry) => io.out(JSON.stringify({ time: new Date().toISOString(), ...entry }) + "\n");
   const stop = hooks.shutdown ? { signal: hooks.shutdown(), dispose: () => {} } : waitForSignal();
   let checker: RunningChecker;

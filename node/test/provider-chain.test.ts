@@ -83,7 +83,10 @@ describe("kaisar provider on a local chain: register, stake, status, unstake, wi
     const m = /Registered node (\d+): 2 x RTX4090-24GB/.exec(out);
     expect(m, out).to.not.equal(null);
     nodeId = Number(m![1]);
-    expect(out, "next step").to.include(`set "nodeId": ${nodeId}`).and.include(`KAISAR_NODE_ID=${nodeId}`);
+    expect(out, "next step").to.include(`Wrote "nodeId": ${nodeId} to ${configFile}; next: \`kaisar provider run\``);
+    const written = JSON.parse(readFileSync(configFile, "utf8"));
+    expect(written.nodeId, "the node id is in the config file").to.equal(nodeId);
+    expect(written, "the other settings stay").to.deep.include({ role: "provider", pricePerGpuHour: "2" });
     expect((await chain.contracts.NodeRegistry.getStake(provider().address)).staked).to.equal(kai(2000));
   });
 
@@ -124,7 +127,7 @@ describe("kaisar provider on a local chain: register, stake, status, unstake, wi
     expect(s.stake).to.deep.include({ staked: "2500", required: "2000", unbonding: "0", covered: true });
     expect(s.penalties).to.deep.equal([]);
     const text = await kaisar(["status"]);
-    expect(text.out).to.include("Stake: 2500 KAI staked, 2000 required").and.include("2 x RTX4090-24GB, 2 free");
+    expect(text.out).to.include("Stake: 2,500 KAI staked, 2,000 KAI required").and.include("2 x RTX4090-24GB, 2 free");
   });
 
   it("unstake more than staked shows the custom error by name, with its sentence", async () => {
@@ -158,6 +161,29 @@ describe("kaisar provider on a local chain: register, stake, status, unstake, wi
       expect(err).to.include("chainId (env KAISAR_CHAIN_ID) is 3338");
     } finally {
       delete process.env.KAISAR_CHAIN_ID;
+    }
+  });
+
+  it("a wrong chain id with no deployment file for it is reported as the wrong chain id, not as missing files", async () => {
+    // The default deployment file of chain 9990 (deploy/deployments/chain-9990/) is not there: the
+    // chain id is what is wrong, and the command says so first.
+    delete process.env.KAISAR_DEPLOYMENT;
+    process.env.KAISAR_CHAIN_ID = "9990";
+    try {
+      for (const command of [["status"], ["register"], ["run"]]) {
+        const { code, err } = await kaisar(command);
+        expect(code, `${command}: ${err}`).to.equal(EXIT.config);
+        expect(err, command.join(" ")).to.include(
+          `chainId (env KAISAR_CHAIN_ID): the RPC at ${chain.rpcUrl} serves chain 31337, but chainId (env KAISAR_CHAIN_ID) is 9990`,
+        );
+        expect(err, command.join(" ")).to.include("fix: point rpcUrl at a node of chain 9990, or set chainId to 31337");
+        expect(err, command.join(" ")).to.not.include("does not exist");
+      }
+      const json = await kaisar(["status", "--json"]);
+      expect(JSON.parse(json.out).problems[0]).to.deep.include({ key: "chainId", env: "KAISAR_CHAIN_ID" });
+    } finally {
+      delete process.env.KAISAR_CHAIN_ID;
+      process.env.KAISAR_DEPLOYMENT = chain.deploymentFile;
     }
   });
 

@@ -4,3 +4,4 @@ export * from "./leaves";
 export * from "./sla";
 export * from "./fastTree";
 export * from "./json";
+export * from "./keeperProof";

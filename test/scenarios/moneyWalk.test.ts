@@ -17,13 +17,14 @@ import fc from "fast-check";
 import { network } from "hardhat";
 
 import { outcomeStats, runSequence, setupWorld, stepArbitraries, type World } from "../helpers/model";
+import { fcCount, fcPath, fcSeed } from "../helpers/fcEnv";
 
-const SEED = Number(process.env.KAISAR_FC_SEED ?? 4_242);
-const RUNS = Number(process.env.KAISAR_FC_RUNS ?? 15);
-const PATH = process.env.KAISAR_FC_PATH;
+const SEED = fcSeed("KAISAR_FC_SEED", 4_242);
+const RUNS = fcCount("KAISAR_FC_RUNS", 15);
+const PATH = fcPath("KAISAR_FC_PATH");
 /** `fc.commands` needs its own replay path (printed in the counterexample) to replay a path. */
-const REPLAY_PATH = process.env.KAISAR_FC_REPLAY_PATH;
-const MAX_COMMANDS = Number(process.env.KAISAR_FC_MAX_COMMANDS ?? 40);
+const REPLAY_PATH = fcPath("KAISAR_FC_REPLAY_PATH");
+const MAX_COMMANDS = fcCount("KAISAR_FC_MAX_COMMANDS", 40);
 
 describe("Money walk: NodeRegistry + RentalEscrow against the TypeScript model", function () {
   // Default runs take well under a minute; shrinking a failure may take longer.

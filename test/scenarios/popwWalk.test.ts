@@ -35,13 +35,14 @@ import {
   stepArbitraries,
   type World,
 } from "../helpers/popwModel";
+import { fcCount, fcPath, fcSeed } from "../helpers/fcEnv";
 
-const SEED = Number(process.env.KAISAR_FC_SEED ?? 7_070);
-const RUNS = Number(process.env.KAISAR_FC_RUNS ?? 15);
-const PATH = process.env.KAISAR_FC_PATH;
+const SEED = fcSeed("KAISAR_FC_SEED", 7_070);
+const RUNS = fcCount("KAISAR_FC_RUNS", 15);
+const PATH = fcPath("KAISAR_FC_PATH");
 /** `fc.commands` needs its own replay path (printed in the counterexample) to replay a path. */
-const REPLAY_PATH = process.env.KAISAR_FC_REPLAY_PATH;
-const MAX_COMMANDS = Number(process.env.KAISAR_FC_MAX_COMMANDS ?? 40);
+const REPLAY_PATH = fcPath("KAISAR_FC_REPLAY_PATH");
+const MAX_COMMANDS = fcCount("KAISAR_FC_MAX_COMMANDS", 40);
 
 describe("PoPW walk: reports, claims, SLA credits and slashes against the TypeScript model", function () {
   // Default runs take well under a minute; shrinking a failure may take longer.

@@ -22,14 +22,15 @@ import {
   UINT96_MAX,
 } from "../../offchain/src/rentalMath";
 import type { RentalMathHarness, RentalModelHarness } from "../../typechain-types";
+import { fcCount, fcPath, fcSeed } from "../helpers/fcEnv";
 
-const SEED = Number(process.env.KAISAR_FC_SEED ?? 35_035);
-const RUNS = Number(process.env.KAISAR_FC_RUNS ?? 300);
+const SEED = fcSeed("KAISAR_FC_SEED", 35_035);
+const RUNS = fcCount("KAISAR_FC_RUNS", 300);
 const fcParams = (): fc.Parameters<unknown> => ({
   seed: SEED,
-  path: process.env.KAISAR_FC_PATH,
+  path: fcPath("KAISAR_FC_PATH"),
   numRuns: RUNS,
-  endOnFailure: process.env.KAISAR_FC_PATH !== undefined,
+  endOnFailure: fcPath("KAISAR_FC_PATH") !== undefined,
 });
 
 /* ----------------------------------- inputs ----------------------------------- */

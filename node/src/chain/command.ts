@@ -32,7 +32,7 @@ export async function chainCommand<R extends Role>(
   io: Io,
   body: (ctx: ChainCommandContext<R>) => Promise<CommandResult>,
 ): Promise<number> {
-  const config = roleConfig(role, opts, io);
+  const config = await roleConfig(role, opts, io);
   if (typeof config === "number") return config;
   const progress: Progress = (line) => (opts.json ? io.err : io.out)(line + "\n");
   let session: Promise<ChainSession> | undefined;

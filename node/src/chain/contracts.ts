@@ -81,14 +81,20 @@ export function rpcProvider(url: string, chainId: number, timeoutMs = 10_000): J
   });
 }
 
+/** The sentence and fix for an RPC that serves chain `actual` while the config says `expected`. */
+export function chainIdMismatch(actual: number, expected: number, url: string): { problem: string; fix: string } {
+  return {
+    problem: `the RPC at ${url} serves chain ${actual}, but chainId (env KAISAR_CHAIN_ID) is ${expected}`,
+    fix: `point rpcUrl at a node of chain ${expected}, or set chainId to ${actual}`,
+  };
+}
+
 /** Stops with a message naming the setting when the RPC serves another chain than the config says. */
 export async function checkChainId(provider: JsonRpcProvider, expected: number, url: string): Promise<void> {
   const actual = Number(await provider.send("eth_chainId", []));
   if (actual !== expected) {
-    throw new Error(
-      `the RPC at ${url} serves chain ${actual}, but chainId (env KAISAR_CHAIN_ID) is ${expected}: ` +
-        `point rpcUrl at a node of chain ${expected}, or set chainId to ${actual}`,
-    );
+    const { problem, fix } = chainIdMismatch(actual, expected, url);
+    throw new Error(`${problem}: ${fix}`);
   }
 }
 

@@ -2,6 +2,7 @@
  * What every `kaisar` command shares: exit codes, output, configuration failures, signals.
  */
 import { ConfigError, loadConfig, type ConfigOf, type Role } from "../config";
+import { chainIdMismatch, rpcProvider } from "../chain/contracts";
 import type { StartAgentOptions } from "../provider";
 
 export const EXIT = { ok: 0, error: 1, config: 78 } as const;
@@ -42,13 +43,39 @@ function configFailure(e: ConfigError, opts: CommonOptions, io: Io): number {
 }
 
 /** The role's config, or the exit code of its configuration error (printed). */
-export function roleConfig<R extends Role>(role: R, opts: CommonOptions, io: Io): ConfigOf<R> | number {
+export async function roleConfig<R extends Role>(role: R, opts: CommonOptions, io: Io): Promise<ConfigOf<R> | number> {
   try {
     return loadConfig(role, { file: opts.config });
   } catch (e) {
     if (!(e instanceof ConfigError)) throw e;
-    return configFailure(e, opts, io);
+    return configFailure(await chainIdFirst(e), opts, io);
   }
+}
+
+/**
+ * A configuration error seen through the chain id first: when the RPC answers with another chain than
+ * `chainId`, that is the problem (the missing or wrong contract addresses follow from it), said first;
+ * the contracts' problems are dropped. An RPC that does not answer leaves the error as it is.
+ */
+export async function chainIdFirst(e: ConfigError, timeoutMs = 5_000): Promise<ConfigError> {
+  if (!e.chain) return e;
+  const { chainId, rpcUrl } = e.chain;
+  const provider = rpcProvider(rpcUrl, chainId, timeoutMs);
+  let actual: number;
+  try {
+    actual = Number(await provider.send("eth_chainId", []));
+  } catch {
+    return e;
+  } finally {
+    provider.destroy();
+  }
+  if (actual === chainId) return e;
+  const others = e.problems.filter((p) => !p.key.startsWith("contracts.") && p.key !== "deployment");
+  return new ConfigError(
+    e.role,
+    [{ key: "chainId", env: "KAISAR_CHAIN_ID", ...chainIdMismatch(actual, chainId, rpcUrl) }, ...others],
+    e.configFile,
+  );
 }
 
 /** `signal` resolves to the name of the first SIGTERM or SIGINT; then, or on `dispose()`, it stops listening. */

@@ -18,7 +18,7 @@ const line = (entry: object) =>
 
 /** Starts the keeper of the config in `opts`, or returns the exit code of what stopped it (printed). */
 async function open(opts: CommonOptions, io: Io, deps: KeeperDeps): Promise<Keeper | number> {
-  const config = roleConfig("keeper", opts, io);
+  const config = await roleConfig("keeper", opts, io);
   if (typeof config === "number") return config;
   try {
     return await startKeeper(config, deps);
@@ -57,7 +57,7 @@ const submit: CommandSpec = {
   options: (cmd: Command) => cmd.option("--epoch <n>", "the epoch whose report to submit (required)"),
   async run(opts, io) {
     // The config is validated first (exit 78 names every problem), then the epoch.
-    const config = roleConfig("keeper", opts, io);
+    const config = await roleConfig("keeper", opts, io);
     if (typeof config === "number") return config;
     const raw = opts.epoch === undefined ? "" : String(opts.epoch);
     if (!/^\d+$/.test(raw)) {

@@ -5,24 +5,14 @@
  */
 import { decodeBytes32String, encodeBytes32String, formatUnits, parseUnits, type EventLog, type Log } from "ethers";
 
-import { ConfigError, type ConfigProblem, type ProviderConfig } from "../config";
+import { ConfigError, setConfigValue, type ConfigProblem, type ProviderConfig } from "../config";
 import { chainCommand, type CommandResult } from "../chain/command";
 import type { KaisarContracts } from "../chain/contracts";
-import {
-  NODE_STATUS,
-  PENALTY_REASON,
-  PLAN,
-  RENTAL_STATUS,
-  declaredSpec,
-  gpuClassNames,
-  providerNodes,
-  providerPenalties,
-  providerRentals,
-  regionText,
-} from "../chain/rentals";
+import { NODE_STATUS, providerNodes, providerRentals } from "../chain/rentals";
 import { OptionError, formatKai, parseKaiOption, sendTx, stakeKai } from "../chain/tx";
 import { HardwareDetectionError, HardwareProfileError, detectHardware, type Detection } from "../provider";
 import type { CommandSpec, RunHooks } from "./common";
+import { claim, status } from "./providerStatus";
 
 /** A hardware profile or detection failure, as a problem of the `hardwareProfile` setting. */
 export function hardwareProblem(e: unknown, config: ProviderConfig): ConfigError | undefined {
@@ -196,15 +186,46 @@ async function register(opts: Record<string, unknown>, config: ProviderConfig, h
     transaction: receipt.hash,
     block: receipt.blockNumber,
   };
+  const saved = saveNodeId(config, nodeId);
   const text = [
     `Registered node ${nodeId}: ${h.gpuCount} x ${className} (${h.gpuModel}, ${h.vramGiB} GiB each) at ${config.pricePerGpuHour} KAI per GPU-hour, endpoint ${config.publicUrl}.`,
     toStake > 0n ? `Staked ${formatKai(toStake)} KAI (required: ${formatKai(after)} KAI).` : "",
-    `Next: set "nodeId": ${nodeId} in ${config.configFile ?? "the config file"} (or export KAISAR_NODE_ID=${nodeId}), then \`kaisar provider run\`.`,
+    saved.text,
   ].filter(Boolean);
-  return { json, text: text.join("\n") };
+  return { json: { ...json, configFile: saved.file ?? null }, text: text.join("\n") };
 }
 
-type Ctx = Parameters<Parameters<typeof chainCommand<"provider">>[4]>[0];
+/**
+ * Writes the new node's id into the config file ("nodeId"), so that `kaisar provider run` answers for
+ * it; says what was written, or what to set when there is no file to write (or it cannot be written).
+ */
+function saveNodeId(config: ProviderConfig, nodeId: number): { file?: string; text: string } {
+  const next = "`kaisar provider run`";
+  const env = process.env.KAISAR_NODE_ID?.trim();
+  const envNote =
+    env && env !== String(nodeId)
+      ? ` KAISAR_NODE_ID=${env} is exported and wins over the file: unset it or export KAISAR_NODE_ID=${nodeId}.`
+      : "";
+  if (!config.configFile) {
+    return {
+      text: `Next: export KAISAR_NODE_ID=${nodeId} (or set "nodeId": ${nodeId} in a config file), then ${next}.`,
+    };
+  }
+  try {
+    const previous = setConfigValue(config.configFile, "nodeId", nodeId);
+    const was = previous !== undefined && previous !== "" ? ` (was ${JSON.stringify(previous)})` : "";
+    return {
+      file: config.configFile,
+      text: `Wrote "nodeId": ${nodeId} to ${config.configFile}${was}; next: ${next}.${envNote}`,
+    };
+  } catch (e) {
+    return {
+      text: `Could not write "nodeId" to ${config.configFile} (${(e as Error).message}): set "nodeId": ${nodeId} there (or export KAISAR_NODE_ID=${nodeId}), then ${next}.`,
+    };
+  }
+}
+
+export type Ctx = Parameters<Parameters<typeof chainCommand<"provider">>[4]>[0];
 
 async function stake(opts: Record<string, unknown>, ctx: Ctx): Promise<CommandResult> {
   let amount = opts.amount === undefined ? undefined : parseKaiOption(opts.amount, "--amount");
@@ -309,107 +330,6 @@ async function withdraw(_opts: Record<string, unknown>, ctx: Ctx): Promise<Comma
   return { json, text: lines.join("\n") };
 }
 
-async function status(_opts: Record<string, unknown>, ctx: Ctx): Promise<CommandResult> {
-  const chain = await ctx.connect();
-  const { contracts } = chain;
-  const kaiAddress = await contracts.KaiToken.getAddress();
-  const className = gpuClassNames(contracts);
-  const [p, views, rentals, penalties, balance, now] = await Promise.all([
-    contracts.KaisarLens.getProvider(chain.address),
-    providerNodes(contracts, chain.address),
-    providerRentals(contracts, chain.address),
-    providerPenalties(contracts, chain.address),
-    contracts.KaiToken.balanceOf(chain.address),
-    chain.provider.getBlock("latest").then((b) => b!.timestamp),
-  ]);
-  const nodes = [];
-  for (const v of views) {
-    const n = v.node;
-    const kaiIndex = v.tokens.findIndex((t) => t === kaiAddress);
-    nodes.push({
-      nodeId: Number(v.nodeId),
-      status: NODE_STATUS[Number(n.status)],
-      jailed: NODE_STATUS[Number(n.status)] === "Jailed",
-      metadataURI: n.metadataURI,
-      spec: { ...(await declaredSpec(n, className)), region: regionText(n.region) },
-      pricePerGpuHour: kaiIndex >= 0 ? formatKai(v.pricesPerGpuHour[kaiIndex]) : "0",
-      prices: v.tokens.map((t, i) => ({ token: t, pricePerGpuHour: formatUnits(v.pricesPerGpuHour[i], 18) })),
-      freeGpus: Number(v.freeGpus),
-      rentedGpus: Number(n.rentedGpus),
-      acceptsRentals: v.acceptsRentals,
-      maintenance: n.maintenanceEnd > 0n ? { start: Number(n.maintenanceStart), end: Number(n.maintenanceEnd) } : null,
-    });
-  }
-  const stake = {
-    staked: formatKai(p.stake.staked),
-    unbonding: formatKai(p.stake.unbonding),
-    unbondingEnd: Number(p.stake.unbondingEnd),
-    withdrawableNow: p.stake.unbonding > 0n && p.stake.unbondingEnd <= BigInt(now),
-    required: formatKai(p.requiredStake),
-    locked: formatKai(p.lockedStake),
-    covered: p.stake.staked >= p.requiredStake,
-    rewardsOwed: formatKai(p.stake.rewardsOwed),
-  };
-  const earnings = rentals.map((r) => ({
-    rentalId: r.rentalId.toString(),
-    nodeId: Number(r.rental.nodeId),
-    renter: r.rental.renter,
-    status: RENTAL_STATUS[Number(r.rental.status)],
-    plan: PLAN[Number(r.rental.plan)],
-    gpus: Number(r.rental.gpus),
-    token: r.token,
-    withdrawable: formatUnits(r.withdrawable, 18),
-    paidUntil: Number(r.paidUntil),
-  }));
-  const penaltyList = penalties.map((x) => ({
-    amount: formatKai(x.amount),
-    at: Number(x.at),
-    reasonCode: Number(x.reason),
-    reason: PENALTY_REASON[Number(x.reason)] ?? `reason ${x.reason}`,
-    nodeId: Number(x.nodeId),
-    evidence: x.evidence,
-  }));
-  const json = {
-    provider: chain.address,
-    chainId: ctx.config.chainId,
-    kaiBalance: formatKai(balance),
-    nodes,
-    stake,
-    earnings,
-    penalties: penaltyList,
-  };
-  const lines = [`Provider ${chain.address} on chain ${ctx.config.chainId} (KAI balance ${formatKai(balance)})`];
-  lines.push(
-    `Stake: ${stake.staked} KAI staked, ${stake.required} required${stake.covered ? "" : " (NOT covered: `kaisar provider stake`)"}` +
-      `, ${stake.locked} locked by saving plans, ${stake.unbonding} unbonding` +
-      (p.stake.unbonding > 0n
-        ? ` until ${date(p.stake.unbondingEnd)}${stake.withdrawableNow ? " (withdrawable now)" : ""}`
-        : "") +
-      `, rewards owed ${stake.rewardsOwed}`,
-  );
-  lines.push(`Nodes (${nodes.length}):`);
-  for (const n of nodes) {
-    lines.push(
-      `  #${n.nodeId} ${n.status}${n.jailed ? " (JAILED)" : ""}: ${n.spec.gpuCount} x ${n.spec.gpuClass}, ${n.freeGpus} free, ` +
-        `${n.pricePerGpuHour} KAI/GPU-hour, ${n.metadataURI}`,
-    );
-  }
-  const withdrawable = earnings.filter((e) => e.withdrawable !== "0.0");
-  lines.push(`Rentals (${earnings.length}), withdrawable now on ${withdrawable.length}:`);
-  for (const e of earnings) {
-    lines.push(
-      `  rental ${e.rentalId} on node ${e.nodeId}: ${e.status}, ${e.gpus} GPU(s), withdrawable ${e.withdrawable}`,
-    );
-  }
-  lines.push(`Penalties (${penaltyList.length}):`);
-  for (const x of penaltyList) {
-    lines.push(
-      `  ${date(x.at)} ${x.amount} KAI for ${x.reason}${x.nodeId ? ` on node ${x.nodeId}` : ""}, evidence ${x.evidence}`,
-    );
-  }
-  return { json, text: lines.join("\n") };
-}
-
 const amountOption = (what: string) => (cmd: import("commander").Command) => void cmd.option("--amount <KAI>", what);
 
 /** Subcommands of `kaisar provider` implemented here, by name. */
@@ -430,6 +350,9 @@ export const providerCommands: Record<string, CommandSpec> = {
     run: (opts, io) => chainCommand("provider", "withdraw", opts, io, (ctx) => withdraw(opts, ctx)),
   },
   status: {
-    run: (opts, io) => chainCommand("provider", "status", opts, io, (ctx) => status(opts, ctx)),
+    run: (opts, io) => chainCommand("provider", "status", opts, io, (ctx) => status(ctx)),
+  },
+  claim: {
+    run: (opts, io) => chainCommand("provider", "claim", opts, io, (ctx) => claim(ctx)),
   },
 };

@@ -3,7 +3,7 @@
  * example), each preceded by a "$<key>" comment that says what it is, its environment variable and
  * what a valid value looks like.
  */
-import { existsSync, mkdirSync, writeFileSync } from "fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "fs";
 import path from "path";
 
 import { ROLE_CONTRACTS, contractEnv, settingsOf, type Role } from "./schema";
@@ -61,4 +61,20 @@ export function writeExampleConfig(role: Role, file: string, force = false): str
   mkdirSync(path.dirname(target), { recursive: true });
   writeFileSync(target, JSON.stringify(exampleConfig(role), null, 2) + "\n", { mode: 0o600 });
   return target;
+}
+
+/**
+ * Sets top-level `key` to `value` in the JSON config `file`, keeping every other key (comments
+ * included) and their order; a key already there keeps its place. Returns the previous value.
+ */
+export function setConfigValue(file: string, key: string, value: Json): Json | undefined {
+  const parsed: unknown = JSON.parse(readFileSync(file, "utf8"));
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+    throw new Error(`${file} does not hold a JSON object`);
+  }
+  const config = parsed as Record<string, Json>;
+  const previous = config[key];
+  config[key] = value;
+  writeFileSync(file, JSON.stringify(config, null, 2) + "\n");
+  return previous;
 }

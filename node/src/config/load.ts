@@ -50,6 +50,8 @@ export interface ProviderConfig extends CommonConfig {
   publicUrl: string;
   /** Absolute. */
   hardwareProfile?: string;
+  /** A keeper's proofs API (reward proofs for `status` and `claim`). */
+  keeperUrl?: string;
   /** The node's id in the NodeRegistry (absent before `register`). */
   nodeId?: number;
   challenge: { kernel: ChallengeKernelName; maxN: number };
@@ -128,6 +130,11 @@ export class ConfigError extends Error {
     readonly role: Role,
     readonly problems: ConfigProblem[],
     readonly configFile?: string,
+    /**
+     * The chain id and RPC URL, when both were valid: a command checks that chain id against the RPC
+     * first (a wrong chain id is why the chain's deployment file is missing).
+     */
+    readonly chain?: { chainId: number; rpcUrl: string },
   ) {
     super(formatProblems(role, problems, configFile));
   }
@@ -386,7 +393,15 @@ export function loadConfig<R extends Role>(role: R, options: LoadOptions = {}): 
     });
   }
 
-  if (problems.length > 0) throw new ConfigError(role, problems, configFile);
+  if (problems.length > 0) {
+    const [chainId, rpcUrl] = [values.get("chainId") as number | undefined, values.get("rpcUrl") as string | undefined];
+    throw new ConfigError(
+      role,
+      problems,
+      configFile,
+      chainId !== undefined && rpcUrl ? { chainId, rpcUrl } : undefined,
+    );
+  }
 
   const v = <T>(key: string) => values.get(key) as T;
   const common: CommonConfig = {
@@ -408,6 +423,7 @@ export function loadConfig<R extends Role>(role: R, options: LoadOptions = {}): 
       role,
       publicUrl: v("publicUrl"),
       hardwareProfile: v("hardwareProfile"),
+      keeperUrl: v("keeperUrl"),
       nodeId: v("nodeId"),
       challenge: { kernel: v("challenge.kernel"), maxN: v("challenge.maxN") },
       bandwidth: { maxBytes: v("bandwidth.maxBytes") },

@@ -178,6 +178,15 @@ export const SETTINGS: readonly Setting[] = [
     example: "http://127.0.0.1:8550",
   },
   {
+    key: "keeperUrl",
+    env: "KAISAR_KEEPER_URL",
+    what: "URL of a keeper's proofs API: `status` and `claim` read the node's reward proofs there (each checked against the chain's root)",
+    expected: 'an http:// or https:// URL, e.g. "http://127.0.0.1:8570" (`npm start` runs one there)',
+    parse: parseHttpUrl,
+    roles: ["provider"],
+    example: "",
+  },
+  {
     key: "hardwareProfile",
     env: "KAISAR_HARDWARE_PROFILE",
     what: "declared hardware profile (JSON) for machines without nvidia-smi",

@@ -28,10 +28,11 @@ import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 
 import { deployLicense, licenseEvents, type LicenseEvent, type LicenseFixture } from "../../helpers/license";
+import { fcCount, fcPath, fcSeed } from "../../helpers/fcEnv";
 
-const SEED = Number(process.env.KAISAR_FC_SEED ?? 29_998);
-const PATH = process.env.KAISAR_FC_PATH;
-const RUNS = Number(process.env.KAISAR_FC_RUNS ?? 30);
+const SEED = fcSeed("KAISAR_FC_SEED", 29_998);
+const PATH = fcPath("KAISAR_FC_PATH");
+const RUNS = fcCount("KAISAR_FC_RUNS", 30);
 const MAX_STEPS = 30;
 /** Licenses minted before the first step. */
 const START_TOKENS = 6;

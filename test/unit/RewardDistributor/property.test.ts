@@ -49,10 +49,11 @@ import {
   type DistributorFixture,
 } from "../../helpers/rewards";
 import { leafReward, rewardLeafHash, type RewardLeaf } from "../../../offchain/src/leaves";
+import { fcCount, fcPath, fcSeed } from "../../helpers/fcEnv";
 
-const SEED = Number(process.env.KAISAR_FC_SEED ?? 3_232);
-const PATH = process.env.KAISAR_FC_PATH;
-const RUNS = Number(process.env.KAISAR_FC_RUNS ?? 10);
+const SEED = fcSeed("KAISAR_FC_SEED", 3_232);
+const PATH = fcPath("KAISAR_FC_PATH");
+const RUNS = fcCount("KAISAR_FC_RUNS", 10);
 const ACCOUNTS = 5;
 const MAX_LEAVES = 50;
 const MAX_EPOCHS = 3;

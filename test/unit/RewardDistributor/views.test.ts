@@ -6,8 +6,9 @@ import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import { DAY } from "../../fixtures";
 import { BPS, EPOCH, VESTING_STEPS, deployDistributor, deployWithEpoch, vestedBpsOf } from "../../helpers/rewards";
 import { LeafKind, leafValues, rewardLeafHash, type RewardLeaf } from "../../../offchain/src/leaves";
+import { fcSeed } from "../../helpers/fcEnv";
 
-const SEED = Number(process.env.KAISAR_FC_SEED ?? 31_337);
+const SEED = fcSeed("KAISAR_FC_SEED", 31_337);
 const UINT256_MAX = ethers.MaxUint256;
 
 describe("RewardDistributor views", function () {

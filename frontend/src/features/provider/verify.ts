@@ -1,64 +1,15 @@
 /**
- * Checks the keeper's reward proofs before the app offers a claim: the answer is read with the shared
- * decoder (offchain/src/json.ts) and the proof checked against the epoch's root on chain with the
- * shared encoder (offchain/src/leaves.ts), the way RewardDistributor.claim will. The keeper is only a
- * relay: a leaf it serves that the chain would refuse is shown with the reason, never claimable.
+ * Checks the keeper's reward proofs before the app offers a claim: the shared check
+ * (offchain/src/keeperProof.ts, also used by `kaisar provider status` and `claim`).
  *
- * The two files are imported directly, not through the package's index (whose fast tree builder needs
- * Node.js). They bring ethers and @openzeppelin/merkle-tree: only the provider and checker pages, both
- * lazy, import this module, so none of it is in the first page load.
+ * Imported directly, not through the package's index (whose fast tree builder needs Node.js). It
+ * brings ethers and @openzeppelin/merkle-tree: only the provider and checker pages, both lazy,
+ * import this module, so none of it is in the first page load.
  */
-import { keeperProofFromJson } from "@kaisar/offchain/src/json";
-import { LeafKind, leafReward, verifyRewardProof, type RewardLeaf } from "@kaisar/offchain/src/leaves";
-
-const ZERO_ROOT = "0x" + "0".repeat(64);
-
-/** What a claim is for: an epoch, and a node (kind 0, its id) or a checker operator (kind 1, its address). */
-export interface ClaimSubject {
-  epoch: number;
-  kind: 0 | 1;
-  /** The node id, or the operator's address as a number (RewardDistributor's `isClaimed` subject). */
-  subject: bigint;
-}
-
-/** A checked answer: the leaf and proof to claim with, or why there is none. */
-export type CheckedProof =
-  | { leaf: RewardLeaf; proof: string[]; amount: bigint; problem?: undefined }
-  | { leaf?: RewardLeaf; proof?: undefined; amount: bigint; problem: string };
-
-/** An answer whose proof holds under the chain's root: ready for RewardDistributor.claim. */
-export type VerifiedProof = Extract<CheckedProof, { problem?: undefined }>;
-
-/** The message shown for a proof that the chain would refuse. */
-export const mismatchMessage = (epoch: number) =>
-  `The keeper's proof for epoch ${epoch} does not match the on-chain root`;
-
-/**
- * Reads the keeper's answer `raw` (from `/epochs/:epoch/nodes/:id/proof` or `/checkers/:address/proof`)
- * for `want`, and checks its proof against `chainRoot`, ReportOracle.reportRoot(epoch).
- */
-export function checkKeeperProof(raw: unknown, want: ClaimSubject, chainRoot: string): CheckedProof {
-  let answer;
-  try {
-    answer = keeperProofFromJson(raw);
-  } catch (e) {
-    return { amount: 0n, problem: `The keeper's answer for epoch ${want.epoch} is malformed: ${(e as Error).message}` };
-  }
-  const { leaf, proof } = answer;
-  const amount = leafReward(leaf);
-  const subject = leaf.kind === LeafKind.Node ? leaf.id : BigInt(leaf.account);
-  if (leaf.epoch !== BigInt(want.epoch) || leaf.kind !== want.kind || subject !== want.subject) {
-    return {
-      leaf,
-      amount,
-      problem: `The keeper answered for epoch ${want.epoch} with the leaf of another ${
-        want.kind === LeafKind.Node ? "node" : "checker"
-      } or epoch`,
-    };
-  }
-  if (chainRoot.toLowerCase() === ZERO_ROOT) {
-    return { leaf, amount, problem: `Epoch ${want.epoch} has no report on chain yet` };
-  }
-  if (!verifyRewardProof(leaf, proof, chainRoot)) return { leaf, amount, problem: mismatchMessage(want.epoch) };
-  return { leaf, proof, amount };
-}
+export {
+  checkKeeperProof,
+  mismatchMessage,
+  type CheckedProof,
+  type ClaimSubject,
+  type VerifiedProof,
+} from "@kaisar/offchain/src/keeperProof";
