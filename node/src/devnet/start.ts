@@ -44,6 +44,7 @@ import type { RunProgram } from "../provider";
 import { exportDeployment } from "../../../scripts/export-deployment";
 import { dumpChain, replayChain, PersistError, type ChainDump } from "./persist";
 import { HELP } from "./help";
+import { decodeChainLogLine } from "./chainLog";
 
 const ROOT = path.resolve(__dirname, "..", "..", "..");
 const HARDHAT = path.join(ROOT, "node_modules", "hardhat", "internal", "cli", "cli.js");
@@ -64,8 +65,6 @@ const DEVNET_ID = path.join(DEVNET, "persist-id");
 const CHAIN_ID = 31337;
 /** Hardhat's public test mnemonic: its keys are known to everyone. */
 const MNEMONIC = "test test test test test test test test test test test junk";
-
-
 
 // ---------------------------------------------------------------------------------------------
 // Settings
@@ -210,6 +209,8 @@ function startChild(
     verbose: boolean;
     /** Lines to drop entirely (not even logged). */
     drop?: (line: string) => boolean;
+    /** Rewrites each line kept (logged and printed as rewritten). */
+    map?: (line: string) => string;
     onExit?: (code: number | null, child: Child) => void;
   },
 ): Child {
@@ -221,8 +222,9 @@ function startChild(
     detached: true,
   });
   const prefix = `[${name}]`.padEnd(16);
-  const onLine = (line: string) => {
-    if (options.drop?.(line)) return;
+  const onLine = (raw: string) => {
+    if (options.drop?.(raw)) return;
+    const line = options.map ? options.map(raw) : raw;
     log.write(line + "\n");
     if (options.verbose || !ROUTINE.test(line)) process.stdout.write(`${prefix} ${line}\n`);
   };
@@ -379,6 +381,8 @@ async function startChain(s: Settings, rpcUrl: string, verbose: boolean, genesis
       }
       return !/error/i.test(line);
     },
+    // Reverts of the contracts' custom errors (the web app's, say), by name, arguments and sentence.
+    map: decodeChainLogLine,
     onExit: (code) => {
       say(`the chain exited (${code}): stopping everything`);
       void shutdown(1);
