@@ -13,8 +13,10 @@
  *     quorum 2), the reward reserve, KAI for the demo accounts; 5 providers register with the real
  *     `kaisar provider register` (in this process); a renter rents a healthy node and the flaky one;
  *  5. runs as child processes, each in its own process group, with prefixed logs: 5 provider agents,
- *     3 checkers, 1 keeper and the web app (frontend/, when it exists); one agent is stopped for part
- *     of every epoch (a real outage: its renter gets SLA credits);
+ *     then (once they answer) 3 checkers, 1 keeper and the web app (frontend/, when it exists); one
+ *     agent's network is down for 5% of every epoch (a real outage behind a proxy, ./demo.ts: ~95%
+ *     uptime, so its renter gets an SLA credit each epoch and it is never slashed), and each epoch's
+ *     report, credits and slashes are printed as they land;
  *  6. prints the URLs, the contracts and the demo keys, writes .kaisar/local.json, and ends with the
  *     line "Kaisar is running locally.".
  *
@@ -39,7 +41,6 @@ import { HDNodeWallet, JsonRpcSigner, Mnemonic, formatUnits, type Wallet } from 
 
 import { connectContracts, rpcProvider, type KaisarContracts } from "../chain/contracts";
 import { fundRewardReserve, kai } from "../chain/devnet";
-import { formatKai } from "../chain/tx";
 import { main as kaisar } from "../cli";
 import type { RunProgram } from "../provider";
 import { exportDeployment } from "../../../scripts/export-deployment";
@@ -1018,7 +1019,9 @@ export async function start(argv: string[]): Promise<void> {
 
   const reader = rpcProvider(rpcUrl, CHAIN_ID);
   const oracle = connectContracts(addresses, reader).ReportOracle;
-  const budget = formatKai(await oracle.epochBudget(await oracle.epochAt(Math.floor(Date.now() / 1000))));
+  const budget = Number(
+    formatUnits(await oracle.epochBudget(await oracle.epochAt(Math.floor(Date.now() / 1000))), 18),
+  ).toLocaleString("en-US", { maximumFractionDigits: 2 });
   const kaiOf = async (a: string) =>
     Number(formatUnits(await connectContracts(addresses, reader).KaiToken.balanceOf(a), 18)).toLocaleString("en-US", {
       maximumFractionDigits: 2,
