@@ -9,7 +9,7 @@
  */
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { isAddress, parseUnits } from "ethers";
+import { formatUnits, isAddress, parseUnits } from "ethers";
 
 export type AddressRef = string;
 
@@ -58,6 +58,13 @@ export interface KaisarParameters {
    * minted by governance, the checker set governance names, KAI the treasury puts in the reward reserve.
    */
   setup?: SetupParams;
+  /**
+   * The name of another parameters file (e.g. "peaq") whose emission per second this network pays:
+   * `initialEmissionKai` and `halvingEpochs` are then derived from it for this file's epoch length
+   * (`emissionScaledTo`), and must not be given. local.json uses it, so that a minute's epoch of
+   * `npm start` pays what a minute of mainnet pays.
+   */
+  emissionScaledFrom?: string;
 }
 
 export interface SetupParams {
@@ -73,6 +80,57 @@ export interface SetupParams {
 export function moduleParameters(p: KaisarParameters): Omit<KaisarParameters, "setup"> {
   const { setup: _setup, ...rest } = p;
   return rest;
+}
+
+/** What an emission schedule is made of: a budget per epoch, its halving, the epoch length. */
+export type EmissionParameters = Pick<KaisarParameters, "initialEmissionKai" | "halvingEpochs" | "epochLengthSeconds">;
+
+/**
+ * `reference`'s emission per second, paid in epochs of `epochLengthSeconds`: epoch 0's budget is the
+ * reference's times `epochLengthSeconds / reference.epochLengthSeconds` (rounded down to a KAI unit),
+ * and the halving comes after the same time (`halvingEpochs` scaled the other way, rounded, at least 1).
+ * E.g. peaq (7,500,000 KAI per 2-week epoch, halving every 52 epochs) in 60 s epochs: 372.02 KAI per
+ * epoch, halving every 1,048,320 epochs (2 years, as on peaq).
+ */
+export function emissionScaledTo(
+  reference: EmissionParameters,
+  epochLengthSeconds: number,
+): Pick<KaisarParameters, "initialEmissionKai" | "halvingEpochs"> {
+  const units =
+    (parseUnits(reference.initialEmissionKai, 18) * BigInt(epochLengthSeconds)) / BigInt(reference.epochLengthSeconds);
+  return {
+    initialEmissionKai: formatUnits(units, 18).replace(/\.0$/, ""),
+    halvingEpochs: Math.max(
+      1,
+      Math.round((reference.halvingEpochs * reference.epochLengthSeconds) / epochLengthSeconds),
+    ),
+  };
+}
+
+/** The emission fields of deploy/parameters/<name>.json, checked (its other fields are not read). */
+function referenceEmission(name: string, source: string): EmissionParameters {
+  const file = path.join(__dirname, "parameters", `${name}.json`);
+  let raw: Partial<EmissionParameters>;
+  try {
+    raw = JSON.parse(readFileSync(file, "utf8"));
+  } catch (e) {
+    throw new Error(
+      `deploy parameters (${source}): "emissionScaledFrom" names ${JSON.stringify(name)}, but ${file} cannot be read ` +
+        `(${(e as Error).message})`,
+    );
+  }
+  const ok =
+    typeof raw.initialEmissionKai === "string" &&
+    Number.isInteger(raw.halvingEpochs) &&
+    Number.isInteger(raw.epochLengthSeconds) &&
+    (raw.epochLengthSeconds ?? 0) > 0;
+  if (!ok) {
+    throw new Error(
+      `deploy parameters (${source}): "emissionScaledFrom" names ${file}, which lacks a valid initialEmissionKai, ` +
+        "halvingEpochs and epochLengthSeconds",
+    );
+  }
+  return raw as EmissionParameters;
 }
 
 /** Genesis as Unix seconds ("now" resolves when the deployment is built). */
@@ -92,6 +150,17 @@ export function loadParameters(network: string): KaisarParameters {
     throw new Error(
       `deploy parameters: cannot read ${file} (${(e as Error).message}). ` +
         `Create it from deploy/parameters/local.json for network "${network}".`,
+    );
+  }
+  const r = raw as Partial<KaisarParameters>;
+  if (
+    r &&
+    r.emissionScaledFrom !== undefined &&
+    (r.initialEmissionKai !== undefined || r.halvingEpochs !== undefined)
+  ) {
+    throw new Error(
+      `deploy parameters (${file}): "emissionScaledFrom" derives initialEmissionKai and halvingEpochs: remove them, ` +
+        "or remove emissionScaledFrom",
     );
   }
   return validateParameters(raw, file);
@@ -135,6 +204,16 @@ export function validateParameters(raw: unknown, source = "parameters"): KaisarP
   if (p.genesis !== "now") int("genesis", 0, 2 ** 32 - 1);
   int("epochLengthSeconds", 10, 365 * 86_400);
   int("equivocationBountyBps", 0, 5_000);
+  if (p.emissionScaledFrom !== undefined) {
+    if (typeof p.emissionScaledFrom !== "string" || !/^[\w-]+$/.test(p.emissionScaledFrom)) {
+      fail(
+        "emissionScaledFrom",
+        `must name a parameters file (e.g. "peaq"), got ${JSON.stringify(p.emissionScaledFrom)}`,
+      );
+    }
+    // Derived again on every validation: a caller that changes the epoch length re-validates.
+    Object.assign(p, emissionScaledTo(referenceEmission(p.emissionScaledFrom, source), p.epochLengthSeconds));
+  }
   int("halvingEpochs", 1, 2 ** 48 - 1);
   for (const f of ["minCheckerStakeKai", "equivocationPenaltyKai", "initialEmissionKai"] as const) {
     try {

@@ -168,6 +168,32 @@ describe("checker store", () => {
     expect(s.observationsFor(2, [5], CHECKER), "nothing in epoch 2").to.deep.equal([]);
   });
 
+  it("with watchedFromStart, leaves out nodes it was not probing when the epoch began (no downtime)", () => {
+    const s = openAt();
+    // Node 5 listed midway through epoch 3 (registered, or the checker started): every heartbeat from
+    // then on failed (its agent still starting). Without the rule it reads 0% uptime for the epoch.
+    for (const at of [T + 40_000, T + 45_000, T + 50_000]) {
+      s.recordSample({ epoch: 3, nodeId: 5, kind: "heartbeat", at, ok: false, latencyMs: 1, errorCode: "refused" });
+    }
+    expect(s.observationsFor(3, [5], CHECKER)[0].uptimeBps, "without the rule: 0%").to.equal(0);
+    expect(s.watchedFromStart(3, 5), "not watched when epoch 3 began").to.equal(false);
+    expect(s.observationsFor(3, [5], CHECKER, { watchedFromStart: true }), "no observation").to.deep.equal([]);
+    // Probed (down, even) before epoch 4 began: epoch 4 is scored, its downtime counts.
+    s.recordSample({ epoch: 4, nodeId: 5, kind: "heartbeat", at: T + 60_000, ok: false, latencyMs: 1 });
+    s.recordSample({ epoch: 4, nodeId: 5, kind: "heartbeat", at: T + 65_000, ok: true, latencyMs: 1 });
+    expect(s.watchedFromStart(4, 5)).to.equal(true);
+    expect(s.observationsFor(4, [5], CHECKER, { watchedFromStart: true })).to.deep.equal([
+      observeNode(CHECKER, 5, s.nodeSamples(4, 5)),
+    ]);
+    expect(s.observationsFor(4, [5], CHECKER, { watchedFromStart: true })[0].uptimeBps).to.equal(5_000);
+    // Only heartbeats say it was watched: another probe of the epoch before does not; epoch 0 never is.
+    s.recordSample({ epoch: 0, nodeId: 6, kind: "bandwidth", at: T, ok: true, latencyMs: 1, mbps: 10 });
+    s.recordSample({ epoch: 1, nodeId: 6, kind: "heartbeat", at: T + 60_000, ok: true, latencyMs: 1 });
+    expect(s.watchedFromStart(1, 6), "a bandwidth test of epoch 0 only").to.equal(false);
+    expect(s.watchedFromStart(0, 6), "epoch 0").to.equal(false);
+    expect(s.watchedFromStart(2, 6)).to.equal(true);
+  });
+
   it("filters and limits samples, counts them per kind, and prunes old epochs but not the latest", () => {
     const s = openAt();
     for (const x of epochSamples) s.recordSample(x);

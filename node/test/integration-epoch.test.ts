@@ -174,7 +174,8 @@ describe("a full epoch on a local chain: probes, exchange, report, proofs, a cla
             dataDir: `checker-${i}`,
             peers: urls.filter((_, j) => j !== i),
             schedule: { heartbeat: "250ms", capacity: "1s", hardware: "1s", probeTimeout: "1s" },
-            challenge: { n: 32, timeout: "2s" },
+            // n = 128: a score of at least 1 MFLOP/s unless a challenge takes over 4 s (a busy machine).
+            challenge: { n: 128, timeout: "3s" },
             bandwidth: { bytes: 4096 },
             probe: { concurrency: 8, jitterPercent: 0 },
             discovery: { interval: "1s" },
@@ -199,9 +200,27 @@ describe("a full epoch on a local chain: probes, exchange, report, proofs, a cla
       ),
     );
 
-    // The first epoch the checkers measured from its start: its report lands on chain.
-    const startEpoch = Number(await c.ReportOracle.epochAt(Math.floor(Date.now() / 1000)));
-    const epoch = startEpoch + 1;
+    // The first epoch every checker measured from its start (a checker scores a node only in epochs it
+    // was probing it when they began): the one after each has a heartbeat of both nodes. Its report lands.
+    const firstBeats = await Promise.all(
+      urls.map((u) =>
+        until(
+          `${u} probing both nodes`,
+          async () => {
+            const { body } = await getJson(`${u}/nodes`);
+            const nodes = (body as { nodes: { nodeId: number; latest: { heartbeat: { epoch: number } | null } }[] })
+              .nodes;
+            const epochs = [goodNode, flakyNode].map(
+              (id) => nodes.find((n) => n.nodeId === id)?.latest.heartbeat?.epoch,
+            );
+            return epochs.every((x) => x !== undefined) ? Math.max(...(epochs as number[])) : undefined;
+          },
+          30_000,
+          tail,
+        ),
+      ),
+    );
+    const epoch = Math.max(...firstBeats) + 1;
     const root = await until(
       `the report of epoch ${epoch} on chain`,
       async () => {

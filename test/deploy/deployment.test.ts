@@ -2,8 +2,10 @@ import { expect } from "chai";
 import hre, { ethers, ignition } from "hardhat";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import { encodeBytes32String, parseUnits } from "ethers";
+import { readFileSync } from "node:fs";
+import path from "node:path";
 import { buildKaisarModule, ROLES } from "../../deploy/kaisarModule";
-import { loadParameters, validateParameters } from "../../deploy/config";
+import { emissionScaledTo, loadParameters, validateParameters } from "../../deploy/config";
 import type {
   CheckerLicense,
   KaiToken,
@@ -190,6 +192,48 @@ describe("deploy parameters validation", function () {
     expect(() => validateParameters({ ...valid(), governance: "env:KAISAR_TEST_UNSET" })).to.throw(
       "reads the environment variable KAISAR_TEST_UNSET, which is not set",
     );
+  });
+
+  describe("local emission scaled to the epoch length (emissionScaledFrom)", function () {
+    const peaq = JSON.parse(
+      readFileSync(path.join(__dirname, "..", "..", "deploy", "parameters", "peaq.json"), "utf8"),
+    );
+    /** KAI units per second of epoch 0, and the halving's length in seconds. */
+    const perSecond = (p: { initialEmissionKai: string; epochLengthSeconds: number }) =>
+      parseUnits(p.initialEmissionKai, 18) / BigInt(p.epochLengthSeconds);
+
+    it("pays peaq's emission per second: 372.02 KAI per 60 s epoch, halving after peaq's 2 years", function () {
+      expect(emissionScaledTo(peaq, 60)).to.deep.equal({
+        initialEmissionKai: "372.023809523809523809",
+        halvingEpochs: 1_048_320,
+      });
+      // Two weeks of 60 s epochs pay what one peaq epoch pays (to a KAI unit per epoch).
+      const scaled = parseUnits(emissionScaledTo(peaq, 60).initialEmissionKai, 18) * (1_209_600n / 60n);
+      expect(parseUnits(peaq.initialEmissionKai, 18) - scaled).to.be.within(0n, 1_209_600n / 60n);
+      expect(emissionScaledTo(peaq, peaq.epochLengthSeconds)).to.deep.equal({
+        initialEmissionKai: peaq.initialEmissionKai,
+        halvingEpochs: peaq.halvingEpochs,
+      });
+    });
+
+    it("local.json derives its emission from peaq's for its epoch length, and again for another length", function () {
+      expect(params.emissionScaledFrom).to.equal("peaq");
+      expect(perSecond(params)).to.equal(perSecond(peaq));
+      expect(params.halvingEpochs * params.epochLengthSeconds).to.equal(peaq.halvingEpochs * peaq.epochLengthSeconds);
+      // KAISAR_EPOCH_SECONDS (deploy/modules/Kaisar.ts re-validates with the new length).
+      const twenty = validateParameters({ ...valid(), epochLengthSeconds: 20 });
+      expect(twenty.initialEmissionKai).to.equal("124.007936507936507936");
+      expect(twenty.halvingEpochs).to.equal(3_144_960);
+    });
+
+    it("names emissionScaledFrom when its reference is not a parameters file", function () {
+      expect(() => validateParameters({ ...valid(), emissionScaledFrom: "nonexistent" })).to.throw(
+        '"emissionScaledFrom" names "nonexistent", but',
+      );
+      expect(() => validateParameters({ ...valid(), emissionScaledFrom: "../peaq" })).to.throw(
+        '"emissionScaledFrom" must name a parameters file',
+      );
+    });
   });
 
   it("refuses a network without a parameters file, naming the file", function () {

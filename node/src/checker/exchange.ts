@@ -272,12 +272,21 @@ export function signBundle(
 export function freezeOwnBundle(
   store: CheckerStore,
   signer: Wallet,
-  fields: { epoch: number; chainId: number | bigint; oracle: string; nodes: readonly (number | { id: number })[] },
+  fields: {
+    epoch: number;
+    chainId: number | bigint;
+    oracle: string;
+    nodes: readonly (number | { id: number })[];
+    /** Leave out nodes this checker was not yet probing when the epoch began (`CheckerStore.observationsFor`). */
+    watchedFromStart?: boolean;
+  },
 ): SignedBundle {
   const expected = { epoch: fields.epoch, chainId: fields.chainId, oracle: fields.oracle, checkers: [signer.address] };
   let stored = store.ownBundle(fields.epoch);
   if (!stored) {
-    const observations = store.observationsFor(fields.epoch, fields.nodes, signer.address);
+    const observations = store.observationsFor(fields.epoch, fields.nodes, signer.address, {
+      watchedFromStart: fields.watchedFromStart,
+    });
     const signed = signBundle(signer, { ...fields, observations });
     stored = store.saveOwnBundle(fields.epoch, signed.bundle, signed.signature);
   }

@@ -153,7 +153,13 @@ export async function startChecker(config: CheckerConfig, options: StartCheckerO
         if (oracle === undefined || epoch >= settledEpoch()) return undefined;
         // Freeze on request only epochs this checker measured, or the one just ended (peers expect it).
         if (!store.ownBundle(epoch) && !store.hasSamples(epoch) && epoch !== settledEpoch() - 1) return undefined;
-        return freezeOwnBundle(store, wallet, { epoch, chainId: config.chainId, oracle, nodes: config.nodes });
+        return freezeOwnBundle(store, wallet, {
+          epoch,
+          chainId: config.chainId,
+          oracle,
+          nodes: config.nodes,
+          watchedFromStart: true,
+        });
       },
       report: (epoch) => {
         const r = store.epochResult(epoch);
@@ -193,7 +199,15 @@ export async function startChecker(config: CheckerConfig, options: StartCheckerO
     const verifying = ctx.domain.verifyingContract ?? oracle;
     if (verifying === undefined) throw new Error("the epoch context's domain has no verifyingContract");
     const nodes = config.nodes;
-    const ownBundle = freezeOwnBundle(store, wallet, { epoch, chainId: BigInt(chainId), oracle: verifying, nodes });
+    // An epoch a node was not yet expected in (this checker was not probing it when the epoch began) is
+    // no downtime: the node is left out of it (store.observationsFor).
+    const ownBundle = freezeOwnBundle(store, wallet, {
+      epoch,
+      chainId: BigInt(chainId),
+      oracle: verifying,
+      nodes,
+      watchedFromStart: true,
+    });
     const result = await finalizeEpoch({
       epoch,
       ownBundle,

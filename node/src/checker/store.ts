@@ -249,6 +249,7 @@ export class CheckerStore {
   private readonly selectCounts;
   private readonly record;
   private readonly selectHasSamples;
+  private readonly selectHasHeartbeat;
   private readonly selectBundle;
   private readonly insertBundle;
   private readonly selectResult;
@@ -287,6 +288,9 @@ export class CheckerStore {
     );
     this.selectHasSamples = db.prepare<[number], { one: number }>(
       `SELECT 1 AS one FROM samples WHERE epoch = ? LIMIT 1`,
+    );
+    this.selectHasHeartbeat = db.prepare<[number, number], { one: number }>(
+      `SELECT 1 AS one FROM samples WHERE epoch = ? AND node_id = ? AND kind = 'heartbeat' LIMIT 1`,
     );
     this.selectBundle = db.prepare<[number], { epoch: number; bundle: string; signature: string; created_at: number }>(
       `SELECT * FROM own_bundles WHERE epoch = ?`,
@@ -434,17 +438,31 @@ export class CheckerStore {
   }
 
   /**
+   * Whether this checker was already probing `nodeId` when `epoch` began: it has a heartbeat of the
+   * node in the epoch before. A node registered (or first listed by this checker) after an epoch began,
+   * or an epoch this checker joined midway (its first run, a restart after a stop), has none.
+   */
+  watchedFromStart(epoch: number, nodeId: number): boolean {
+    return epoch > 0 && this.selectHasHeartbeat.get(epoch - 1, nodeId) !== undefined;
+  }
+
+  /**
    * The checker's observation of each of `nodes` over `epoch` (`observeNode`), in the order given.
-   * Nodes without a sample in the epoch are left out: this checker did not observe them.
+   * Nodes without a sample in the epoch are left out: this checker did not observe them. With
+   * `watchedFromStart`, so are nodes it was not yet probing when the epoch began (`watchedFromStart`):
+   * an epoch a node was not yet expected in is no downtime (heartbeats from the epoch's middle on
+   * would read as the whole epoch), no SLA credit and no reward; the node is scored from the next one.
    */
   observationsFor(
     epoch: number,
     nodes: readonly (number | { id: number })[],
     checkerAddress: string,
+    options: { watchedFromStart?: boolean } = {},
   ): NodeObservation[] {
     const out: NodeObservation[] = [];
     for (const node of nodes) {
       const id = typeof node === "number" ? node : node.id;
+      if (options.watchedFromStart && !this.watchedFromStart(epoch, id)) continue;
       const samples = this.nodeSamples(epoch, id);
       const count =
         samples.heartbeats.length + samples.bandwidth.length + samples.capacity.length + samples.hardware.length;

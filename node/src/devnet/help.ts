@@ -7,6 +7,7 @@ export const HELP = `npm start [-- --verbose] [-- --persist]: the whole Kaisar n
 Starts a Hardhat chain (chain id 31337), deploys every contract with the Ignition module used for
 agung and peaq, sets up 3 checkers, 5 providers (one flaky), demo rentals and accounts, then runs 5
 provider agents, 3 checkers, the keeper and the web app as child processes. Ctrl-C stops them all.
+Each epoch's report, SLA credits and slashes are printed as they land on chain.
 
 Options:
   --verbose     print every log line of the programs (default: routine probe lines only go to
@@ -29,7 +30,8 @@ Environment (defaults in brackets):
   KAISAR_AGENT_PORT [8550]    first of the 5 provider agents' ports (8550-8554)
   KAISAR_CHECKER_PORT [8560]  first of the 3 checkers' ports (8560-8562)
   KAISAR_KEEPER_PORT [8570]   the keeper's API port
-  KAISAR_EPOCH_SECONDS [60]   epoch length (at least 10)
+  KAISAR_EPOCH_SECONDS [60]   epoch length (at least 10); each epoch pays peaq's emission for
+                              that long (372.02 KAI for 60 s), and the flaky node is down 5% of it
 
 Writes .kaisar/local.json (URLs, contracts, demo accounts with their keys) and
 deploy/exports/chain-31337.json (addresses and ABIs).`;

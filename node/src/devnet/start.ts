@@ -13,8 +13,10 @@
  *     quorum 2), the reward reserve, KAI for the demo accounts; 5 providers register with the real
  *     `kaisar provider register` (in this process); a renter rents a healthy node and the flaky one;
  *  5. runs as child processes, each in its own process group, with prefixed logs: 5 provider agents,
- *     3 checkers, 1 keeper and the web app (frontend/, when it exists); one agent is stopped for part
- *     of every epoch (a real outage: its renter gets SLA credits);
+ *     then (once they answer) 3 checkers, 1 keeper and the web app (frontend/, when it exists); one
+ *     agent's network is down for 5% of every epoch (a real outage behind a proxy, ./demo.ts: ~95%
+ *     uptime, so its renter gets an SLA credit each epoch and it is never slashed), and each epoch's
+ *     report, credits and slashes are printed as they land;
  *  6. prints the URLs, the contracts and the demo keys, writes .kaisar/local.json, and ends with the
  *     line "Kaisar is running locally.".
  *
@@ -44,6 +46,8 @@ import type { RunProgram } from "../provider";
 import { exportDeployment } from "../../../scripts/export-deployment";
 import { dumpChain, replayChain, PersistError, type ChainDump } from "./persist";
 import { HELP } from "./help";
+import { decodeChainLogLine } from "./chainLog";
+import { OutageProxy, demoRules, flakyPlan, freePort, runOutages, watchEpochs } from "./demo";
 
 const ROOT = path.resolve(__dirname, "..", "..", "..");
 const HARDHAT = path.join(ROOT, "node_modules", "hardhat", "internal", "cli", "cli.js");
@@ -64,8 +68,6 @@ const DEVNET_ID = path.join(DEVNET, "persist-id");
 const CHAIN_ID = 31337;
 /** Hardhat's public test mnemonic: its keys are known to everyone. */
 const MNEMONIC = "test test test test test test test test test test test junk";
-
-
 
 // ---------------------------------------------------------------------------------------------
 // Settings
@@ -161,8 +163,6 @@ const CHECKER_ACCOUNTS = [1, 2, 3];
 const KEEPER_ACCOUNT = 9;
 const RENTER_ACCOUNT = 10;
 const YOU_ACCOUNT = 11;
-/** The flaky agent is down from this fraction of each epoch to the next one. */
-const OUTAGE = [0.35, 0.65] as const;
 
 // ---------------------------------------------------------------------------------------------
 // Output and children
@@ -210,6 +210,8 @@ function startChild(
     verbose: boolean;
     /** Lines to drop entirely (not even logged). */
     drop?: (line: string) => boolean;
+    /** Rewrites each line kept (logged and printed as rewritten). */
+    map?: (line: string) => string;
     onExit?: (code: number | null, child: Child) => void;
   },
 ): Child {
@@ -221,8 +223,9 @@ function startChild(
     detached: true,
   });
   const prefix = `[${name}]`.padEnd(16);
-  const onLine = (line: string) => {
-    if (options.drop?.(line)) return;
+  const onLine = (raw: string) => {
+    if (options.drop?.(raw)) return;
+    const line = options.map ? options.map(raw) : raw;
     log.write(line + "\n");
     if (options.verbose || !ROUTINE.test(line)) process.stdout.write(`${prefix} ${line}\n`);
   };
@@ -379,6 +382,8 @@ async function startChain(s: Settings, rpcUrl: string, verbose: boolean, genesis
       }
       return !/error/i.test(line);
     },
+    // Reverts of the contracts' custom errors (the web app's, say), by name, arguments and sentence.
+    map: decodeChainLogLine,
     onExit: (code) => {
       say(`the chain exited (${code}): stopping everything`);
       void shutdown(1);
@@ -532,7 +537,10 @@ let lockTaken = false;
 async function shutdown(code: number): Promise<void> {
   if (shuttingDown) return;
   shuttingDown = true;
-  if (flakyTimer) clearInterval(flakyTimer);
+  stopOutages?.();
+  stopWatching?.();
+  // Its agent stops with the programs; its public port is free once the proxy is down.
+  await flakyProxy?.down();
   const all = [...children.values()];
   if (all.length) say("stopping every program");
   // The programs first, the chain last (they may be sending transactions while they stop).
@@ -556,7 +564,10 @@ async function shutdown(code: number): Promise<void> {
   process.exit(code);
 }
 
-let flakyTimer: NodeJS.Timeout | undefined;
+/** The flaky node's outages (./demo.ts): their schedule, its proxy, and the epoch watcher. */
+let stopOutages: (() => void) | undefined;
+let stopWatching: (() => void) | undefined;
+let flakyProxy: OutageProxy | undefined;
 let usedPorts: PortUse[] = [];
 /** `--persist`, once the network is up (or restored): the chain to save on stop, and the save it was restored from. */
 let persistOnStop: { rpcUrl: string; from?: ChainDump } | undefined;
@@ -851,8 +862,23 @@ export async function start(argv: string[]): Promise<void> {
         onExit?.();
       },
     });
-  say("starting 5 provider agents, 3 checkers and the keeper");
+  // The agents first, the checkers once every agent answers: the checkers' first epoch is not scored
+  // (they were not watching the nodes when it began), and from the next one every agent is up.
+  say("starting 5 provider agents");
+  const plan = flakyPlan(e);
+  const flaky = nodes.find((n) => n.flaky)!;
+  // The flaky agent listens on a port of its own, behind a proxy on its public port (./demo.ts).
+  const flakyPort = await freePort();
+  const flakySettings = JSON.parse(readFileSync(flaky.config, "utf8")) as { listen: { host: string; port: number } };
+  writeJson(flaky.config, { ...flakySettings, listen: { ...flakySettings.listen, port: flakyPort } });
+  flakyProxy = new OutageProxy(s.agentPort + nodes.indexOf(flaky), flakyPort);
+  await flakyProxy.up();
   for (const n of nodes) kaisarChild(n.name, "provider", n.config);
+  const ready = 90_000;
+  await Promise.all(
+    nodes.map((n) => until(`${n.name} answering on ${n.url}/health`, ready, answers(`${n.url}/health`))),
+  );
+  say("starting 3 checkers and the keeper");
   operators.forEach((op, i) => {
     const config = writeJson(path.join(DEVNET, `checker-${i + 1}.json`), {
       role: "checker",
@@ -861,8 +887,13 @@ export async function start(argv: string[]): Promise<void> {
       listen: { host: "127.0.0.1", port: s.checkerPort + i },
       dataDir: path.join(DEVNET, "data", `checker-${i + 1}`),
       peers: checkerUrls.filter((_, j) => j !== i),
-      // Probes scaled to short epochs: ~30 heartbeats an epoch, small compute challenges.
-      schedule: { heartbeat: dur(e / 30), capacity: dur(e / 4), hardware: dur(e / 2), probeTimeout: "2s" },
+      // Probes scaled to short epochs: ~60 heartbeats an epoch (./demo.ts), small compute challenges.
+      schedule: {
+        heartbeat: `${plan.heartbeatMs}ms`,
+        capacity: dur(e / 4),
+        hardware: dur(e / 2),
+        probeTimeout: "2s",
+      },
       challenge: { n: 64, timeout: "5s" },
       bandwidth: { bytes: 65_536 },
       probe: { concurrency: 16, jitterPercent: 5 },
@@ -906,9 +937,7 @@ export async function start(argv: string[]): Promise<void> {
   }
 
   // Ready when every program answers.
-  const ready = 90_000;
   await Promise.all([
-    ...nodes.map((n) => until(`${n.name} answering on ${n.url}/health`, ready, answers(`${n.url}/health`))),
     ...checkerUrls.map((u, i) => until(`checker-${i + 1} answering on ${u}/health`, ready, answers(`${u}/health`))),
     until(`the keeper answering on ${keeperUrl}/health`, ready, answers(`${keeperUrl}/health`)),
   ]);
@@ -925,26 +954,21 @@ export async function start(argv: string[]): Promise<void> {
     }
   }
 
-  // The flaky agent: down from OUTAGE[0] to OUTAGE[1] of every epoch (a real outage: its process stops).
-  const flaky = nodes.find((n) => n.flaky)!;
+  // The flaky node: down `plan.outageMs` of every epoch (./demo.ts), unless it is jailed.
   const clock = rpcProvider(rpcUrl, CHAIN_ID);
-  const genesis = Number(await connectContracts(addresses, clock).ReportOracle.genesis());
-  clock.destroy();
-  let restarting = false;
-  flakyTimer = setInterval(() => {
-    if (shuttingDown || restarting) return;
-    const phase = (((Date.now() / 1000 - genesis) % e) + e) % e;
-    const down = phase >= OUTAGE[0] * e && phase < OUTAGE[1] * e;
-    const child = children.get(flaky.name);
-    if (down && child && !child.stopping) {
-      say(`${flaky.name} goes down (simulated outage, ${Math.round((OUTAGE[1] - OUTAGE[0]) * e)} s of each epoch)`);
-      restarting = true;
-      void stopChild(child).finally(() => (restarting = false));
-    } else if (!down && !child) {
-      say(`${flaky.name} comes back up`);
-      kaisarChild(flaky.name, "provider", flaky.config);
-    }
-  }, 250);
+  const chain = connectContracts(addresses, clock);
+  const genesis = Number(await chain.ReportOracle.genesis());
+  const rules = await demoRules(chain, plan, { name: flaky.name, rentalTierIndex: 1 });
+  stopOutages = runOutages({
+    plan,
+    genesis,
+    name: flaky.name,
+    proxy: flakyProxy,
+    status: async () => (await chain.NodeRegistry.getNode(flaky.nodeId)).status,
+    say,
+  });
+  // Each epoch's report, credits and slashes as they land, one line each.
+  stopWatching = await watchEpochs({ contracts: chain, provider: clock, nodes, rentals, say });
 
   // What a newcomer needs.
   const accounts = [
@@ -994,6 +1018,10 @@ export async function start(argv: string[]): Promise<void> {
   onChildStart = writeLocalJson;
 
   const reader = rpcProvider(rpcUrl, CHAIN_ID);
+  const oracle = connectContracts(addresses, reader).ReportOracle;
+  const budget = Number(
+    formatUnits(await oracle.epochBudget(await oracle.epochAt(Math.floor(Date.now() / 1000))), 18),
+  ).toLocaleString("en-US", { maximumFractionDigits: 2 });
   const kaiOf = async (a: string) =>
     Number(formatUnits(await connectContracts(addresses, reader).KaiToken.balanceOf(a), 18)).toLocaleString("en-US", {
       maximumFractionDigits: 2,
@@ -1008,10 +1036,12 @@ export async function start(argv: string[]): Promise<void> {
     ...nodes.map(
       (n) =>
         `    ${n.name.padEnd(11)} node ${n.nodeId}  ${n.gpus.padEnd(17)} ${n.url}` +
-        (n.flaky ? `  flaky: down ${Math.round((OUTAGE[1] - OUTAGE[0]) * e)} s of each epoch` : ""),
+        (n.flaky ? `  flaky: down ${(plan.outageMs / 1000).toFixed(1)} s of each epoch` : ""),
     ),
-    `  Epochs        ${e} s (KAISAR_EPOCH_SECONDS); the first report lands about two epochs after start`,
+    `  Epochs        ${e} s (KAISAR_EPOCH_SECONDS); the first report that scores the nodes lands about two epochs after start`,
+    `  Rewards       ${budget} KAI per epoch, peaq's emission per second (local.json: emissionScaledFrom)`,
     `  Rentals       ${rentals.map((r) => `${r.id} on ${r.node}`).join(", ")} (pay-as-you-go, SLA 99.9%)`,
+    ...rules,
     "",
     `  Contracts (addresses and ABIs: deploy/exports/chain-${CHAIN_ID}.json):`,
     ...Object.entries(addresses).map(([name, a]) => `    ${name.padEnd(18)} ${a}`),

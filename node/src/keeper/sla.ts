@@ -38,7 +38,7 @@ import type { TxLogEntry, TxOutcome, TxSender } from "./tx";
 /** `RentalStatus.Closed`. */
 const CLOSED = 3n;
 /** `NodeStatus.Jailed`. */
-const JAILED = 3n;
+export const JAILED = 3n;
 
 /** The enforcer's downtime policy, as the keeper uses it. */
 export interface DowntimePolicy {
