@@ -2,6 +2,7 @@
 import { useEffect, useRef } from "react";
 import uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
+import "./chart.css";
 
 export interface ChartSeries {
   label: string;
@@ -22,9 +23,20 @@ export interface ChartProps {
   xLabel?: string;
   yLabel?: string;
   height?: number;
+  /** Names of the x values 0, 1, 2… (a bar per category instead of a numeric axis). */
+  xLabels?: string[];
 }
 
-export default function UPlotChart({ title, x, series, xKind = "number", xLabel, yLabel, height = 180 }: ChartProps) {
+export default function UPlotChart({
+  title,
+  x,
+  series,
+  xKind = "number",
+  xLabel,
+  yLabel,
+  height = 180,
+  xLabels,
+}: ChartProps) {
   const box = useRef<HTMLDivElement>(null);
   useEffect(() => {
     const el = box.current;
@@ -35,8 +47,19 @@ export default function UPlotChart({ title, x, series, xKind = "number", xLabel,
         title,
         width,
         height,
-        scales: { x: { time: xKind === "time" } },
-        axes: [{ label: xLabel }, { label: yLabel }],
+        scales: {
+          x: xLabels ? { time: false, range: () => [-0.5, xLabels.length - 0.5] } : { time: xKind === "time" },
+        },
+        axes: [
+          xLabels
+            ? {
+                label: xLabel,
+                splits: () => xLabels.map((_, i) => i),
+                values: (_u: uPlot, splits: number[]) => splits.map((i) => xLabels[i] ?? ""),
+              }
+            : { label: xLabel },
+          { label: yLabel },
+        ],
         series: [
           {},
           ...series.map((s) => ({
@@ -56,6 +79,6 @@ export default function UPlotChart({ title, x, series, xKind = "number", xLabel,
       resize.disconnect();
       plot.destroy();
     };
-  }, [title, x, series, xKind, xLabel, yLabel, height]);
-  return <div ref={box} className="chart" role="img" aria-label={title} />;
+  }, [title, x, series, xKind, xLabel, yLabel, height, xLabels]);
+  return <div ref={box} className="uchart" role="img" aria-label={title} data-testid="chart" />;
 }
