@@ -27,6 +27,10 @@ export interface ChartProps {
   xLabels?: string[];
 }
 
+const COMPACT = new Intl.NumberFormat("en", { notation: "compact", maximumFractionDigits: 1 });
+/** Tick steps of a numeric x axis (epochs): whole numbers only. */
+const WHOLE = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1_000, 2_000, 5_000, 10_000];
+
 export default function UPlotChart({
   title,
   x,
@@ -38,6 +42,7 @@ export default function UPlotChart({
   xLabels,
 }: ChartProps) {
   const box = useRef<HTMLDivElement>(null);
+  const bars = series.some((s) => s.bars);
   useEffect(() => {
     const el = box.current;
     if (!el) return;
@@ -48,7 +53,14 @@ export default function UPlotChart({
         width,
         height,
         scales: {
-          x: xLabels ? { time: false, range: () => [-0.5, xLabels.length - 0.5] } : { time: xKind === "time" },
+          x: xLabels
+            ? { time: false, range: () => [-0.5, xLabels.length - 0.5] }
+            : {
+                time: xKind === "time",
+                // Whole bars at the edges; one point still gets an axis around it.
+                range: (_u: uPlot, min: number, max: number) =>
+                  bars ? [min - 0.5, max + 0.5] : min === max ? [min - 1, max + 1] : [min, max],
+              },
         },
         axes: [
           xLabels
@@ -57,8 +69,11 @@ export default function UPlotChart({
                 splits: () => xLabels.map((_, i) => i),
                 values: (_u: uPlot, splits: number[]) => splits.map((i) => xLabels[i] ?? ""),
               }
-            : { label: xLabel },
-          { label: yLabel },
+            : xKind === "number"
+              ? { label: xLabel, incrs: WHOLE }
+              : { label: xLabel },
+          // Compact figures ("50K") so that the axis never cuts a number off.
+          { label: yLabel, size: 52, values: (_u: uPlot, splits: number[]) => splits.map((v) => COMPACT.format(v)) },
         ],
         series: [
           {},
@@ -79,6 +94,6 @@ export default function UPlotChart({
       resize.disconnect();
       plot.destroy();
     };
-  }, [title, x, series, xKind, xLabel, yLabel, height, xLabels]);
+  }, [title, x, series, xKind, xLabel, yLabel, height, xLabels, bars]);
   return <div ref={box} className="uchart" role="img" aria-label={title} data-testid="chart" />;
 }

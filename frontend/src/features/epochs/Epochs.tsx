@@ -36,7 +36,6 @@ function UptimeChart({ nodeId, epochs }: { nodeId: number; epochs: number[] }) {
       x: [...epochs].reverse(),
       series: [{ label: "uptime (%)", values: [...uptimes].reverse(), bars: true }],
     }),
-    // eslint-disable-next-line react-hooks/exhaustive-deps
     [epochs.join(","), key],
   );
   return <Chart title={`Uptime of node ${nodeId} per epoch (%)`} x={x} series={series} xLabel="epoch" />;

@@ -44,7 +44,6 @@ function RewardsPerEpoch({ nodeIds }: { nodeIds: number[] }) {
         { label: "delivery (KAI)", values: ordered.map((r) => kai(r.delivery)), color: "#e3b341" },
       ] as ChartSeries[],
     };
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [key]);
   if (x.length === 0) return <p className="muted">No epoch reported yet.</p>;
   return <Chart title="Rewards your nodes earned per epoch (KAI)" x={x} series={series} xLabel="epoch" />;
