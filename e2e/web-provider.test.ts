@@ -266,12 +266,14 @@ describe("web app: provider", function () {
     );
     await screenshot(page, "no-deployment");
     // A reload without ?chain= does not land there again: the choice was not remembered.
+    // (The app, not the "no deployment" page: its header with the page links.)
+    const app = page.locator("header.top").getByRole("link", { name: "Epochs" });
     await page.goto(`${base}/#/`);
-    await page.getByTestId("connect").waitFor();
+    await app.waitFor();
     // The way back from ?chain=… itself, to the page one was on.
     await page.goto(`${base}/?chain=${chainId}#/epochs`);
     await page.getByTestId("network-back").click();
-    await page.getByTestId("connect").waitFor();
+    await app.waitFor();
     expect(new URL(page.url()).hash).to.equal("#/epochs");
     await context.close();
   });

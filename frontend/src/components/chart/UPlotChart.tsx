@@ -59,7 +59,7 @@ export default function UPlotChart({
                 time: xKind === "time",
                 // Whole bars at the edges; one point still gets an axis around it.
                 range: (_u: uPlot, min: number, max: number) =>
-                  bars ? [min - 0.5, max + 0.5] : min === max ? [min - 1, max + 1] : [min, max],
+                  bars ? [min - 0.5, max + 0.5] : min === max ? [min - 3_600, max + 3_600] : [min, max],
               },
         },
         axes: [

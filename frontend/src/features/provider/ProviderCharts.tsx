@@ -74,6 +74,8 @@ function TakenHome({ provider }: { provider: Address }) {
         }),
       ]);
       const blocks = [...new Set([...earnings, ...claims].map((e) => e.blockNumber))];
+      // The totals so far run to the latest block.
+      const latest = Number((await client.getBlock()).timestamp);
       const times = new Map(
         await Promise.all(
           blocks.map(async (n) => [n, Number((await client.getBlock({ blockNumber: n })).timestamp)] as const),
@@ -88,6 +90,7 @@ function TakenHome({ provider }: { provider: Address }) {
           })),
           ...claims.map((e) => ({ at: times.get(e.blockNumber)!, series: "KAI", amount: e.args.amount! })),
         ].sort((a, b) => a.at - b.at),
+        latest,
       };
     },
   });
@@ -102,6 +105,10 @@ function TakenHome({ provider }: { provider: Address }) {
       const decimals = p.series === "KAI" ? 18 : tokenOf(tokens.data, p.series).decimals;
       totals.set(p.series, (totals.get(p.series) ?? 0) + Number(formatUnits(p.amount, decimals)));
       x.push(p.at);
+      names.forEach((n, i) => values[i].push(totals.get(n) ?? 0));
+    }
+    if (events.data!.latest > x[x.length - 1]) {
+      x.push(events.data!.latest);
       names.forEach((n, i) => values[i].push(totals.get(n) ?? 0));
     }
     const series: ChartSeries[] = names.map((n, i) => ({

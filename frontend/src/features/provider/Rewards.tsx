@@ -231,8 +231,8 @@ export function Rewards({
               {formatAmount(quote.position.amount - quote.paid, KAI)}
             </strong>{" "}
             of the {formatAmount(quote.position.amount, KAI)} claimed on {dayText(quote.position.day)} (
-            {formatBps((quote.paid * 10_000n) / quote.position.amount)} vested). The forfeited part returns to the
-            reward reserve; this cannot be undone.
+            {formatBps((quote.paid * 10_000n + quote.position.amount - 1n) / quote.position.amount)} vested). The
+            forfeited part returns to the reward reserve; this cannot be undone.
           </p>
           {nextVestingStep(quote.position.day, now) && (
             <p className="small muted">
