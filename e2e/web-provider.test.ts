@@ -119,6 +119,11 @@ describe("web app: provider", function () {
       await page.getByTestId("account").waitFor();
       await page.getByTestId("node-row").first().waitFor();
       problems.push(...(await overflowProblems(page, "marketplace")), ...(await headerProblems(page, "marketplace")));
+      // A favicon the page names and the server has (headless Chromium does not ask for /favicon.ico itself).
+      const icon = await page.evaluate(() => document.querySelector<HTMLLinkElement>("link[rel~=icon]")?.href);
+      const got = icon ? await page.request.get(icon) : undefined;
+      if (!got?.ok() || !got.headers()["content-type"]?.startsWith("image/"))
+        problems.push(`favicon: ${icon} answers ${got?.status()}`);
       const pages: [string, () => Promise<void>][] = [
         ["provider", () => page.getByTestId("position").first().waitFor()],
         ["checker", () => page.getByTestId("licenses").waitFor()],
