@@ -3,6 +3,7 @@ import { lazy, Suspense, useContext, useEffect, useState } from "react";
 import { NetworkSelect, WalletButton, WrongNetwork } from "./components/Wallet";
 import { Toasts } from "./components/Toasts";
 import { Marketplace } from "./features/marketplace/Marketplace";
+import { networkName } from "./config/runtime";
 import { RuntimeContext } from "./hooks/kaisar";
 
 const Rent = lazy(() => import("./features/rent/Rent"));
@@ -56,12 +57,26 @@ export function App() {
   const hash = useHash();
   const [menu, setMenu] = useState(false);
   if (!rt.deployment) {
+    const localId = rt.local?.chainId ?? 31337;
     return (
       <main className="page">
         <h1>Kaisar</h1>
-        <p className="banner warn">{rt.problem}</p>
+        <p className="banner warn" data-testid="no-deployment">
+          {rt.problem}
+        </p>
+        {rt.backTo !== undefined && (
+          <p>
+            <a className="button" href={`?chain=${rt.backTo}${location.hash}`} data-testid="network-back">
+              Back to {networkName(rt.backTo, localId)}
+            </a>
+          </p>
+        )}
         <p>
-          Start the local network with <code>npm start</code>, or choose another network with <code>?chain=</code>.
+          Or choose another network: <NetworkSelect rt={rt} />
+        </p>
+        <p className="small muted">
+          The local network comes from <code>npm start</code>; agung and peaq need a deployment export in{" "}
+          <code>deploy/exports/</code>.
         </p>
       </main>
     );
@@ -88,7 +103,7 @@ export function App() {
           ))}
         </nav>
         <div className="right">
-          <NetworkSelect />
+          <NetworkSelect rt={rt} />
           <WalletButton />
         </div>
       </header>

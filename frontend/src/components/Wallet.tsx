@@ -2,7 +2,7 @@
 import { useState } from "react";
 import { useConnect, useConnectors, useDisconnect, useSwitchChain } from "wagmi";
 
-import { AGUNG_ID, PEAQ_ID } from "../config/runtime";
+import { AGUNG_ID, PEAQ_ID, type Runtime } from "../config/runtime";
 import { useBalances, useRuntime, useWallet } from "../hooks/kaisar";
 import { explainError } from "../lib/errors";
 import { formatAmount, shortAddress } from "../lib/format";
@@ -79,15 +79,19 @@ export function WalletButton() {
   );
 }
 
-export function NetworkSelect() {
-  const rt = useRuntime();
+/**
+ * The network menu. Choosing reloads the app on `?chain=<id>`; the runtime remembers the choice only
+ * once that network's deployment loaded (config/runtime.ts), so a network without one is no trap.
+ */
+export function NetworkSelect({ rt }: { rt: Pick<Runtime, "local" | "chainId"> }) {
   const localId = rt.local?.chainId ?? 31337;
-  const choose = (id: number) => {
-    localStorage.setItem("kaisar.chain", String(id));
-    location.search = `?chain=${id}`;
-  };
   return (
-    <select aria-label="Network" value={rt.chainId} onChange={(e) => choose(Number(e.target.value))}>
+    <select
+      aria-label="Network"
+      data-testid="network"
+      value={rt.chainId}
+      onChange={(e) => (location.search = `?chain=${Number(e.target.value)}`)}
+    >
       <option value={localId}>Local</option>
       <option value={AGUNG_ID}>agung (testnet)</option>
       <option value={PEAQ_ID}>peaq</option>

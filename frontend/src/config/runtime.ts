@@ -37,6 +37,8 @@ export interface Runtime {
   deployment?: Deployment;
   /** Why the deployment could not be read (shown instead of the app). */
   problem?: string;
+  /** With a problem: the network to go back to (the last one that loaded, else the local one). */
+  backTo?: number;
   keeperUrl?: string;
   checkerUrls: string[];
 }
@@ -108,12 +110,35 @@ async function getJson(url: string): Promise<Record<string, unknown> | undefined
   return (await res.json()) as Record<string, unknown>;
 }
 
-/** The chain chosen with `?chain=<id>`, else the last one used, else VITE_DEFAULT_CHAIN_ID, else local. */
+/** Where the last network that loaded is remembered (only a network with a deployment is). */
+const STORED_CHAIN = "kaisar.chain";
+
+/** The networks the app knows, by chain id, named for people. */
+export function networkName(id: number, localId: number): string {
+  return id === localId ? "the local network" : id === AGUNG_ID ? "agung (testnet)" : id === PEAQ_ID ? "peaq" : `chain ${id}`;
+}
+
+/** The chain chosen with `?chain=<id>`, else the last one that loaded, else VITE_DEFAULT_CHAIN_ID, else local. */
 function chosenChain(localId: number): number {
   const fromUrl = new URLSearchParams(location.search).get("chain");
-  const stored = localStorage.getItem("kaisar.chain");
+  const stored = localStorage.getItem(STORED_CHAIN);
   const id = Number(fromUrl ?? stored ?? env.VITE_DEFAULT_CHAIN_ID ?? localId);
   return [localId, AGUNG_ID, PEAQ_ID].includes(id) ? id : localId;
+}
+
+/**
+ * Remembers `chainId` when its deployment loaded; forgets it when it did not, so that a reload
+ * without `?chain=` never lands on a network without a deployment again. Returns the network to offer
+ * as the way back: the last one that loaded, else the local one.
+ */
+function remember(chainId: number, loaded: boolean, localId: number): number | undefined {
+  const stored = Number(localStorage.getItem(STORED_CHAIN) ?? NaN);
+  if (loaded) {
+    localStorage.setItem(STORED_CHAIN, String(chainId));
+    return undefined;
+  }
+  if (stored === chainId) localStorage.removeItem(STORED_CHAIN);
+  return stored !== chainId && [localId, AGUNG_ID, PEAQ_ID].includes(stored) ? stored : localId;
 }
 
 export async function loadRuntime(): Promise<Runtime> {
@@ -129,24 +154,23 @@ export async function loadRuntime(): Promise<Runtime> {
   const keeperUrl = chainId === localId ? (local?.keeperUrl ?? env.VITE_KEEPER_URL) : env.VITE_KEEPER_URL;
   const checkerUrls =
     chainId === localId && local?.checkerUrls.length ? local.checkerUrls : urls(env.VITE_CHECKER_URLS?.split(","));
+  const base = { local, chainId, keeperUrl, checkerUrls };
   try {
     const raw = await getJson(`/deployments/chain-${chainId}.json`);
     if (!raw) {
       return {
-        local,
-        chainId,
-        keeperUrl,
-        checkerUrls,
-        problem: `No deployment of Kaisar is known for chain ${chainId} (deployments/chain-${chainId}.json).`,
+        ...base,
+        backTo: remember(chainId, false, localId),
+        problem: `No deployment of Kaisar is known for ${networkName(chainId, localId)} (chain ${chainId}: deployments/chain-${chainId}.json).`,
       };
     }
-    return { local, chainId, keeperUrl, checkerUrls, deployment: parseDeployment(raw) };
+    const deployment = parseDeployment(raw);
+    remember(chainId, true, localId);
+    return { ...base, deployment };
   } catch (e) {
     return {
-      local,
-      chainId,
-      keeperUrl,
-      checkerUrls,
+      ...base,
+      backTo: remember(chainId, false, localId),
       problem: `The deployment of chain ${chainId} cannot be read: ${(e as Error).message}`,
     };
   }

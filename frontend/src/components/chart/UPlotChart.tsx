@@ -2,6 +2,7 @@
 import { useEffect, useRef } from "react";
 import uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
+import "./chart.css";
 
 export interface ChartSeries {
   label: string;
@@ -22,10 +23,26 @@ export interface ChartProps {
   xLabel?: string;
   yLabel?: string;
   height?: number;
+  /** Names of the x values 0, 1, 2… (a bar per category instead of a numeric axis). */
+  xLabels?: string[];
 }
 
-export default function UPlotChart({ title, x, series, xKind = "number", xLabel, yLabel, height = 180 }: ChartProps) {
+const COMPACT = new Intl.NumberFormat("en", { notation: "compact", maximumFractionDigits: 1 });
+/** Tick steps of a numeric x axis (epochs): whole numbers only. */
+const WHOLE = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1_000, 2_000, 5_000, 10_000];
+
+export default function UPlotChart({
+  title,
+  x,
+  series,
+  xKind = "number",
+  xLabel,
+  yLabel,
+  height = 180,
+  xLabels,
+}: ChartProps) {
   const box = useRef<HTMLDivElement>(null);
+  const bars = series.some((s) => s.bars);
   useEffect(() => {
     const el = box.current;
     if (!el) return;
@@ -35,8 +52,29 @@ export default function UPlotChart({ title, x, series, xKind = "number", xLabel,
         title,
         width,
         height,
-        scales: { x: { time: xKind === "time" } },
-        axes: [{ label: xLabel }, { label: yLabel }],
+        scales: {
+          x: xLabels
+            ? { time: false, range: () => [-0.5, xLabels.length - 0.5] }
+            : {
+                time: xKind === "time",
+                // Whole bars at the edges; one point still gets an axis around it.
+                range: (_u: uPlot, min: number, max: number) =>
+                  bars ? [min - 0.5, max + 0.5] : min === max ? [min - 3_600, max + 3_600] : [min, max],
+              },
+        },
+        axes: [
+          xLabels
+            ? {
+                label: xLabel,
+                splits: () => xLabels.map((_, i) => i),
+                values: (_u: uPlot, splits: number[]) => splits.map((i) => xLabels[i] ?? ""),
+              }
+            : xKind === "number"
+              ? { label: xLabel, incrs: WHOLE }
+              : { label: xLabel },
+          // Compact figures ("50K") so that the axis never cuts a number off.
+          { label: yLabel, size: 52, values: (_u: uPlot, splits: number[]) => splits.map((v) => COMPACT.format(v)) },
+        ],
         series: [
           {},
           ...series.map((s) => ({
@@ -56,6 +94,6 @@ export default function UPlotChart({ title, x, series, xKind = "number", xLabel,
       resize.disconnect();
       plot.destroy();
     };
-  }, [title, x, series, xKind, xLabel, yLabel, height]);
-  return <div ref={box} className="chart" role="img" aria-label={title} />;
+  }, [title, x, series, xKind, xLabel, yLabel, height, xLabels, bars]);
+  return <div ref={box} className="uchart" role="img" aria-label={title} data-testid="chart" />;
 }

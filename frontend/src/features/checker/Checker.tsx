@@ -8,7 +8,7 @@ import { useAddresses, useClient, useWallet } from "../../hooks/kaisar";
 import { useTransactor } from "../../hooks/useTransactor";
 import { formatAmount, shortAddress } from "../../lib/format";
 import { useKeeperEpochs } from "../marketplace/hooks";
-import { Rewards, useClaimable } from "../provider/Provider";
+import { Rewards, useClaimable } from "../provider/Rewards";
 
 const KAI = { symbol: "KAI", decimals: 18 };
 
@@ -67,7 +67,7 @@ export default function Checker() {
   const epochs = useKeeperEpochs();
   const transact = useTransactor();
   const [operator, setOperator] = useState<Record<string, string>>({});
-  const claimable = useClaimable(address ? [`checkers/${address}`] : [], 1, address ? [BigInt(address)] : []);
+  const claimable = useClaimable(1, address ? [BigInt(address)] : []);
   if (!address) return <p>Connect a wallet to see your checker licenses.</p>;
   if (!data.data) return <p className="muted">Loading…</p>;
   const d = data.data;

@@ -1,12 +1,21 @@
-/** Epoch explorer: each report with root, signers, totals and per-node scores (keeper API), and a node's uptime over epochs. */
+/**
+ * Epoch explorer: each report with root, signers, totals, its reward split (chart), per-node scores
+ * (keeper API), the SLA credits and slashes of the epoch (SlaEnforcer events), and a node's uptime
+ * over epochs (chart).
+ */
 import { useQueries } from "@tanstack/react-query";
-import { useState } from "react";
+import { useMemo, useState } from "react";
 
-import { getJson, useRuntime } from "../../hooks/kaisar";
+import { Chart } from "../../components/chart/Chart";
+import { getJson, tokenOf, useRuntime, useTokens } from "../../hooks/kaisar";
 import { formatAmount, formatBps, shortAddress, shortHash } from "../../lib/format";
-import { useKeeperEpoch, useKeeperEpochs, type KeeperEpoch } from "../marketplace/hooks";
+import { useKeeperEpoch, useKeeperEpochs, type KeeperEpoch, type KeeperLeaf } from "../marketplace/hooks";
+import { useSlaEvents, type SlaCredit, type SlaSlash } from "./sla";
+
+import "./epochs.css";
 
 const KAI = { symbol: "KAI", decimals: 18 };
+const toKai = (v: bigint) => Number(v) / 1e18;
 
 function UptimeChart({ nodeId, epochs }: { nodeId: number; epochs: number[] }) {
   const { keeperUrl } = useRuntime();
@@ -17,71 +26,157 @@ function UptimeChart({ nodeId, epochs }: { nodeId: number; epochs: number[] }) {
       queryFn: () => getJson<KeeperEpoch>(`${keeperUrl}/epochs/${e}`),
     })),
   });
-  const points = epochs
-    .map((e, i) => {
-      const leaf = results[i].data?.leaves?.find((l) => l.kind === 0 && Number(l.id) === nodeId);
-      return { epoch: e, uptime: leaf?.metrics ? Number(leaf.metrics.uptimeBps) : undefined };
-    })
-    .reverse();
-  const w = 24;
+  const uptimes = results.map((r) => {
+    const leaf = r.data?.leaves?.find((l) => l.kind === 0 && Number(l.id) === nodeId);
+    return leaf?.metrics ? Number(leaf.metrics.uptimeBps) / 100 : null;
+  });
+  const key = uptimes.join(",");
+  const { x, series } = useMemo(
+    () => ({
+      x: [...epochs].reverse(),
+      series: [{ label: "uptime (%)", values: [...uptimes].reverse(), bars: true }],
+    }),
+    [epochs.join(","), key],
+  );
+  return <Chart title={`Uptime of node ${nodeId} per epoch (%)`} x={x} series={series} xLabel="epoch" />;
+}
+
+/** The epoch's rewards by kind: capacity (GPUs listed), delivery (GPU-seconds rented), checkers. */
+function RewardSplit({ epoch, leaves }: { epoch: number; leaves: KeeperLeaf[] }) {
+  const sums = useMemo(() => {
+    const sum = (k: "capacityReward" | "deliveryReward" | "checkerReward") =>
+      leaves.reduce((s, l) => s + BigInt(l[k]), 0n);
+    return [sum("capacityReward"), sum("deliveryReward"), sum("checkerReward")];
+  }, [leaves]);
+  const x = useMemo(() => [0, 1, 2], []);
+  const series = useMemo(() => [{ label: "KAI", values: sums.map(toKai), bars: true }], [sums]);
+  const xLabels = useMemo(() => ["capacity", "delivery", "checkers"], []);
   return (
-    <svg
-      className="chart"
-      viewBox={`0 0 ${points.length * w + 40} 120`}
-      role="img"
-      aria-label={`Uptime of node ${nodeId} over epochs`}
-    >
-      <text x="0" y="12" className="axis">
-        100%
-      </text>
-      <text x="0" y="112" className="axis">
-        0%
-      </text>
-      {points.map((p, i) => {
-        const h = p.uptime === undefined ? 0 : (p.uptime / 10_000) * 100;
-        return (
-          <g key={p.epoch}>
-            <rect
-              x={40 + i * w}
-              y={108 - h}
-              width={w - 4}
-              height={h}
-              className={p.uptime !== undefined && p.uptime < 9_900 ? "bar low" : "bar"}
-            >
-              <title>{`epoch ${p.epoch}: ${p.uptime === undefined ? "not in the report" : formatBps(p.uptime)}`}</title>
-            </rect>
-          </g>
-        );
-      })}
-    </svg>
+    <>
+      <Chart title={`Reward split of epoch ${epoch} (KAI)`} x={x} series={series} xLabels={xLabels} />
+      <p className="small muted" data-testid="reward-split">
+        Capacity {formatAmount(sums[0], KAI)} · delivery {formatAmount(sums[1], KAI)} · checkers{" "}
+        {formatAmount(sums[2], KAI)}
+      </p>
+    </>
   );
 }
+
+function EpochSla({ credits, slashes }: { credits: SlaCredit[]; slashes: SlaSlash[] }) {
+  const tokens = useTokens();
+  return (
+    <>
+      <h3>SLA credits</h3>
+      {credits.length === 0 ? (
+        <p className="muted" data-testid="epoch-credits">
+          None in this epoch.
+        </p>
+      ) : (
+        <div className="table-wrap">
+          <table data-testid="epoch-credits">
+            <thead>
+              <tr>
+                <th>Rental</th>
+                <th>Uptime</th>
+                <th>Credit</th>
+                <th>From earnings</th>
+                <th>From stake</th>
+              </tr>
+            </thead>
+            <tbody>
+              {credits.map((c) => (
+                <tr key={`${c.tx}-${c.rentalId}`} data-testid="epoch-credit">
+                  <td>#{String(c.rentalId)}</td>
+                  <td>{formatBps(c.uptimeBps)}</td>
+                  <td>{formatAmount(c.credit, tokenOf(tokens.data, c.token))}</td>
+                  <td>{formatAmount(c.fromEarnings, tokenOf(tokens.data, c.token))}</td>
+                  <td>{formatAmount(c.kaiFromStake, KAI)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      <h3>Slashes</h3>
+      {slashes.length === 0 ? (
+        <p className="muted" data-testid="epoch-slashes">
+          None in this epoch.
+        </p>
+      ) : (
+        <div className="table-wrap">
+          <table data-testid="epoch-slashes">
+            <thead>
+              <tr>
+                <th>Node</th>
+                <th>Why</th>
+                <th>Slashed</th>
+                <th>Evidence</th>
+              </tr>
+            </thead>
+            <tbody>
+              {slashes.map((s) => (
+                <tr key={`${s.tx}-${s.nodeId}`} data-testid="epoch-slash">
+                  <td>#{s.nodeId}</td>
+                  <td>
+                    {s.reason === "downtime"
+                      ? `downtime in epochs ${s.firstEpoch}–${s.epoch}${s.rentalId ? ` (rental #${s.rentalId})` : ""}, jailed`
+                      : "hardware fraud, jailed"}
+                  </td>
+                  <td>{formatAmount(s.slashed, KAI)}</td>
+                  <td className="mono small" title={s.evidence}>
+                    {shortHash(s.evidence)}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </>
+  );
+}
+
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
 
 export default function Epochs() {
   const { keeperUrl } = useRuntime();
   const epochs = useKeeperEpochs();
+  const sla = useSlaEvents();
   const [selected, setSelected] = useState<number>();
   const [nodeId, setNodeId] = useState(1);
   const current = selected ?? epochs.data?.[0]?.epoch;
   const detail = useKeeperEpoch(current);
+  const recent = useMemo(() => epochs.data?.slice(0, 20).map((e) => e.epoch), [epochs.data]);
   if (!keeperUrl) return <p>No keeper API is configured for this network.</p>;
   const r = detail.data;
+  const creditsOf = (e: number) => sla.data?.credits.filter((c) => c.epoch === e) ?? [];
+  const slashesOf = (e: number) => sla.data?.slashes.filter((s) => s.epoch === e) ?? [];
   return (
-    <section>
+    <section className="epochs">
       <h1>Epochs</h1>
       {epochs.data?.length === 0 && <p className="muted">No report is on chain yet.</p>}
       <div className="split">
         <ul className="epoch-list" data-testid="epochs">
-          {epochs.data?.map((e) => (
-            <li key={e.epoch}>
-              <button className={e.epoch === current ? "active ghost" : "ghost"} onClick={() => setSelected(e.epoch)}>
-                Epoch {e.epoch} · {e.signers.length} signers
-              </button>
-            </li>
-          ))}
+          {epochs.data?.map((e) => {
+            const c = creditsOf(e.epoch).length;
+            const s = slashesOf(e.epoch).length;
+            return (
+              <li key={e.epoch}>
+                <button
+                  className={e.epoch === current ? "active ghost" : "ghost"}
+                  onClick={() => setSelected(e.epoch)}
+                  data-testid="epoch"
+                >
+                  Epoch {e.epoch} · {plural(e.signers.length, "signer")}
+                  {c > 0 && <span className="tag credit"> · {plural(c, "credit")}</span>}
+                  {s > 0 && <span className="tag slash"> · {plural(s, "slash")}</span>}
+                </button>
+              </li>
+            );
+          })}
         </ul>
         {r && (
-          <div className="card grow">
+          <div className="card grow" data-testid="epoch-detail">
             <h2>Epoch {r.epoch}</h2>
             <dl>
               <dt>Root</dt>
@@ -105,6 +200,7 @@ export default function Epochs() {
                 </>
               )}
             </dl>
+            {r.leaves && <RewardSplit epoch={r.epoch} leaves={r.leaves} />}
             <div className="table-wrap">
               <table>
                 <thead>
@@ -138,21 +234,22 @@ export default function Epochs() {
                 </tbody>
               </table>
             </div>
+            {sla.data && <EpochSla credits={creditsOf(r.epoch)} slashes={slashesOf(r.epoch)} />}
           </div>
         )}
       </div>
-      <h2>
+      <h2 className="uptime-heading">
         Uptime of node{" "}
         <input
           type="number"
           min={1}
           value={nodeId}
           onChange={(e) => setNodeId(Number(e.target.value))}
-          style={{ width: "6em" }}
+          aria-label="Node id"
         />{" "}
         over the last epochs
       </h2>
-      {epochs.data && <UptimeChart nodeId={nodeId} epochs={epochs.data.slice(0, 20).map((e) => e.epoch)} />}
+      {recent && <UptimeChart nodeId={nodeId} epochs={recent} />}
     </section>
   );
 }

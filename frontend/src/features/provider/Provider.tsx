@@ -1,31 +1,27 @@
-/** Provider dashboard: register a node, stake / unstake / withdraw with the unbonding countdown, earnings, rewards and vesting, penalties. */
+/**
+ * Provider dashboard: register a node, stake / unstake / withdraw with the unbonding countdown,
+ * earnings, rewards and vesting (./Rewards), charts of earnings and rewards (./ProviderCharts), SLA
+ * credits paid from the provider's nodes (with their epoch), penalties.
+ */
 import { useQuery } from "@tanstack/react-query";
 import { useState } from "react";
-import { stringToHex, type Address, type Hex } from "viem";
+import { stringToHex, type Address } from "viem";
 
 import {
   kaisarLensAbi,
   kaiTokenAbi,
   nodeRegistryAbi,
   rentalEscrowAbi,
-  reportOracleAbi,
   rewardDistributorAbi,
 } from "../../contracts/generated";
-import {
-  getJson,
-  tokenOf,
-  useAddresses,
-  useClient,
-  useNow,
-  useRuntime,
-  useTokens,
-  useWallet,
-} from "../../hooks/kaisar";
+import { tokenOf, useAddresses, useClient, useNow, useTokens, useWallet } from "../../hooks/kaisar";
 import { useTransactor } from "../../hooks/useTransactor";
-import { formatAmount, formatBps, formatDuration, formatRelative, parseAmount, shortHash } from "../../lib/format";
-import { toRow, useGpuClasses, useKeeperEpochs } from "../marketplace/hooks";
+import { formatAmount, formatBps, formatDuration, parseAmount, shortHash } from "../../lib/format";
+import { toRow, useGpuClasses } from "../marketplace/hooks";
 import { useRentalsOf } from "../rentals/Rentals";
-import { checkKeeperProof, type CheckedProof, type VerifiedProof } from "./verify";
+import { useSlaEvents } from "../epochs/sla";
+import { ProviderCharts } from "./ProviderCharts";
+import { Rewards, useClaimable } from "./Rewards";
 
 const KAI = { symbol: "KAI", decimals: 18 };
 /** The reason codes of SlaEnforcer (REASON_*) and ReportOracle (REASON_EQUIVOCATION). */
@@ -74,164 +70,6 @@ function useProviderView(address: Address | undefined) {
       return { view, nodes: nodes.map((n) => toRow(n as never)), penalties, positions };
     },
   });
-}
-
-/** A reward leaf the keeper serves, checked against the chain (`problem` says why it cannot be claimed). */
-export type Proof = CheckedProof & { epoch: number; claimed: boolean };
-
-/**
- * Reward leaves of `subjects` (node ids, or a checker operator) from the keeper's proofs API, each
- * read with the shared decoder and its proof checked against the epoch's root on chain
- * (ReportOracle.reportRoot) before it is offered.
- */
-export function useClaimable(paths: string[], kind: 0 | 1, subjects: bigint[]) {
-  const { keeperUrl } = useRuntime();
-  const epochs = useKeeperEpochs();
-  const client = useClient();
-  const { ReportOracle, RewardDistributor } = useAddresses();
-  return useQuery({
-    queryKey: ["claimable", keeperUrl, paths, epochs.data?.map((e) => e.epoch)],
-    enabled: !!keeperUrl && !!epochs.data && paths.length > 0,
-    refetchInterval: 10_000,
-    queryFn: async () => {
-      const out: Proof[] = [];
-      for (const e of epochs.data!.slice(0, 30)) {
-        let root: Promise<Hex> | undefined;
-        for (const [i, p] of paths.entries()) {
-          const raw = await getJson<unknown>(`${keeperUrl}/epochs/${e.epoch}/${p}/proof`).catch(() => undefined);
-          if (raw === undefined) continue;
-          // The chain's root, read once per epoch: the keeper's own `root` is not trusted.
-          root ??= client.readContract({
-            address: ReportOracle,
-            abi: reportOracleAbi,
-            functionName: "reportRoot",
-            args: [BigInt(e.epoch)],
-          });
-          const [claimed, chainRoot] = await Promise.all([
-            client.readContract({
-              address: RewardDistributor,
-              abi: rewardDistributorAbi,
-              functionName: "isClaimed",
-              args: [BigInt(e.epoch), kind, subjects[i]],
-            }),
-            root,
-          ]);
-          out.push({
-            ...checkKeeperProof(raw, { epoch: e.epoch, kind, subject: subjects[i] }, chainRoot),
-            epoch: e.epoch,
-            claimed,
-          });
-        }
-      }
-      return out;
-    },
-  });
-}
-
-/** Claim unclaimed leaves, and the vesting positions with "withdraw now at a haircut or wait". */
-export function Rewards({
-  beneficiary,
-  claimable,
-  positions,
-}: {
-  beneficiary: Address;
-  claimable?: Proof[];
-  positions: readonly { day: bigint; amount: bigint }[];
-}) {
-  const { RewardDistributor } = useAddresses();
-  const transact = useTransactor();
-  const now = useNow(10_000);
-  const open = claimable?.filter((c): c is Proof & VerifiedProof => !c.claimed && !c.problem && c.amount > 0n) ?? [];
-  // One line per reason (a bad keeper root fails every node of the epoch alike).
-  const refused = [...new Set(claimable?.flatMap((c) => (!c.claimed && c.problem ? [c.problem] : [])))];
-  const total = open.reduce((s, c) => s + c.amount, 0n);
-  const claim = () =>
-    transact("Claim rewards", [
-      {
-        label: `Claim ${formatAmount(total, KAI)} over ${open.length} epoch${open.length > 1 ? "s" : ""}`,
-        address: RewardDistributor,
-        abi: rewardDistributorAbi,
-        functionName: "claim",
-        args: [
-          beneficiary,
-          open.map((c) => ({
-            leaf: { ...c.leaf, account: c.leaf.account as Address, metricsHash: c.leaf.metricsHash as Hex },
-            proof: c.proof as Hex[],
-          })),
-        ],
-      },
-    ]);
-  const vested = (day: bigint) => {
-    // As RewardDistributor.withdrawVested: a position's clock starts when its UTC day ends.
-    const age = Math.max(0, now - (Number(day) + 1) * 86_400);
-    return age < 30 * 86_400 ? 2_500 : age < 90 * 86_400 ? 5_000 : age < 180 * 86_400 ? 7_500 : 10_000;
-  };
-  return (
-    <div className="card">
-      <h2>Rewards</h2>
-      <p data-testid="claimable">
-        {claimable === undefined
-          ? "Reading the keeper's proofs…"
-          : open.length === 0
-            ? "Nothing to claim."
-            : `${formatAmount(total, KAI)} to claim from epochs ${open.map((c) => c.epoch).join(", ")}.`}
-      </p>
-      {refused.map((problem) => (
-        <p className="error" key={problem} data-testid="proof-problem">
-          {problem}
-        </p>
-      ))}
-      {open.length > 0 && (
-        <button onClick={claim} data-testid="claim">
-          Claim
-        </button>
-      )}
-      <h3>Vesting</h3>
-      <p className="small muted">
-        A claim vests from the end of its day (UTC): withdraw within 30 days for 25%, 90 days for 50%, 180 days for 75%,
-        after that 100%. The rest returns to the reserve.
-      </p>
-      <table>
-        <tbody>
-          {positions
-            .filter((p) => p.amount > 0n)
-            .map((p) => {
-              const bps = vested(p.day);
-              const next =
-                bps < 10_000 ? Number(p.day) * 86_400 + [30, 90, 180][[2_500, 5_000, 7_500].indexOf(bps)] * 86_400 : 0;
-              return (
-                <tr key={String(p.day)} data-testid="position">
-                  <td>{new Date(Number(p.day) * 86_400_000).toISOString().slice(0, 10)}</td>
-                  <td>{formatAmount(p.amount, KAI)}</td>
-                  <td>
-                    now {formatAmount((p.amount * BigInt(bps)) / 10_000n, KAI)} ({formatBps(bps)})
-                    {next > 0 && ` · more ${formatRelative(next, now)}`}
-                  </td>
-                  <td>
-                    <button
-                      className="ghost"
-                      onClick={() =>
-                        transact("Withdraw vested rewards", [
-                          {
-                            label: `Withdraw at ${formatBps(bps)}`,
-                            address: RewardDistributor,
-                            abi: rewardDistributorAbi,
-                            functionName: "withdrawVested",
-                            args: [p.day],
-                          },
-                        ])
-                      }
-                    >
-                      Withdraw now
-                    </button>
-                  </td>
-                </tr>
-              );
-            })}
-        </tbody>
-      </table>
-    </div>
-  );
 }
 
 function RegisterNode({ onDone }: { onDone: () => void }) {
@@ -344,10 +182,10 @@ export default function Provider() {
   const [registering, setRegistering] = useState(false);
   const nodeIds = data.data?.nodes.map((n) => n.id) ?? [];
   const claimable = useClaimable(
-    nodeIds.map((id) => `nodes/${id}`),
     0,
     nodeIds.map((id) => BigInt(id)),
   );
+  const sla = useSlaEvents();
   if (!address) return <p>Connect a wallet to manage your nodes.</p>;
   if (!data.data) return <p className="muted">Loading…</p>;
   const { view, nodes, penalties, positions } = data.data;
@@ -540,6 +378,46 @@ export default function Provider() {
           ))}
         </tbody>
       </table>
+      <ProviderCharts provider={address} nodeIds={nodeIds} />
+      <h2>SLA credits paid from your nodes</h2>
+      {(() => {
+        const mine = new Map((rentals.data ?? []).map((r) => [r.rentalId, r]));
+        const credits = sla.data?.credits.filter((c) => mine.has(c.rentalId)) ?? [];
+        return credits.length === 0 ? (
+          <p className="muted" data-testid="provider-credits">
+            None.
+          </p>
+        ) : (
+          <div className="table-wrap">
+            <table data-testid="provider-credits">
+              <thead>
+                <tr>
+                  <th>Epoch</th>
+                  <th>Node</th>
+                  <th>Rental</th>
+                  <th>Attested uptime</th>
+                  <th>Credit</th>
+                  <th>From earnings</th>
+                  <th>From stake</th>
+                </tr>
+              </thead>
+              <tbody>
+                {credits.map((c) => (
+                  <tr key={`${c.tx}-${c.rentalId}`}>
+                    <td>{c.epoch}</td>
+                    <td>#{mine.get(c.rentalId)!.rental.nodeId}</td>
+                    <td>#{String(c.rentalId)}</td>
+                    <td>{formatBps(c.uptimeBps)}</td>
+                    <td>{formatAmount(c.credit, tokenOf(tokens.data, c.token))}</td>
+                    <td>{formatAmount(c.fromEarnings, tokenOf(tokens.data, c.token))}</td>
+                    <td>{formatAmount(c.kaiFromStake, KAI)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        );
+      })()}
       <h2>Penalties</h2>
       {penalties.length === 0 ? (
         <p className="muted">None.</p>
