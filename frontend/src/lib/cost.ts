@@ -28,6 +28,8 @@ export interface QuoteInput {
   earlyExitPenaltyBps: bigint;
   /** Seconds of grace after the balance runs out. */
   gracePeriod: number;
+  /** The most GPUs this node can take now (its free GPUs, at most 255); 255 when unknown. */
+  maxGpus?: number;
 }
 
 export interface Quote {
@@ -54,7 +56,11 @@ const bpsOf = (amount: bigint, bps: bigint) => (amount * bps) / BPS;
 /** The contract's quote for `input`, or an error sentence when the input cannot rent. */
 export function quote(input: QuoteInput): Quote | { error: string } {
   const { plan, gpus, pricePerGpuHour } = input;
-  if (!Number.isInteger(gpus) || gpus < 1 || gpus > 255) return { error: "Choose between 1 and 255 GPUs." };
+  const maxGpus = input.maxGpus ?? 255;
+  if (maxGpus < 1) return { error: "No GPU of this node is free now." };
+  if (!Number.isInteger(gpus) || gpus < 1 || gpus > maxGpus) {
+    return { error: maxGpus === 1 ? "Only 1 GPU is free: choose 1." : `Choose between 1 and ${maxGpus} GPUs.` };
+  }
   if (pricePerGpuHour <= 0n) return { error: "This node does not accept that token." };
   const perHour = pricePerGpuHour * BigInt(gpus);
   const grace = formatGrace(input.gracePeriod);
