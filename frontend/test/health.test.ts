@@ -3,6 +3,8 @@ import { describe, expect, it } from "vitest";
 import {
   NodeStatus,
   STALE_AFTER_MS,
+  formatLatency,
+  formatMbps,
   latencyText,
   liveState,
   outageStart,
@@ -114,5 +116,14 @@ describe("rentWarning", () => {
   });
   it("says nothing about a healthy node", () => {
     expect(rentWarning(active, { heartbeat: { at: MS, ok: true, latencyMs: 1 } }, MS)).toBeUndefined();
+  });
+});
+
+describe("figures without float noise", () => {
+  it("rounds bandwidth and latency", () => {
+    expect(formatMbps(936.2863247863248)).toBe("936 Mbit/s");
+    expect(formatMbps(8.43333333)).toBe("8.4 Mbit/s");
+    expect(formatLatency(1.8000000000000003)).toBe("1.8 ms");
+    expect(formatLatency(12.499999)).toBe("12 ms");
   });
 });

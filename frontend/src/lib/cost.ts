@@ -2,6 +2,8 @@
  * The rent form's cost preview: the same arithmetic as RentalEscrow._quote and RentalMath (unit
  * price, deposit, paid time), so what the person sees is what the contract charges. Pure, unit tested.
  */
+import { formatBps } from "./format";
+
 export const HOUR = 3600;
 export const DAY = 86_400;
 export const BPS = 10_000n;
@@ -78,8 +80,8 @@ export function quote(input: QuoteInput): Quote | { error: string } {
       fee: bpsOf(total, input.feeBps),
       depositParam: 0n,
       refundRules: [
-        `Prepaid for ${input.termDays} days at a ${Number(input.savingDiscountBps) / 100}% discount; no top-ups.`,
-        `Ending early refunds the unused part minus a ${Number(input.earlyExitPenaltyBps) / 100}% early-exit penalty.`,
+        `Prepaid for ${input.termDays} days at a ${formatBps(input.savingDiscountBps)} discount; no top-ups.`,
+        `Ending early refunds the unused part minus a ${formatBps(input.earlyExitPenaltyBps)} early-exit penalty.`,
         "If the provider ends it, is slashed or breaks the SLA, you get every unused second back, with no penalty.",
       ],
     };

@@ -111,6 +111,11 @@ export function latencyText(hb: Heartbeat | null | undefined): string {
   return hb.ok ? formatLatency(hb.latencyMs) : "no answer";
 }
 
+/** A measured bandwidth without float noise: "936 Mbit/s", "8.4 Mbit/s". */
+export function formatMbps(mbps: number): string {
+  return `${mbps >= 100 ? Math.round(mbps) : Math.round(mbps * 10) / 10} Mbit/s`;
+}
+
 /** A probe's round trip: "1.8 ms", "12 ms". */
 export function formatLatency(ms: number): string {
   return ms < 10 ? `${Math.round(ms * 10) / 10} ms` : `${Math.round(ms)} ms`;

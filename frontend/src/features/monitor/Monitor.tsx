@@ -7,7 +7,7 @@ import { useMemo, useState } from "react";
 
 import { useNow, useRuntime, useWallet } from "../../hooks/kaisar";
 import { formatBps, formatDuration } from "../../lib/format";
-import { NOT_ATTESTED, latencyText, liveState, unavailableReason } from "../../lib/health";
+import { NOT_ATTESTED, formatMbps, latencyText, liveState, unavailableReason } from "../../lib/health";
 import { jailsOf, useLiveNodes, usePenalties } from "../marketplace/health";
 import { useLatestMetrics, useNodes } from "../marketplace/hooks";
 import { useRentalsOf } from "../rentals/data";
@@ -82,7 +82,7 @@ export default function Monitor() {
                   <td data-label="Last heartbeat">
                     {hb ? `${formatDuration(now - Math.floor(hb.at / 1000))} ago${hb.ok ? "" : " (failed)"}` : "—"}
                   </td>
-                  <td data-label="Bandwidth">{bw?.ok && bw.mbps ? `${bw.mbps} Mbit/s` : "—"}</td>
+                  <td data-label="Bandwidth">{bw?.ok && bw.mbps ? formatMbps(bw.mbps) : "—"}</td>
                   <td data-label="Attested uptime">{m ? formatBps(m.uptimeBps) : NOT_ATTESTED}</td>
                 </tr>
               );

@@ -36,28 +36,32 @@ export default function Rentals() {
       {credits.data && credits.data.length > 0 && (
         <>
           <h2>SLA credits</h2>
-          <table>
-            <thead>
-              <tr>
-                <th>Rental</th>
-                <th>Credit</th>
-                <th>Share</th>
-                <th>Evidence</th>
-              </tr>
-            </thead>
-            <tbody>
-              {credits.data.map((c) => (
-                <tr key={`${c.transactionHash}-${c.logIndex}`}>
-                  <td>#{String(c.args.rentalId)}</td>
-                  <td>{formatAmount(c.args.credit ?? 0n, tokenOf(tokens.data, c.args.token))}</td>
-                  <td>{formatBps(c.args.creditBps ?? 0n)}</td>
-                  <td className="mono small">
-                    tx {c.transactionHash.slice(0, 12)}… (the epoch's attested uptime below your SLA, see Epochs)
-                  </td>
+          <div className="table-wrap">
+            <table data-testid="sla-credits">
+              <thead>
+                <tr>
+                  <th>Epoch</th>
+                  <th>Rental</th>
+                  <th>Credit</th>
+                  <th>Share</th>
+                  <th>Evidence</th>
                 </tr>
-              ))}
-            </tbody>
-          </table>
+              </thead>
+              <tbody>
+                {credits.data.map((c) => (
+                  <tr key={`${c.transactionHash}-${c.logIndex}`}>
+                    <td data-testid="credit-epoch">{c.epoch ?? "—"}</td>
+                    <td>#{String(c.args.rentalId)}</td>
+                    <td>{formatAmount(c.args.credit ?? 0n, tokenOf(tokens.data, c.args.token))}</td>
+                    <td>{formatBps(c.args.creditBps ?? 0n)}</td>
+                    <td className="mono small">
+                      tx {c.transactionHash.slice(0, 12)}… (the epoch's attested uptime below your SLA, see Epochs)
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
         </>
       )}
       {closed.length > 0 && (

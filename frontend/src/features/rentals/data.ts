@@ -2,7 +2,7 @@
 import { useQuery } from "@tanstack/react-query";
 import type { Address } from "viem";
 
-import { kaisarLensAbi, rentalEscrowAbi } from "../../contracts/generated";
+import { kaisarLensAbi, rentalEscrowAbi, slaEnforcerAbi } from "../../contracts/generated";
 import { useAddresses, useClient } from "../../hooks/kaisar";
 
 export interface RentalRow {
@@ -109,21 +109,38 @@ export function useCloseFigures(rentalIds: bigint[]) {
   });
 }
 
-/** SLA credits paid to `renter` (CreditSla events from the deployment block). */
+/**
+ * SLA credits paid to `renter` (CreditSla events from the deployment block), each with its epoch
+ * (SlaEnforcer's ApplySlaCredit of the same rental in the same transaction).
+ */
 export function useSlaCredits(renter: Address | undefined) {
   const client = useClient();
-  const { RentalEscrow } = useAddresses();
+  const { RentalEscrow, SlaEnforcer } = useAddresses() as { RentalEscrow: Address; SlaEnforcer?: Address };
   return useQuery({
     queryKey: ["slaCredits", client.chain.id, renter],
     enabled: !!renter,
     refetchInterval: 15_000,
-    queryFn: async () =>
-      client.getContractEvents({
+    queryFn: async () => {
+      const credits = await client.getContractEvents({
         address: RentalEscrow,
         abi: rentalEscrowAbi,
         eventName: "CreditSla",
         args: { renter },
         fromBlock: 0n,
-      }),
+      });
+      const ids = [...new Set(credits.map((c) => c.args.rentalId!))];
+      const applied =
+        SlaEnforcer && ids.length
+          ? await client.getContractEvents({
+              address: SlaEnforcer,
+              abi: slaEnforcerAbi,
+              eventName: "ApplySlaCredit",
+              args: { rentalId: ids },
+              fromBlock: 0n,
+            })
+          : [];
+      const epochOf = new Map(applied.map((a) => [`${a.transactionHash}-${a.args.rentalId}`, Number(a.args.epoch)]));
+      return credits.map((c) => ({ ...c, epoch: epochOf.get(`${c.transactionHash}-${c.args.rentalId}`) }));
+    },
   });
 }
