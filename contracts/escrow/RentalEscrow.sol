@@ -657,6 +657,7 @@ contract RentalEscrow is IRentalEscrow, AccessControl, ReentrancyGuardTransient 
     /// often: someone front-ran it, so its nonce is spent and the allowance already set) is no error
     /// as long as the allowance covers `amount` (OpenZeppelin's recommended pattern).
     function _permit(address token, uint256 amount, uint256 deadline, uint8 v, bytes32 r, bytes32 s) internal {
+        // solhint-disable-next-line no-empty-blocks
         try IERC20Permit(token).permit(msg.sender, address(this), amount, deadline, v, r, s) {} catch {
             uint256 allowance = IERC20(token).allowance(msg.sender, address(this));
             if (allowance < amount) revert RentalEscrow_PermitFailed(token, allowance, amount);
