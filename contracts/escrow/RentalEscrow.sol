@@ -4,6 +4,7 @@ pragma solidity 0.8.28;
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {IERC20Permit} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Permit.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 
 import {IRentalEscrow} from "../interfaces/IRentalEscrow.sol";
@@ -125,6 +126,48 @@ contract RentalEscrow is IRentalEscrow, AccessControl, ReentrancyGuardTransient 
 
     /// @inheritdoc IRentalEscrow
     function rent(RentParams calldata p) external nonReentrant returns (uint256 rentalId) {
+        uint256 deposit;
+        (rentalId, deposit) = _open(p);
+        // Interaction: pull the deposit last.
+        _pull(p.token, deposit);
+    }
+
+    /// @inheritdoc IRentalEscrow
+    function rentWithPermit(
+        RentParams calldata p,
+        uint256 deadline,
+        uint8 v,
+        bytes32 r,
+        bytes32 s
+    ) external nonReentrant returns (uint256 rentalId) {
+        uint256 deposit;
+        (rentalId, deposit) = _open(p);
+        // Interactions: the permit for exactly the deposit, then the pull.
+        _permit(p.token, deposit, deadline, v, r, s);
+        _pull(p.token, deposit);
+    }
+
+    /// @inheritdoc IRentalEscrow
+    function topUp(uint256 rentalId, uint256 amount) external whenNotPaused nonReentrant {
+        _pull(_topUp(rentalId, amount), amount);
+    }
+
+    /// @inheritdoc IRentalEscrow
+    function topUpWithPermit(
+        uint256 rentalId,
+        uint256 amount,
+        uint256 deadline,
+        uint8 v,
+        bytes32 r,
+        bytes32 s
+    ) external whenNotPaused nonReentrant {
+        address token = _topUp(rentalId, amount);
+        _permit(token, amount, deadline, v, r, s);
+        _pull(token, amount);
+    }
+
+    /// @dev Checks and stores a new rental (no token moves); returns its id and deposit.
+    function _open(RentParams calldata p) internal returns (uint256 rentalId, uint256 deposit) {
         Config memory config = _config;
         // Check: inputs that need no other storage.
         if (config.paused) revert RentalEscrow_Paused();
@@ -138,7 +181,8 @@ contract RentalEscrow is IRentalEscrow, AccessControl, ReentrancyGuardTransient 
         // Check + effect in the registry: the node can take it; GPUs reserved, stake locked.
         (, uint256 price) = INodeRegistry(registry).reserveGpus(p.nodeId, p.gpus, p.token, saving);
         if (price > p.maxPricePerGpuHour) revert RentalEscrow_PriceAboveCap(p.nodeId, price, p.maxPricePerGpuHour);
-        (uint256 unitPrice, uint256 deposit) = _quote(p, price);
+        uint256 unitPrice;
+        (unitPrice, deposit) = _quote(p, price);
 
         // Effect: store the rental.
         rentalId = ++_config.rentalCount;
@@ -155,20 +199,17 @@ contract RentalEscrow is IRentalEscrow, AccessControl, ReentrancyGuardTransient 
         r.unitPrice = uint96(unitPrice);
         r.anchor = uint32(block.timestamp);
         _emitOpenRental(rentalId, p, unitPrice, deposit);
-
-        // Interaction: pull the deposit last.
-        _pull(p.token, deposit);
     }
 
-    /// @inheritdoc IRentalEscrow
-    function topUp(uint256 rentalId, uint256 amount) external whenNotPaused nonReentrant {
+    /// @dev Checks and records a top-up of `amount` (no token moves); returns the rental's token.
+    function _topUp(uint256 rentalId, uint256 amount) internal returns (address token) {
         Rental storage r = _openRental(rentalId);
         if (r.renter != msg.sender) revert RentalEscrow_NotRenter(rentalId, msg.sender);
         Plan plan = r.plan;
         if (plan == Plan.Saving) revert RentalEscrow_TopUpNotAllowed(rentalId, plan);
         if (amount == 0) revert RentalEscrow_ZeroAmount();
         // A token disabled since the rental opened still tops up: running rentals are not stranded.
-        address token = _tokenAt[r.tokenIndex];
+        token = _tokenAt[r.tokenIndex];
 
         uint256 unitPrice = r.unitPrice;
         uint256 oldDeposit = r.amount;
@@ -195,8 +236,6 @@ contract RentalEscrow is IRentalEscrow, AccessControl, ReentrancyGuardTransient 
         _checkDeposit(deposit, unitPrice);
         r.amount = uint96(deposit);
         emit TopUpRental(rentalId, amount, deposit, RentalMath.paidUntil(plan, anchor, unitPrice, deposit));
-
-        _pull(token, amount);
     }
 
     /// @inheritdoc IRentalEscrow
@@ -612,6 +651,17 @@ contract RentalEscrow is IRentalEscrow, AccessControl, ReentrancyGuardTransient 
             p.termDays,
             p.slaTier
         );
+    }
+
+    /// @dev Applies the caller's EIP-2612 permit of `amount` to this escrow. A permit that fails (most
+    /// often: someone front-ran it, so its nonce is spent and the allowance already set) is no error
+    /// as long as the allowance covers `amount` (OpenZeppelin's recommended pattern).
+    function _permit(address token, uint256 amount, uint256 deadline, uint8 v, bytes32 r, bytes32 s) internal {
+        // solhint-disable-next-line no-empty-blocks
+        try IERC20Permit(token).permit(msg.sender, address(this), amount, deadline, v, r, s) {} catch {
+            uint256 allowance = IERC20(token).allowance(msg.sender, address(this));
+            if (allowance < amount) revert RentalEscrow_PermitFailed(token, allowance, amount);
+        }
     }
 
     /// @dev Pulls `amount` of `token` from the caller, refusing tokens that deliver less.

@@ -84,6 +84,9 @@ interface IRentalEscrow {
     error RentalEscrow_NoSlaBreach(uint256 rentalId, uint256 uptimeBps, uint256 targetBps);
     /// @notice Rental `rentalId` served nothing worth a credit in `[from, to)`.
     error RentalEscrow_NothingToCredit(uint256 rentalId, uint256 from, uint256 to);
+    /// @notice The permit for `amount` of `token` failed and the caller's allowance to the escrow is
+    /// only `allowance` (an expired or wrongly signed permit, or one for another amount).
+    error RentalEscrow_PermitFailed(address token, uint256 allowance, uint256 amount);
     /// @notice An SLA credit schedule must have 1 to 8 steps, shortfalls rising from 1 bps and credits
     /// rising up to 100%; step `index` breaks that.
     error RentalEscrow_InvalidCreditSchedule(uint256 index);
@@ -179,6 +182,27 @@ interface IRentalEscrow {
     /// @return rentalId The new rental's id (ids start at 1).
     function rent(RentParams calldata p) external returns (uint256 rentalId);
 
+    /// @notice `rent` paid with an EIP-2612 permit: one signature and one transaction, no approval.
+    /// The permit must be the caller's, for this escrow, of exactly the deposit (`p.deposit`; for a
+    /// saving plan the prepaid term, `unitPrice x 24 x termDays`). If the permit call fails but the
+    /// allowance already covers the deposit (someone front-ran the permit with the same signature),
+    /// the rent goes on.
+    /// @dev Reverts as `rent` does, and with `RentalEscrow_PermitFailed` when the permit fails and
+    /// the allowance is short. Emits `OpenRental` (and the token's `Approval`).
+    /// @param p The node, GPUs, token, plan, deposit, term, price cap and SLA tier.
+    /// @param deadline The permit's deadline (Unix seconds).
+    /// @param v The permit signature's `v`.
+    /// @param r The permit signature's `r`.
+    /// @param s The permit signature's `s`.
+    /// @return rentalId The new rental's id.
+    function rentWithPermit(
+        RentParams calldata p,
+        uint256 deadline,
+        uint8 v,
+        bytes32 r,
+        bytes32 s
+    ) external returns (uint256 rentalId);
+
     /// @notice Adds `amount` to a pay-as-you-go or hourly rental. Inside the grace period it resumes
     /// the rental from now (grace time is not charged) and must buy at least a grace period of
     /// runtime. Only the renter; reverts while paused. Works for a token disabled since the rental
@@ -187,6 +211,25 @@ interface IRentalEscrow {
     /// @param rentalId A pay-as-you-go or hourly rental of the caller.
     /// @param amount Token units pulled from the caller (approve or permit first).
     function topUp(uint256 rentalId, uint256 amount) external;
+
+    /// @notice `topUp` paid with an EIP-2612 permit of exactly `amount` to this escrow: one signature,
+    /// one transaction. A failed permit (e.g. front-run) is no error if the allowance covers `amount`.
+    /// @dev Reverts as `topUp` does, and with `RentalEscrow_PermitFailed` when the permit fails and
+    /// the allowance is short. Emits `TopUpRental`.
+    /// @param rentalId A pay-as-you-go or hourly rental of the caller.
+    /// @param amount Token units pulled from the caller (the permit's value).
+    /// @param deadline The permit's deadline (Unix seconds).
+    /// @param v The permit signature's `v`.
+    /// @param r The permit signature's `r`.
+    /// @param s The permit signature's `s`.
+    function topUpWithPermit(
+        uint256 rentalId,
+        uint256 amount,
+        uint256 deadline,
+        uint8 v,
+        bytes32 r,
+        bytes32 s
+    ) external;
 
     /// @notice Ends a rental now. The renter gets the unused deposit back (saving plans: minus the
     /// early-exit penalty); the provider keeps what was earned. Callable by the renter (reason

@@ -12,6 +12,7 @@ const Provider = lazy(() => import("./features/provider/Provider"));
 const Checker = lazy(() => import("./features/checker/Checker"));
 const Monitor = lazy(() => import("./features/monitor/Monitor"));
 const Epochs = lazy(() => import("./features/epochs/Epochs"));
+const NodePage = lazy(() => import("./features/node/NodePage"));
 
 const NAV: [string, string][] = [
   ["#/", "Marketplace"],
@@ -39,6 +40,8 @@ function Page({ hash }: { hash: string }) {
       return <Rent nodeId={Number(arg)} />;
     case "rentals":
       return <Rentals />;
+    case "node":
+      return <NodePage nodeId={Number(arg)} />;
     case "provider":
       return <Provider />;
     case "checker":

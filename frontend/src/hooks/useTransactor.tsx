@@ -19,6 +19,21 @@ export interface Call {
   abi: Abi | readonly unknown[];
   functionName: string;
   args?: readonly unknown[];
+  /**
+   * A signature to ask for first (an EIP-2612 permit): `run` signs and returns the call's args.
+   * `label` is the progress line while the wallet asks.
+   */
+  sign?: { label: string; run: () => Promise<readonly unknown[]> };
+  /** What this step has done once mined, said if a later step fails ("The escrow may now spend 10 KAI of yours."). */
+  done?: string;
+}
+
+/** The sentence for a failure at step `failed` of `calls`: what the steps before it already did, then why. */
+export function failureMessage(calls: readonly Call[], failed: number, why: string): string {
+  const done = calls.slice(0, failed).map((c) => c.done ?? `${c.label}: done.`);
+  if (done.length === 0) return why;
+  why = why.replace("Nothing was sent.", "This step was not sent.");
+  return `Step ${failed + 1} of ${calls.length} failed: ${why} Already done in step${failed > 1 ? "s" : ""} before it: ${done.join(" ")}`;
 }
 
 export interface Toast {
@@ -59,10 +74,17 @@ export function useTransactor() {
     async (title: string, calls: Call[], context?: ErrorContext): Promise<TransactionReceipt[] | undefined> => {
       const id = nextId++;
       const receipts: TransactionReceipt[] = [];
+      let step = 0;
       try {
         if (!address) throw new Error("Connect a wallet first.");
         for (const [i, call] of calls.entries()) {
+          step = i;
           const n = calls.length > 1 ? ` (step ${i + 1} of ${calls.length})` : "";
+          let args = call.args;
+          if (call.sign) {
+            set({ id, title, status: "pending", step: `${call.sign.label}${n}: sign in your wallet…` });
+            args = await call.sign.run();
+          }
           set({ id, title, status: "pending", step: `${call.label}${n}: checking…` });
           const { request } = await simulateContract(config, {
             account: address,
@@ -70,7 +92,7 @@ export function useTransactor() {
             address: call.address,
             abi: [...(call.abi as Abi), ...(kaisarErrorsAbi as unknown as Abi)],
             functionName: call.functionName,
-            args: call.args,
+            args,
           } as never);
           set({ id, title, status: "pending", step: `${call.label}${n}: confirm in your wallet…` });
           const hash = await writeContract(config, request as never);
@@ -84,7 +106,7 @@ export function useTransactor() {
         return receipts;
       } catch (e) {
         if (!(e instanceof Error) || e.message !== "Connect a wallet first.") console.warn(title, e);
-        set({ id, title, status: "error", step: explainError(e, context) });
+        set({ id, title, status: "error", step: failureMessage(calls, step, explainError(e, context)) });
         await queryClient.invalidateQueries();
         return undefined;
       }

@@ -2,6 +2,8 @@
  * The rent form's cost preview: the same arithmetic as RentalEscrow._quote and RentalMath (unit
  * price, deposit, paid time), so what the person sees is what the contract charges. Pure, unit tested.
  */
+import { formatBps } from "./format";
+
 export const HOUR = 3600;
 export const DAY = 86_400;
 export const BPS = 10_000n;
@@ -28,6 +30,8 @@ export interface QuoteInput {
   earlyExitPenaltyBps: bigint;
   /** Seconds of grace after the balance runs out. */
   gracePeriod: number;
+  /** The most GPUs this node can take now (its free GPUs, at most 255); 255 when unknown. */
+  maxGpus?: number;
 }
 
 export interface Quote {
@@ -54,7 +58,11 @@ const bpsOf = (amount: bigint, bps: bigint) => (amount * bps) / BPS;
 /** The contract's quote for `input`, or an error sentence when the input cannot rent. */
 export function quote(input: QuoteInput): Quote | { error: string } {
   const { plan, gpus, pricePerGpuHour } = input;
-  if (!Number.isInteger(gpus) || gpus < 1 || gpus > 255) return { error: "Choose between 1 and 255 GPUs." };
+  const maxGpus = input.maxGpus ?? 255;
+  if (maxGpus < 1) return { error: "No GPU of this node is free now." };
+  if (!Number.isInteger(gpus) || gpus < 1 || gpus > maxGpus) {
+    return { error: maxGpus === 1 ? "Only 1 GPU is free: choose 1." : `Choose between 1 and ${maxGpus} GPUs.` };
+  }
   if (pricePerGpuHour <= 0n) return { error: "This node does not accept that token." };
   const perHour = pricePerGpuHour * BigInt(gpus);
   const grace = formatGrace(input.gracePeriod);
@@ -72,8 +80,8 @@ export function quote(input: QuoteInput): Quote | { error: string } {
       fee: bpsOf(total, input.feeBps),
       depositParam: 0n,
       refundRules: [
-        `Prepaid for ${input.termDays} days at a ${Number(input.savingDiscountBps) / 100}% discount; no top-ups.`,
-        `Ending early refunds the unused part minus a ${Number(input.earlyExitPenaltyBps) / 100}% early-exit penalty.`,
+        `Prepaid for ${input.termDays} days at a ${formatBps(input.savingDiscountBps)} discount; no top-ups.`,
+        `Ending early refunds the unused part minus a ${formatBps(input.earlyExitPenaltyBps)} early-exit penalty.`,
         "If the provider ends it, is slashed or breaks the SLA, you get every unused second back, with no penalty.",
       ],
     };

@@ -47,7 +47,10 @@ export const ERROR_MESSAGES: Record<string, Explain> = {
       : `The deposit of ${amt(dep, ctx)} is less than the minimum of ${amt(min, ctx)}.`,
   RentalEscrow_PriceAboveCap: ([, price, cap], ctx) =>
     `The provider changed the price to ${amt(price, ctx)} per GPU-hour, above the ${amt(cap, ctx)} you agreed to. Review the new price and try again.`,
-  RentalEscrow_AmountTooLarge: () => "That amount is too large for a single rental.",
+  RentalEscrow_AmountTooLarge: ([, max], ctx) =>
+    `That amount is too large for a single rental (at most ${amt(max, ctx)}).`,
+  RentalEscrow_PermitFailed: ([, allowance, amount], ctx) =>
+    `The signed permit did not apply (expired, or signed for another amount or account) and the escrow may spend only ${amt(allowance, ctx)} of the ${amt(amount, ctx)} needed: sign a new one.`,
   RentalEscrow_UnknownSlaTier: ([tier]) => `SLA tier ${tier} does not exist.`,
   RentalEscrow_UnknownRental: ([id]) => `Rental #${id} does not exist.`,
   RentalEscrow_NotRenter: ([id]) => `Only the renter of rental #${id} can do this. Connect the wallet that rented it.`,

@@ -1,8 +1,14 @@
-/** Every node: GPU, VRAM, region, prices per token, free GPUs, attested uptime and score, maintenance; filter, sort, pages. */
+/**
+ * Every node: GPU, VRAM, region, prices per token, free GPUs, live health from the checkers (down for
+ * how long, or why it takes no rentals), attested uptime and score, maintenance; filter, sort, pages.
+ */
 import { useMemo, useState } from "react";
 
 import { tokenOf, useNow, useTokens } from "../../hooks/kaisar";
 import { formatBps, formatCount, formatPricePerHour, formatRelative } from "../../lib/format";
+import { NOT_ATTESTED, liveState, unavailableReason } from "../../lib/health";
+import { jailsOf, useLiveNodes, usePenalties } from "./health";
+import "./health.css";
 import { isComplete, useGpuClasses, useLatestMetrics, useNodes, type NodeRow } from "./hooks";
 
 const ROWS = 50;
@@ -13,7 +19,10 @@ export function Marketplace() {
   const classes = useGpuClasses();
   const tokens = useTokens();
   const { epoch, metrics } = useLatestMetrics();
-  const now = useNow(10_000);
+  const now = useNow(3_000);
+  const live = useLiveNodes();
+  const penalties = usePenalties();
+  const jails = useMemo(() => jailsOf(penalties.data), [penalties.data]);
   const [gpu, setGpu] = useState("");
   const [minVram, setMinVram] = useState(0);
   const [region, setRegion] = useState("");
@@ -145,6 +154,7 @@ export function Marketplace() {
               <th>Region</th>
               <th>Price</th>
               <th>Free</th>
+              <th>Health</th>
               <th>Uptime</th>
               <th>Score</th>
               <th>Maintenance</th>
@@ -154,6 +164,8 @@ export function Marketplace() {
           <tbody>
             {shown.map((n) => {
               const m = metrics.get(n.id);
+              const health = liveState(live.data?.nodes.get(n.id), now * 1000);
+              const why = unavailableReason(n, now, jails.get(n.id));
               return (
                 <tr key={n.id} data-testid="node-row">
                   <td data-label="Node">#{n.id}</td>
@@ -172,8 +184,17 @@ export function Marketplace() {
                   <td data-label="Free">
                     {n.freeGpus}/{n.gpuCount}
                   </td>
-                  <td data-label="Uptime">{m ? formatBps(m.uptimeBps) : "—"}</td>
-                  <td data-label="Score">{m ? formatCount(m.hardwareScore) : "—"}</td>
+                  <td data-label="Health" data-testid="node-health">
+                    {live.data ? (
+                      <span className={`pill ${health.state}`} title={health.text}>
+                        {health.text}
+                      </span>
+                    ) : (
+                      "…"
+                    )}
+                  </td>
+                  <td data-label="Uptime">{m ? formatBps(m.uptimeBps) : NOT_ATTESTED}</td>
+                  <td data-label="Score">{m ? formatCount(m.hardwareScore) : NOT_ATTESTED}</td>
                   <td data-label="Maintenance">
                     {n.maintenanceEnd > now
                       ? n.maintenanceStart <= now
@@ -182,13 +203,18 @@ export function Marketplace() {
                       : "—"}
                   </td>
                   <td>
-                    {n.acceptsRentals ? (
+                    {!why ? (
                       <a className="button" href={`#/rent/${n.id}`} data-testid={`rent-${n.id}`}>
                         Rent
                       </a>
                     ) : (
-                      <span className="muted small">unavailable</span>
-                    )}
+                      <span className="muted small" data-testid="node-unavailable">
+                        {why}
+                      </span>
+                    )}{" "}
+                    <a className="small" href={`#/node/${n.id}`} data-testid={`node-link-${n.id}`}>
+                      history
+                    </a>
                   </td>
                 </tr>
               );

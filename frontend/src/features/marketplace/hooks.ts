@@ -170,7 +170,8 @@ export function useNode(nodeId: number) {
         functionName: "getNodes",
         args: [BigInt(nodeId), 1n],
       });
-      return v ? toRow(v as NodeView) : undefined;
+      // null, not undefined: a query's data may not be undefined (an unknown node is an answer).
+      return v ? toRow(v as NodeView) : null;
     },
   });
 }
@@ -256,7 +257,7 @@ export function useKeeperEpoch(epoch: number | undefined) {
     queryKey: ["keeper", "epoch", keeperUrl, epoch],
     enabled: !!keeperUrl && epoch !== undefined,
     staleTime: Infinity,
-    queryFn: () => getJson<KeeperEpoch>(`${keeperUrl}/epochs/${epoch}`),
+    queryFn: async () => (await getJson<KeeperEpoch>(`${keeperUrl}/epochs/${epoch}`)) ?? null,
   });
 }
 

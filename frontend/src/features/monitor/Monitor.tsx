@@ -1,25 +1,17 @@
-/** Live monitoring: each node's state from the checkers' latest probes (refreshed every 3 s), next to past epochs' attested uptime. */
-import { useQuery } from "@tanstack/react-query";
-import { useState } from "react";
+/**
+ * Live monitoring: each node's state from the checkers' latest probes (refreshed every 3 s), next to
+ * its state on chain and past epochs' attested uptime. One sentence per node from lib/health, so a
+ * jailed node never reads "up", an old heartbeat never reads as fresh, a failed probe shows no latency.
+ */
+import { useMemo, useState } from "react";
 
-import { getJson, useNow, useRuntime, useWallet } from "../../hooks/kaisar";
+import { useNow, useRuntime, useWallet } from "../../hooks/kaisar";
 import { formatBps, formatDuration } from "../../lib/format";
-import { useLatestMetrics } from "../marketplace/hooks";
-import { useRentalsOf } from "../rentals/Rentals";
-
-interface Probe {
-  at: number;
-  ok: boolean;
-  latencyMs: number;
-  mbps?: number;
-  error?: string;
-}
-interface CheckerNode {
-  nodeId: number;
-  provider: string | null;
-  status: "up" | "down" | "unknown";
-  latest: Record<string, Probe | null>;
-}
+import { NOT_ATTESTED, formatMbps, latencyText, liveState, unavailableReason } from "../../lib/health";
+import { jailsOf, useLiveNodes, usePenalties } from "../marketplace/health";
+import { useLatestMetrics, useNodes } from "../marketplace/hooks";
+import { useRentalsOf } from "../rentals/data";
+import "../marketplace/health.css";
 
 export default function Monitor() {
   const { checkerUrls } = useRuntime();
@@ -28,37 +20,17 @@ export default function Monitor() {
   const now = useNow(1000);
   const { epoch, metrics } = useLatestMetrics();
   const [all, setAll] = useState(false);
-  const live = useQuery({
-    queryKey: ["checkers", checkerUrls],
-    enabled: checkerUrls.length > 0,
-    refetchInterval: 3_000,
-    queryFn: async () => {
-      const answers = await Promise.all(
-        checkerUrls.map((u) => getJson<{ nodes: CheckerNode[] }>(`${u}/nodes`).catch(() => undefined)),
-      );
-      // Per node, the freshest heartbeat across checkers.
-      const byNode = new Map<number, CheckerNode & { checkers: number }>();
-      for (const a of answers) {
-        for (const n of a?.nodes ?? []) {
-          const prev = byNode.get(n.nodeId);
-          const at = n.latest.heartbeat?.at ?? 0;
-          if (!prev || at > (prev.latest.heartbeat?.at ?? 0))
-            byNode.set(n.nodeId, { ...n, checkers: (prev?.checkers ?? 0) + 1 });
-          else prev.checkers++;
-        }
-      }
-      return {
-        reachable: answers.filter(Boolean).length,
-        nodes: [...byNode.values()].sort((a, b) => a.nodeId - b.nodeId),
-      };
-    },
-  });
+  const live = useLiveNodes();
+  const chain = useNodes();
+  const penalties = usePenalties();
+  const jails = useMemo(() => jailsOf(penalties.data), [penalties.data]);
+  const chainById = useMemo(() => new Map((chain.data?.rows ?? []).map((n) => [n.id, n])), [chain.data]);
   const mine = new Set<number>(
     (renter.data ?? []).filter((r) => r.rental.status === 1 || r.rental.status === 2).map((r) => r.rental.nodeId),
   );
-  const nodes = (live.data?.nodes ?? []).filter(
-    (n) => all || !address || mine.has(n.nodeId) || n.provider?.toLowerCase() === address.toLowerCase(),
-  );
+  const nodes = [...(live.data?.nodes.values() ?? [])]
+    .sort((a, b) => a.nodeId - b.nodeId)
+    .filter((n) => all || !address || mine.has(n.nodeId) || n.provider?.toLowerCase() === address.toLowerCase());
   return (
     <section>
       <h1>Live monitoring</h1>
@@ -77,7 +49,8 @@ export default function Monitor() {
           <thead>
             <tr>
               <th>Node</th>
-              <th>State</th>
+              <th>On chain</th>
+              <th>Checkers</th>
               <th>Latency</th>
               <th>Last heartbeat</th>
               <th>Bandwidth</th>
@@ -86,21 +59,31 @@ export default function Monitor() {
           </thead>
           <tbody>
             {nodes.map((n) => {
-              const hb = n.latest.heartbeat;
-              const bw = n.latest.bandwidth;
+              const hb = n.heartbeat;
+              const bw = n.bandwidth;
               const m = metrics.get(n.nodeId);
+              const state = liveState(n, now * 1000);
+              const c = chainById.get(n.nodeId);
+              const why = c ? unavailableReason(c, now, jails.get(n.nodeId)) : undefined;
               return (
-                <tr key={n.nodeId}>
-                  <td data-label="Node">#{n.nodeId}</td>
-                  <td data-label="State">
-                    <span className={`pill ${n.status}`}>{n.status}</span>
+                <tr key={n.nodeId} data-testid={`monitor-${n.nodeId}`}>
+                  <td data-label="Node">
+                    <a href={`#/node/${n.nodeId}`}>#{n.nodeId}</a>
                   </td>
-                  <td data-label="Latency">{hb ? `${hb.latencyMs} ms` : "—"}</td>
+                  <td data-label="On chain" data-testid="monitor-chain">
+                    {c ? (why ?? "takes rentals") : "…"}
+                  </td>
+                  <td data-label="Checkers" data-testid="monitor-state">
+                    <span className={`pill ${state.state}`}>{state.text}</span>
+                  </td>
+                  <td data-label="Latency" data-testid="monitor-latency">
+                    {latencyText(hb)}
+                  </td>
                   <td data-label="Last heartbeat">
-                    {hb ? `${formatDuration(now - Math.floor(hb.at / 1000))} ago` : "—"}
+                    {hb ? `${formatDuration(now - Math.floor(hb.at / 1000))} ago${hb.ok ? "" : " (failed)"}` : "—"}
                   </td>
-                  <td data-label="Bandwidth">{bw?.mbps ? `${bw.mbps} Mbit/s` : "—"}</td>
-                  <td data-label="Attested uptime">{m ? formatBps(m.uptimeBps) : "—"}</td>
+                  <td data-label="Bandwidth">{bw?.ok && bw.mbps ? formatMbps(bw.mbps) : "—"}</td>
+                  <td data-label="Attested uptime">{m ? formatBps(m.uptimeBps) : NOT_ATTESTED}</td>
                 </tr>
               );
             })}

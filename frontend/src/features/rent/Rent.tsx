@@ -1,15 +1,26 @@
-/** Rent GPUs on one node: GPUs, token, plan, SLA tier, template; a cost preview; approve, then rent at the price seen. */
+/**
+ * Rent GPUs on one node: GPUs, token, plan, SLA tier, template; a cost preview; the node's live health
+ * (a warning naming why before renting a node that is down or takes no rentals); everything the chain
+ * would check, checked before the first signature; then one permit signature and one transaction
+ * (`rentWithPermit`), or for a token without permit an approval of exactly the deposit and the rent.
+ */
 import { useQuery } from "@tanstack/react-query";
 import { useState } from "react";
 import { decodeEventLog } from "viem";
 
 import { kaiTokenAbi, rentalEscrowAbi } from "../../contracts/generated";
-import { tokenOf, useAddresses, useClient, useTokens, useWallet } from "../../hooks/kaisar";
+import { tokenOf, useAddresses, useBalances, useClient, useNow, useTokens, useWallet } from "../../hooks/kaisar";
+import { usePermit } from "../../hooks/permit";
 import { useTransactor, type Call } from "../../hooks/useTransactor";
 import { PLAN_INDEX, SAVING_TERMS, priceCap, quote, type PlanName } from "../../lib/cost";
 import { formatAmount, formatBps, formatDuration, formatPricePerHour } from "../../lib/format";
+import { liveState, rentWarning } from "../../lib/health";
+import { gpuRange, rentProblem } from "../../lib/rentCheck";
 import { useCatalog, rememberTemplate } from "../rentals/catalog";
 import { useGpuClasses, useNode } from "../marketplace/hooks";
+import { jailsOf, useLiveNodes, usePenalties } from "../marketplace/health";
+import "../marketplace/health.css";
+import type { Plan } from "@kaisar/offchain/src/rentalMath";
 
 function useEscrowTerms() {
   const client = useClient();
@@ -21,17 +32,35 @@ function useEscrowTerms() {
       const read = <T,>(functionName: string, args: readonly unknown[] = []) =>
         client.readContract({ address: RentalEscrow, abi: rentalEscrowAbi, functionName, args } as never) as Promise<T>;
       const version = await read<bigint>("currentTermsVersion");
-      const [terms, tiers, ...discounts] = await Promise.all([
+      const [terms, tiers, paused, ...discounts] = await Promise.all([
         read<{ feeBps: number; earlyExitPenaltyBps: number; gracePeriod: number }>("rentalTerms", [version]),
         read<readonly number[]>("slaTiers"),
+        read<boolean>("paused"),
         ...SAVING_TERMS.map((d) => read<bigint>("savingDiscountBps", [BigInt(d)])),
       ]);
       return {
         terms,
         tiers: [...tiers],
+        paused,
         discounts: Object.fromEntries(SAVING_TERMS.map((d, i) => [d, discounts[i]])) as Record<number, bigint>,
       };
     },
+  });
+}
+
+function useTokenEnabled(token: string | undefined) {
+  const client = useClient();
+  const { RentalEscrow } = useAddresses();
+  return useQuery({
+    queryKey: ["tokenEnabled", client.chain.id, token],
+    enabled: !!token,
+    queryFn: () =>
+      client.readContract({
+        address: RentalEscrow,
+        abi: rentalEscrowAbi,
+        functionName: "isPaymentTokenEnabled",
+        args: [token as `0x${string}`],
+      }),
   });
 }
 
@@ -53,6 +82,13 @@ export default function Rent({ nodeId }: { nodeId: number }) {
   const [tier, setTier] = useState(0);
   const [template, setTemplate] = useState("pytorch");
   const [busy, setBusy] = useState(false);
+  const [anyway, setAnyway] = useState(false);
+  const balances = useBalances(address);
+  const live = useLiveNodes();
+  const penalties = usePenalties(nodeId);
+  const permit = usePermit();
+  const now = useNow(1000);
+  const tokenEnabled = useTokenEnabled(node.data?.tokens[tokenIndex]);
 
   const n = node.data;
   if (node.isLoading || tokens.isLoading || escrow.isLoading) return <p className="muted">Loading node #{nodeId}…</p>;
@@ -71,45 +107,83 @@ export default function Rent({ nodeId }: { nodeId: number }) {
     feeBps: BigInt(terms.terms.feeBps),
     earlyExitPenaltyBps: BigInt(terms.terms.earlyExitPenaltyBps),
     gracePeriod: Number(terms.terms.gracePeriod),
+    maxGpus: gpuRange(n.freeGpus).max,
   });
+  const liveNode = live.data?.nodes.get(n.id);
+  const jail = jailsOf(penalties.data).get(n.id);
+  const warning = rentWarning(n, liveNode, now * 1000, jail);
+  const balance = balances.data?.find((b) => b.token.address.toLowerCase() === tokenAddr?.toLowerCase())?.balance;
+  const problem =
+    "error" in q
+      ? q.error
+      : rentProblem({
+          node: n,
+          gpus,
+          plan: PLAN_INDEX[plan] as Plan,
+          pricePerGpuHour: price,
+          depositParam: q.depositParam,
+          termDays: plan === "Saving" ? termDays : 0,
+          savingDiscountBps: plan === "Saving" ? (terms.discounts[termDays] ?? 0n) : 0n,
+          total: q.total,
+          balance: address ? balance : undefined,
+          escrowPaused: terms.paused,
+          tokenEnabled: tokenEnabled.data ?? true,
+          token,
+          nowSec: now,
+          jail,
+        });
+  const needsConsent = !!warning && !warning.blocking;
 
   const rent = async () => {
-    if ("error" in q || !address) return;
+    if ("error" in q || !address || problem) return;
     setBusy(true);
+    const params = {
+      nodeId: BigInt(n.id),
+      gpus: BigInt(gpus),
+      token: tokenAddr,
+      plan: PLAN_INDEX[plan],
+      deposit: q.depositParam,
+      termDays: plan === "Saving" ? BigInt(termDays) : 0n,
+      maxPricePerGpuHour: priceCap(price),
+      slaTier: BigInt(tier),
+    };
+    const label = `Rent ${gpus} GPU${gpus > 1 ? "s" : ""} on node #${n.id}`;
     const calls: Call[] = [];
-    const allowance = await client.readContract({
-      address: tokenAddr,
-      abi: kaiTokenAbi,
-      functionName: "allowance",
-      args: [address, RentalEscrow],
-    });
-    if (allowance < q.total) {
+    if (await permit.supports(tokenAddr)) {
+      // One signature (a permit of exactly the deposit) and one transaction.
       calls.push({
-        label: `Approve ${formatAmount(q.total, token)}`,
+        label,
+        address: RentalEscrow,
+        abi: rentalEscrowAbi,
+        functionName: "rentWithPermit",
+        sign: {
+          label: `Permit the escrow to take ${formatAmount(q.total, token)}`,
+          run: async () => {
+            const p = await permit.sign(tokenAddr, RentalEscrow, q.total);
+            return [params, p.deadline, p.v, p.r, p.s];
+          },
+        },
+      });
+    } else {
+      const allowance = await client.readContract({
         address: tokenAddr,
         abi: kaiTokenAbi,
-        functionName: "approve",
-        args: [RentalEscrow, q.total],
+        functionName: "allowance",
+        args: [address, RentalEscrow],
       });
+      if (allowance < q.total) {
+        // Exactly the deposit: the rent spends all of it, so no allowance is left behind.
+        calls.push({
+          label: `Approve ${formatAmount(q.total, token)}`,
+          address: tokenAddr,
+          abi: kaiTokenAbi,
+          functionName: "approve",
+          args: [RentalEscrow, q.total],
+          done: `The escrow may now spend ${formatAmount(q.total, token)} of yours (approved, nothing paid); renting again uses that approval, or approve 0 in your wallet to withdraw it.`,
+        });
+      }
+      calls.push({ label, address: RentalEscrow, abi: rentalEscrowAbi, functionName: "rent", args: [params] });
     }
-    calls.push({
-      label: `Rent ${gpus} GPU${gpus > 1 ? "s" : ""} on node #${n.id}`,
-      address: RentalEscrow,
-      abi: rentalEscrowAbi,
-      functionName: "rent",
-      args: [
-        {
-          nodeId: BigInt(n.id),
-          gpus: BigInt(gpus),
-          token: tokenAddr,
-          plan: PLAN_INDEX[plan],
-          deposit: q.depositParam,
-          termDays: plan === "Saving" ? BigInt(termDays) : 0n,
-          maxPricePerGpuHour: priceCap(price),
-          slaTier: BigInt(tier),
-        },
-      ],
-    });
     const receipts = await transact(`Rent node #${n.id}`, calls, { token });
     setBusy(false);
     if (!receipts) return;
@@ -131,10 +205,24 @@ export default function Rent({ nodeId }: { nodeId: number }) {
         {n.gpuCount}× {classes.data?.[n.gpuClass]?.name ?? "GPU"}, {n.vramGiB} GiB VRAM each · {n.cpuCores} CPU cores ·{" "}
         {n.ramGiB} GiB RAM · {n.region || "no region"} · {n.freeGpus} free
       </p>
-      {!n.acceptsRentals && (
-        <p className="banner warn">
-          This node does not take rentals right now (paused, in maintenance, under-staked or full).
-        </p>
+      <p className="muted" data-testid="rent-health">
+        Checkers: {live.data ? liveState(liveNode, now * 1000).text : "…"} · <a href={`#/node/${n.id}`}>node history</a>
+      </p>
+      {warning && (
+        <div className={`banner ${warning.blocking ? "error" : "warn"}`} data-testid="rent-warning">
+          <p>{warning.text}</p>
+          {needsConsent && (
+            <label className="check">
+              <input
+                type="checkbox"
+                checked={anyway}
+                onChange={(e) => setAnyway(e.target.checked)}
+                data-testid="rent-anyway"
+              />{" "}
+              I understand; rent anyway
+            </label>
+          )}
+        </div>
       )}
       <div className="form">
         <label>
@@ -142,11 +230,14 @@ export default function Rent({ nodeId }: { nodeId: number }) {
           <input
             type="number"
             min={1}
-            max={n.freeGpus}
+            max={gpuRange(n.freeGpus).max}
             value={gpus}
             onChange={(e) => setGpus(Number(e.target.value))}
             data-testid="rent-gpus"
           />
+          <span className="small muted">
+            {n.freeGpus > 0 ? `1 to ${gpuRange(n.freeGpus).max} (${n.freeGpus} free)` : "none free"}
+          </span>
         </label>
         <label>
           Pay in
@@ -246,12 +337,17 @@ export default function Rent({ nodeId }: { nodeId: number }) {
             </ul>
           </>
         )}
+        {problem && !("error" in q) && (
+          <p className="error" data-testid="rent-problem">
+            {problem}
+          </p>
+        )}
         <button
-          disabled={busy || !address || "error" in q || !n.acceptsRentals}
+          disabled={busy || !address || !!problem || (needsConsent && !anyway)}
           onClick={rent}
           data-testid="rent-submit"
         >
-          {address ? "Approve and rent" : "Connect a wallet to rent"}
+          {address ? "Rent" : "Connect a wallet to rent"}
         </button>
       </div>
     </section>

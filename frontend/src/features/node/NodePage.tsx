@@ -1,0 +1,223 @@
+/**
+ * One node for a renter deciding whether to trust it: its provider and hardware, whether it takes
+ * rentals (and if not, which reason), its live health, its attested uptime per epoch as a chart (and
+ * a table), its price history and the penalties it took.
+ */
+import { useQuery } from "@tanstack/react-query";
+import { useMemo } from "react";
+
+import { Chart } from "../../components/chart/Chart";
+import { nodeRegistryAbi } from "../../contracts/generated";
+import { getJson, tokenOf, useAddresses, useClient, useNow, useRuntime, useTokens } from "../../hooks/kaisar";
+import { formatAmount, formatBps, formatPricePerHour, shortHash } from "../../lib/format";
+import { NOT_ATTESTED, liveState, unavailableReason } from "../../lib/health";
+import { jailsOf, useLiveNodes, usePenalties } from "../marketplace/health";
+import { useGpuClasses, useKeeperEpochs, useNode, type KeeperEpoch } from "../marketplace/hooks";
+import "../marketplace/health.css";
+import "./node.css";
+
+/** Epochs shown in the uptime history. */
+export const HISTORY_EPOCHS = 24;
+
+const KAI = { symbol: "KAI", decimals: 18 };
+
+/** The node's attested uptime (bps) in each of the latest reported epochs, oldest first; null: no leaf. */
+function useUptimeHistory(nodeId: number) {
+  const { keeperUrl } = useRuntime();
+  const epochs = useKeeperEpochs();
+  const latest = (epochs.data ?? []).slice(0, HISTORY_EPOCHS).map((e) => e.epoch);
+  return useQuery({
+    queryKey: ["uptimeHistory", keeperUrl, nodeId, latest],
+    enabled: !!keeperUrl && latest.length > 0,
+    queryFn: async () => {
+      const all = await Promise.all(latest.map((e) => getJson<KeeperEpoch>(`${keeperUrl}/epochs/${e}`)));
+      return all
+        .map((ep, i) => {
+          const leaf = ep?.leaves?.find((l) => l.kind === 0 && Number(l.id) === nodeId);
+          return { epoch: latest[i], uptimeBps: leaf?.metrics ? Number(leaf.metrics.uptimeBps) : null };
+        })
+        .sort((a, b) => a.epoch - b.epoch);
+    },
+  });
+}
+
+/** SetNodePrice events of the node, oldest first, with their block times. */
+function usePriceHistory(nodeId: number) {
+  const client = useClient();
+  const { NodeRegistry } = useAddresses();
+  return useQuery({
+    queryKey: ["priceHistory", client.chain.id, nodeId],
+    refetchInterval: 30_000,
+    queryFn: async () => {
+      const logs = await client.getContractEvents({
+        address: NodeRegistry,
+        abi: nodeRegistryAbi,
+        eventName: "SetNodePrice",
+        args: { nodeId: BigInt(nodeId) },
+        fromBlock: 0n,
+      });
+      const times = new Map<bigint, number>();
+      await Promise.all(
+        [...new Set(logs.map((l) => l.blockNumber))].map(async (b) =>
+          times.set(b, Number((await client.getBlock({ blockNumber: b })).timestamp)),
+        ),
+      );
+      return logs.map((l) => ({
+        at: times.get(l.blockNumber) ?? 0,
+        token: l.args.token!,
+        price: l.args.pricePerGpuHour ?? 0n,
+        txHash: l.transactionHash,
+      }));
+    },
+  });
+}
+
+export default function NodePage({ nodeId }: { nodeId: number }) {
+  const node = useNode(nodeId);
+  const classes = useGpuClasses();
+  const tokens = useTokens();
+  const live = useLiveNodes();
+  const penalties = usePenalties(nodeId);
+  const uptime = useUptimeHistory(nodeId);
+  const prices = usePriceHistory(nodeId);
+  const now = useNow(3_000);
+  const jail = useMemo(() => jailsOf(penalties.data).get(nodeId), [penalties.data, nodeId]);
+  if (node.isLoading) return <p className="muted">Loading node #{nodeId}…</p>;
+  const n = node.data;
+  if (!n) return <p className="error">Node #{nodeId} does not exist.</p>;
+  const why = unavailableReason(n, now, jail);
+  const health = liveState(live.data?.nodes.get(nodeId), now * 1000);
+  const history = uptime.data ?? [];
+  return (
+    <section className="node-page">
+      <h1>Node #{n.id}</h1>
+      <dl>
+        <dt>Provider</dt>
+        <dd className="mono" data-testid="node-provider">
+          {n.provider}
+        </dd>
+        <dt>Hardware</dt>
+        <dd>
+          {n.gpuCount}× {classes.data?.[n.gpuClass]?.name ?? "GPU"}, {n.vramGiB} GiB VRAM each · {n.cpuCores} CPU cores
+          · {n.ramGiB} GiB RAM · {n.region || "no region"}
+        </dd>
+        <dt>Rentals</dt>
+        <dd data-testid="node-availability">
+          {why ? `takes none now: ${why}` : `takes rentals · ${n.freeGpus} of ${n.gpuCount} GPUs free`}
+        </dd>
+        <dt>Checkers</dt>
+        <dd data-testid="node-live">
+          <span className={`pill ${health.state}`}>{live.data ? health.text : "…"}</span>
+        </dd>
+        <dt>Prices</dt>
+        <dd>
+          {n.tokens.map((t, i) =>
+            n.prices[i] > 0n ? <div key={t}>{formatPricePerHour(n.prices[i], tokenOf(tokens.data, t))}</div> : null,
+          )}
+        </dd>
+      </dl>
+      {!why && (
+        <a className="button" href={`#/rent/${n.id}`}>
+          Rent this node
+        </a>
+      )}
+
+      <h2>Uptime per epoch</h2>
+      {history.length === 0 ? (
+        <p className="muted" data-testid="uptime-none">
+          No epoch has been reported yet: uptime is {NOT_ATTESTED}.
+        </p>
+      ) : (
+        <>
+          <Chart
+            title={`Node #${n.id}: attested uptime per epoch (%)`}
+            x={history.map((h) => h.epoch)}
+            series={[
+              {
+                label: "uptime %",
+                values: history.map((h) => (h.uptimeBps === null ? null : h.uptimeBps / 100)),
+                bars: true,
+              },
+            ]}
+            xLabel="epoch"
+            yLabel="%"
+          />
+          <div className="table-wrap">
+            <table data-testid="uptime-history">
+              <thead>
+                <tr>
+                  <th>Epoch</th>
+                  <th>Attested uptime</th>
+                </tr>
+              </thead>
+              <tbody>
+                {[...history].reverse().map((h) => (
+                  <tr key={h.epoch} data-testid="uptime-row">
+                    <td>{h.epoch}</td>
+                    <td>{h.uptimeBps === null ? NOT_ATTESTED : formatBps(h.uptimeBps)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        </>
+      )}
+
+      <h2>Price history</h2>
+      <div className="table-wrap">
+        <table data-testid="price-history">
+          <thead>
+            <tr>
+              <th>When</th>
+              <th>Price</th>
+              <th>Transaction</th>
+            </tr>
+          </thead>
+          <tbody>
+            {(prices.data ?? []).map((p) => (
+              <tr key={`${p.txHash}-${p.token}`}>
+                <td>{new Date(p.at * 1000).toLocaleString()}</td>
+                <td>
+                  {p.price > 0n
+                    ? formatPricePerHour(p.price, tokenOf(tokens.data, p.token))
+                    : "token no longer accepted"}
+                </td>
+                <td className="mono small">{shortHash(p.txHash)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+
+      <h2>Penalties</h2>
+      {(penalties.data ?? []).length === 0 ? (
+        <p className="muted" data-testid="penalties-none">
+          None: this node has never been slashed.
+        </p>
+      ) : (
+        <div className="table-wrap">
+          <table data-testid="penalties">
+            <thead>
+              <tr>
+                <th>Epoch</th>
+                <th>For</th>
+                <th>Slashed</th>
+                <th>Transaction</th>
+              </tr>
+            </thead>
+            <tbody>
+              {penalties.data!.map((p) => (
+                <tr key={p.txHash + p.kind}>
+                  <td>{p.epoch}</td>
+                  <td>{p.kind}</td>
+                  <td>{formatAmount(p.slashed, KAI)}</td>
+                  <td className="mono small">{shortHash(p.txHash)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </section>
+  );
+}

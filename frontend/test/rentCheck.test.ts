@@ -1,0 +1,74 @@
+import { describe, expect, it } from "vitest";
+
+import { NodeStatus } from "../src/lib/health";
+import { gpuRange, rentProblem, topUpProblem, type RentCheckInput } from "../src/lib/rentCheck";
+
+const KAI = { symbol: "KAI", decimals: 18 };
+const E18 = 10n ** 18n;
+const ok: RentCheckInput = {
+  node: {
+    id: 3,
+    status: NodeStatus.Active,
+    gpuCount: 8,
+    freeGpus: 6,
+    maintenanceStart: 0,
+    maintenanceEnd: 0,
+    acceptsRentals: true,
+  },
+  gpus: 1,
+  plan: 0,
+  pricePerGpuHour: 20n * E18,
+  depositParam: 20n * E18,
+  termDays: 0,
+  savingDiscountBps: 0n,
+  total: 20n * E18,
+  balance: 100n * E18,
+  escrowPaused: false,
+  tokenEnabled: true,
+  token: KAI,
+  nowSec: 1_800_000_000,
+};
+
+describe("rentProblem: what rent would revert on, before any signature", () => {
+  it("passes a rent the chain would take", () => {
+    expect(rentProblem(ok)).toBeUndefined();
+  });
+  it("refuses a balance too low, in the words of ERC20InsufficientBalance", () => {
+    expect(rentProblem({ ...ok, balance: 0n })).toBe("Your balance is too low: this needs 20 KAI and you have 0 KAI.");
+  });
+  it("bounds the GPUs by what is free (1 to 6 on a node with 6 free), not 255", () => {
+    expect(rentProblem({ ...ok, gpus: 7 })).toBe("Choose between 1 and 6 GPUs: node #3 has 6 free.");
+    expect(gpuRange(6)).toEqual({ min: 1, max: 6 });
+    expect(gpuRange(300)).toEqual({ min: 1, max: 255 });
+  });
+  it("refuses a deposit the escrow cannot hold (RentalEscrow_AmountTooLarge), with the bound", () => {
+    const huge = 2n ** 100n;
+    expect(rentProblem({ ...ok, depositParam: huge, total: huge, balance: huge })).toMatch(
+      /^That amount is too large for a single rental \(at most [\d,.]+ KAI\)\.$/,
+    );
+  });
+  it("refuses a node that takes no rentals, a paused escrow, a token not accepted", () => {
+    expect(rentProblem({ ...ok, node: { ...ok.node, status: NodeStatus.Paused, acceptsRentals: false } })).toBe(
+      "Node #3 takes no rentals now: paused by its provider.",
+    );
+    expect(rentProblem({ ...ok, escrowPaused: true })).toMatch(/paused/i);
+    expect(rentProblem({ ...ok, pricePerGpuHour: 0n })).toBe("Node #3 does not accept that token.");
+  });
+});
+
+describe("topUpProblem: every refused amount says why", () => {
+  it.each([
+    ["0", "Enter an amount above zero."],
+    ["-1", "Enter a positive amount."],
+    ["abc", '"abc" is not an amount: enter digits such as 10 or 2.5.'],
+    ["1e30", 'Write the amount in plain digits (such as 10 or 2.5), not "1e30".'],
+    ["0.0000000000000000001", "KAI has 18 decimals: use at most 18 digits after the point."],
+    ["1000", "Your balance is too low: this needs 1,000 KAI and you have 100 KAI."],
+  ])("%s", (text, why) => {
+    expect(topUpProblem(text, KAI, 100n * E18)).toBe(why);
+  });
+  it("accepts a plain amount, and needs no message for an empty field", () => {
+    expect(topUpProblem("2.5", KAI, 100n * E18)).toBeUndefined();
+    expect(topUpProblem("", KAI, 100n * E18)).toBe("");
+  });
+});
