@@ -38,6 +38,7 @@ import {
   type RunHooks,
 } from "./commands/common";
 import { checkerCommands } from "./commands/checker";
+import { runLogger } from "./commands/logFormat";
 import { keeperCommands } from "./commands/keeper";
 import { hardwareProblem, providerCommands } from "./commands/provider";
 import { checkChainId, connectContracts, rpcProvider } from "./chain/contracts";
@@ -253,8 +254,8 @@ async function providerRegisterDryRun(opts: CommonOptions, io: Io, hooks: RunHoo
 }
 
 /**
- * `kaisar provider run`: serves the checker-facing API until SIGTERM or SIGINT, logging JSON lines
- * (`{"at":"Agent#listen",...}`) on stdout, and writes the launch spec of each new rental of the node
+ * `kaisar provider run`: serves the checker-facing API until SIGTERM or SIGINT, logging on stdout
+ * (readable lines on a terminal, JSON lines `{"at":"Agent#listen",...}` otherwise or with --json), and writes the launch spec of each new rental of the node
  * (`Agent#rental`, <dataDir>/rentals).
  */
 async function providerRun(opts: CommonOptions, io: Io, hooks: RunHooks): Promise<number> {
@@ -269,7 +270,7 @@ async function providerRun(opts: CommonOptions, io: Io, hooks: RunHooks): Promis
     };
     return configFailure(new ConfigError("provider", [problem], config.configFile), opts, io);
   }
-  const log = (entry: LogEntry) => io.out(JSON.stringify({ time: new Date().toISOString(), ...entry }) + "\n");
+  const log: (entry: LogEntry) => void = runLogger(io, opts);
   // Listen for the signals first: one that comes while the agent starts still stops it.
   const stop = hooks.shutdown ? { signal: hooks.shutdown(), dispose: () => {} } : waitForSignal();
   let agent;
@@ -296,7 +297,7 @@ async function providerRun(opts: CommonOptions, io: Io, hooks: RunHooks): Promis
 async function checkerRun(opts: CommonOptions, io: Io, hooks: RunHooks): Promise<number> {
   const config: CheckerConfig | number = await roleConfig("checker", opts, io);
   if (typeof config === "number") return config;
-  const log = (entry: CheckerLogEntry) => io.out(JSON.stringify({ time: new Date().toISOString(), ...entry }) + "\n");
+  const log: (entry: CheckerLogEntry) => void = runLogger(io, opts);
   const stop = hooks.shutdown ? { signal: hooks.shutdown(), dispose: () => {} } : waitForSignal();
   let checker: RunningChecker;
   // No static `nodes`: read them from the NodeRegistry every discovery.interval.
