@@ -10,7 +10,13 @@ import { chainCommand, type CommandResult } from "../chain/command";
 import type { KaisarContracts } from "../chain/contracts";
 import { NODE_STATUS, providerNodes, providerRentals } from "../chain/rentals";
 import { OptionError, formatKai, parseKaiOption, sendTx, stakeKai } from "../chain/tx";
-import { HardwareDetectionError, HardwareProfileError, detectHardware, type Detection } from "../provider";
+import {
+  HARDWARE_PROFILE_SCHEMA_FILE,
+  HardwareDetectionError,
+  HardwareProfileError,
+  detectHardware,
+  type Detection,
+} from "../provider";
 import type { CommandSpec, RunHooks } from "./common";
 import { claim, status } from "./providerStatus";
 
@@ -23,7 +29,8 @@ export function hardwareProblem(e: unknown, config: ProviderConfig): ConfigError
     problem: e.message,
     fix:
       'point it at a JSON file {"gpuModel": "NVIDIA GeForce RTX 4090", "gpuCount": 1, "vramGiB": 24} (optional: ' +
-      "cpuCores, ramGiB, diskGiB, bandwidthMbps), or install the NVIDIA driver so that nvidia-smi runs",
+      `cpuCores, ramGiB, diskGiB, bandwidthMbps; the format: ${HARDWARE_PROFILE_SCHEMA_FILE}), or install the NVIDIA ` +
+      "driver so that nvidia-smi runs",
   };
   return new ConfigError("provider", [problem], config.configFile);
 }
