@@ -1,7 +1,7 @@
 /**
  * The `kaisar` command: one binary for the three roles of the node software.
  *
- *   kaisar provider init|register|stake|unstake|withdraw|claim|status|run
+ *   kaisar provider init|register|stake|unstake|withdraw|claim|withdraw-vested|status|run
  *   kaisar checker  init|stake|delegate-accept|run|status
  *   kaisar keeper   init|run|submit|status
  *
@@ -90,6 +90,10 @@ const LEAVES: Record<Role, Leaf[]> = {
       name: "claim",
       summary: "claim the nodes' epoch rewards: proofs from the keeper (keeperUrl), checked against the chain's roots",
       details: "The KAI claimed vests from the end of the day (UTC); `kaisar provider status` lists the positions.",
+    },
+    {
+      name: "withdraw-vested",
+      summary: "withdraw a vesting position of claimed rewards (before it is fully vested only with --accept-loss)",
     },
     {
       name: "status",

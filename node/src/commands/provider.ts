@@ -18,7 +18,7 @@ import {
   type Detection,
 } from "../provider";
 import type { CommandSpec, RunHooks } from "./common";
-import { claim, status } from "./providerStatus";
+import { claim, status, withdrawVested } from "./providerStatus";
 
 /** A hardware profile or detection failure, as a problem of the `hardwareProfile` setting. */
 export function hardwareProblem(e: unknown, config: ProviderConfig): ConfigError | undefined {
@@ -361,5 +361,12 @@ export const providerCommands: Record<string, CommandSpec> = {
   },
   claim: {
     run: (opts, io) => chainCommand("provider", "claim", opts, io, (ctx) => claim(ctx)),
+  },
+  "withdraw-vested": {
+    options: (cmd) =>
+      void cmd
+        .option("--day <YYYY-MM-DD>", "the vesting position to withdraw (`kaisar provider status` lists them)")
+        .option("--accept-loss", "withdraw before the position is fully vested, forfeiting the rest"),
+    run: (opts, io) => chainCommand("provider", "withdraw-vested", opts, io, (ctx) => withdrawVested(opts, ctx)),
   },
 };
