@@ -1,7 +1,7 @@
 /**
  * The `kaisar` command: one binary for the three roles of the node software.
  *
- *   kaisar provider init|register|stake|unstake|withdraw|claim|status|run
+ *   kaisar provider init|register|stake|unstake|withdraw|claim|withdraw-vested|status|run
  *   kaisar checker  init|stake|delegate-accept|run|status
  *   kaisar keeper   init|run|submit|status
  *
@@ -38,6 +38,7 @@ import {
   type RunHooks,
 } from "./commands/common";
 import { checkerCommands } from "./commands/checker";
+import { runLogger } from "./commands/logFormat";
 import { keeperCommands } from "./commands/keeper";
 import { hardwareProblem, providerCommands } from "./commands/provider";
 import { checkChainId, connectContracts, rpcProvider } from "./chain/contracts";
@@ -89,6 +90,10 @@ const LEAVES: Record<Role, Leaf[]> = {
       name: "claim",
       summary: "claim the nodes' epoch rewards: proofs from the keeper (keeperUrl), checked against the chain's roots",
       details: "The KAI claimed vests from the end of the day (UTC); `kaisar provider status` lists the positions.",
+    },
+    {
+      name: "withdraw-vested",
+      summary: "withdraw a vesting position of claimed rewards (before it is fully vested only with --accept-loss)",
     },
     {
       name: "status",
@@ -253,8 +258,8 @@ async function providerRegisterDryRun(opts: CommonOptions, io: Io, hooks: RunHoo
 }
 
 /**
- * `kaisar provider run`: serves the checker-facing API until SIGTERM or SIGINT, logging JSON lines
- * (`{"at":"Agent#listen",...}`) on stdout, and writes the launch spec of each new rental of the node
+ * `kaisar provider run`: serves the checker-facing API until SIGTERM or SIGINT, logging on stdout
+ * (readable lines on a terminal, JSON lines `{"at":"Agent#listen",...}` otherwise or with --json), and writes the launch spec of each new rental of the node
  * (`Agent#rental`, <dataDir>/rentals).
  */
 async function providerRun(opts: CommonOptions, io: Io, hooks: RunHooks): Promise<number> {
@@ -269,7 +274,7 @@ async function providerRun(opts: CommonOptions, io: Io, hooks: RunHooks): Promis
     };
     return configFailure(new ConfigError("provider", [problem], config.configFile), opts, io);
   }
-  const log = (entry: LogEntry) => io.out(JSON.stringify({ time: new Date().toISOString(), ...entry }) + "\n");
+  const log: (entry: LogEntry) => void = runLogger(io, opts);
   // Listen for the signals first: one that comes while the agent starts still stops it.
   const stop = hooks.shutdown ? { signal: hooks.shutdown(), dispose: () => {} } : waitForSignal();
   let agent;
@@ -296,7 +301,7 @@ async function providerRun(opts: CommonOptions, io: Io, hooks: RunHooks): Promis
 async function checkerRun(opts: CommonOptions, io: Io, hooks: RunHooks): Promise<number> {
   const config: CheckerConfig | number = await roleConfig("checker", opts, io);
   if (typeof config === "number") return config;
-  const log = (entry: CheckerLogEntry) => io.out(JSON.stringify({ time: new Date().toISOString(), ...entry }) + "\n");
+  const log: (entry: CheckerLogEntry) => void = runLogger(io, opts);
   const stop = hooks.shutdown ? { signal: hooks.shutdown(), dispose: () => {} } : waitForSignal();
   let checker: RunningChecker;
   // No static `nodes`: read them from the NodeRegistry every discovery.interval.

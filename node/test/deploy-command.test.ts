@@ -105,7 +105,7 @@ describe("npm run deploy: deploy, resume, set up, on a local node standing in fo
     while (!/"futureId":"Kaisar#ReportOracle"/.test(journal())) {
       expect(exited, "the first run ended before it was stopped").to.equal(false);
       await request("evm_mine");
-      await new Promise((r) => setTimeout(r, 100));
+      await new Promise((r) => setTimeout(r, 25));
     }
     first.child.kill("SIGKILL");
     const firstRun = await first.done;

@@ -187,13 +187,34 @@ describe("kaisar provider status and claim on a local chain: formatted amounts, 
 
     const status = await kaisar(["status"]);
     expect(status.out).to.include("Rewards: nothing to claim");
-    expect(status.out).to.include("Vesting (1):");
+    expect(status.out).to.include("Vesting (1): `kaisar provider withdraw-vested --day <date>` withdraws one:");
     expect(status.out).to.include(
       `withdrawable now ${displayKai((reward * 2_500n) / 10_000n)} (25%, the rest returns to the reward reserve), more from`,
     );
     const again = await kaisar(["claim", "--json"]);
     expect(again.code, again.err).to.equal(EXIT.ok);
     expect(JSON.parse(again.out)).to.deep.include({ claimed: "0", epochs: [] });
+  });
+
+  it("withdraw-vested states what an early withdrawal forfeits and sends nothing without --accept-loss", async () => {
+    const [position] = await chain.contracts.RewardDistributor.positionsOf(provider().address);
+    const date = new Date(Number(position.day) * 86_400_000).toISOString().slice(0, 10);
+    const paid = (reward * 2_500n) / 10_000n;
+    const refused = await kaisar(["withdraw-vested", "--day", date]);
+    expect(refused.code).to.equal(EXIT.error);
+    expect(refused.err).to.include(
+      `withdrawing the position of ${date} now pays ${displayKai(paid)} of ${displayKai(reward)} (25%) and forfeits ${displayKai(reward - paid)} to the reward reserve`,
+    );
+    expect(refused.err).to.include("add --accept-loss to withdraw anyway");
+    const wrongDay = await kaisar(["withdraw-vested", "--day", "2001-01-01"]);
+    expect(wrongDay.err).to.include(`has no vesting position that day (positions: ${date})`);
+    const before = await chain.contracts.KaiToken.balanceOf(provider().address);
+    const { code, out, err } = await kaisar(["withdraw-vested", "--day", date, "--accept-loss"]);
+    expect(code, err).to.equal(EXIT.ok);
+    expect(out).to.include(
+      `Withdrew ${displayKai(paid)} of the position of ${date}; ${displayKai(reward - paid)} returned to the reward reserve.`,
+    );
+    expect((await chain.contracts.KaiToken.balanceOf(provider().address)) - before).to.equal(paid);
   });
 
   it("claim without keeperUrl names the setting", async () => {

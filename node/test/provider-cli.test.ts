@@ -186,6 +186,37 @@ describe("kaisar provider (cli): register --dry-run and run", function () {
       );
     });
 
+    it("on a terminal prints readable lines; --json (or no terminal) keeps JSON lines", async () => {
+      for (const json of [false, true]) {
+        const port = await freePort();
+        const file = writeConfig({ nodeId: 3, listen: { host: "127.0.0.1", port } });
+        let stop: (signal: string) => void = () => {};
+        const shutdown = new Promise<string>((r) => (stop = r));
+        let out = "";
+        const io = { out: (t: string) => void (out += t), err: (t: string) => void (out += t), isTTY: true };
+        const running = main(["node", "kaisar", "provider", "run", "--config", file, ...(json ? ["--json"] : [])], io, {
+          shutdown: () => shutdown,
+          agent: { detect: { run: NO_SMI }, solver: inlineSolver(cpuKernel) },
+        });
+        await until(() => out.includes("Agent#listen"));
+        stop("SIGINT");
+        expect(await running).to.equal(EXIT.ok);
+        const lines = out.trimEnd().split("\n");
+        if (json) {
+          expect(
+            jsonLines(out).map((l) => l.at),
+            out,
+          ).to.include("Agent#listen");
+          continue;
+        }
+        expect(jsonLines(out), "no JSON line").to.deep.equal([]);
+        const listen = lines.find((l) => l.includes("Agent#listen"))!;
+        expect(listen).to.match(/^\d\d:\d\d:\d\d {2}Agent#listen +/);
+        expect(listen).to.include(`port=${port}`).and.include("nodeId=3").and.include("chainId=31337");
+        expect(lines.find((l) => l.includes("Agent#shutdown"))).to.include("signal=SIGINT");
+      }
+    });
+
     it("exits 1 when the port is taken", async () => {
       const blocker = createServer();
       await new Promise<void>((r) => blocker.listen(0, "127.0.0.1", () => r()));

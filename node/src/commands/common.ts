@@ -10,6 +10,8 @@ export const EXIT = { ok: 0, error: 1, config: 78 } as const;
 export interface Io {
   out(text: string): void;
   err(text: string): void;
+  /** Whether `out` is a terminal (then `run` commands print readable lines instead of JSON lines). */
+  isTTY?: boolean;
 }
 
 /** How long-running commands (`run`) are stopped, and what they may be given (tests replace them). */
@@ -23,6 +25,7 @@ export interface RunHooks {
 export const processIo: Io = {
   out: (t) => process.stdout.write(t),
   err: (t) => process.stderr.write(t),
+  isTTY: process.stdout.isTTY === true,
 };
 
 export interface CommonOptions {

@@ -10,6 +10,7 @@ import type { Command } from "commander";
 
 import { startKeeper, type Keeper, type KeeperDeps } from "../keeper";
 import type { TxLogEntry } from "../keeper/tx";
+import { runLogger } from "./logFormat";
 import { EXIT, print, roleConfig, waitForSignal, type CommandSpec, type CommonOptions, type Io } from "./common";
 
 /** JSON that writes bigints as decimal strings. */
@@ -32,7 +33,7 @@ async function open(opts: CommonOptions, io: Io, deps: KeeperDeps): Promise<Keep
 
 const run: CommandSpec = {
   async run(opts, io, hooks) {
-    const log = (entry: TxLogEntry) => io.out(line(entry) + "\n");
+    const log: (entry: TxLogEntry) => void = runLogger(io, opts);
     // Listen for the signals first: one that comes while the keeper starts still stops it.
     const stop = hooks.shutdown ? { signal: hooks.shutdown(), dispose: () => {} } : waitForSignal();
     const keeper = await open(opts, io, { log });

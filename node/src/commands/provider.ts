@@ -10,9 +10,15 @@ import { chainCommand, type CommandResult } from "../chain/command";
 import type { KaisarContracts } from "../chain/contracts";
 import { NODE_STATUS, providerNodes, providerRentals } from "../chain/rentals";
 import { OptionError, formatKai, parseKaiOption, sendTx, stakeKai } from "../chain/tx";
-import { HardwareDetectionError, HardwareProfileError, detectHardware, type Detection } from "../provider";
+import {
+  HARDWARE_PROFILE_SCHEMA_FILE,
+  HardwareDetectionError,
+  HardwareProfileError,
+  detectHardware,
+  type Detection,
+} from "../provider";
 import type { CommandSpec, RunHooks } from "./common";
-import { claim, status } from "./providerStatus";
+import { claim, status, withdrawVested } from "./providerStatus";
 
 /** A hardware profile or detection failure, as a problem of the `hardwareProfile` setting. */
 export function hardwareProblem(e: unknown, config: ProviderConfig): ConfigError | undefined {
@@ -23,7 +29,8 @@ export function hardwareProblem(e: unknown, config: ProviderConfig): ConfigError
     problem: e.message,
     fix:
       'point it at a JSON file {"gpuModel": "NVIDIA GeForce RTX 4090", "gpuCount": 1, "vramGiB": 24} (optional: ' +
-      "cpuCores, ramGiB, diskGiB, bandwidthMbps), or install the NVIDIA driver so that nvidia-smi runs",
+      `cpuCores, ramGiB, diskGiB, bandwidthMbps; the format: ${HARDWARE_PROFILE_SCHEMA_FILE}), or install the NVIDIA ` +
+      "driver so that nvidia-smi runs",
   };
   return new ConfigError("provider", [problem], config.configFile);
 }
@@ -354,5 +361,12 @@ export const providerCommands: Record<string, CommandSpec> = {
   },
   claim: {
     run: (opts, io) => chainCommand("provider", "claim", opts, io, (ctx) => claim(ctx)),
+  },
+  "withdraw-vested": {
+    options: (cmd) =>
+      void cmd
+        .option("--day <YYYY-MM-DD>", "the vesting position to withdraw (`kaisar provider status` lists them)")
+        .option("--accept-loss", "withdraw before the position is fully vested, forfeiting the rest"),
+    run: (opts, io) => chainCommand("provider", "withdraw-vested", opts, io, (ctx) => withdrawVested(opts, ctx)),
   },
 };

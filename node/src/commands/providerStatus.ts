@@ -20,7 +20,7 @@ import {
   providerRentals,
   regionText,
 } from "../chain/rentals";
-import { formatKai, sendTx } from "../chain/tx";
+import { OptionError, formatKai, sendTx } from "../chain/tx";
 import type { Ctx } from "./provider";
 import { displayAmount, displayKai, providerRewards, type ProviderRewards } from "./providerRewards";
 
@@ -72,7 +72,9 @@ function rewardsText(r: ProviderRewards): string[] {
   for (const problem of new Set(r.leaves.filter((l) => !l.claimed && l.problem).map((l) => l.problem!))) {
     lines.push(`  refused: ${problem}`);
   }
-  lines.push(`Vesting (${r.vesting.length}):`);
+  lines.push(
+    `Vesting (${r.vesting.length})${r.vesting.length ? ": `kaisar provider withdraw-vested --day <date>` withdraws one" : ""}:`,
+  );
   for (const v of r.vesting) {
     lines.push(
       `  claimed ${v.date}: ${displayKai(v.amount)}, withdrawable now ${displayKai(v.withdrawableNow)} ` +
@@ -283,5 +285,44 @@ export async function claim(ctx: Ctx): Promise<CommandResult> {
       rewards: rewardsJson(after),
     },
     text: text.join("\n"),
+  };
+}
+
+/**
+ * `kaisar provider withdraw-vested --day <YYYY-MM-DD>`: withdraws one vesting position. Before it is
+ * fully vested, withdrawing forfeits the rest to the reward reserve: the command states both amounts
+ * and sends nothing unless --accept-loss is given.
+ */
+export async function withdrawVested(opts: Record<string, unknown>, ctx: Ctx): Promise<CommandResult> {
+  const raw = typeof opts.day === "string" ? opts.day : "";
+  const chain = await ctx.connect();
+  const now = (await chain.provider.getBlock("latest"))!.timestamp;
+  const rewards = await providerRewards(chain.contracts, {}, chain.address, [], now);
+  const days = rewards.vesting.map((v) => v.date).join(", ") || "none";
+  if (!/^\d{4}-\d\d-\d\d$/.test(raw)) {
+    throw new OptionError(`--day "${raw}" is not a date: give a position's day as YYYY-MM-DD (positions: ${days})`);
+  }
+  const position = rewards.vesting.find((v) => v.date === raw);
+  if (!position)
+    throw new OptionError(`--day ${raw}: ${chain.address} has no vesting position that day (positions: ${days})`);
+  const lost = position.amount - position.withdrawableNow;
+  if (lost > 0n && !opts.acceptLoss) {
+    throw new OptionError(
+      `withdrawing the position of ${raw} now pays ${displayKai(position.withdrawableNow)} of ${displayKai(position.amount)} ` +
+        `(${position.vestedBps / 100}%) and forfeits ${displayKai(lost)} to the reward reserve` +
+        (position.nextStepAt ? `; it pays more from ${date(position.nextStepAt)}` : "") +
+        ": add --accept-loss to withdraw anyway",
+    );
+  }
+  const before = await chain.contracts.KaiToken.balanceOf(chain.address);
+  await sendTx(
+    `RewardDistributor.withdrawVested(${position.day})`,
+    () => chain.contracts.RewardDistributor.withdrawVested(position.day),
+    ctx.progress,
+  );
+  const paid = (await chain.contracts.KaiToken.balanceOf(chain.address)) - before;
+  return {
+    json: { day: position.day, date: raw, paid: formatKai(paid), forfeited: formatKai(position.amount - paid) },
+    text: `Withdrew ${displayKai(paid)} of the position of ${raw}${position.amount > paid ? `; ${displayKai(position.amount - paid)} returned to the reward reserve` : ""}.`,
   };
 }

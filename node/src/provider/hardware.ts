@@ -146,15 +146,59 @@ export class HardwareProfileError extends Error {
   }
 }
 
-/** Field of the profile, its limits (the NodeSpec field's width) and whether it is required. */
-const PROFILE_NUMBERS: Record<Exclude<keyof HardwareProfile, "gpuModel">, { max: number; required: boolean }> = {
-  gpuCount: { max: 0xffff, required: true },
-  vramGiB: { max: 0xffff, required: true },
-  cpuCores: { max: 0xffff, required: false },
-  ramGiB: { max: 0xffffffff, required: false },
-  diskGiB: { max: 0xffffffff, required: false },
-  bandwidthMbps: { max: 0xffffffff, required: false },
+/**
+ * The numeric fields of the profile: limits (the NodeSpec field's width), whether required, and what
+ * each means. The one definition of the format: the validator below and the JSON Schema
+ * (node/schemas/hardware-profile.schema.json, written by `hardwareProfileSchema`) both come from it.
+ */
+const PROFILE_NUMBERS: Record<
+  Exclude<keyof HardwareProfile, "gpuModel">,
+  { min: number; max: number; required: boolean; what: string }
+> = {
+  gpuCount: { min: 1, max: 0xffff, required: true, what: "GPUs of the model in this machine" },
+  vramGiB: { min: 1, max: 0xffff, required: true, what: "memory of each GPU, GiB" },
+  cpuCores: { min: 1, max: 0xffff, required: false, what: "CPU cores (default: what the OS reports)" },
+  ramGiB: { min: 1, max: 0xffffffff, required: false, what: "RAM, GiB (default: what the OS reports)" },
+  diskGiB: { min: 0, max: 0xffffffff, required: false, what: "disk, GiB (default: the data folder's filesystem)" },
+  bandwidthMbps: {
+    min: 0,
+    max: 0xffffffff,
+    required: false,
+    what: "declared uplink, Mbit/s (register needs it; checkers measure it anyway)",
+  },
 };
+const GPU_MODEL = {
+  what: 'GPU model as nvidia-smi names it, e.g. "NVIDIA GeForce RTX 4090" (picks the GPU class)',
+  example: "NVIDIA GeForce RTX 4090",
+};
+
+/** Where the JSON Schema of the profile lives (generated from PROFILE_NUMBERS; a test keeps it current). */
+export const HARDWARE_PROFILE_SCHEMA_FILE = "node/schemas/hardware-profile.schema.json";
+
+/** The JSON Schema (draft-07) of the hardware profile, derived from the validator's own table. */
+export function hardwareProfileSchema(): Record<string, unknown> {
+  const numbers = Object.entries(PROFILE_NUMBERS);
+  return {
+    $schema: "http://json-schema.org/draft-07/schema#",
+    title: "Kaisar hardware profile",
+    description:
+      "What a provider declares about a machine without nvidia-smi (`hardwareProfile` in kaisar.provider.json, " +
+      "env KAISAR_HARDWARE_PROFILE). Keys starting with $ are comments. Generated from node/src/provider/hardware.ts.",
+    type: "object",
+    required: ["gpuModel", ...numbers.filter(([, f]) => f.required).map(([k]) => k)],
+    properties: {
+      gpuModel: { type: "string", pattern: "\\S", description: GPU_MODEL.what, examples: [GPU_MODEL.example] },
+      ...Object.fromEntries(
+        numbers.map(([k, f]) => [
+          k,
+          { type: f.required ? "integer" : ["integer", "null"], minimum: f.min, maximum: f.max, description: f.what },
+        ]),
+      ),
+    },
+    patternProperties: { "^\\$": {} },
+    additionalProperties: false,
+  };
+}
 
 /** Validates a parsed profile; throws a `HardwareProfileError` listing every problem. */
 export function validateHardwareProfile(json: unknown, source = "profile"): HardwareProfile {
@@ -170,20 +214,22 @@ export function validateHardwareProfile(json: unknown, source = "profile"): Hard
     }
   }
   if (typeof obj.gpuModel !== "string" || obj.gpuModel.trim() === "") {
-    problems.push(`"gpuModel" must be a non-empty string, e.g. "NVIDIA GeForce RTX 4090"`);
+    problems.push(`"gpuModel" must be a non-empty string, e.g. "${GPU_MODEL.example}"`);
   } else out.gpuModel = obj.gpuModel.trim();
-  for (const [key, { max, required }] of Object.entries(PROFILE_NUMBERS)) {
+  for (const [key, { min, max, required }] of Object.entries(PROFILE_NUMBERS)) {
     const v = obj[key];
     if (v === undefined || v === null) {
-      if (required) problems.push(`"${key}" is missing (a whole number from 1)`);
+      if (required) problems.push(`"${key}" is missing (a whole number from ${min})`);
       continue;
     }
-    const min = key === "bandwidthMbps" || key === "diskGiB" ? 0 : 1;
     if (typeof v !== "number" || !Number.isInteger(v) || v < min || v > max) {
       problems.push(`"${key}" is ${JSON.stringify(v)}, not a whole number in ${min}..${max}`);
     } else out[key] = v;
   }
-  if (problems.length > 0) throw new HardwareProfileError(source, problems);
+  if (problems.length > 0) {
+    problems.push(`the format: ${HARDWARE_PROFILE_SCHEMA_FILE}`);
+    throw new HardwareProfileError(source, problems);
+  }
   return out as unknown as HardwareProfile;
 }
 
