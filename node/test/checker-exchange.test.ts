@@ -216,6 +216,20 @@ describe("checker epoch-end exchange", () => {
       signature: await wallet.signMessage(canonicalJson(bundle as never)),
     });
 
+    it("with watchedFromStart, signs no observation of a node it was not probing when the epoch began", () => {
+      const store = openStore(path.join(dir, "watched.sqlite"));
+      try {
+        recordEpoch(store, EPOCH, [1, 2]); // nodes 1 and 2 down all epoch long, as a checker started late sees them
+        // Node 3 was probed in the epoch before too; nodes 1 and 2 were not.
+        store.recordSample({ epoch: EPOCH - 1, nodeId: 3, kind: "heartbeat", at: T - 1, ok: true, latencyMs: 2 });
+        const fields = { epoch: EPOCH, chainId: CHAIN_ID, oracle: ORACLE, nodes: NODES, watchedFromStart: true };
+        const signed = freezeOwnBundle(store, A, fields);
+        expect(signed.bundle.observations.map((o) => o.nodeId)).to.deep.equal([3]);
+      } finally {
+        store.close();
+      }
+    });
+
     it("signs the canonical JSON of the bundle with EIP-191, observations by node id", async () => {
       expect(signed.bundle, "fields").to.deep.include({
         type: BUNDLE_TYPE,

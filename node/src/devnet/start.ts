@@ -959,16 +959,6 @@ export async function start(argv: string[]): Promise<void> {
   const chain = connectContracts(addresses, clock);
   const genesis = Number(await chain.ReportOracle.genesis());
   const rules = await demoRules(chain, plan, { name: flaky.name, rentalTierIndex: 1 });
-  stopOutages = runOutages({
-    plan,
-    genesis,
-    name: flaky.name,
-    proxy: flakyProxy,
-    status: async () => (await chain.NodeRegistry.getNode(flaky.nodeId)).status,
-    say,
-  });
-  // Each epoch's report, credits and slashes as they land, one line each.
-  stopWatching = await watchEpochs({ contracts: chain, provider: clock, nodes, rentals, say });
 
   // What a newcomer needs.
   const accounts = [
@@ -1065,6 +1055,17 @@ export async function start(argv: string[]): Promise<void> {
     "Kaisar is running locally.",
   );
   process.stdout.write(lines.join("\n") + "\n");
+
+  // From here on, one line each: the flaky node's outages, each epoch's report, credits and slashes.
+  stopOutages = runOutages({
+    plan,
+    genesis,
+    name: flaky.name,
+    proxy: flakyProxy,
+    status: async () => (await chain.NodeRegistry.getNode(flaky.nodeId)).status,
+    say,
+  });
+  stopWatching = await watchEpochs({ contracts: chain, provider: clock, nodes, rentals, say });
 }
 
 /** Entry point (scripts/start.js). */
