@@ -115,7 +115,13 @@ const STORED_CHAIN = "kaisar.chain";
 
 /** The networks the app knows, by chain id, named for people. */
 export function networkName(id: number, localId: number): string {
-  return id === localId ? "the local network" : id === AGUNG_ID ? "agung (testnet)" : id === PEAQ_ID ? "peaq" : `chain ${id}`;
+  return id === localId
+    ? "the local network"
+    : id === AGUNG_ID
+      ? "agung (testnet)"
+      : id === PEAQ_ID
+        ? "peaq"
+        : `chain ${id}`;
 }
 
 /** The chain chosen with `?chain=<id>`, else the last one that loaded, else VITE_DEFAULT_CHAIN_ID, else local. */

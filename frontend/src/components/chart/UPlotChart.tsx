@@ -61,7 +61,10 @@ export default function UPlotChart({
                 range: (_u: uPlot, min: number, max: number) =>
                   bars ? [min - 0.5, max + 0.5] : min === max ? [min - 3_600, max + 3_600] : [min, max],
               },
+          // Amounts and shares: from zero, so bars and lines are not exaggerated.
+          y: { range: (_u: uPlot, min: number, max: number) => [Math.min(0, min), max > 0 ? max * 1.05 : 1] },
         },
+        legend: { show: series.length > 1 },
         axes: [
           xLabels
             ? {
