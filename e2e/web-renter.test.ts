@@ -182,6 +182,16 @@ describe("web app: renter", function () {
         .first()
         .waitFor({ timeout: 180_000 });
       await screenshot(page, "marketplace-health");
+
+      // Live monitoring agrees with itself: a node seen down shows no latency ("no answer").
+      await page.goto(page.url().replace(/#.*$/, "#/monitor"));
+      await page.getByLabel(/Every node/).check();
+      await page
+        .getByTestId(`monitor-${flaky.nodeId}`)
+        .filter({ has: page.getByTestId("monitor-state").filter({ hasText: /down for/ }) })
+        .filter({ has: page.getByTestId("monitor-latency").filter({ hasText: /^no answer$/ }) })
+        .waitFor({ timeout: 180_000 });
+      await screenshot(page, "monitor-down");
       await context.close();
     } finally {
       await (await registry.resumeNode(l40s.nodeId)).wait();
