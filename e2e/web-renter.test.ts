@@ -61,6 +61,33 @@ describe("web app: renter", function () {
 
     const card = page.locator('[data-testid^="rental-"]').filter({ hasText: "node #3" }).first();
     await card.getByTestId("balance-left").waitFor();
+    // Opt-in browser notifications: the rental has 3 minutes of funds, under the hour that notifies.
+    await context.grantPermissions(["notifications"]);
+    await page.evaluate(() => {
+      // Record what the app asks the browser to show (the browser's own display is not under test).
+      const Real = window.Notification;
+      const shown: string[] = [];
+      const Spy = function (title: string, options?: NotificationOptions) {
+        shown.push(title);
+        try {
+          return new Real(title, options);
+        } catch {
+          return {};
+        }
+      } as unknown as typeof Notification;
+      Object.defineProperty(Spy, "permission", { get: () => Real.permission });
+      Object.defineProperty(Spy, "requestPermission", { value: Real.requestPermission.bind(Real) });
+      Object.defineProperty(window, "Notification", { value: Spy, configurable: true, writable: true });
+      (window as unknown as { shown: string[] }).shown = shown;
+    });
+    await page.getByTestId("notify-low").check();
+    await expect_(
+      async () =>
+        (await page.evaluate(() => (window as unknown as { shown: string[] }).shown)).some((t) =>
+          /^Rental #\d+: (\d+ min ?)?(\d+ s)? of funds left$/.test(t),
+        ),
+      "a low-balance notification",
+    );
     const first = amountIn(await card.getByTestId("balance-left").innerText());
     await expect_(async () => amountIn(await card.getByTestId("balance-left").innerText()) < first, "ticks down");
     // One source: a pay-as-you-go refund is the balance left, read at the same second.
@@ -155,6 +182,16 @@ describe("web app: renter", function () {
         .first()
         .waitFor({ timeout: 180_000 });
       await screenshot(page, "marketplace-health");
+
+      // Live monitoring agrees with itself: a node seen down shows no latency ("no answer").
+      await page.goto(page.url().replace(/#.*$/, "#/monitor"));
+      await page.getByLabel(/Every node/).check();
+      await page
+        .getByTestId(`monitor-${flaky.nodeId}`)
+        .filter({ has: page.getByTestId("monitor-state").filter({ hasText: /down for/ }) })
+        .filter({ has: page.getByTestId("monitor-latency").filter({ hasText: /^no answer$/ }) })
+        .waitFor({ timeout: 180_000 });
+      await screenshot(page, "monitor-down");
       await context.close();
     } finally {
       await (await registry.resumeNode(l40s.nodeId)).wait();

@@ -82,6 +82,16 @@ export default function NodePage({ nodeId }: { nodeId: number }) {
   const prices = usePriceHistory(nodeId);
   const now = useNow(3_000);
   const jail = useMemo(() => jailsOf(penalties.data).get(nodeId), [penalties.data, nodeId]);
+  // The chart is drawn again only when the history changes, not on every clock tick.
+  const chart = useMemo(() => {
+    const h = uptime.data ?? [];
+    return {
+      x: h.map((e) => e.epoch),
+      series: [
+        { label: "uptime %", values: h.map((e) => (e.uptimeBps === null ? null : e.uptimeBps / 100)), bars: true },
+      ],
+    };
+  }, [uptime.data]);
   if (node.isLoading) return <p className="muted">Loading node #{nodeId}…</p>;
   const n = node.data;
   if (!n) return <p className="error">Node #{nodeId} does not exist.</p>;
@@ -129,19 +139,15 @@ export default function NodePage({ nodeId }: { nodeId: number }) {
         </p>
       ) : (
         <>
-          <Chart
-            title={`Node #${n.id}: attested uptime per epoch (%)`}
-            x={history.map((h) => h.epoch)}
-            series={[
-              {
-                label: "uptime %",
-                values: history.map((h) => (h.uptimeBps === null ? null : h.uptimeBps / 100)),
-                bars: true,
-              },
-            ]}
-            xLabel="epoch"
-            yLabel="%"
-          />
+          <div className="node-chart">
+            <Chart
+              title={`Node #${n.id}: attested uptime per epoch (%)`}
+              x={chart.x}
+              series={chart.series}
+              xLabel="epoch"
+              yLabel="%"
+            />
+          </div>
           <div className="table-wrap">
             <table data-testid="uptime-history">
               <thead>
