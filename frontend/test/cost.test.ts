@@ -57,11 +57,10 @@ describe("quote", () => {
 });
 
 describe("rentalClock", () => {
-  it("counts down, warns on a low balance, and knows the grace period", () => {
+  it("counts down and knows the grace period", () => {
     expect(rentalClock({ paidUntil: 1_000n, closableAt: 1_300n }, 500)).toMatchObject({
       secondsLeft: 500,
       inGrace: false,
-      lowBalance: true,
     });
     expect(rentalClock({ paidUntil: 1_000n, closableAt: 1_300n }, 1_100)).toMatchObject({
       secondsLeft: 0,

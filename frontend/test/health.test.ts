@@ -46,6 +46,9 @@ describe("unavailableReason: which of paused, in maintenance, under-staked or fu
     expect(unavailableReason({ ...active, freeGpus: 0, acceptsRentals: false }, NOW)).toBe(
       "full: all 8 GPUs are rented",
     );
+    expect(unavailableReason({ ...active, gpuCount: 1, freeGpus: 0, acceptsRentals: false }, NOW)).toBe(
+      "full: its one GPU is rented",
+    );
     expect(unavailableReason({ ...active, acceptsRentals: false }, NOW)).toBe(
       "under-staked: its provider's stake does not cover its GPUs",
     );

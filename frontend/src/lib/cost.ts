@@ -140,7 +140,10 @@ export function priceCap(seenPricePerGpuHour: bigint): bigint {
   return seenPricePerGpuHour;
 }
 
-/** A pay-as-you-go or hourly rental's live figures at `now` (Unix seconds), from its on-chain state. */
+/**
+ * A pay-as-you-go or hourly rental's grace period at `now` (Unix seconds), from its on-chain state.
+ * (Its money figures and the low-balance warning: lib/rentalView.)
+ */
 export function rentalClock(r: { paidUntil: bigint; closableAt: bigint }, now: number) {
   const paidUntil = Number(r.paidUntil);
   const closableAt = Number(r.closableAt);
@@ -150,6 +153,5 @@ export function rentalClock(r: { paidUntil: bigint; closableAt: bigint }, now: n
     secondsLeft,
     inGrace,
     graceLeft: inGrace ? closableAt - now : 0,
-    lowBalance: secondsLeft > 0 && secondsLeft < 600,
   };
 }

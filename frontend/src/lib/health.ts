@@ -67,7 +67,8 @@ export function unavailableReason(n: ChainNode, nowSec: number, jail?: JailInfo)
   if (n.maintenanceStart !== 0 && n.maintenanceStart <= nowSec && nowSec < n.maintenanceEnd) {
     return `in maintenance, ends ${formatRelative(n.maintenanceEnd, nowSec)}`;
   }
-  if (n.freeGpus === 0) return `full: all ${n.gpuCount} GPUs are rented`;
+  if (n.freeGpus === 0)
+    return n.gpuCount === 1 ? "full: its one GPU is rented" : `full: all ${n.gpuCount} GPUs are rented`;
   if (!n.acceptsRentals) return "under-staked: its provider's stake does not cover its GPUs";
   return undefined;
 }

@@ -187,6 +187,8 @@ describe("RentalEscrow threats", () => {
         { name: "withdrawEarnings from endRental", outer: "endRental", inner: "withdrawEarnings" },
         { name: "claimRefundCredit from endRental", outer: "endRental", inner: "claimRefundCredit" },
         { name: "rent from topUp", outer: "topUp", inner: "rent" },
+        { name: "rentWithPermit from topUp", outer: "topUp", inner: "rentWithPermit" },
+        { name: "topUpWithPermit from topUp", outer: "topUp", inner: "topUpWithPermit" },
       ] as const;
 
       for (const { name, outer, inner } of reentries) {
@@ -202,6 +204,22 @@ describe("RentalEscrow threats", () => {
               claimRefundCredit: c.escrow.interface.encodeFunctionData("claimRefundCredit", [c.tokenAddress]),
               rent: c.escrow.interface.encodeFunctionData("rent", [
                 await params(c, { token: c.tokenAddress, deposit: PAYG_DEPOSIT }),
+              ]),
+              // The hook token has no permit: the allowance pays, as for a front-run permit.
+              rentWithPermit: c.escrow.interface.encodeFunctionData("rentWithPermit", [
+                await params(c, { token: c.tokenAddress, deposit: PAYG_DEPOSIT }),
+                0,
+                27,
+                ethers.ZeroHash,
+                ethers.ZeroHash,
+              ]),
+              topUpWithPermit: c.escrow.interface.encodeFunctionData("topUpWithPermit", [
+                c.rentalId,
+                USD(1),
+                0,
+                27,
+                ethers.ZeroHash,
+                ethers.ZeroHash,
               ]),
             };
             await c.attacker.arm(c.escrowAddress, calls[inner]);

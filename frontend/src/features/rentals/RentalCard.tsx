@@ -10,6 +10,7 @@ import { kaiTokenAbi, rentalEscrowAbi } from "../../contracts/generated";
 import { tokenOf, useAddresses, useBalances, useClient, useTokens } from "../../hooks/kaisar";
 import { usePermit } from "../../hooks/permit";
 import { useTransactor, type Call } from "../../hooks/useTransactor";
+import { rentalClock } from "../../lib/cost";
 import { formatAmount, formatDuration, formatRelative, parseAmount, type TokenInfo } from "../../lib/format";
 import { rentalFigures } from "../../lib/rentalView";
 import { topUpProblem } from "../../lib/rentCheck";
@@ -177,7 +178,8 @@ export function RentalCard({ r, now, closed }: { r: RentalRow; now: number; clos
   const x = r.rental;
   const open = x.status === 1 || x.status === 2;
   const f = open && penaltyBps.data !== undefined ? rentalFigures(x, now, penaltyBps.data) : undefined;
-  const inGrace = open && now >= Number(r.paidUntil) && now < Number(r.closableAt) && x.plan !== 2;
+  const clock = rentalClock(r, now);
+  const inGrace = open && clock.inGrace && x.plan !== 2;
   const templateId = templateOf(r.rentalId) ?? "pytorch";
   const template = catalog.data?.templates.find((t) => t.id === templateId);
   const end = () => {
@@ -251,8 +253,8 @@ export function RentalCard({ r, now, closed }: { r: RentalRow; now: number; clos
       </dl>
       {inGrace && (
         <p className="banner warn" data-testid="grace-warning">
-          The balance ran out: the workload is paused. Top up within {formatDuration(Number(r.closableAt) - now)} or the
-          rental closes.
+          The balance ran out: the workload is paused. Top up within {formatDuration(clock.graceLeft)} or the rental
+          closes.
         </p>
       )}
       {f && !inGrace && f.lowBalance && (
