@@ -5,3 +5,4 @@ export * from "./sla";
 export * from "./fastTree";
 export * from "./json";
 export * from "./keeperProof";
+export * from "./permit";

@@ -2,15 +2,10 @@
 import { ethers } from "hardhat";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 
-export const PERMIT_TYPES = {
-  Permit: [
-    { name: "owner", type: "address" },
-    { name: "spender", type: "address" },
-    { name: "value", type: "uint256" },
-    { name: "nonce", type: "uint256" },
-    { name: "deadline", type: "uint256" },
-  ],
-};
+import { PERMIT_TYPES as TYPES } from "../../offchain/src/permit";
+
+/** The permit's typed data (offchain/src/permit.ts), as ethers' signTypedData takes it. */
+export const PERMIT_TYPES = TYPES as unknown as Record<string, { name: string; type: string }[]>;
 
 export interface PermitToken {
   getAddress(): Promise<string>;

@@ -8,21 +8,13 @@ import { parseSignature, type Address } from "viem";
 import { useConfig } from "wagmi";
 import { readContract, signTypedData } from "wagmi/actions";
 
+import { PERMIT_TYPES } from "@kaisar/offchain/src/permit";
+
 import { kaiTokenAbi } from "../contracts/generated";
 import { useRuntime, useWallet } from "./kaisar";
 
 /** How long a signed permit stays valid: long enough to confirm the transaction, short enough to be of no later use. */
 export const PERMIT_LIFETIME_SECONDS = 30 * 60;
-
-export const PERMIT_TYPES = {
-  Permit: [
-    { name: "owner", type: "address" },
-    { name: "spender", type: "address" },
-    { name: "value", type: "uint256" },
-    { name: "nonce", type: "uint256" },
-    { name: "deadline", type: "uint256" },
-  ],
-} as const;
 
 export interface SignedPermit {
   deadline: bigint;
