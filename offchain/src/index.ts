@@ -6,3 +6,4 @@ export * from "./fastTree";
 export * from "./json";
 export * from "./keeperProof";
 export * from "./permit";
+export * from "./amount";

@@ -3,7 +3,8 @@
  * basis points, addresses, GPU class names and region codes (bytes32 / bytes8 on chain).
  * Pure functions, unit tested.
  */
-import { formatUnits, hexToString, parseUnits } from "viem";
+import { formatTokenAmount } from "@kaisar/offchain/src/amount";
+import { hexToString, parseUnits } from "viem";
 
 export interface TokenInfo {
   address: `0x${string}`;
@@ -17,17 +18,7 @@ export interface TokenInfo {
  * `formatAmount(1234567890000000000000n, kai)` = "1,234.5678 KAI".
  */
 export function formatAmount(amount: bigint, token: Pick<TokenInfo, "symbol" | "decimals">, maxFraction = 4): string {
-  const negative = amount < 0n;
-  const abs = negative ? -amount : amount;
-  const [whole, fraction = ""] = formatUnits(abs, token.decimals).split(".");
-  let frac = fraction.slice(0, maxFraction).replace(/0+$/, "");
-  if (frac === "" && abs > 0n && whole === "0") {
-    // A dust amount reads as "< 0.0001", not "0".
-    return `${negative ? "> -" : "< "}0.${"0".repeat(Math.max(0, maxFraction - 1))}1 ${token.symbol}`;
-  }
-  const grouped = whole.replace(/\B(?=(\d{3})+(?!\d))/g, ",");
-  if (frac === "") frac = "";
-  return `${negative ? "-" : ""}${grouped}${frac ? "." + frac : ""} ${token.symbol}`;
+  return formatTokenAmount(amount, token.symbol, token.decimals, maxFraction);
 }
 
 /** Parses what a person typed ("1,000.5", " 12 ") into token units; undefined if it is not an amount. */

@@ -4,8 +4,7 @@
  * the web app does), whether each is claimed, and the vesting positions of what was claimed.
  * `kaisar provider status` shows them; `kaisar provider claim` claims every verified unclaimed leaf.
  */
-import { formatUnits } from "ethers";
-import { checkKeeperProof, type CheckedProof, type RewardLeaf } from "@kaisar/offchain";
+import { checkKeeperProof, formatTokenAmount, type CheckedProof, type RewardLeaf } from "@kaisar/offchain";
 
 import type { ProviderConfig } from "../config";
 import type { KaisarContracts } from "../chain/contracts";
@@ -15,16 +14,8 @@ export function displayKai(amount: bigint): string {
   return displayAmount(amount, "KAI");
 }
 
-/** A token amount for people: "24,000 KAI", "1,234.5678 KAI", "< 0.0001 KAI" for dust. */
-export function displayAmount(amount: bigint, symbol: string, decimals = 18, maxFraction = 4): string {
-  const negative = amount < 0n;
-  const abs = negative ? -amount : amount;
-  const [whole, fraction = ""] = formatUnits(abs, decimals).split(".");
-  const frac = fraction.slice(0, maxFraction).replace(/0+$/, "");
-  if (frac === "" && whole === "0" && abs > 0n) return `< 0.${"0".repeat(maxFraction - 1)}1 ${symbol}`;
-  const grouped = whole.replace(/\B(?=(\d{3})+(?!\d))/g, ",");
-  return `${negative ? "-" : ""}${grouped}${frac ? "." + frac : ""} ${symbol}`;
-}
+/** A token amount for people: "24,000 KAI", "1,234.5678 KAI", "< 0.0001 KAI" for dust (offchain/src/amount.ts). */
+export const displayAmount = formatTokenAmount;
 
 /** One node's leaf of one epoch, as the keeper served it and the chain judged it. */
 export type NodeReward = CheckedProof & { epoch: number; nodeId: number; claimed: boolean };

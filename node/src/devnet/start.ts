@@ -800,6 +800,8 @@ export async function start(argv: string[]): Promise<void> {
         region: p.region,
         challenge: { maxN: 256 },
         rentals: { poll: "2s" },
+        // `kaisar provider status --config .kaisar/devnet/<name>.json` shows its claimable rewards from here.
+        keeperUrl: `http://127.0.0.1:${s.keeperPort}`,
       };
       writeJson(config, settings);
       const result = await kaisarJson(["provider", "register", "--config", config]);
