@@ -80,7 +80,9 @@ describe("web app: renter", function () {
       Object.defineProperty(window, "Notification", { value: Spy, configurable: true, writable: true });
       (window as unknown as { shown: string[] }).shown = shown;
     });
-    await page.getByTestId("notify-low").check();
+    // The box turns on once the browser grants the permission (asynchronously): click, then wait for it.
+    await page.getByTestId("notify-low").click();
+    await expect_(() => page.getByTestId("notify-low").isChecked(), "notifications switched on");
     await expect_(
       async () =>
         (await page.evaluate(() => (window as unknown as { shown: string[] }).shown)).some((t) =>
