@@ -801,7 +801,7 @@ export async function start(argv: string[]): Promise<void> {
         challenge: { maxN: 256 },
         rentals: { poll: "2s" },
         // `kaisar provider status --config .kaisar/devnet/<name>.json` shows its claimable rewards from here.
-        keeperUrl: `http://127.0.0.1:${s.keeperPort}`,
+        keeperUrl,
       };
       writeJson(config, settings);
       const result = await kaisarJson(["provider", "register", "--config", config]);

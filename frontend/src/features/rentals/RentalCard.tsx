@@ -4,6 +4,7 @@
  * refused input (one permit signature where the token has permit), and "End now" behind a dialog that
  * states the exact refund and penalty. A closed card names what it paid, refunded and the penalty.
  */
+import { Plan } from "@kaisar/offchain/src/rentalMath";
 import { useState } from "react";
 
 import { kaiTokenAbi, rentalEscrowAbi } from "../../contracts/generated";
@@ -51,7 +52,7 @@ function EndDialog({
   onConfirm: () => void;
   onCancel: () => void;
 }) {
-  const saving = r.rental.plan === 2;
+  const saving = r.rental.plan === Plan.Saving;
   return (
     <div className="dialog-backdrop" role="presentation" onClick={onCancel}>
       <div
@@ -179,7 +180,7 @@ export function RentalCard({ r, now, closed }: { r: RentalRow; now: number; clos
   const open = x.status === 1 || x.status === 2;
   const f = open && penaltyBps.data !== undefined ? rentalFigures(x, now, penaltyBps.data) : undefined;
   const clock = rentalClock(r, now);
-  const inGrace = open && clock.inGrace && x.plan !== 2;
+  const inGrace = open && clock.inGrace && x.plan !== Plan.Saving;
   const templateId = templateOf(r.rentalId) ?? "pytorch";
   const template = catalog.data?.templates.find((t) => t.id === templateId);
   const end = () => {
@@ -212,11 +213,11 @@ export function RentalCard({ r, now, closed }: { r: RentalRow; now: number; clos
         </dd>
         {open && f && (
           <>
-            <dt>{x.plan === 2 ? "Term left" : "Time left"}</dt>
+            <dt>{x.plan === Plan.Saving ? "Term left" : "Time left"}</dt>
             <dd data-testid="time-left">{formatDuration(f.secondsLeft)}</dd>
             <dt>Burn rate</dt>
             <dd data-testid="burn-rate">{formatAmount(f.burnPerHour, token)}/h</dd>
-            <dt>{x.plan === 2 ? "Term ends" : "Funds run out"}</dt>
+            <dt>{x.plan === Plan.Saving ? "Term ends" : "Funds run out"}</dt>
             <dd data-testid="runs-out">
               {f.secondsLeft > 0
                 ? `at ${clockTime(f.paidUntil, now)} (${formatRelative(f.paidUntil, now)})`
@@ -264,7 +265,7 @@ export function RentalCard({ r, now, closed }: { r: RentalRow; now: number; clos
       )}
       {open && (
         <div className="actions">
-          {x.plan !== 2 && <TopUp r={r} token={token} />}
+          {x.plan !== Plan.Saving && <TopUp r={r} token={token} />}
           <button className="danger" onClick={() => setConfirming(true)} disabled={!f} data-testid="end">
             End now…
           </button>

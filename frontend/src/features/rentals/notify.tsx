@@ -2,6 +2,7 @@
  * Opt-in browser notifications: once per rental, when a pay-as-you-go or hourly rental has less than
  * an hour of funds left. The choice is remembered in this browser; the browser asks for permission.
  */
+import { Plan } from "@kaisar/offchain/src/rentalMath";
 import { useEffect, useRef, useState } from "react";
 
 import { formatDuration } from "../../lib/format";
@@ -23,7 +24,7 @@ export function LowBalanceNotices({ rentals, now }: { rentals: RentalRow[]; now:
     for (const r of rentals) {
       const left = Number(r.paidUntil) - now;
       const id = String(r.rentalId);
-      if (r.rental.plan === 2 || left <= 0 || left >= LOW_BALANCE_SECONDS || told.current.has(id)) continue;
+      if (r.rental.plan === Plan.Saving || left <= 0 || left >= LOW_BALANCE_SECONDS || told.current.has(id)) continue;
       told.current.add(id);
       new Notification(`Rental #${id}: ${formatDuration(left)} of funds left`, {
         body: `Node #${r.rental.nodeId}: top up before the funds run out, or the workload pauses.`,
