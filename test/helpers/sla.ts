@@ -25,6 +25,10 @@ import { nodeEpochProof } from "../../offchain/src/sla";
 
 export { EPOCH_LENGTH };
 
+/** The fixture's `slashWindow`: evidence of epoch e slashes until `epochStart(e + 1) + SLASH_WINDOW`
+ * (a day: the 60-s epochs of the tests stay far inside it unless a test moves time on). */
+export const SLASH_WINDOW = 86_400n;
+
 /** Slash reason codes of the SlaEnforcer (the oracle's equivocation is 100). */
 export const Reason = { SlaCredit: 1, Downtime: 2, HardwareFraud: 3, SavingRefund: 4 } as const;
 
@@ -65,9 +69,11 @@ export async function deploySla() {
     await c.escrow.getAddress(),
     c.admin.address,
     c.treasury.address,
+    SLASH_WINDOW,
   ]);
   await c.escrow.grantRole(await c.escrow.ORACLE_ROLE(), await sla.getAddress());
   await c.registry.grantRole(await c.registry.SLASHER_ROLE(), await sla.getAddress());
+  await sla.syncSlashLatency();
   return { ...c, nodeId, sla };
 }
 
