@@ -210,7 +210,10 @@ interface ISlaEnforcer {
     /// @param rentalIds Rentals credited.
     /// @param epochs The epoch of each credit.
     /// @return kaiPaid KAI paid in all.
-    function payStakeCredits(uint256[] calldata rentalIds, uint256[] calldata epochs) external returns (uint256 kaiPaid);
+    function payStakeCredits(
+        uint256[] calldata rentalIds,
+        uint256[] calldata epochs
+    ) external returns (uint256 kaiPaid);
 
     /// @notice Pushes `slashLatency()` to the registry (`NodeRegistry.setSlashLatency`), which then
     /// refuses an unbonding period below it. Anyone may call it; the deployment does, after granting
