@@ -284,3 +284,20 @@ export async function slaRentParams(c: SlaFixture, overrides: RentOverrides = {}
   if (!p.token) p.token = await c.usd.getAddress();
   return p;
 }
+
+/** The evidence `payStakeCredit` records with its `Slash`: `keccak256(abi.encode(rentalId, epoch))`. */
+export function stakeCreditEvidence(rentalId: bigint, epoch: bigint): string {
+  return ethers.keccak256(ethers.AbiCoder.defaultAbiCoder().encode(["uint256", "uint256"], [rentalId, epoch]));
+}
+
+/** The first second `payStakeCredit` accepts for `epoch`: its slashing window has passed. */
+export async function stakeCreditOpensAt(c: SlaFixture, epoch: bigint): Promise<bigint> {
+  return epochBounds(c, epoch + 1n).from + (await c.sla.slashWindow()) + 1n;
+}
+
+/** Moves the clock to the first second the stake credits of `epoch` are payable (if not past it). */
+export async function afterSlashWindow(c: SlaFixture, epoch: bigint): Promise<bigint> {
+  const at = await stakeCreditOpensAt(c, epoch);
+  if (BigInt(await time.latest()) < at) await time.setNextBlockTimestamp(at);
+  return at;
+}
