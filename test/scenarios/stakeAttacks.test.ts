@@ -119,7 +119,12 @@ async function deployDowntime() {
 function report(name: string, fields: Record<string, bigint>) {
   if (!stats) return;
   const kai = (v: bigint) => ethers.formatUnits(v, 18);
-  console.log(`      [${name}] ` + Object.entries(fields).map(([k, v]) => `${k} ${kai(v)} KAI`).join(", "));
+  console.log(
+    `      [${name}] ` +
+      Object.entries(fields)
+        .map(([k, v]) => `${k} ${kai(v)} KAI`)
+        .join(", "),
+  );
 }
 
 describe("issue #15 stake attacks (regressions)", function () {
@@ -141,9 +146,7 @@ describe("issue #15 stake attacks (regressions)", function () {
         const receipts = await inOneBlock(c.at, sends);
         const [w, s] = order === "withdraw then slash" ? receipts : [receipts[1], receipts[0]];
         expect(s.status, "the slash lands at the reporting deadline").to.equal(1);
-        const event = s.logs
-          .map((l) => c.sla.interface.parseLog(l))
-          .find((l) => l?.name === "SlashHardwareFraud");
+        const event = s.logs.map((l) => c.sla.interface.parseLog(l)).find((l) => l?.name === "SlashHardwareFraud");
         const got = (await c.kai.balanceOf(c.provider.address)) - before;
         report(`attack 1, fraud, ${order}`, { slashed: event!.args.slashed, withdrawn: got, profit: got });
         expect(event!.args.slashed, "the whole unbonding stake is slashed").to.equal(STAKE);
@@ -167,7 +170,8 @@ describe("issue #15 stake attacks (regressions)", function () {
         const c = await loadFixture(deployDowntime);
         const before = await c.kai.balanceOf(c.provider.address);
         const withdraw = (o: { gasLimit: bigint }) => c.registry.connect(c.provider).withdrawUnstaked(o);
-        const slash = (o: { gasLimit: bigint }) => c.sla.connect(c.keeper).slashForDowntime(c.rentalId, [c.p2, c.p3], o);
+        const slash = (o: { gasLimit: bigint }) =>
+          c.sla.connect(c.keeper).slashForDowntime(c.rentalId, [c.p2, c.p3], o);
         const sends = order === "withdraw then slash" ? [withdraw, slash] : [slash, withdraw];
         const receipts = await inOneBlock(c.at, sends);
         const [w, s] = order === "withdraw then slash" ? receipts : [receipts[1], receipts[0]];
