@@ -221,3 +221,115 @@ export function keeperConfig(
     ...overrides,
   } as KeeperConfig;
 }
+
+/**
+ * A fault the proxy applies to every request while it is set: "refuse" resets the connection unanswered
+ * (nothing forwarded), "502" answers HTTP 502 (nothing forwarded), "drop-answers" forwards the call and
+ * drops its answer, "drop-send-answers" does that to `eth_sendRawTransaction` only (the broadcast
+ * happens, the keeper never hears so).
+ */
+export type RpcFault = "refuse" | "502" | "drop-answers" | "drop-send-answers";
+
+/** Told of each JSON-RPC call: "request" before it is forwarded, "answered" once the chain answered it. */
+export type ProxyEvent = { at: "request" | "answered"; method: string; params: unknown[]; result?: unknown };
+
+/**
+ * A JSON-RPC proxy in front of `target` whose faults are set by the test (`fault`), typically from a
+ * listener (`on`) at a named point (the first `eth_sendRawTransaction` answered, ...), never by a timer.
+ */
+export interface FaultProxy {
+  url: string;
+  fault: RpcFault | undefined;
+  /** Calls `fn` for each event; remove it with the function returned. */
+  on(fn: (e: ProxyEvent) => void): () => void;
+  /** Resolves at the first event `match` accepts (checked from now on). */
+  next(match: (e: ProxyEvent) => boolean): Promise<ProxyEvent>;
+  stats: { refused: number; bad: number; dropped: number; forwarded: number };
+  close(): Promise<void>;
+}
+
+export async function startFaultProxy(target: string, port = 0): Promise<FaultProxy> {
+  const listeners = new Set<(e: ProxyEvent) => void>();
+  const stats = { refused: 0, bad: 0, dropped: 0, forwarded: 0 };
+  const emit = (e: ProxyEvent) => [...listeners].forEach((l) => l(e));
+  const proxy: FaultProxy = {
+    url: "",
+    fault: undefined,
+    on(fn) {
+      listeners.add(fn);
+      return () => listeners.delete(fn);
+    },
+    next(match) {
+      return new Promise((resolve) => {
+        const off = proxy.on((e) => {
+          if (match(e)) {
+            off();
+            resolve(e);
+          }
+        });
+      });
+    },
+    stats,
+    close: async () => {},
+  };
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c) => chunks.push(c));
+    req.on("end", async () => {
+      const body = Buffer.concat(chunks).toString();
+      let calls: { method: string; params?: unknown[] }[] = [];
+      try {
+        const parsed = JSON.parse(body);
+        calls = Array.isArray(parsed) ? parsed : [parsed];
+      } catch {
+        // forwarded as is
+      }
+      const fault = proxy.fault;
+      if (fault === "refuse") {
+        stats.refused++;
+        req.socket.destroy();
+        return;
+      }
+      if (fault === "502") {
+        stats.bad++;
+        res.writeHead(502).end("bad gateway");
+        return;
+      }
+      for (const c of calls) emit({ at: "request", method: c.method, params: c.params ?? [] });
+      let text: string;
+      try {
+        const answer = await fetch(target, { method: "POST", headers: { "content-type": "application/json" }, body });
+        text = await answer.text();
+      } catch {
+        if (!res.destroyed) res.writeHead(502).end();
+        return;
+      }
+      stats.forwarded++;
+      let results: unknown[] = [];
+      try {
+        const parsed = JSON.parse(text);
+        results = (Array.isArray(parsed) ? parsed : [parsed]).map((a: { result?: unknown }) => a?.result);
+      } catch {
+        // no results to tell
+      }
+      const drop =
+        proxy.fault === "drop-answers" ||
+        (proxy.fault === "drop-send-answers" && calls.some((c) => c.method === "eth_sendRawTransaction"));
+      if (drop) {
+        stats.dropped++;
+        req.socket.destroy();
+      } else if (!res.destroyed) {
+        res.writeHead(200, { "content-type": "application/json" }).end(text);
+      }
+      calls.forEach((c, i) => emit({ at: "answered", method: c.method, params: c.params ?? [], result: results[i] }));
+    });
+  });
+  await new Promise<void>((r) => server.listen(port, "127.0.0.1", r));
+  proxy.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  proxy.close = () =>
+    new Promise<void>((r) => {
+      server.close(() => r());
+      server.closeAllConnections();
+    });
+  return proxy;
+}

@@ -4,11 +4,12 @@
  *   run                  every job until SIGTERM or SIGINT, JSON-line logs on stdout
  *   submit --epoch N     gather, verify and submit one epoch's report now
  *   status [--json]      pending epochs, signatures gathered, submitted reports, the checker set and the
- *                        operators excluded from it, balance, pending intents
+ *                        operators excluded from it, balance, pending intents, and the on-chain epochs
+ *                        whose tree or follow-up work is missing (and why)
  */
 import type { Command } from "commander";
 
-import { startKeeper, type Keeper, type KeeperDeps } from "../keeper";
+import { KeeperStoppedError, startKeeper, type Keeper, type KeeperDeps } from "../keeper";
 import type { TxLogEntry } from "../keeper/tx";
 import { runLogger } from "./logFormat";
 import { EXIT, print, roleConfig, waitForSignal, type CommandSpec, type CommonOptions, type Io } from "./common";
@@ -24,6 +25,7 @@ async function open(opts: CommonOptions, io: Io, deps: KeeperDeps): Promise<Keep
   try {
     return await startKeeper(config, deps);
   } catch (e) {
+    if (e instanceof KeeperStoppedError) return EXIT.ok;
     const message = (e as Error).message;
     if (opts.json) print(io, opts, { ok: false, error: message }, "");
     else io.err(`kaisar keeper: ${message}\n`);
@@ -36,7 +38,8 @@ const run: CommandSpec = {
     const log: (entry: TxLogEntry) => void = runLogger(io, opts);
     // Listen for the signals first: one that comes while the keeper starts still stops it.
     const stop = hooks.shutdown ? { signal: hooks.shutdown(), dispose: () => {} } : waitForSignal();
-    const keeper = await open(opts, io, { log });
+    // An RPC that does not answer at startup is waited for (backoff, degraded /health), not an exit.
+    const keeper = await open(opts, io, { log, waitForRpc: true, stop: stop.signal });
     if (typeof keeper === "number") {
       stop.dispose();
       return keeper;
@@ -111,6 +114,9 @@ const status: CommandSpec = {
         `pending    epochs ${s.pendingEpochs.length ? s.pendingEpochs.join(", ") : "none"}`,
         ...s.signatures.map((g) => `signatures epoch ${g.epoch}: ${g.signers} signers over ${g.reports} report(s)`),
         ...s.submitted.map((r) => `submitted  epoch ${r.epoch}: root ${r.root} by ${r.signers.length} signers`),
+        ...(s.missingEpochs.length
+          ? s.missingEpochs.map((m) => `missing    epoch ${m.epoch}: ${m.missing}: ${m.reason}`)
+          : ["missing    nothing: every on-chain epoch has its tree and follow-up work"]),
         `intents    ${s.pendingIntents.length ? s.pendingIntents.map((i) => `${i.key} (${i.status})`).join(", ") : "none pending"}`,
       ].join("\n");
       print(io, opts, { ok: true, ...s }, text);

@@ -2,7 +2,10 @@
  * The keeper's read-only proofs API (node:http, JSON, CORS open to any origin: everything it serves is
  * public), from the store, so a restart serves the same proofs.
  *
- *   GET /health                                  { ok, chainId, block, lastEpochSubmitted, pendingIntents }
+ *   GET /health                                  { ok, status: "ok" | "degraded", degraded: [why], chainId, block,
+ *                                                lastEpochSubmitted, pendingIntents, rpc, missingEpochs }
+ *                                                (degraded: the RPC does not answer, or an on-chain epoch
+ *                                                lacks its tree or follow-up work, each with why; HTTP 200)
  *   GET /epochs                                  on-chain epochs: { epoch, root, signers, report, txHash }
  *   GET /epochs/:epoch                           one of them with its leaves (and node metrics)
  *   GET /epochs/:epoch/proofs/:index             leaf `index`: { epoch, index, root, leaf, metrics?, proof,
@@ -27,6 +30,11 @@ export interface KeeperApiOptions {
   block: () => Promise<number | undefined>;
   host: string;
   port: number;
+  /** The RPC's health and the on-chain epochs missing work (`/health`). */
+  health?: () => {
+    rpc: { ok: boolean; since: number; error: string | null; retryInMs: number | null };
+    missingEpochs: { epoch: number; missing: string; reason: string }[];
+  };
 }
 
 export interface KeeperApi {
@@ -68,13 +76,24 @@ export async function startKeeperApi(o: KeeperApiOptions): Promise<KeeperApi> {
   const route = async (parts: string[]): Promise<unknown> => {
     if (parts.length === 1 && parts[0] === "health") {
       const reports = o.store.onChainReports(1);
+      const h = o.health?.();
+      const degraded = [
+        ...(h && !h.rpc.ok ? [`RPC unavailable since ${new Date(h.rpc.since).toISOString()}: ${h.rpc.error}`] : []),
+        ...(h?.missingEpochs.length
+          ? [`${h.missingEpochs.length} on-chain epoch(s) missing work (missingEpochs)`]
+          : []),
+      ];
       return {
-        ok: true,
+        ok: degraded.length === 0,
+        status: degraded.length === 0 ? "ok" : "degraded",
+        degraded,
         role: "keeper",
         chainId: o.chainId,
         block: (await o.block()) ?? null,
         lastEpochSubmitted: reports[0]?.epoch ?? null,
         pendingIntents: o.store.openIntents().length,
+        rpc: h?.rpc ?? null,
+        missingEpochs: h?.missingEpochs ?? [],
       };
     }
     if (parts[0] !== "epochs") throw new HttpError(404, "no such route");

@@ -157,6 +157,22 @@ export class ReportRelay {
     this.fetchTimeoutMs = o.fetchTimeoutMs ?? 10_000;
     this.log = o.log ?? (() => {});
     this.oracle = o.contracts.ReportOracle.target as string;
+    // One path for a mined report, whether this relay saw it mined or the sender's resume found it.
+    o.sender.onDone("report", async (intent, outcome) => {
+      await this.recordOnChain(
+        BigInt(intent.key.slice("report:".length)),
+        outcome.status === "mined" ? outcome.hash : null,
+      );
+    });
+  }
+
+  /** Records `epoch` as on chain (its stored tree, when its root is the chain's): the effect of a done report. */
+  async recordOnChain(epoch: bigint, txHash: string | null): Promise<string> {
+    const root = await this.o.contracts.ReportOracle.reportRoot(epoch);
+    if (BigInt(root) === 0n) return root;
+    this.adopt(epoch, root, txHash);
+    this.log({ at: "Keeper#reportOnChain", epoch: epoch.toString(), root, txHash });
+    return root;
   }
 
   /** The oracle's state and the epoch running now. */
@@ -436,9 +452,8 @@ export class ReportRelay {
       data: oracle.interface.encodeFunctionData("submitReport", [report, signatures]),
     });
     if (outcome.status === "mined" || outcome.status === "already") {
+      // Recorded by the sender's effect for "report" (see the constructor).
       const root = await oracle.reportRoot(epoch);
-      this.adopt(epoch, root, outcome.status === "mined" ? outcome.hash : null);
-      this.log({ at: "Keeper#reportOnChain", epoch: epoch.toString(), root, by: outcome.status });
       return { epoch, status: outcome.status === "mined" ? "submitted" : "already-on-chain", root, outcome };
     }
     if (outcome.status === "pending") return { epoch, status: "pending", reason: "transaction in flight" };
@@ -446,7 +461,7 @@ export class ReportRelay {
   }
 
   /** Marks our stored tree as the one on chain when its root is the chain's. */
-  private adopt(epoch: bigint, root: string, txHash: string | null): void {
+  adopt(epoch: bigint, root: string, txHash: string | null): void {
     const mine = this.o.store.report(Number(epoch));
     if (!mine) return;
     if (mine.root.toLowerCase() !== root.toLowerCase()) {

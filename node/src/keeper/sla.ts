@@ -64,6 +64,11 @@ export interface SlaKeeperOptions {
   store: KeeperStore;
   sender: TxSender;
   log?: (entry: TxLogEntry) => void;
+  /**
+   * Whether the follow-up work of an on-chain epoch may run now (default: always). The keeper's
+   * reconcile pass holds back the epochs after one whose tree it lacks: work runs in epoch order.
+   */
+  ready?: (epoch: number) => boolean;
 }
 
 interface RentalInfo {
@@ -79,6 +84,16 @@ export class SlaKeeper {
 
   constructor(private readonly o: SlaKeeperOptions) {
     this.log = o.log ?? (() => {});
+  }
+
+  /** The stored on-chain epochs ready for follow-up work whose pass `job` is not done, oldest first. */
+  private epochsFor(job: string, extra: (epoch: number) => boolean = () => true): number[] {
+    const ready = this.o.ready ?? (() => true);
+    return this.o.store
+      .onChainReports()
+      .map((r) => r.epoch)
+      .filter((e) => ready(e) && extra(e) && !this.o.store.jobDone(`${job}:${e}`))
+      .sort((a, b) => a - b);
   }
 
   private async rentals(): Promise<RentalInfo[]> {
@@ -139,11 +154,7 @@ export class SlaKeeper {
 
   /** Credits every on-chain epoch not yet passed over. */
   async creditAll(): Promise<TxOutcome[]> {
-    const epochs = this.o.store
-      .onChainReports()
-      .map((r) => r.epoch)
-      .filter((e) => !this.o.store.jobDone(`sla:${e}`))
-      .sort((a, b) => a - b);
+    const epochs = this.epochsFor("sla");
     if (epochs.length === 0) return [];
     const rentals = await this.rentals();
     const outcomes: TxOutcome[] = [];
@@ -162,11 +173,7 @@ export class SlaKeeper {
    */
   async payStakeCreditsAll(): Promise<TxOutcome[]> {
     const { SlaEnforcer: sla, ReportOracle: oracle } = this.o.contracts;
-    const epochs = this.o.store
-      .onChainReports()
-      .map((r) => r.epoch)
-      .filter((e) => this.o.store.jobDone(`sla:${e}`) && !this.o.store.jobDone(`stakecredit:${e}`))
-      .sort((a, b) => a - b);
+    const epochs = this.epochsFor("stakecredit", (e) => this.o.store.jobDone(`sla:${e}`));
     if (epochs.length === 0) return [];
     const now = BigInt((await sla.runner!.provider!.getBlock("latest"))!.timestamp);
     const window = await sla.slashWindow();
@@ -317,11 +324,7 @@ export class SlaKeeper {
 
   /** Runs the slashing pass (fraud, then downtime) of every on-chain epoch not yet passed over. */
   async slashAll(): Promise<TxOutcome[]> {
-    const epochs = this.o.store
-      .onChainReports()
-      .map((r) => r.epoch)
-      .filter((e) => !this.o.store.jobDone(`slash:${e}`))
-      .sort((a, b) => a - b);
+    const epochs = this.epochsFor("slash");
     if (epochs.length === 0) return [];
     const policy = await this.downtimePolicy();
     // Read once per pass, and only if some node was down long enough.

@@ -10,6 +10,8 @@
  *   evidence of an equivocation).
  * - `reports`, `leaves`: verified trees of epochs and, once on chain, what the proofs API serves.
  * - `jobs`: work finished for good (the SLA pass and the slashing pass of an epoch).
+ * - `chain_reports`: the oracle's `SubmitReport` events, read in block windows from a cursor
+ *   (meta "reconcile.block"): what the chain holds, that the rest of the store is reconciled against.
  */
 import { mkdirSync } from "node:fs";
 import path from "node:path";
@@ -80,6 +82,16 @@ CREATE TABLE IF NOT EXISTS leaves (
 CREATE INDEX IF NOT EXISTS leaves_by_node ON leaves (epoch, kind, node_id);
 CREATE INDEX IF NOT EXISTS leaves_by_account ON leaves (epoch, kind, account);
 CREATE TABLE IF NOT EXISTS jobs (name TEXT PRIMARY KEY, done_at INTEGER NOT NULL) STRICT;
+CREATE TABLE IF NOT EXISTS chain_reports (
+  epoch          INTEGER PRIMARY KEY,
+  root           TEXT    NOT NULL,
+  config_version TEXT    NOT NULL,
+  node_count     TEXT    NOT NULL,
+  total_reward   TEXT    NOT NULL,
+  signers        TEXT    NOT NULL, -- the event's signer bitmap, decimal
+  tx_hash        TEXT    NOT NULL,
+  block          INTEGER NOT NULL
+) STRICT;
 `;
 
 export type IntentStatus = "pending" | "sent" | "done" | "failed";
@@ -129,6 +141,18 @@ export interface ReportRow {
   status: "verified" | "onchain";
   txHash: string | null;
   recordedAt: number;
+}
+
+/** A `SubmitReport` event: an epoch the oracle holds. */
+export interface ChainReportRow {
+  epoch: number;
+  root: string;
+  configVersion: bigint;
+  nodeCount: bigint;
+  totalReward: bigint;
+  signers: bigint;
+  txHash: string;
+  block: number;
 }
 
 export interface LeafRow {
@@ -186,6 +210,16 @@ const leafOf = (r: any): LeafRow => ({
   nodeId: r.node_id,
   leaf: r.leaf,
   proof: JSON.parse(r.proof),
+});
+const chainReportOf = (r: any): ChainReportRow => ({
+  epoch: r.epoch,
+  root: r.root,
+  configVersion: BigInt(r.config_version),
+  nodeCount: BigInt(r.node_count),
+  totalReward: BigInt(r.total_reward),
+  signers: BigInt(r.signers),
+  txHash: r.tx_hash,
+  block: r.block,
 });
 /* eslint-enable @typescript-eslint/no-explicit-any */
 
@@ -370,6 +404,119 @@ export class KeeperStore {
         insert.run(epoch, i, root, l.kind, l.account.toLowerCase(), l.nodeId, l.leaf, JSON.stringify(l.proof)),
       );
     })();
+  }
+
+  /**
+   * Stores the tree of `epoch` as the one on chain, replacing whatever the store held for it (a tree
+   * that disagrees with the chain's root); the epoch's follow-up passes are done again.
+   */
+  replaceOnChainTree(
+    epoch: number,
+    root: string,
+    report: string,
+    signers: string[],
+    txHash: string | null,
+    leaves: { kind: number; account: string; nodeId: string; leaf: string; proof: string[] }[],
+  ): void {
+    this.db.transaction(() => {
+      const existing = this.report(epoch);
+      if (existing && existing.root.toLowerCase() !== root.toLowerCase()) {
+        for (const job of ["sla", "slash", "stakecredit"])
+          this.db.prepare("DELETE FROM jobs WHERE name = ?").run(`${job}:${epoch}`);
+      }
+      this.db.prepare("DELETE FROM leaves WHERE epoch = ?").run(epoch);
+      this.db
+        .prepare(
+          `INSERT OR REPLACE INTO reports (epoch, root, report, signers, status, tx_hash, recorded_at)
+           VALUES (?, ?, ?, ?, 'onchain', ?, ?)`,
+        )
+        .run(epoch, root, report, JSON.stringify(signers), txHash, this.now());
+      const insert = this.db.prepare(
+        "INSERT INTO leaves (epoch, idx, root, kind, account, node_id, leaf, proof) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+      );
+      leaves.forEach((l, i) =>
+        insert.run(epoch, i, root, l.kind, l.account.toLowerCase(), l.nodeId, l.leaf, JSON.stringify(l.proof)),
+      );
+    })();
+  }
+
+  /** A stored report the chain does not hold (its epoch has no root there) is no longer on chain. */
+  markNotOnChain(epoch: number): void {
+    this.db.prepare("UPDATE reports SET status = 'verified', tx_hash = NULL WHERE epoch = ?").run(epoch);
+  }
+
+  /* --------------------------- chain reports --------------------------- */
+
+  /** Records a `SubmitReport` event (the oracle takes one report per epoch: the first is kept). */
+  recordChainReport(r: ChainReportRow): void {
+    this.db
+      .prepare(
+        `INSERT INTO chain_reports (epoch, root, config_version, node_count, total_reward, signers, tx_hash, block)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (epoch) DO NOTHING`,
+      )
+      .run(
+        r.epoch,
+        r.root,
+        r.configVersion.toString(),
+        r.nodeCount.toString(),
+        r.totalReward.toString(),
+        r.signers.toString(),
+        r.txHash,
+        r.block,
+      );
+  }
+
+  chainReport(epoch: number): ChainReportRow | undefined {
+    const r = this.db.prepare("SELECT * FROM chain_reports WHERE epoch = ?").get(epoch);
+    return r ? chainReportOf(r) : undefined;
+  }
+
+  /** Every epoch the oracle holds (as read so far), oldest first. */
+  chainReports(): ChainReportRow[] {
+    return this.db.prepare("SELECT * FROM chain_reports ORDER BY epoch").all().map(chainReportOf);
+  }
+
+  /** Epochs the chain holds whose stored tree is missing, not marked on chain, or of another root. */
+  chainReportsNotHeld(): ChainReportRow[] {
+    return this.db
+      .prepare(
+        `SELECT c.* FROM chain_reports c LEFT JOIN reports r ON r.epoch = c.epoch
+         WHERE r.epoch IS NULL OR r.status != 'onchain' OR lower(r.root) != lower(c.root)
+         ORDER BY c.epoch`,
+      )
+      .all()
+      .map(chainReportOf);
+  }
+
+  /** On-chain epochs (by their events) with a follow-up pass not done, oldest first. */
+  chainEpochsWithOpenJobs(): { epoch: number; jobs: ("sla" | "slash" | "stakecredit")[] }[] {
+    const rows = this.db
+      .prepare(
+        `SELECT c.epoch,
+           EXISTS (SELECT 1 FROM jobs WHERE name = 'sla:' || c.epoch) AS sla,
+           EXISTS (SELECT 1 FROM jobs WHERE name = 'slash:' || c.epoch) AS slash,
+           EXISTS (SELECT 1 FROM jobs WHERE name = 'stakecredit:' || c.epoch) AS stakecredit
+         FROM chain_reports c ORDER BY c.epoch`,
+      )
+      .all() as { epoch: number; sla: number; slash: number; stakecredit: number }[];
+    return rows
+      .map((r) => ({
+        epoch: r.epoch,
+        jobs: (["sla", "slash", "stakecredit"] as const).filter((j) => !r[j]),
+      }))
+      .filter((r) => r.jobs.length > 0);
+  }
+
+  /** Stored reports marked on chain that no `SubmitReport` event read so far confirms. */
+  onChainWithoutEvent(): number[] {
+    return (
+      this.db
+        .prepare(
+          `SELECT r.epoch FROM reports r LEFT JOIN chain_reports c ON c.epoch = r.epoch
+           WHERE r.status = 'onchain' AND c.epoch IS NULL ORDER BY r.epoch`,
+        )
+        .all() as { epoch: number }[]
+    ).map((r) => r.epoch);
   }
 
   /** Marks `epoch`'s verified tree as the one on chain. */

@@ -16,6 +16,9 @@
  *   maxPriorityFeePerGas raised by `feeBumpPercent` (at least 10, what nodes require) or to the network's
  *   current fee if higher, never above the `maxFeePerGas` cap: at the cap it stops bumping, logs, and waits.
  * - One transaction in flight at a time (calls are queued), so nonces never leave gaps.
+ * - One path for a finished intent: whether the call that sent it saw it mined, or `resume` found it
+ *   mined (or done by someone else) after a restart, a stop or an RPC error, the effect registered
+ *   for its kind (`onDone`: the relay records a report's epoch as on chain) runs the same way.
  */
 import { Transaction, type JsonRpcApiProvider, type Wallet } from "ethers";
 
@@ -132,6 +135,7 @@ export class TxSender {
   private readonly pollMs: number;
   private readonly maxWaitMs: number;
   private readonly log: (entry: TxLogEntry) => void;
+  private readonly effects = new Map<string, (intent: IntentRow, outcome: TxOutcome) => Promise<void> | void>();
 
   constructor(private readonly o: TxSenderOptions) {
     if (!(o.feeBumpPercent >= 10)) {
@@ -146,6 +150,38 @@ export class TxSender {
   /** Stops waiting: calls in flight return "pending" soon (their intents resume on the next start). */
   stop(): void {
     this.stopping = true;
+  }
+
+  /**
+   * Registers what a finished ("mined" or "already") intent of `kind` changes in the keeper's store. It
+   * runs wherever the intent ends: in the call that sent it or in `resume`. A failing effect is logged;
+   * the reconcile pass repairs what it left undone.
+   */
+  onDone(kind: string, effect: (intent: IntentRow, outcome: TxOutcome) => Promise<void> | void): void {
+    this.effects.set(kind, effect);
+  }
+
+  /** Ends `intent` as done and runs its kind's effect; returns `outcome`. */
+  private async finishDone(
+    intent: IntentRow,
+    outcome: Extract<TxOutcome, { status: "mined" | "already" }>,
+    block?: number,
+  ): Promise<TxOutcome> {
+    const result = outcome.status === "mined" ? "mined" : `already: ${outcome.reason}`;
+    this.o.store.finishIntent(intent.id, "done", result, outcome.hash, block);
+    const effect = this.effects.get(intent.kind);
+    if (effect) {
+      try {
+        await effect(intent, outcome);
+      } catch (e) {
+        this.log({
+          at: "Keeper#effectFailed",
+          key: intent.key,
+          error: ((e as Error).message ?? String(e)).slice(0, 300),
+        });
+      }
+    }
+    return outcome;
   }
 
   /** Runs `fn` after every earlier call: one transaction in flight at a time. */
@@ -200,9 +236,8 @@ export class TxSender {
     if (!sim.ok) {
       if (ALREADY_DONE.includes(sim.revert.name)) {
         intent = intent ?? store.createIntent({ ...req, sender: this.address });
-        store.finishIntent(intent.id, "done", `already: ${sim.revert.message}`);
         this.log({ at: "Keeper#alreadyDone", key: req.key, reason: sim.revert.message });
-        return { status: "already", key: req.key, reason: sim.revert.message };
+        return this.finishDone(intent, { status: "already", key: req.key, reason: sim.revert.message });
       }
       this.log({ at: "Keeper#simulationFailed", key: req.key, reason: sim.revert.message });
       return { status: "failed", key: req.key, reason: sim.revert.message, error: sim.revert };
@@ -296,16 +331,16 @@ export class TxSender {
         const receipt = await this.o.provider.getTransactionReceipt(tx.hash);
         if (!receipt) continue;
         if (receipt.status === 1) {
-          store.finishIntent(intent.id, "done", "mined", tx.hash, receipt.blockNumber);
           this.log({ at: "Keeper#mined", key: intent.key, hash: tx.hash, block: receipt.blockNumber });
-          return { status: "mined", key: intent.key, hash: tx.hash, block: receipt.blockNumber };
+          const mined = { status: "mined" as const, key: intent.key, hash: tx.hash, block: receipt.blockNumber };
+          return this.finishDone(intent, mined, receipt.blockNumber);
         }
         // Reverted on chain (someone was first in the same block, or the state moved): why, now?
         const sim = await this.simulate(intent.to, intent.data);
         if (!sim.ok && ALREADY_DONE.includes(sim.revert.name)) {
-          store.finishIntent(intent.id, "done", `already: ${sim.revert.message}`, tx.hash, receipt.blockNumber);
           this.log({ at: "Keeper#alreadyDone", key: intent.key, hash: tx.hash, reason: sim.revert.message });
-          return { status: "already", key: intent.key, reason: sim.revert.message, hash: tx.hash };
+          const already = { status: "already" as const, key: intent.key, reason: sim.revert.message, hash: tx.hash };
+          return this.finishDone(intent, already, receipt.blockNumber);
         }
         const reason = sim.ok ? "reverted on chain (the simulation passes now)" : sim.revert.message;
         store.finishIntent(intent.id, "failed", reason, tx.hash, receipt.blockNumber);
@@ -348,9 +383,8 @@ export class TxSender {
     const sim = await this.simulate(intent.to, intent.data);
     if (sim.ok) return (sim.gas * 12n) / 10n;
     if (ALREADY_DONE.includes(sim.revert.name)) {
-      this.o.store.finishIntent(intent.id, "done", `already: ${sim.revert.message}`);
       this.log({ at: "Keeper#alreadyDone", key: intent.key, reason: sim.revert.message });
-      return { status: "already", key: intent.key, reason: sim.revert.message };
+      return this.finishDone(intent, { status: "already", key: intent.key, reason: sim.revert.message });
     }
     this.o.store.finishIntent(intent.id, "failed", sim.revert.message);
     this.log({ at: "Keeper#simulationFailed", key: intent.key, reason: sim.revert.message });

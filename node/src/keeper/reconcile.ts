@@ -1,0 +1,273 @@
+/**
+ * Work comes from the chain, not from memory of what was sent. Every pass (on startup and on every
+ * tick, before any other job):
+ *
+ * 1. Reads the oracle's `SubmitReport` events from a persisted block cursor (meta "reconcile.block")
+ *    to the latest block, in windows of `windowBlocks` (at most `maxWindows` per pass): never a scan
+ *    from block 0 each tick. The first pass starts at the oracle's deployment block, found by a binary
+ *    search of `eth_getCode` (about 25 reads on a long chain). Each event is one epoch the oracle holds
+ *    (table `chain_reports`).
+ * 2. For every such epoch whose stored tree is missing, not marked on chain, or of another root, it
+ *    gets the tree: the stored one when its root is the chain's, else the checkers' report of that
+ *    root (its node count and total checked against the event) and tree (rebuilt to the root), fetched
+ *    as the relay does. The store is a cache of chain truth: a tree that disagrees with the chain is
+ *    replaced, and a report marked on chain that the chain does not hold is unmarked.
+ * 3. Follow-up work (SLA credits, downtime and fraud slashes, closes, deferred stake credits) runs in
+ *    epoch order: an epoch after the first on-chain epoch still without its tree waits for it
+ *    (`ready`), so a downtime run is never judged with an epoch missing.
+ *
+ * `missing()` lists the on-chain epochs whose tree or follow-up work is missing, each with why (served
+ * by `/health` and `kaisar keeper status`).
+ */
+import { getAddress, type Provider } from "ethers";
+import { leafToJson, reportFromJson, reportToJson, signedReportFromJson, type Report } from "@kaisar/offchain";
+
+import type { KaisarContracts } from "../chain/contracts";
+import type { ReportRelay } from "./reports";
+import type { ChainReportRow, KeeperStore } from "./store";
+import type { TxLogEntry } from "./tx";
+
+/** What an on-chain epoch lacks: its tree, or one of its follow-up passes. */
+export type MissingWork = "tree" | "sla" | "slash" | "stakecredit";
+
+export interface MissingEpoch {
+  epoch: number;
+  missing: MissingWork;
+  reason: string;
+}
+
+export interface ReconcilerOptions {
+  contracts: KaisarContracts;
+  store: KeeperStore;
+  relay: ReportRelay;
+  /** The checkers' API URLs (where missing trees are fetched). */
+  checkers: string[];
+  /** Blocks per `eth_getLogs` window (default 2,000). */
+  windowBlocks?: number;
+  /** Windows read per pass (default 50); the rest on the next pass. */
+  maxWindows?: number;
+  /** Trees fetched per pass (default 16). */
+  maxFetches?: number;
+  log?: (entry: TxLogEntry) => void;
+}
+
+export interface ReconcileResult {
+  /** Epochs whose tree was adopted or rebuilt from the chain this pass. */
+  adopted: number[];
+  /** The block the cursor reached (next to read). */
+  cursor: number;
+}
+
+const CURSOR = "reconcile.block";
+
+/** The reconcile pass (see the file comment). */
+export class Reconciler {
+  private readonly log: (entry: TxLogEntry) => void;
+  /** Why the tree of an epoch could not be had (last pass). */
+  private readonly treeProblems = new Map<number, string>();
+  /** The first on-chain epoch without its tree (last pass); undefined when none. */
+  private gap: number | undefined;
+  /** The slashing window and the epoch clock, for the reasons of stake credits not yet due. */
+  private clock?: { genesis: bigint; length: bigint; window: bigint; now: bigint };
+
+  constructor(private readonly o: ReconcilerOptions) {
+    this.log = o.log ?? (() => {});
+  }
+
+  private get provider(): Provider {
+    return this.o.contracts.ReportOracle.runner!.provider!;
+  }
+
+  /** The oracle's deployment block: the first block with its code (binary search). */
+  async deploymentBlock(latest: number): Promise<number> {
+    const oracle = this.o.contracts.ReportOracle.target as string;
+    let lo = 0;
+    let hi = latest;
+    if ((await this.provider.getCode(oracle, hi)) === "0x") return latest + 1;
+    while (lo < hi) {
+      const mid = Math.floor((lo + hi) / 2);
+      if ((await this.provider.getCode(oracle, mid)) === "0x") lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /** Reads `SubmitReport` events from the cursor on (step 1); returns the new cursor. */
+  async readEvents(): Promise<number> {
+    const oracle = this.o.contracts.ReportOracle;
+    const latest = await this.provider.getBlockNumber();
+    const stored = this.o.store.getMeta(CURSOR);
+    let from = stored === undefined ? await this.deploymentBlock(latest) : Number(stored);
+    const size = this.o.windowBlocks ?? 2_000;
+    for (let w = 0; w < (this.o.maxWindows ?? 50) && from <= latest; w++) {
+      const to = Math.min(from + size - 1, latest);
+      for (const e of await oracle.queryFilter(oracle.filters.SubmitReport(), from, to)) {
+        this.o.store.recordChainReport({
+          epoch: Number(e.args.epoch),
+          root: e.args.root,
+          configVersion: e.args.configVersion,
+          nodeCount: e.args.nodeCount,
+          totalReward: e.args.totalReward,
+          signers: e.args.signers,
+          txHash: e.transactionHash,
+          block: e.blockNumber,
+        });
+      }
+      from = to + 1;
+      this.o.store.setMeta(CURSOR, String(from));
+    }
+    return from;
+  }
+
+  /** One pass (steps 1 and 2); errors of one epoch are kept as its reason, not thrown. */
+  async tick(): Promise<ReconcileResult> {
+    const cursor = await this.readEvents();
+    const store = this.o.store;
+    const oracle = this.o.contracts.ReportOracle;
+    // A report marked on chain with no event read: unmarked if the chain holds no root for its epoch.
+    for (const epoch of store.onChainWithoutEvent()) {
+      if (BigInt(await oracle.reportRoot(epoch)) === 0n) {
+        this.log({ at: "Keeper#reconcileUnmark", epoch, reason: "the oracle holds no report of this epoch" });
+        store.markNotOnChain(epoch);
+      }
+    }
+    const adopted: number[] = [];
+    this.treeProblems.clear();
+    let fetches = 0;
+    for (const chain of store.chainReportsNotHeld()) {
+      const mine = store.report(chain.epoch);
+      if (mine && mine.root.toLowerCase() === chain.root.toLowerCase()) {
+        store.markOnChain(chain.epoch, chain.txHash);
+        adopted.push(chain.epoch);
+        continue;
+      }
+      if (fetches >= (this.o.maxFetches ?? 16)) {
+        this.treeProblems.set(chain.epoch, "not fetched yet (later in this catch-up)");
+        continue;
+      }
+      fetches++;
+      const problem = await this.fetchTree(chain).catch((e: Error) => e.message ?? String(e));
+      if (problem) {
+        this.treeProblems.set(chain.epoch, problem);
+        this.log({ at: "Keeper#treeMissing", epoch: chain.epoch, root: chain.root, reason: problem });
+      } else {
+        adopted.push(chain.epoch);
+        this.log({
+          at: "Keeper#treeFromChain",
+          epoch: chain.epoch,
+          root: chain.root,
+          replaced: mine ? mine.root : null,
+        });
+      }
+    }
+    const lacking = store.chainReportsNotHeld();
+    this.gap = lacking.length ? lacking[0].epoch : undefined;
+    for (const l of lacking) {
+      if (!this.treeProblems.has(l.epoch)) this.treeProblems.set(l.epoch, "not fetched yet");
+    }
+    await this.readClock().catch(() => {});
+    return { adopted, cursor };
+  }
+
+  /** Gets the tree of an on-chain epoch from the checkers and stores it as on chain; a problem, or undefined. */
+  private async fetchTree(chain: ChainReportRow): Promise<string | undefined> {
+    const epoch = BigInt(chain.epoch);
+    const store = this.o.store;
+    const sameRoot = (r: Report) => r.root.toLowerCase() === chain.root.toLowerCase();
+    // The full report of that root: signed copies already stored, else the checkers' answers now.
+    let found = store
+      .signaturesOf(chain.epoch)
+      .map((s) => reportFromJson(JSON.parse(s.report)))
+      .find(sameRoot);
+    if (!found) {
+      for (const base of this.o.checkers) {
+        try {
+          const res = await fetch(`${base.replace(/\/+$/, "")}/epochs/${epoch}/report`, {
+            signal: AbortSignal.timeout(10_000),
+          });
+          if (!res.ok) continue;
+          const { report } = signedReportFromJson(await res.json());
+          if (report.epoch === epoch && sameRoot(report)) {
+            found = report;
+            break;
+          }
+        } catch {
+          // the next checker
+        }
+      }
+    }
+    if (!found) return `no checker serves a report of epoch ${epoch} with the chain's root ${chain.root}`;
+    if (found.nodeCount !== chain.nodeCount || found.totalReward !== chain.totalReward) {
+      return `the checkers' report of root ${chain.root} says ${found.nodeCount} nodes and ${found.totalReward} in all, the chain ${chain.nodeCount} and ${chain.totalReward}`;
+    }
+    const budget = await this.o.contracts.ReportOracle.epochBudget(epoch);
+    const tree = await this.o.relay.fetchTree(found, budget, this.o.checkers);
+    if ("reason" in tree) return tree.reason;
+    const signers = store
+      .signaturesOf(chain.epoch)
+      .filter((s) => sameRoot(reportFromJson(JSON.parse(s.report))))
+      .map((s) => getAddress(s.signer));
+    store.replaceOnChainTree(
+      chain.epoch,
+      chain.root,
+      JSON.stringify(reportToJson(found)),
+      [...new Set(signers)],
+      chain.txHash,
+      tree.leaves.map((l, i) => ({
+        kind: l.leaf.kind,
+        account: l.leaf.account,
+        nodeId: l.leaf.id.toString(),
+        leaf: JSON.stringify(leafToJson(l.leaf, l.metrics)),
+        proof: tree.proofs[i],
+      })),
+    );
+    return undefined;
+  }
+
+  private async readClock(): Promise<void> {
+    const { ReportOracle: oracle, SlaEnforcer: sla } = this.o.contracts;
+    const [genesis, length, window, block] = await Promise.all([
+      this.clock?.genesis ?? oracle.genesis(),
+      this.clock?.length ?? oracle.epochLength(),
+      sla.slashWindow(),
+      this.provider.getBlock("latest"),
+    ]);
+    this.clock = { genesis, length, window, now: BigInt(block!.timestamp) };
+  }
+
+  /** Whether the follow-up work of on-chain `epoch` may run: every on-chain epoch up to it has its tree. */
+  ready(epoch: number): boolean {
+    return this.gap === undefined || epoch < this.gap;
+  }
+
+  /** The on-chain epochs whose tree or follow-up work is missing, and why (as of the last pass). */
+  missing(): MissingEpoch[] {
+    const out: MissingEpoch[] = [];
+    for (const [epoch, reason] of [...this.treeProblems].sort((a, b) => a[0] - b[0])) {
+      out.push({ epoch, missing: "tree", reason });
+    }
+    const open = this.o.store.openIntents().map((i) => i.key);
+    for (const { epoch, jobs } of this.o.store.chainEpochsWithOpenJobs()) {
+      if (this.treeProblems.has(epoch)) continue;
+      for (const job of jobs) {
+        let reason: string;
+        const inFlight = open.find(
+          (k) => k.startsWith(`${job}:${epoch}`) || (job === "slash" && k.endsWith(`:${epoch}`)),
+        );
+        if (!this.ready(epoch)) reason = `waits for the tree of epoch ${this.gap} (follow-up work runs in epoch order)`;
+        else if (inFlight) reason = `transaction in flight (${inFlight})`;
+        else if (job === "stakecredit" && this.clock && this.o.store.jobDone(`sla:${epoch}`)) {
+          const opensAt = this.clock.genesis + BigInt(epoch + 1) * this.clock.length + this.clock.window + 1n;
+          if (this.clock.now < opensAt) {
+            // Not missing: not due yet.
+            continue;
+          }
+          reason = "due: the slashing window has passed, the next pass pays it";
+        } else if (job === "stakecredit") reason = "waits for the epoch's SLA credits";
+        else reason = "not run yet (the next pass runs it)";
+        out.push({ epoch, missing: job, reason });
+      }
+    }
+    return out;
+  }
+}
