@@ -226,12 +226,21 @@ export function keeperConfig(
  * A fault the proxy applies to every request while it is set: "refuse" resets the connection unanswered
  * (nothing forwarded), "502" answers HTTP 502 (nothing forwarded), "drop-answers" forwards the call and
  * drops its answer, "drop-send-answers" does that to `eth_sendRawTransaction` only (the broadcast
- * happens, the keeper never hears so).
+ * happens, the keeper never hears so), "drop-sends" resets `eth_sendRawTransaction` calls unforwarded
+ * (the transaction never reaches the chain).
  */
-export type RpcFault = "refuse" | "502" | "drop-answers" | "drop-send-answers";
+export type RpcFault = "refuse" | "502" | "drop-answers" | "drop-send-answers" | "drop-sends";
 
-/** Told of each JSON-RPC call: "request" before it is forwarded, "answered" once the chain answered it. */
-export type ProxyEvent = { at: "request" | "answered"; method: string; params: unknown[]; result?: unknown };
+/**
+ * Told of each JSON-RPC call: "request" before it is forwarded, "answered" once the chain answered it
+ * (whether or not the answer was dropped), "faulted" when a fault kept it from the chain.
+ */
+export type ProxyEvent = {
+  at: "request" | "answered" | "faulted";
+  method: string;
+  params: unknown[];
+  result?: unknown;
+};
 
 /**
  * A JSON-RPC proxy in front of `target` whose faults are set by the test (`fault`), typically from a
@@ -285,14 +294,17 @@ export async function startFaultProxy(target: string, port = 0): Promise<FaultPr
         // forwarded as is
       }
       const fault = proxy.fault;
-      if (fault === "refuse") {
+      const faulted = () => calls.forEach((c) => emit({ at: "faulted", method: c.method, params: c.params ?? [] }));
+      if (fault === "refuse" || (fault === "drop-sends" && calls.some((c) => c.method === "eth_sendRawTransaction"))) {
         stats.refused++;
         req.socket.destroy();
+        faulted();
         return;
       }
       if (fault === "502") {
         stats.bad++;
         res.writeHead(502).end("bad gateway");
+        faulted();
         return;
       }
       for (const c of calls) emit({ at: "request", method: c.method, params: c.params ?? [] });

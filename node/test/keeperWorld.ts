@@ -6,7 +6,7 @@
  */
 import { Wallet } from "ethers";
 
-import { fundRewardReserve, kai, nodeSpecOf, setUpCheckers } from "../src/chain/devnet";
+import { fundRewardReserve, governanceExecute, kai, nodeSpecOf, setUpCheckers } from "../src/chain/devnet";
 import { startLocalChain, type LocalChain } from "./localChain";
 import { scoreFixture, signedBody, startFakeCheckers, type FakeCheckers } from "./keeperHelpers";
 
@@ -26,8 +26,11 @@ export interface KeeperWorld {
   close(): Promise<void>;
 }
 
-/** Starts the world with `ended` epochs ended after the rental started. */
-export async function startKeeperWorld(ended: number): Promise<KeeperWorld> {
+/**
+ * Starts the world with `ended` epochs ended after the rental started; `slashWindowSeconds` sets the
+ * enforcer's slashing window (through the timelock), so that evidence stays fresh however slow the run.
+ */
+export async function startKeeperWorld(ended: number, slashWindowSeconds?: number): Promise<KeeperWorld> {
   const chain = await startLocalChain({ epochLengthSeconds: 10 });
   const checkers = await startFakeCheckers();
   const operators = [1, 2, 3, 4].map((i) => new Wallet(chain.account(i).privateKey));
@@ -38,6 +41,14 @@ export async function startKeeperWorld(ended: number): Promise<KeeperWorld> {
     quorum: 3,
   });
   await fundRewardReserve(c, gov, kai(1_000_000));
+  if (slashWindowSeconds !== undefined) {
+    await governanceExecute(chain.addresses.KaisarTimelock, gov, [
+      {
+        target: chain.addresses.SlaEnforcer,
+        data: c.SlaEnforcer.interface.encodeFunctionData("setSlashWindow", [slashWindowSeconds]),
+      },
+    ]);
+  }
   const provider = chain.account(5);
   const renter = chain.account(6);
   const kaiToken = chain.addresses.KaiToken;

@@ -231,6 +231,8 @@ export class TxSender {
         : { status: "already", key: req.key, reason: intent.outcome ?? "done", hash: intent.txHash ?? undefined };
     }
     if (intent && intent.status !== "failed") return this.drive(intent);
+    // Stopping: no new work is started (the next start derives it again from the chain).
+    if (this.stopping) return { status: "pending", key: req.key };
 
     const sim = await this.simulate(req.to, req.data);
     if (!sim.ok) {
