@@ -18,75 +18,17 @@
  * epoch with the chain's root; /health lists nothing missing, no open intent, and the keeper's latest
  * nonce equals its pending one.
  */
-import { spawn, type ChildProcess } from "node:child_process";
 import { appendFileSync } from "node:fs";
-import path from "node:path";
 
 import { expect } from "chai";
 import { Transaction, Wallet } from "ethers";
 
-import { keeperConfig, startFaultProxy, type FaultProxy } from "./keeperHelpers";
+import { KeeperProcess, cleanEnv, keeperConfig, startFaultProxy, type FaultProxy } from "./keeperHelpers";
 import { startKeeperWorld, type KeeperWorld } from "./keeperWorld";
 
 /** The keeper API port of this file (the other programs' defaults, offset). */
 const API_PORT = 28_970;
 const UPTIMES = [9_500, 9_500, 9_500, 9_500, 5_000, 5_000];
-
-/** The environment without any KAISAR_ setting of this process. */
-function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("KAISAR_")));
-  return { ...env, ...extra };
-}
-
-type Line = { at: string; [k: string]: unknown };
-
-/** A `kaisar keeper run` process; its JSON log lines, each told to the listeners. */
-class KeeperProcess {
-  readonly lines: Line[] = [];
-  private readonly listeners = new Set<(l: Line) => void>();
-  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  private readonly child: ChildProcess;
-  stderr = "";
-
-  constructor(env: NodeJS.ProcessEnv) {
-    this.child = spawn(process.execPath, [path.join(__dirname, "..", "bin", "kaisar.js"), "keeper", "run", "--json"], {
-      cwd: path.join(__dirname, ".."),
-      env,
-    });
-    let buffer = "";
-    this.child.stdout!.on("data", (d) => {
-      buffer += d;
-      const parts = buffer.split("\n");
-      buffer = parts.pop()!;
-      for (const p of parts) {
-        if (!p.startsWith("{")) continue;
-        const line = JSON.parse(p) as Line;
-        if (process.env.KEEPER_FAULTS_LOG) appendFileSync(process.env.KEEPER_FAULTS_LOG, p + "\n");
-        this.lines.push(line);
-        for (const l of [...this.listeners]) l(line);
-      }
-    });
-    this.child.stderr!.on("data", (d) => (this.stderr += d));
-    this.exited = new Promise((resolve) => this.child.on("close", (code, signal) => resolve({ code, signal })));
-  }
-
-  /** Resolves at the first line (from now on) `match` accepts. */
-  next(match: (l: Line) => boolean): Promise<Line> {
-    return new Promise((resolve) => {
-      const fn = (l: Line) => {
-        if (match(l)) {
-          this.listeners.delete(fn);
-          resolve(l);
-        }
-      };
-      this.listeners.add(fn);
-    });
-  }
-
-  kill(signal: NodeJS.Signals): void {
-    this.child.kill(signal);
-  }
-}
 
 describe("keeper fault injection (issue #17)", function () {
   this.timeout(240_000);
@@ -99,7 +41,7 @@ describe("keeper fault injection (issue #17)", function () {
   const oracle = () => world.chain.contracts.ReportOracle;
   const mine = () => world.chain.provider.request({ method: "evm_mine", params: [] });
   const automine = (on: boolean) => world.chain.provider.request({ method: "evm_setAutomine", params: [on] });
-  const start = () => (keeper = new KeeperProcess(env));
+  const start = () => (keeper = new KeeperProcess(env, process.env.KEEPER_FAULTS_LOG));
   /** Names the phase in the log KEEPER_FAULTS_LOG names (for a failure's diagnosis). */
   const phase = (name: string) => {
     if (process.env.KEEPER_FAULTS_LOG) appendFileSync(process.env.KEEPER_FAULTS_LOG, `### ${name}\n`);

@@ -74,6 +74,12 @@ describe("keeper reconciles with the chain (issue #17)", function () {
       world.chain.contracts.ReportOracle.filters.SubmitReport(e),
     );
     expect(stored?.txHash).to.equal(event.transactionHash);
+    // On chain before its event is read: its follow-up work is listed as missing until done.
+    expect(b.reconciler.missing()).to.deep.include({
+      epoch: e,
+      missing: "sla",
+      reason: "not run yet (the next pass runs it)",
+    });
   });
 
   it("a keeper with an empty store rebuilds every on-chain epoch from the chain and credits each once", async () => {

@@ -1,10 +1,11 @@
 /**
- * Test helpers for the keeper: fake checker APIs (real HTTP, real signatures, real trees), a
- * fault-injecting JSON-RPC proxy, and a keeper config.
+ * Test helpers for the keeper: fake checker APIs (real HTTP, real signatures, real trees), fault-injecting
+ * JSON-RPC proxies, a keeper config, and a `kaisar keeper run` process whose log lines can be waited for.
  */
+import { spawn, type ChildProcess } from "node:child_process";
+import { appendFileSync, mkdtempSync } from "node:fs";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import { mkdtempSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 
@@ -344,4 +345,61 @@ export async function startFaultProxy(target: string, port = 0): Promise<FaultPr
       server.closeAllConnections();
     });
   return proxy;
+}
+
+/** The environment without any KAISAR_ setting of this process. */
+export function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("KAISAR_")));
+  return { ...env, ...extra };
+}
+
+export type LogLine = { at: string; [k: string]: unknown };
+
+/** A `kaisar keeper run` process; its JSON log lines, each told to the listeners. */
+export class KeeperProcess {
+  readonly lines: LogLine[] = [];
+  private readonly listeners = new Set<(l: LogLine) => void>();
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  private readonly child: ChildProcess;
+  stderr = "";
+
+  /** Starts `kaisar keeper run --json` with `env`; each log line is appended to `logFile` if named. */
+  constructor(env: NodeJS.ProcessEnv, logFile?: string) {
+    this.child = spawn(process.execPath, [path.join(__dirname, "..", "bin", "kaisar.js"), "keeper", "run", "--json"], {
+      cwd: path.join(__dirname, ".."),
+      env,
+    });
+    let buffer = "";
+    this.child.stdout!.on("data", (d) => {
+      buffer += d;
+      const parts = buffer.split("\n");
+      buffer = parts.pop()!;
+      for (const p of parts) {
+        if (!p.startsWith("{")) continue;
+        const line = JSON.parse(p) as LogLine;
+        if (logFile) appendFileSync(logFile, p + "\n");
+        this.lines.push(line);
+        for (const l of [...this.listeners]) l(line);
+      }
+    });
+    this.child.stderr!.on("data", (d) => (this.stderr += d));
+    this.exited = new Promise((resolve) => this.child.on("close", (code, signal) => resolve({ code, signal })));
+  }
+
+  /** Resolves at the first line (from now on) `match` accepts. */
+  next(match: (l: LogLine) => boolean): Promise<LogLine> {
+    return new Promise((resolve) => {
+      const fn = (l: LogLine) => {
+        if (match(l)) {
+          this.listeners.delete(fn);
+          resolve(l);
+        }
+      };
+      this.listeners.add(fn);
+    });
+  }
+
+  kill(signal: NodeJS.Signals): void {
+    this.child.kill(signal);
+  }
 }

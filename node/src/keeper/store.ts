@@ -488,7 +488,10 @@ export class KeeperStore {
       .map(chainReportOf);
   }
 
-  /** On-chain epochs (by their events) with a follow-up pass not done, oldest first. */
+  /**
+   * On-chain epochs (by their events, or stored as on chain by the keeper's own mined report before its
+   * event is read) with a follow-up pass not done, oldest first.
+   */
   chainEpochsWithOpenJobs(): { epoch: number; jobs: ("sla" | "slash" | "stakecredit")[] }[] {
     const rows = this.db
       .prepare(
@@ -496,7 +499,8 @@ export class KeeperStore {
            EXISTS (SELECT 1 FROM jobs WHERE name = 'sla:' || c.epoch) AS sla,
            EXISTS (SELECT 1 FROM jobs WHERE name = 'slash:' || c.epoch) AS slash,
            EXISTS (SELECT 1 FROM jobs WHERE name = 'stakecredit:' || c.epoch) AS stakecredit
-         FROM chain_reports c ORDER BY c.epoch`,
+         FROM (SELECT epoch FROM chain_reports UNION SELECT epoch FROM reports WHERE status = 'onchain') c
+         ORDER BY c.epoch`,
       )
       .all() as { epoch: number; sla: number; slash: number; stakecredit: number }[];
     return rows
