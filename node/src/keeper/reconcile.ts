@@ -251,8 +251,11 @@ export class Reconciler {
       if (this.treeProblems.has(epoch)) continue;
       for (const job of jobs) {
         let reason: string;
-        const inFlight = open.find(
-          (k) => k.startsWith(`${job}:${epoch}`) || (job === "slash" && k.endsWith(`:${epoch}`)),
+        // The intents of the pass: "sla:<e>:<node>", "stakecredit:<e>", "fraud:<e>:<node>", "downtime:<node>:<e>".
+        const inFlight = open.find((k) =>
+          job === "slash"
+            ? k.startsWith(`fraud:${epoch}:`) || new RegExp(`^downtime:\\d+:${epoch}$`).test(k)
+            : k === `${job}:${epoch}` || k.startsWith(`${job}:${epoch}:`),
         );
         if (!this.ready(epoch)) reason = `waits for the tree of epoch ${this.gap} (follow-up work runs in epoch order)`;
         else if (inFlight) reason = `transaction in flight (${inFlight})`;
