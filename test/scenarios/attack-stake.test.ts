@@ -54,7 +54,9 @@ const REASON_SLA_CREDIT = 1n;
 
 async function deployWorld() {
   const c = await deployWithCheckers(4, 3, Number(EPOCH));
-  await c.registry.setUnbondingPeriod(PEAQ.unbondingPeriodSeconds);
+  if (BigInt(PEAQ.unbondingPeriodSeconds) !== (await c.registry.unbondingPeriod())) {
+    await c.registry.setUnbondingPeriod(PEAQ.unbondingPeriodSeconds);
+  }
   const honestNode = await registerNode(c as unknown as Core, c.provider);
   await c.registry.connect(c.provider).stake(STAKE);
   const node = await registerNode(c as unknown as Core, c.provider2);
