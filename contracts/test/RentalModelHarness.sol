@@ -24,13 +24,16 @@ contract RentalModelHarness is RentalEscrow {
         _checkDeposit(deposit, unitPrice);
     }
 
-    /// @notice `_quote` with the saving discount of `p.termDays` set to `discountBps` (any value).
+    /// @notice `_quote` with the saving discount of `p.termDays` set to `discountBps` (any value) and
+    /// the current terms' grace period to `gracePeriod`.
     function quote(
         RentParams calldata p,
         uint256 price,
-        uint256 discountBps
+        uint256 discountBps,
+        uint32 gracePeriod
     ) external returns (uint256 unitPrice, uint256 deposit) {
         _savingDiscountBps[p.termDays] = discountBps;
+        _terms[0].gracePeriod = gracePeriod;
         return _quote(p, price);
     }
 
