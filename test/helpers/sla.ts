@@ -193,6 +193,7 @@ export async function slaRentalOf(c: SlaFixture, rentalId: bigint): Promise<SlaR
     amount: r.amount,
     withdrawnUnits: r.withdrawnUnits,
     closed: Number(r.status) === 3,
+    earlyExitPenaltyBps: (await c.escrow.rentalTerms(r.termsVersion)).earlyExitPenaltyBps,
   };
 }
 

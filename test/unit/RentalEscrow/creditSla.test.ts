@@ -30,6 +30,7 @@ import {
   HOURLY_DEPOSIT,
   SAVING_DEPOSIT,
   SAVING_TERM,
+  PENALTY_BPS,
 } from "../../helpers/escrow";
 import {
   DEFAULT_CREDIT_SCHEDULE,
@@ -1394,5 +1395,6 @@ function toSlaRental(r: {
     amount: r.amount,
     withdrawnUnits: r.withdrawnUnits,
     closed: r.status === BigInt(RentalStatus.Closed),
+    earlyExitPenaltyBps: PENALTY_BPS, // terms v0 (no test here changes it)
   };
 }
