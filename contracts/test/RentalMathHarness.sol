@@ -16,6 +16,14 @@ contract RentalMathHarness {
         return RentalMath.earnedUnits(plan, anchor, unitPrice, deposit, time);
     }
 
+    function unitSeconds(Plan plan) external pure returns (uint256) {
+        return RentalMath.unitSeconds(plan);
+    }
+
+    function totalUnits(Plan plan, uint256 unitPrice, uint256 deposit) external pure returns (uint256) {
+        return RentalMath.totalUnits(plan, unitPrice, deposit);
+    }
+
     function takeableUnits(
         Plan plan,
         uint256 anchor,

@@ -12,14 +12,6 @@ contract RentalModelHarness is RentalEscrow {
     /// @dev The registry is never called: `quote` and `split` take the node's price and the rental.
     constructor(address admin) RentalEscrow(admin, admin, admin, admin) {}
 
-    function unitSeconds(Plan plan) external pure returns (uint256) {
-        return RentalMath.unitSeconds(plan);
-    }
-
-    function totalUnits(Plan plan, uint256 unitPrice, uint256 deposit) external pure returns (uint256) {
-        return RentalMath.totalUnits(plan, unitPrice, deposit);
-    }
-
     function checkDeposit(uint256 deposit, uint256 unitPrice) external pure {
         _checkDeposit(deposit, unitPrice);
     }
