@@ -1594,7 +1594,7 @@ export type RentFault =
   | "zeroGpus"
   | "maxGpus"
   | "tooManyGpus"
-  | "belowOneUnit"
+  | "belowGrace"
   | "zeroDeposit"
   | "hugeDeposit"
   | "priceBelow"
@@ -1636,11 +1636,17 @@ export class Rent extends Step {
     if (saving)
       deposit = f === "hugeDeposit" ? 1n : 0n; // any deposit on a saving plan must revert
     else if (f === "zeroDeposit") deposit = 0n;
-    else if (f === "belowOneUnit") deposit = (u: bigint) => u - 1n;
-    else if (f === "hugeDeposit") deposit = (u: bigint) => u * (rm.UINT32_MAX + 1n);
+    else if (f === "belowGrace") {
+      // One unit short of the least first deposit: the grace period's worth.
+      const units = rm.graceUnits(a.plan, m.terms[m.terms.length - 1].gracePeriod);
+      deposit = (u: bigint) => u * units - 1n;
+    } else if (f === "hugeDeposit") deposit = (u: bigint) => u * (rm.UINT32_MAX + 1n);
     else {
+      // At least the grace period of the current terms (the least first deposit).
       const unit = rm.unitSeconds(a.plan);
-      deposit = (u: bigint) => ((BigInt(a.seconds) + unit - 1n) / unit || 1n) * u + (BigInt(a.remainder) % u);
+      const grace = m.terms[m.terms.length - 1].gracePeriod;
+      const seconds = BigInt(a.seconds) > grace ? BigInt(a.seconds) : grace;
+      deposit = (u: bigint) => ((seconds + unit - 1n) / unit || 1n) * u + (BigInt(a.remainder) % u);
     }
     const maxPrice =
       f === "priceBelow"
@@ -1959,7 +1965,7 @@ export function stepArbitraries(): fc.Arbitrary<Step>[] {
             "zeroGpus",
             "maxGpus",
             "tooManyGpus",
-            "belowOneUnit",
+            "belowGrace",
             "zeroDeposit",
             "hugeDeposit",
             "priceBelow",

@@ -880,7 +880,9 @@ export async function actRent(w: World, m: Model, a: RentArgs) {
     const perHour = price * a.gpus;
     const unitPrice = a.plan === Plan.PayAsYouGo ? (perHour + HOUR - 1n) / HOUR : perHour;
     const unit = rm.unitSeconds(a.plan);
-    deposit = ((a.seconds + unit - 1n) / unit || 1n) * unitPrice;
+    // A first deposit pays for at least the grace period (the escrow refuses less).
+    const seconds = a.seconds > GRACE_PERIOD ? a.seconds : GRACE_PERIOD;
+    deposit = ((seconds + unit - 1n) / unit || 1n) * unitPrice;
   }
   let quoted: rm.Quote | undefined;
   let outcome: Outcome;
