@@ -58,6 +58,7 @@ contract RentalEscrow is IRentalEscrow, AccessControl, ReentrancyGuardTransient 
         uint16 termsVersion; // index of the terms new rentals get
         uint16 slaTierCount;
         bool paused;
+        uint32 gracePeriod; // of the current terms: what a first deposit must pay for (one slot read)
     }
 
     /// @inheritdoc IRentalEscrow
@@ -89,6 +90,9 @@ contract RentalEscrow is IRentalEscrow, AccessControl, ReentrancyGuardTransient 
     /// [32i + 16, 32i + 32) credit, both bps; a zero shortfall ends the list.
     uint256 internal _creditSchedule;
     mapping(uint256 gpuClass => mapping(address token => uint256 price)) internal _priceFloor;
+    /// @dev GPU class + 1 of nodes rented in a token with a floor (0: not read yet). A node's class
+    /// never changes after registration: read it from the registry once, then one slot.
+    mapping(uint256 nodeId => uint256 classPlusOne) internal _nodeClass;
 
     modifier whenNotPaused() {
         if (_config.paused) revert RentalEscrow_Paused();
@@ -111,6 +115,7 @@ contract RentalEscrow is IRentalEscrow, AccessControl, ReentrancyGuardTransient 
         _savingDiscountBps[30] = 1_500; // 15%
         _savingDiscountBps[90] = 3_000; // 30%
         _config.slaTierCount = 1; // tier 0: best effort, no SLA (target 0)
+        _config.gracePeriod = 1 hours;
         // Below target: 10%; 1 point below: 25%; 5 points: 50%; 10 points: 100%.
         uint256[] memory shortfalls = new uint256[](4);
         uint256[] memory credits = new uint256[](4);
@@ -655,15 +660,17 @@ contract RentalEscrow is IRentalEscrow, AccessControl, ReentrancyGuardTransient 
             // The first deposit pays for the grace period at least: GPUs the rental holds through an
             // uncharged grace period are always paid for (a top-up that resumes obeys the same).
             deposit = p.deposit;
-            uint256 minimum = unitPrice * RentalMath.graceUnits(p.plan, _currentTerms().gracePeriod);
+            uint256 minimum = unitPrice * RentalMath.graceUnits(p.plan, _config.gracePeriod);
             if (deposit < minimum) revert RentalEscrow_DepositBelowGrace(deposit, minimum);
         }
         _checkDeposit(deposit, p.plan == Plan.Saving ? 0 : unitPrice);
     }
 
-    /// @dev The GPU class of `nodeId`, read from the registry's `getNode` without decoding the whole
-    /// node (its ABI encoding is a head offset, then `provider`, then `gpuClass`).
-    function _gpuClassOf(uint256 nodeId) internal view returns (uint256 gpuClass) {
+    /// @dev The GPU class of `nodeId`: cached, or read from the registry's `getNode` without decoding
+    /// the whole node (its ABI encoding is a head offset, then `provider`, then `gpuClass`) and cached.
+    function _gpuClassOf(uint256 nodeId) internal returns (uint256 gpuClass) {
+        uint256 cached = _nodeClass[nodeId];
+        if (cached != 0) return cached - 1;
         address target = registry;
         bytes4 selector = INodeRegistry.getNode.selector;
         assembly ("memory-safe") {
@@ -675,6 +682,7 @@ contract RentalEscrow is IRentalEscrow, AccessControl, ReentrancyGuardTransient 
             returndatacopy(0, 0x40, 0x20)
             gpuClass := mload(0)
         }
+        _nodeClass[nodeId] = gpuClass + 1;
     }
 
     /// @dev Deposits fit 96 bits, and the units they buy fit the 32-bit withdrawal counter.
@@ -929,6 +937,7 @@ contract RentalEscrow is IRentalEscrow, AccessControl, ReentrancyGuardTransient 
         }
         _terms[version] = t;
         _config.termsVersion = uint16(version);
+        _config.gracePeriod = t.gracePeriod;
         emit SetRentalTerms(version, t.feeBps, t.earlyExitPenaltyBps, t.gracePeriod);
     }
 

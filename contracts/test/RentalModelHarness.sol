@@ -25,7 +25,7 @@ contract RentalModelHarness is RentalEscrow {
         uint32 gracePeriod
     ) external returns (uint256 unitPrice, uint256 deposit) {
         _savingDiscountBps[p.termDays] = discountBps;
-        _terms[0].gracePeriod = gracePeriod;
+        _config.gracePeriod = gracePeriod;
         return _quote(p, price);
     }
 
