@@ -6,7 +6,7 @@
  */
 import type { NodeMetrics, RewardLeaf } from "./leaves";
 import { buildRewardTree, proofOf } from "./leaves";
-import { BPS, HOUR, Plan, earnedUnits, totalUnits, unitSeconds, valueOf } from "./rentalMath";
+import { BPS, HOUR, Plan, earnedUnits, takeableUnits, totalUnits, unitSeconds, valueOf } from "./rentalMath";
 
 /** One step of the credit schedule: uptime at least `minShortfallBps` below target credits `creditBps`. */
 export interface CreditStep {
@@ -44,6 +44,8 @@ export interface SlaRental {
   /** While open: units withdrawn or credited. Once closed: the units paid for in all. */
   withdrawnUnits: bigint;
   closed: boolean;
+  /** The early-exit penalty of its terms version: an open saving plan holds it back from credits. */
+  earlyExitPenaltyBps: bigint;
 }
 
 /** `RentalEscrow.serviceWindow`: the time the rental paid for, as of `now`. */
@@ -96,7 +98,8 @@ export function slaCredit(
     fromEarnings = credit < r.amount ? credit : r.amount;
     after.amount = r.amount - fromEarnings;
   } else {
-    const earned = earnedUnits(r.plan, r.anchor, r.unitPrice, r.amount, now);
+    // Units the provider may give up: a saving plan's hold-back stays (`RentalMath.takeableUnits`).
+    const earned = takeableUnits(r.plan, r.anchor, r.unitPrice, r.amount, now, r.earlyExitPenaltyBps);
     if (earned > r.withdrawnUnits) {
       const withdrawnValue = valueOf(r.plan, r.unitPrice, r.amount, r.withdrawnUnits);
       let units =

@@ -52,6 +52,11 @@ export const ERROR_MESSAGES: Record<string, Explain> = {
   RentalEscrow_PermitFailed: ([, allowance, amount], ctx) =>
     `The signed permit did not apply (expired, or signed for another amount or account) and the escrow may spend only ${amt(allowance, ctx)} of the ${amt(amount, ctx)} needed: sign a new one.`,
   RentalEscrow_UnknownSlaTier: ([tier]) => `SLA tier ${tier} does not exist.`,
+  RentalEscrow_DepositBelowGrace: ([dep, min], ctx) =>
+    `The first deposit must pay for at least the grace period: ${amt(min, ctx)} (you offered ${amt(dep, ctx)}).`,
+  RentalEscrow_PriceBelowFloor: ([id, price, floor], ctx) =>
+    `Node #${id} asks ${amt(price, ctx)} per GPU-hour, below the protocol's floor of ${amt(floor, ctx)} for its GPU class.`,
+  RentalEscrow_UnknownGpuClass: ([cls, count]) => `GPU class ${cls} does not exist (there are ${count}).`,
   RentalEscrow_UnknownRental: ([id]) => `Rental #${id} does not exist.`,
   RentalEscrow_NotRenter: ([id]) => `Only the renter of rental #${id} can do this. Connect the wallet that rented it.`,
   RentalEscrow_NotRentalParty: ([id]) => `Only the renter or the provider of rental #${id} can end it.`,
