@@ -9,6 +9,8 @@ import {
   ScoringInputError,
   canonicalJson,
   challengeMflops,
+  eligibleBps,
+  expectedHeartbeats,
   epochReport,
   epochTree,
   isOutlier,
@@ -48,6 +50,9 @@ function obs(checker: string, nodeId: number, o: Partial<NodeObservation> = {}):
 }
 
 const PARAMS: ScoringParams = { ...DEFAULT_SCORING_PARAMS, minObservations: 1 };
+/** A two-week epoch. */
+const START = 1_800_000_000n;
+const END = START + 1_209_600n;
 
 describe("scoring", () => {
   describe("median", () => {
@@ -102,6 +107,8 @@ describe("scoring", () => {
   });
 
   describe("observeNode", () => {
+    /** Heartbeats each minute from 60 s to 300 s: 4 expected. */
+    const W = { from: 60, to: 300, heartbeatSeconds: 60 };
     const samples: NodeSamples = {
       heartbeats: [
         { at: 60, ok: true },
@@ -125,7 +132,7 @@ describe("scoring", () => {
     };
 
     it("sums one checker's samples up into figures", () => {
-      const o = observeNode(CHECKER[0], 7, samples);
+      const o = observeNode(CHECKER[0], 7, samples, W);
       expect(o.uptimeBps, "3 of 4 heartbeats").to.equal(7_500);
       expect(o.bandwidthMbps, "median of 900.7 and 1100.2, rounded down").to.equal(1_000);
       expect(o.hardwareScore, "median of 20000, 10000 and 0").to.equal(10_000);
@@ -134,14 +141,14 @@ describe("scoring", () => {
     });
 
     it("hashes the canonical JSON of the samples, whatever their order", () => {
-      const o = observeNode(CHECKER[0], 7, samples);
+      const o = observeNode(CHECKER[0], 7, samples, W);
       const shuffled: NodeSamples = {
         heartbeats: [...samples.heartbeats].reverse(),
         bandwidth: [...samples.bandwidth].reverse(),
         capacity: [...samples.capacity].reverse(),
         hardware: [...samples.hardware].reverse(),
       };
-      expect(observeNode(CHECKER[0], 7, shuffled).evidence, "shuffled").to.equal(o.evidence);
+      expect(observeNode(CHECKER[0], 7, shuffled, W).evidence, "shuffled").to.equal(o.evidence);
       const json = canonicalJson({
         bandwidth: samples.bandwidth.map((s) => ({ at: s.at, mbps: s.mbps })),
         capacity: samples.capacity.map((s) => ({ at: s.at, elapsedMs: s.elapsedMs, n: s.n, passed: s.passed })),
@@ -150,18 +157,18 @@ describe("scoring", () => {
       });
       expect(o.evidence, "keccak of the canonical JSON").to.equal(keccak256(toUtf8Bytes(json)));
       const changed = { ...samples, heartbeats: [...samples.heartbeats.slice(1), { at: 60, ok: false }] };
-      expect(observeNode(CHECKER[0], 7, changed).evidence, "one sample changed").to.not.equal(o.evidence);
+      expect(observeNode(CHECKER[0], 7, changed, W).evidence, "one sample changed").to.not.equal(o.evidence);
     });
 
     it("scores a node without samples 0 and a node with mostly mismatching hardware as a mismatch", () => {
-      const none = observeNode(CHECKER[0], 1, { heartbeats: [], bandwidth: [], capacity: [], hardware: [] });
+      const none = observeNode(CHECKER[0], 1, { heartbeats: [], bandwidth: [], capacity: [], hardware: [] }, W);
       expect([none.uptimeBps, none.bandwidthMbps, none.hardwareScore], "zeros").to.deep.equal([0, 0, 0]);
-      const bad = observeNode(CHECKER[0], 1, { ...samples, hardware: [{ at: 1, match: false }] });
+      const bad = observeNode(CHECKER[0], 1, { ...samples, hardware: [{ at: 1, match: false }] }, W);
       expect(bad.hardwareMismatch, "mismatch").to.be.true;
     });
 
     it("refuses malformed samples, naming them", () => {
-      const bad = (s: Partial<NodeSamples>) => () => observeNode(CHECKER[0], 1, { ...samples, ...s });
+      const bad = (s: Partial<NodeSamples>) => () => observeNode(CHECKER[0], 1, { ...samples, ...s }, W);
       expect(bad({ heartbeats: [{ at: -1, ok: true }] }), "negative time").to.throw(
         ScoringInputError,
         /heartbeats\[0\]/,
@@ -169,8 +176,34 @@ describe("scoring", () => {
       expect(bad({ bandwidth: [{ at: 1, mbps: NaN }] }), "NaN").to.throw(ScoringInputError, /bandwidth\[0\]/);
       expect(bad({ capacity: [{ at: 1, n: 1, elapsedMs: 0, passed: true }] }), "0 ms").to.throw(ScoringInputError);
       expect(bad({ capacity: [{ at: 1, n: 5_000, elapsedMs: 1, passed: true }] }), "n").to.throw(ScoringInputError);
-      expect(() => observeNode("0x1234", 1, samples), "address").to.throw(ScoringInputError);
-      expect(() => observeNode(CHECKER[0], -1, samples), "node id").to.throw(ScoringInputError);
+      expect(() => observeNode("0x1234", 1, samples, W), "address").to.throw(ScoringInputError);
+      expect(() => observeNode(CHECKER[0], -1, samples, W), "node id").to.throw(ScoringInputError);
+    });
+
+    it("counts uptime over the heartbeats expected in the window, not those taken", () => {
+      const epoch = { from: 0, to: 14 * 86_400, heartbeatSeconds: 60 }; // 20,160 expected
+      const late = [0, 1, 2].map((i) => ({ at: epoch.to - 180 + i * 60, ok: true })); // its last 3 minutes
+      const o = observeNode(CHECKER[0], 7, { heartbeats: late, bandwidth: [], capacity: [], hardware: [] }, epoch);
+      expect(o.uptimeBps, "3 of 20,160 expected").to.equal(Math.floor((3 * 10_000) / 20_160));
+      const listed = { ...epoch, from: epoch.to - 180 }; // the window of a node listed 3 minutes before the end
+      const l = observeNode(CHECKER[0], 7, { heartbeats: late, bandwidth: [], capacity: [], hardware: [] }, listed);
+      expect(l.uptimeBps, "3 of 3 in its listed window").to.equal(10_000);
+    });
+
+    it("counts no heartbeat outside the window and at most 100%", () => {
+      const beats = [{ at: 0, ok: true }, ...samples.heartbeats, { at: 300, ok: true }, { at: 250, ok: true }];
+      const o = observeNode(CHECKER[0], 7, { ...samples, heartbeats: beats }, W);
+      expect(o.uptimeBps, "4 ok of 4 expected; 0 and 300 are outside").to.equal(10_000);
+      const twice = [...samples.heartbeats, ...samples.heartbeats].map((h) => ({ ...h, ok: true }));
+      expect(observeNode(CHECKER[0], 7, { ...samples, heartbeats: twice }, W).uptimeBps, "8 of 4").to.equal(10_000);
+      expect(expectedHeartbeats({ from: 10, to: 10, heartbeatSeconds: 60 }), "at least 1").to.equal(1);
+    });
+
+    it("refuses a malformed window, naming the field", () => {
+      const bad = (w: Partial<typeof W>) => () => observeNode(CHECKER[0], 1, samples, { ...W, ...w });
+      expect(bad({ from: -1 }), "from").to.throw(ScoringInputError, /window\.from/);
+      expect(bad({ to: 59 }), "to < from").to.throw(ScoringInputError, /window\.to/);
+      expect(bad({ heartbeatSeconds: 0 }), "interval").to.throw(ScoringInputError, /window\.heartbeatSeconds/);
     });
 
     it("computes challenge throughput in MFLOP/s", () => {
@@ -248,10 +281,12 @@ describe("scoring", () => {
     /** Two nodes, three checkers; checker 3 lies about node 1's uptime. */
     const INPUT: EpochInput = {
       epoch: 9n,
+      epochStart: START,
+      epochEnd: END,
       budget: 1_000n * KAI,
       nodes: [
-        { nodeId: 1, provider: PROVIDER[0], deliveredGpuSeconds: 3_600n },
-        { nodeId: 2, provider: PROVIDER[1], deliveredGpuSeconds: 7_200n },
+        { nodeId: 1, provider: PROVIDER[0], deliveredGpuSeconds: 3_600n, feesKai: 3n * KAI, eligibleSince: 1n },
+        { nodeId: 2, provider: PROVIDER[1], deliveredGpuSeconds: 7_200n, feesKai: 0n, eligibleSince: START },
       ],
       checkers: [
         { operator: CHECKER[0], licenses: 1n, reportsSigned: 10n },
@@ -278,10 +313,11 @@ describe("scoring", () => {
       expect(n1.observers, "observers").to.equal(3);
     });
 
-    it("computes points: capacity = hardware x uptime, delivery = delivered x uptime", () => {
+    it("computes points: capacity = hardware x uptime, delivery = fees in KAI x uptime", () => {
       const [n1, n2] = scores.nodes;
       expect(n1.metrics.capacityPoints, "node 1 capacity").to.equal((50_000n * 9_800n) / BPS);
-      expect(n1.metrics.deliveryPoints, "node 1 delivery").to.equal((3_600n * 9_800n) / BPS);
+      expect(n1.metrics.deliveryPoints, "node 1 delivery").to.equal((3n * KAI * 9_800n) / BPS);
+      expect(n2.metrics.deliveryPoints, "node 2 brought no fees").to.equal(0n);
       expect(n2.metrics.capacityPoints, "node 2 capacity").to.equal((40_000n * 9_900n) / BPS);
       expect(n2.metrics.deliveredGpuSeconds, "delivered").to.equal(7_200n);
     });
@@ -446,11 +482,15 @@ describe("scoring", () => {
         )
         .map(({ budget, nodes, checkerList, licenses, delivered, seen, figures }): EpochInput => ({
           epoch: 5n,
+          epochStart: START,
+          epochEnd: END,
           budget,
           nodes: nodes.map((nodeId, i) => ({
             nodeId,
             provider: addr(0xa000 + (nodeId % 3)),
             deliveredGpuSeconds: delivered[i],
+            feesKai: delivered[i] * 10n ** 12n,
+            eligibleSince: nodeId % 4 === 0 ? 0n : START - 1n + BigInt(nodeId) * 997n,
           })),
           checkers: checkerList.map((operator, i) => ({ operator, licenses: licenses[i], reportsSigned: 7n })),
           observations: nodes.flatMap((nodeId, ni) =>
