@@ -43,7 +43,8 @@ interface INodeRegistry {
     error NodeRegistry_ZeroAmount();
     /// @notice The amount does not fit the packed storage (max `max`).
     error NodeRegistry_AmountTooLarge(uint256 amount, uint256 max);
-    /// @notice Unstaking `amount` would leave less than the `locked` stake of running saving plans.
+    /// @notice Unstaking `amount` exceeds the `unlocked` stake: the active stake less the larger of the
+    /// stake locked by running saving plans and the requirement of listed nodes with open rentals.
     error NodeRegistry_StakeLocked(address provider, uint256 amount, uint256 unlocked);
     /// @notice Unstaking `amount` exceeds the active stake `staked`.
     error NodeRegistry_InsufficientStaked(address provider, uint256 amount, uint256 staked);
@@ -55,6 +56,9 @@ interface INodeRegistry {
     error NodeRegistry_AlreadySet();
     /// @notice An address argument was the zero address.
     error NodeRegistry_ZeroAddress();
+    /// @notice The unbonding period `unbondingPeriod` would be shorter than `slashLatency`, the longest
+    /// time a slash may take to land after the misbehaviour starts: stake could leave before it.
+    error NodeRegistry_UnbondingBelowSlashLatency(uint256 unbondingPeriod, uint256 slashLatency);
 
     /* ------------------------------------------------------------------ */
     /*                               EVENTS                               */
@@ -101,6 +105,10 @@ interface INodeRegistry {
     event SetUnbondingPeriod(uint256 period);
     /// @notice Governance set the maintenance window bounds in seconds.
     event SetMaintenanceBounds(uint256 minNotice, uint256 maxDuration);
+    /// @notice `provider`'s stake covers its requirement since `since` (Unix seconds), or (0) no longer does.
+    event SetCoveredSince(address indexed provider, uint256 since);
+    /// @notice The slasher (the SlaEnforcer) set the slash latency in seconds.
+    event SetSlashLatency(uint256 slashLatency);
 
     /* ------------------------------------------------------------------ */
     /*                              PROVIDERS                             */
@@ -157,13 +165,17 @@ interface INodeRegistry {
     function retireNode(uint256 nodeId) external;
 
     /// @notice Adds `amount` KAI from the caller to its active stake. Reverts while paused.
-    /// @dev Pulls KAI with `transferFrom` (approve or permit first). Emits `Stake`.
+    /// @dev Pulls KAI with `transferFrom` (approve or permit first). Emits `Stake`, and
+    /// `SetCoveredSince(provider, now)` when the stake covers the requirement and did not before.
     /// @param amount KAI units to stake.
     function stake(uint256 amount) external;
 
     /// @notice Moves `amount` of active stake into unbonding. Restarts the unbonding clock for
     /// everything unbonding. Works while paused.
-    /// @dev The stake locked by running saving plans cannot be unstaked. Emits `RequestUnstake`.
+    /// @dev Reverts `NodeRegistry_StakeLocked` above `staked - max(lockedStake, rentedStake)`: the stake
+    /// locked by running saving plans, and the whole requirement of each listed node with an open
+    /// rental, cannot be unstaked. Emits `RequestUnstake` (and `SetCoveredSince(provider, 0)` when
+    /// the stake no longer covers the requirement).
     /// @param amount KAI units to unbond.
     function requestUnstake(uint256 amount) external;
 
@@ -215,7 +227,8 @@ interface INodeRegistry {
     function setNodeJailed(uint256 nodeId, bool jailed) external;
 
     /// @notice Reserves `gpus` GPUs of `nodeId` for a new rental and, for saving plans, locks the
-    /// stake that backs them. Reverts unless the node is active, out of maintenance, accepts `token`,
+    /// stake that backs them. The node's first rented GPU adds the node's whole requirement to the
+    /// provider's `rentedStake`. Reverts unless the node is active, out of maintenance, accepts `token`,
     /// has the GPUs free and its provider's stake covers its listed GPUs.
     /// @dev Only `ESCROW_ROLE`. Emits nothing: the escrow's `OpenRental` says it.
     /// @param nodeId The node rented.
@@ -231,7 +244,8 @@ interface INodeRegistry {
         bool lockStake
     ) external returns (address provider, uint256 pricePerGpuHour);
 
-    /// @notice Releases GPUs reserved by `reserveGpus`, and the stake locked with them.
+    /// @notice Releases GPUs reserved by `reserveGpus`, and the stake locked with them. The node's last
+    /// rented GPU takes its requirement out of the provider's `rentedStake`.
     /// @dev Only `ESCROW_ROLE`. Emits nothing: the escrow's `CloseRental` says it.
     /// @param nodeId The rental's node.
     /// @param gpus GPUs to release.
@@ -260,10 +274,18 @@ interface INodeRegistry {
     /// @param amount KAI units per GPU, 1 to `MAX_BASE_STAKE_PER_GPU`.
     function setBaseStakePerGpu(uint256 amount) external;
 
-    /// @notice Sets the unbonding period in seconds (1 to 90 days). Applies to new requests.
+    /// @notice Sets the unbonding period in seconds (1 to 90 days, and at least `slashLatency`, else
+    /// `NodeRegistry_UnbondingBelowSlashLatency`). Applies to new requests.
     /// Only `DEFAULT_ADMIN_ROLE`. Emits `SetUnbondingPeriod`.
     /// @param period The period in seconds.
     function setUnbondingPeriod(uint256 period) external;
+
+    /// @notice Records the slash latency: the longest time from the start of a misbehaviour to the
+    /// last moment a slash for it can land (the SlaEnforcer pushes its `slashLatency()`). The
+    /// unbonding period may never be shorter (`NodeRegistry_UnbondingBelowSlashLatency`).
+    /// @dev Only `SLASHER_ROLE`. Emits `SetSlashLatency`.
+    /// @param latency Seconds.
+    function setSlashLatency(uint256 latency) external;
 
     /// @notice Sets the minimum notice (0 to 30 days) and maximum length (1 hour to 30 days) of
     /// maintenance windows, in seconds. Only `DEFAULT_ADMIN_ROLE`. Emits `SetMaintenanceBounds`.
@@ -327,6 +349,25 @@ interface INodeRegistry {
     /// @return KAI units.
     function lockedStake(address provider) external view returns (uint256);
 
+    /// @notice KAI stake held by `provider`'s listed nodes with open rentals: each such node's whole
+    /// requirement (GPU count x class multiplier x `baseStakePerGpu`). `requestUnstake` leaves it.
+    /// @param provider The provider.
+    /// @return KAI units.
+    function rentedStake(address provider) external view returns (uint256);
+
+    /// @notice Unix seconds node `nodeId` last became `Active` (registered or resumed); 0 if unknown.
+    /// @param nodeId The node.
+    /// @return Unix seconds.
+    function listedSince(uint256 nodeId) external view returns (uint256);
+
+    /// @notice Since when node `nodeId` has been eligible for rewards without a break: 0 unless the
+    /// node is `Active` and its provider's stake covers its requirement (checked live) and has since
+    /// `coveredSince`; else `max(listedSince, coveredSince)`. A pure function of state: checkers read
+    /// it at the last block of an epoch.
+    /// @param nodeId The node.
+    /// @return Unix seconds, or 0 when not eligible.
+    function eligibleSince(uint256 nodeId) external view returns (uint256);
+
     /// @notice Number of penalties recorded for `provider`.
     /// @param provider The provider.
     /// @return The count.
@@ -358,6 +399,11 @@ interface INodeRegistry {
     /// @notice Unbonding period in seconds.
     /// @return Seconds.
     function unbondingPeriod() external view returns (uint256);
+
+    /// @notice The slash latency the SlaEnforcer last pushed, in seconds (0 until then): the unbonding
+    /// period is never below it.
+    /// @return Seconds.
+    function slashLatency() external view returns (uint256);
 
     /// @notice Minimum notice for a maintenance window, in seconds.
     /// @return Seconds.

@@ -65,6 +65,10 @@ contract NodeRegistry is INodeRegistry, AccessControl, Pausable, ReentrancyGuard
     mapping(address provider => ProviderStake) internal _stakes;
     mapping(address provider => Penalty[]) internal _penalties;
     GpuClass[] internal _gpuClasses;
+    /// @dev Unix seconds the node last became `Active` (registered or resumed).
+    mapping(uint256 nodeId => uint256 since) internal _listedSince;
+    /// @inheritdoc INodeRegistry
+    uint256 public slashLatency;
 
     /// @param kai_ The KAI token.
     /// @param admin Receives `DEFAULT_ADMIN_ROLE` (the timelock in deployments).
@@ -117,9 +121,14 @@ contract NodeRegistry is INodeRegistry, AccessControl, Pausable, ReentrancyGuard
         node.bandwidthMbps = spec.bandwidthMbps;
         node.region = spec.region;
         node.metadataURI = metadataURI;
+        _listedSince[nodeId] = block.timestamp;
         _providerNodes[msg.sender].push(nodeId);
-        _stakes[msg.sender].listedWeight += uint64(_weight(spec.gpuClass, spec.gpuCount));
+        ProviderStake storage s = _stakes[msg.sender];
+        uint256 listedWeight = s.listedWeight + _weight(spec.gpuClass, spec.gpuCount);
+        if (listedWeight > type(uint40).max) revert NodeRegistry_AmountTooLarge(listedWeight, type(uint40).max);
+        s.listedWeight = uint40(listedWeight);
         emit RegisterNode(nodeId, msg.sender, spec, metadataURI);
+        _syncCovered(msg.sender, s, false);
 
         for (uint256 i; i < tokens.length; ++i) {
             _prices[nodeId][tokens[i]] = pricesPerGpuHour[i];
@@ -157,6 +166,7 @@ contract NodeRegistry is INodeRegistry, AccessControl, Pausable, ReentrancyGuard
         Node storage node = _checkNodeProvider(nodeId);
         if (node.status != NodeStatus.Paused) revert NodeRegistry_InvalidNodeStatus(nodeId, node.status);
         node.status = NodeStatus.Active;
+        _listedSince[nodeId] = block.timestamp;
         emit SetNodeStatus(nodeId, NodeStatus.Active);
     }
 
@@ -188,20 +198,29 @@ contract NodeRegistry is INodeRegistry, AccessControl, Pausable, ReentrancyGuard
         }
         if (node.rentedGpus != 0) revert NodeRegistry_NodeHasRentals(nodeId, node.rentedGpus);
         node.status = NodeStatus.Retired;
-        _stakes[msg.sender].listedWeight -= uint64(_weight(node.gpuClass, node.gpuCount));
+        ProviderStake storage s = _stakes[msg.sender];
+        // unchecked: the node's weight was added to `listedWeight` when it was listed.
+        unchecked {
+            s.listedWeight -= uint40(_weight(node.gpuClass, node.gpuCount));
+        }
         emit SetNodeStatus(nodeId, NodeStatus.Retired);
+        _syncCovered(msg.sender, s, false);
     }
 
     /// @inheritdoc INodeRegistry
     function stake(uint256 amount) external whenNotPaused nonReentrant {
         if (amount == 0) revert NodeRegistry_ZeroAmount();
         ProviderStake storage s = _stakes[msg.sender];
-        uint256 staked = s.staked + amount;
+        uint256 before = s.staked;
+        uint256 staked = before + amount;
         // Bound the sum with unbonding so that a later `requestUnstake` cannot overflow it.
         uint256 total = staked + s.unbonding;
         if (total > type(uint96).max) revert NodeRegistry_AmountTooLarge(total, type(uint96).max);
         s.staked = uint96(staked);
         emit Stake(msg.sender, amount, staked);
+        // Not covered before (governance may have raised the requirement since `coveredSince` was
+        // set): coverage starts now.
+        _syncCovered(msg.sender, s, before < _requiredStake(s));
         // Interaction last. KAI is ours and takes no fee, so no balance-delta check is needed.
         IERC20(kai).safeTransferFrom(msg.sender, address(this), amount);
     }
@@ -212,7 +231,9 @@ contract NodeRegistry is INodeRegistry, AccessControl, Pausable, ReentrancyGuard
         ProviderStake storage s = _stakes[msg.sender];
         uint256 staked = s.staked;
         if (amount > staked) revert NodeRegistry_InsufficientStaked(msg.sender, amount, staked);
-        uint256 locked = _lockedStake(s);
+        // Saving plans lock their GPUs' stake; a listed node with open rentals holds its whole
+        // requirement, so that a slash for what it does while rented finds the stake.
+        uint256 locked = _max(_lockedStake(s), _rentedStake(s));
         uint256 unlocked = staked > locked ? staked - locked : 0;
         if (amount > unlocked) revert NodeRegistry_StakeLocked(msg.sender, amount, unlocked);
         uint256 unbondingEnd = block.timestamp + unbondingPeriod;
@@ -223,6 +244,7 @@ contract NodeRegistry is INodeRegistry, AccessControl, Pausable, ReentrancyGuard
         }
         s.unbondingEnd = uint40(unbondingEnd);
         emit RequestUnstake(msg.sender, amount, unbondingEnd);
+        _syncCovered(msg.sender, s, false);
     }
 
     /// @inheritdoc INodeRegistry
@@ -299,6 +321,7 @@ contract NodeRegistry is INodeRegistry, AccessControl, Pausable, ReentrancyGuard
             })
         );
         emit Slash(provider, nodeId, reason, evidence, fromRewards, fromStake, fromUnbonding, recipient);
+        if (fromStake != 0) _syncCovered(provider, s, false);
         if (taken != 0) IERC20(kai).safeTransfer(recipient, taken);
     }
 
@@ -332,17 +355,28 @@ contract NodeRegistry is INodeRegistry, AccessControl, Pausable, ReentrancyGuard
 
         // Effect: reserve, and lock stake for saving plans.
         // unchecked: gpus <= free GPUs, checked above.
+        uint256 rentedGpus = node.rentedGpus;
+        // unchecked: gpus <= free GPUs, checked above; weights <= listedWeight, which fits 40 bits.
         unchecked {
-            node.rentedGpus += uint16(gpus);
+            node.rentedGpus = uint16(rentedGpus + gpus);
+            // The whole node's requirement stays staked while any of its GPUs is rented.
+            if (rentedGpus == 0) s.rentedWeight += uint40(_weight(node.gpuClass, node.gpuCount));
+            if (lockStake) s.lockedWeight += uint40(_weight(node.gpuClass, gpus));
         }
-        if (lockStake) s.lockedWeight += uint64(_weight(node.gpuClass, gpus));
     }
 
     /// @inheritdoc INodeRegistry
     function releaseGpus(uint256 nodeId, uint256 gpus, bool unlockStake) external onlyRole(ESCROW_ROLE) {
         Node storage node = _nodes[nodeId];
-        node.rentedGpus -= uint16(gpus);
-        if (unlockStake) _stakes[node.provider].lockedWeight -= uint64(_weight(node.gpuClass, gpus));
+        uint256 rentedGpus = node.rentedGpus - gpus;
+        node.rentedGpus = uint16(rentedGpus);
+        // The node's last rented GPU frees its requirement from `rentedWeight`.
+        bool lastGpu = rentedGpus == 0 && gpus != 0;
+        if (lastGpu || unlockStake) {
+            ProviderStake storage s = _stakes[node.provider];
+            if (lastGpu) s.rentedWeight -= uint40(_weight(node.gpuClass, node.gpuCount));
+            if (unlockStake) s.lockedWeight -= uint40(_weight(node.gpuClass, gpus));
+        }
     }
 
     /* ------------------------------------------------------------------ */
@@ -396,8 +430,18 @@ contract NodeRegistry is INodeRegistry, AccessControl, Pausable, ReentrancyGuard
             );
         }
         if (period == unbondingPeriod) revert NodeRegistry_AlreadySet();
+        uint256 latency = slashLatency;
+        if (period < latency) revert NodeRegistry_UnbondingBelowSlashLatency(period, latency);
         unbondingPeriod = period;
         emit SetUnbondingPeriod(period);
+    }
+
+    /// @inheritdoc INodeRegistry
+    function setSlashLatency(uint256 latency) external onlyRole(SLASHER_ROLE) {
+        uint256 period = unbondingPeriod;
+        if (period < latency) revert NodeRegistry_UnbondingBelowSlashLatency(period, latency);
+        slashLatency = latency;
+        emit SetSlashLatency(latency);
     }
 
     /// @inheritdoc INodeRegistry
@@ -472,6 +516,27 @@ contract NodeRegistry is INodeRegistry, AccessControl, Pausable, ReentrancyGuard
     /// @inheritdoc INodeRegistry
     function lockedStake(address provider) external view returns (uint256) {
         return _lockedStake(_stakes[provider]);
+    }
+
+    /// @inheritdoc INodeRegistry
+    function rentedStake(address provider) external view returns (uint256) {
+        return _rentedStake(_stakes[provider]);
+    }
+
+    /// @inheritdoc INodeRegistry
+    function listedSince(uint256 nodeId) external view returns (uint256) {
+        return _listedSince[nodeId];
+    }
+
+    /// @inheritdoc INodeRegistry
+    function eligibleSince(uint256 nodeId) external view returns (uint256) {
+        Node storage node = _nodes[nodeId];
+        if (node.status != NodeStatus.Active) return 0;
+        ProviderStake storage s = _stakes[node.provider];
+        uint256 covered = s.coveredSince;
+        // Live check: governance may have raised `baseStakePerGpu` since `coveredSince` was set.
+        if (covered == 0 || s.staked < _requiredStake(s)) return 0;
+        return _max(_listedSince[nodeId], covered);
     }
 
     /// @inheritdoc INodeRegistry
@@ -560,6 +625,31 @@ contract NodeRegistry is INodeRegistry, AccessControl, Pausable, ReentrancyGuard
 
     function _lockedStake(ProviderStake storage s) internal view returns (uint256) {
         return (baseStakePerGpu * s.lockedWeight) / BPS;
+    }
+
+    function _rentedStake(ProviderStake storage s) internal view returns (uint256) {
+        return (baseStakePerGpu * s.rentedWeight) / BPS;
+    }
+
+    /// @dev Keeps `coveredSince` true to `staked >= requiredStake` after an operation on `s`: set to
+    /// now when it holds and was not recorded (or `restart`: it did not hold before the operation),
+    /// 0 when it does not hold. Emits `SetCoveredSince` when it changes.
+    function _syncCovered(address provider, ProviderStake storage s, bool restart) internal {
+        uint256 since = s.coveredSince;
+        uint256 next = since;
+        if (s.staked >= _requiredStake(s)) {
+            if (since == 0 || restart) next = block.timestamp;
+        } else {
+            next = 0;
+        }
+        if (next != since) {
+            s.coveredSince = uint40(next);
+            emit SetCoveredSince(provider, next);
+        }
+    }
+
+    function _max(uint256 a, uint256 b) internal pure returns (uint256) {
+        return a > b ? a : b;
     }
 
     function _min(uint256 a, uint256 b) internal pure returns (uint256) {

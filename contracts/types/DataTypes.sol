@@ -76,9 +76,11 @@ struct ProviderStake {
     uint96 staked; // active stake
     uint96 unbonding; // requested for withdrawal, still slashable
     uint40 unbondingEnd; // Unix seconds when `unbonding` becomes withdrawable
-    // slot 1
-    uint64 listedWeight; // sum over listed nodes of gpuCount x class multiplier (bps)
-    uint64 lockedWeight; // the same sum over GPUs rented on saving plans
+    // slot 1 (weights fit 40 bits: `registerNode` refuses a listing that would overflow them)
+    uint40 listedWeight; // sum over listed nodes of gpuCount x class multiplier (bps)
+    uint40 lockedWeight; // the same sum over GPUs rented on saving plans
+    uint40 rentedWeight; // the same sum over the WHOLE of each listed node with at least one GPU rented
+    uint40 coveredSince; // Unix seconds since `staked >= requiredStake` has held without a break; 0 = not covered
     uint96 rewardsOwed; // KAI rewards credited and not yet withdrawn (slashed first)
 }
 

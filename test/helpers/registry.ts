@@ -95,6 +95,8 @@ export async function expectStake(
     rewardsOwed: bigint;
     listedWeight: bigint;
     lockedWeight: bigint;
+    rentedWeight: bigint;
+    coveredSince: bigint | number;
   }>,
 ) {
   const s = await registry.getStake(provider);

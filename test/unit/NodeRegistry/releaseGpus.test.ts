@@ -33,6 +33,15 @@ describe("NodeRegistry.releaseGpus", function () {
       expect((await c.registry.getNode(c.nodeId)).rentedGpus, "rentedGpus").to.equal(RENTED_GPUS - 2n);
     });
 
+    it("keeps the node's requirement in rentedStake until its last GPU is released", async function () {
+      const c = await loadFixture(deployWithRentedGpus);
+      await c.registry.connect(c.escrowCaller).releaseGpus(c.nodeId, 2, false);
+      expect(await c.registry.rentedStake(c.provider.address), "1 GPU left").to.equal(DEFAULT_REQUIRED_STAKE);
+      await c.registry.connect(c.escrowCaller).releaseGpus(c.nodeId, 1, false);
+      expect(await c.registry.rentedStake(c.provider.address), "none left").to.equal(0n);
+      await expectStake(c.registry, c.provider.address, { rentedWeight: 0n });
+    });
+
     it("emits no event", async function () {
       const c = await loadFixture(deployWithRentedGpus);
       const receipt = await (await c.registry.connect(c.escrowCaller).releaseGpus(c.nodeId, 2, false)).wait();

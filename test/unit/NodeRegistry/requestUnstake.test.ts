@@ -8,12 +8,14 @@ import {
   DEFAULT_UNBONDING_PERIOD,
   LOCKED_GPUS,
   LOCKED_STAKE,
+  RENTED_GPUS,
   UINT96_MAX,
   UNBONDING,
   atNextBlock,
   deployPaused,
   deployWithEscrowCaller,
   deployWithLockedStake,
+  deployWithRentedGpus,
   deployWithMintableStakeToken,
   deployWithUnbonding,
   expectStake,
@@ -60,27 +62,32 @@ describe("NodeRegistry.requestUnstake", function () {
     });
   });
 
-  describe("given 6,000 KAI of stake is locked by a saving plan", function () {
-    const UNLOCKED = DEFAULT_REQUIRED_STAKE - LOCKED_STAKE;
+  describe("given 6,000 KAI of stake is locked by a saving plan (2 GPUs rented: the whole node is held)", function () {
+    const UNLOCKED_AFTER_RELEASE = DEFAULT_REQUIRED_STAKE - LOCKED_STAKE;
+    const EXTRA = KAI(100);
 
-    it("reverts with StakeLocked when unstaking 1 wei more than the unlocked part", async function () {
+    it("reverts with StakeLocked(provider, 1, 0) while the node has the rental", async function () {
       const c = await loadFixture(deployWithLockedStake);
-      await expect(c.registry.connect(c.provider).requestUnstake(UNLOCKED + 1n))
+      await expect(c.registry.connect(c.provider).requestUnstake(1n))
         .to.be.revertedWithCustomError(c.registry, "NodeRegistry_StakeLocked")
-        .withArgs(c.provider.address, UNLOCKED + 1n, UNLOCKED);
+        .withArgs(c.provider.address, 1n, 0n);
     });
 
     it("reverts with StakeLocked when unstaking everything", async function () {
       const c = await loadFixture(deployWithLockedStake);
       await expect(c.registry.connect(c.provider).requestUnstake(DEFAULT_REQUIRED_STAKE))
         .to.be.revertedWithCustomError(c.registry, "NodeRegistry_StakeLocked")
-        .withArgs(c.provider.address, DEFAULT_REQUIRED_STAKE, UNLOCKED);
+        .withArgs(c.provider.address, DEFAULT_REQUIRED_STAKE, 0n);
     });
 
-    it("accepts exactly the unlocked part and keeps the locked part staked", async function () {
+    it("accepts exactly the stake above the node's requirement, and refuses 1 wei more", async function () {
       const c = await loadFixture(deployWithLockedStake);
-      await c.registry.connect(c.provider).requestUnstake(UNLOCKED);
-      await expectStake(c.registry, c.provider.address, { staked: LOCKED_STAKE, unbonding: UNLOCKED });
+      await c.registry.connect(c.provider).stake(EXTRA);
+      await expect(c.registry.connect(c.provider).requestUnstake(EXTRA + 1n))
+        .to.be.revertedWithCustomError(c.registry, "NodeRegistry_StakeLocked")
+        .withArgs(c.provider.address, EXTRA + 1n, EXTRA);
+      await c.registry.connect(c.provider).requestUnstake(EXTRA);
+      await expectStake(c.registry, c.provider.address, { staked: DEFAULT_REQUIRED_STAKE, unbonding: EXTRA });
     });
 
     it("accepts everything once the escrow unlocked the stake", async function () {
@@ -90,12 +97,43 @@ describe("NodeRegistry.requestUnstake", function () {
       await expectStake(c.registry, c.provider.address, { staked: 0n, unbonding: DEFAULT_REQUIRED_STAKE });
     });
 
-    it("still refuses once the GPUs are released without unlocking", async function () {
+    it("still keeps the locked part once the GPUs are released without unlocking", async function () {
       const c = await loadFixture(deployWithLockedStake);
       await c.registry.connect(c.escrowCaller).releaseGpus(c.nodeId, LOCKED_GPUS, false);
       await expect(c.registry.connect(c.provider).requestUnstake(DEFAULT_REQUIRED_STAKE))
         .to.be.revertedWithCustomError(c.registry, "NodeRegistry_StakeLocked")
-        .withArgs(c.provider.address, DEFAULT_REQUIRED_STAKE, UNLOCKED);
+        .withArgs(c.provider.address, DEFAULT_REQUIRED_STAKE, UNLOCKED_AFTER_RELEASE);
+    });
+  });
+
+  describe("given 3 GPUs of the node are rented pay-as-you-go (rentedStake: the node's 24,000 KAI)", function () {
+    const EXTRA = KAI(500);
+
+    it("reverts with StakeLocked(provider, amount, staked - rentedStake)", async function () {
+      const c = await loadFixture(deployWithRentedGpus);
+      await c.registry.connect(c.provider).stake(EXTRA);
+      expect(await c.registry.rentedStake(c.provider.address)).to.equal(DEFAULT_REQUIRED_STAKE);
+      await expect(c.registry.connect(c.provider).requestUnstake(EXTRA + 1n))
+        .to.be.revertedWithCustomError(c.registry, "NodeRegistry_StakeLocked")
+        .withArgs(c.provider.address, EXTRA + 1n, EXTRA);
+      await c.registry.connect(c.provider).requestUnstake(EXTRA);
+      await expectStake(c.registry, c.provider.address, { staked: DEFAULT_REQUIRED_STAKE, unbonding: EXTRA });
+    });
+
+    it("keeps holding the whole node while any GPU stays rented", async function () {
+      const c = await loadFixture(deployWithRentedGpus);
+      await c.registry.connect(c.escrowCaller).releaseGpus(c.nodeId, RENTED_GPUS - 1n, false);
+      await expect(c.registry.connect(c.provider).requestUnstake(1n))
+        .to.be.revertedWithCustomError(c.registry, "NodeRegistry_StakeLocked")
+        .withArgs(c.provider.address, 1n, 0n);
+    });
+
+    it("frees it once the last GPU is released", async function () {
+      const c = await loadFixture(deployWithRentedGpus);
+      await c.registry.connect(c.escrowCaller).releaseGpus(c.nodeId, RENTED_GPUS, false);
+      expect(await c.registry.rentedStake(c.provider.address)).to.equal(0n);
+      await c.registry.connect(c.provider).requestUnstake(DEFAULT_REQUIRED_STAKE);
+      await expectStake(c.registry, c.provider.address, { staked: 0n, unbonding: DEFAULT_REQUIRED_STAKE });
     });
   });
 
@@ -113,7 +151,7 @@ describe("NodeRegistry.requestUnstake", function () {
   });
 
   describe("when the provider unstakes below its listing requirement", function () {
-    // Allowed: only the locked stake is protected; the node simply stops being rentable.
+    // Allowed with no rental open: the node simply stops being rentable (and eligible).
     it("moves the amount into unbonding", async function () {
       const c = await loadFixture(deployWithEscrowCaller);
       await c.registry.connect(c.provider).requestUnstake(AMOUNT);

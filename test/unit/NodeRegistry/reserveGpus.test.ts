@@ -234,6 +234,16 @@ describe("NodeRegistry.reserveGpus", function () {
       expect((await c.registry.getNode(c.nodeId)).rentedGpus, "rentedGpus").to.equal(3);
     });
 
+    it("holds the node's whole requirement in rentedStake (rentedWeight 8 x 3x), once per node", async function () {
+      const c = await loadFixture(deployWithEscrowCaller);
+      await reserve(c, 3);
+      const weight = 8n * H100_MULTIPLIER_BPS;
+      expect((await c.registry.getStake(c.provider.address)).rentedWeight, "rentedWeight").to.equal(weight);
+      expect(await c.registry.rentedStake(c.provider.address), "rentedStake").to.equal(DEFAULT_REQUIRED_STAKE);
+      await reserve(c, 2);
+      expect((await c.registry.getStake(c.provider.address)).rentedWeight, "second rental: unchanged").to.equal(weight);
+    });
+
     it("locks no stake", async function () {
       const c = await loadFixture(deployWithEscrowCaller);
       await reserve(c, 3);
