@@ -38,7 +38,7 @@ interface IKaisarLens {
         uint256 unitPrice; // as `Rental.unitPrice`: per second (PayAsYouGo) or per hour
         uint256 termsVersion;
         uint256 feeBps; // the protocol fee of its terms version
-        uint256 serviceStart; // `RentalEscrow.serviceWindow`: Unix seconds
+        uint256 serviceStart; // `RentalEscrow.serviceWindow` (as of `asOf`): Unix seconds
         uint256 serviceEnd; // exclusive
     }
 
@@ -118,10 +118,17 @@ interface IKaisarLens {
     function getRentals(uint256[] calldata rentalIds) external view returns (RentalView[] memory rentals);
 
     /// @notice What scoring reads of each rental of `rentalIds` (checkers: one call per page of the
-    /// rentals open during an epoch, never one per rental).
+    /// rentals open during an epoch, never one per rental), with service windows as of `asOf`.
+    /// @dev Checkers read it at the last block before an epoch's end with `asOf` = the end: the state
+    /// at the end, and an open rental's earned time up to it, the same whenever they read.
     /// @param rentalIds The rentals.
+    /// @param asOf Unix seconds an open rental's earned time is taken at (`RentalEscrow.serviceWindow` at
+    /// that time, from the state read; 0: now). A closed rental's window is the one it paid for.
     /// @return rentals One record per id, in order; an unknown id has status `None` and zero fields.
-    function getRentalScoring(uint256[] calldata rentalIds) external view returns (RentalScoring[] memory rentals);
+    function getRentalScoring(
+        uint256[] calldata rentalIds,
+        uint256 asOf
+    ) external view returns (RentalScoring[] memory rentals);
 
     /// @notice `provider`'s stake, requirement, lock and counts.
     /// @param provider The provider.

@@ -4,6 +4,7 @@ pragma solidity 0.8.28;
 import {IKaisarLens} from "../interfaces/IKaisarLens.sol";
 import {INodeRegistry} from "../interfaces/INodeRegistry.sol";
 import {IRentalEscrow} from "../interfaces/IRentalEscrow.sol";
+import {RentalMath} from "../libraries/RentalMath.sol";
 import {Node, NodeStatus, Rental, RentalStatus, Penalty, ProviderStake} from "../types/DataTypes.sol";
 
 /// @title KaisarLens
@@ -104,7 +105,11 @@ contract KaisarLens is IKaisarLens {
     }
 
     /// @inheritdoc IKaisarLens
-    function getRentalScoring(uint256[] calldata rentalIds) external view returns (RentalScoring[] memory rentals) {
+    function getRentalScoring(
+        uint256[] calldata rentalIds,
+        uint256 asOf
+    ) external view returns (RentalScoring[] memory rentals) {
+        if (asOf == 0) asOf = block.timestamp;
         address[] memory tokens = escrow.paymentTokens();
         rentals = new RentalScoring[](rentalIds.length);
         // Rentals of one terms version come in runs: read its fee once per run.
@@ -128,7 +133,12 @@ contract KaisarLens is IKaisarLens {
             v.unitPrice = r.unitPrice;
             v.termsVersion = r.termsVersion;
             v.feeBps = feeBps;
-            (v.serviceStart, v.serviceEnd) = escrow.serviceWindow(id);
+            // `RentalEscrow.serviceWindow`, with the earned time of an open rental taken at `asOf`.
+            uint256 units = r.status == RentalStatus.Closed
+                ? r.withdrawnUnits
+                : RentalMath.earnedUnits(r.plan, r.anchor, r.unitPrice, r.amount, asOf);
+            v.serviceStart = r.anchor;
+            v.serviceEnd = r.anchor + units * RentalMath.unitSeconds(r.plan);
         }
     }
 

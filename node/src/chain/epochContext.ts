@@ -85,7 +85,7 @@ export function chainEpochContext(
     }
     const startBlock = await findBlock(from);
     const endBlock = Math.max(0, await findBlock(to));
-    const rentals = await tracker.rentalsDuring(startBlock, endBlock);
+    const rentals = await tracker.rentalsDuring(startBlock, endBlock, to);
     const rates = new Map<string, bigint>();
     for (const token of new Set(rentals.map((r) => r.token.toLowerCase()))) {
       rates.set(token, await contracts.SlaEnforcer.kaiPerToken(token, { blockTag: endBlock }));

@@ -106,17 +106,18 @@ export class OpenRentalTracker {
   }
 
   /**
-   * The scoring fields, read at `endBlock`, of every rental open at some block in `(startBlock, endBlock]`
-   * (`startBlock`: the last block before the epoch began; `endBlock`: the last one before it ended).
-   * Then drops the rentals closed by `startBlock`: epochs are scored in order.
+   * The scoring fields, read at `endBlock` with service windows as of `asOf`, of every rental open at
+   * some block in `(startBlock, endBlock]` (`startBlock`: the last block before the epoch began;
+   * `endBlock`: the last one before it ended; `asOf`: its end). Then drops the rentals closed by
+   * `startBlock`: epochs are scored in order.
    */
-  async rentalsDuring(startBlock: number, endBlock: number): Promise<RentalScoring[]> {
+  async rentalsDuring(startBlock: number, endBlock: number, asOf: bigint): Promise<RentalScoring[]> {
     if (startBlock < this.prunedTo) this.reset(); // an older epoch: its closed rentals were dropped
     await this.syncTo(endBlock);
     const ids = this.idsDuring(startBlock, endBlock);
     const out: RentalScoring[] = [];
     for (let i = 0; i < ids.length; i += this.page) {
-      const rows = await this.contracts.KaisarLens.getRentalScoring(ids.slice(i, i + this.page), {
+      const rows = await this.contracts.KaisarLens.getRentalScoring(ids.slice(i, i + this.page), asOf, {
         blockTag: endBlock,
       });
       for (const r of rows) {
