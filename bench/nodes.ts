@@ -65,7 +65,13 @@ export function syntheticEpoch(nodeCount: number, seed = 7): EpochInput {
     const delivered = BigInt(rng.nextU32() % 1_209_600);
     // Fees of ~1e-6 KAI per GPU-second; one node in 50 listed halfway through the epoch.
     const eligibleSince = id % 50 === 0 ? EPOCH_START + 604_800n : EPOCH_START;
-    nodes.push({ nodeId: id, provider, deliveredGpuSeconds: delivered, feesKai: delivered * 10n ** 12n, eligibleSince });
+    nodes.push({
+      nodeId: id,
+      provider,
+      deliveredGpuSeconds: delivered,
+      feesKai: delivered * 10n ** 12n,
+      eligibleSince,
+    });
     const uptime = 9_000 + (rng.nextU32() % 1_001);
     const bandwidth = 500 + (rng.nextU32() % 9_500);
     const hardware = 1_000 + (rng.nextU32() % 50_000);

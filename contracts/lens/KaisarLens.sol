@@ -134,9 +134,10 @@ contract KaisarLens is IKaisarLens {
             v.termsVersion = r.termsVersion;
             v.feeBps = feeBps;
             // `RentalEscrow.serviceWindow`, with the earned time of an open rental taken at `asOf`.
-            uint256 units = r.status == RentalStatus.Closed
-                ? r.withdrawnUnits
-                : RentalMath.earnedUnits(r.plan, r.anchor, r.unitPrice, r.amount, asOf);
+            uint256 units =
+                r.status == RentalStatus.Closed
+                    ? r.withdrawnUnits
+                    : RentalMath.earnedUnits(r.plan, r.anchor, r.unitPrice, r.amount, asOf);
             v.serviceStart = r.anchor;
             v.serviceEnd = r.anchor + units * RentalMath.unitSeconds(r.plan);
         }

@@ -171,9 +171,7 @@ describe("attacks 2 and 3 on a local chain: real epoch context, scoring, oracle,
         continue;
       }
       const receipt = await (await c.RewardDistributor.connect(who).claim(who.address, [{ leaf, proof }])).wait();
-      const log = receipt!.logs
-        .map((l) => c.RewardDistributor.interface.parseLog(l))
-        .find((l) => l?.name === "Claim");
+      const log = receipt!.logs.map((l) => c.RewardDistributor.interface.parseLog(l)).find((l) => l?.name === "Claim");
       claimed.set(id, log!.args.amount as bigint);
     }
     console.log(

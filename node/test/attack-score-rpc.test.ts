@@ -31,7 +31,8 @@ describe("attack 7: a checker's reads per epoch are bounded by the rentals open 
     const [provider, renter, attacker] = [5, 6, 7].map((i) => chain.account(i));
     const kaiToken = await c.KaiToken.getAddress();
     const escrowAddress = await c.RentalEscrow.getAddress();
-    for (const who of [provider, renter, attacker]) await (await c.KaiToken.connect(gov).transfer(who, kai(60_000))).wait();
+    for (const who of [provider, renter, attacker])
+      await (await c.KaiToken.connect(gov).transfer(who, kai(60_000))).wait();
     const registry = c.NodeRegistry.connect(provider);
     await (await c.KaiToken.connect(provider).approve(await registry.getAddress(), kai(60_000))).wait();
     await (await registry.stake(kai(50_000))).wait();

@@ -167,7 +167,13 @@ describe("checker epoch-end exchange", () => {
 
   const options = (c: TestChecker, peers: string[], more: Partial<FinalizeOptions> = {}): FinalizeOptions => ({
     epoch: EPOCH,
-    ownBundle: freezeOwnBundle(c.store, c.wallet, { epoch: EPOCH, chainId: CHAIN_ID, oracle: ORACLE, nodes: NODES, window: WINDOW }),
+    ownBundle: freezeOwnBundle(c.store, c.wallet, {
+      epoch: EPOCH,
+      chainId: CHAIN_ID,
+      oracle: ORACLE,
+      nodes: NODES,
+      window: WINDOW,
+    }),
     peers,
     checkerSet: CHECKER_SET,
     licenses: LICENSES,
@@ -205,7 +211,13 @@ describe("checker epoch-end exchange", () => {
     const expected = { epoch: EPOCH, chainId: CHAIN_ID, oracle: ORACLE, checkers: CHECKER_SET };
     let signed: SignedBundle;
     beforeEach(() => {
-      signed = freezeOwnBundle(checkers[0].store, A, { epoch: EPOCH, chainId: CHAIN_ID, oracle: ORACLE, nodes: NODES, window: WINDOW });
+      signed = freezeOwnBundle(checkers[0].store, A, {
+        epoch: EPOCH,
+        chainId: CHAIN_ID,
+        oracle: ORACLE,
+        nodes: NODES,
+        window: WINDOW,
+      });
     });
     const problem = (raw: unknown, exp = expected): [string, string] => {
       try {

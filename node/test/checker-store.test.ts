@@ -158,7 +158,9 @@ describe("checker store", () => {
     const b = openAt(path.join(dir, "b.sqlite"));
     for (const x of epochSamples) a.recordSample(x);
     for (const x of [...epochSamples].reverse()) b.recordSample(x);
-    expect(b.observationsFor(3, [5], CHECKER, W), "same observation").to.deep.equal(a.observationsFor(3, [5], CHECKER, W));
+    expect(b.observationsFor(3, [5], CHECKER, W), "same observation").to.deep.equal(
+      a.observationsFor(3, [5], CHECKER, W),
+    );
   });
 
   it("leaves out nodes it has no sample of in the epoch", () => {

@@ -87,7 +87,8 @@ function sortedSamples(samples: NodeSamples) {
 export function expectedHeartbeats(window: ObservationWindow): number {
   const { from, to, heartbeatSeconds } = window;
   if (!Number.isSafeInteger(from) || from < 0) throw new ScoringInputError(`window.from = ${from} is not Unix seconds`);
-  if (!Number.isSafeInteger(to) || to < from) throw new ScoringInputError(`window.to = ${to} is not Unix seconds >= from`);
+  if (!Number.isSafeInteger(to) || to < from)
+    throw new ScoringInputError(`window.to = ${to} is not Unix seconds >= from`);
   if (!Number.isFinite(heartbeatSeconds) || heartbeatSeconds <= 0)
     throw new ScoringInputError(`window.heartbeatSeconds = ${heartbeatSeconds} is not > 0`);
   return Math.max(1, Math.floor((to - from) / heartbeatSeconds));

@@ -97,7 +97,19 @@ describe("KaisarLens.getRentalScoring", () => {
   it("returns an unknown id with status None and zero fields", async () => {
     const c = await loadFixture(lensFixture);
     const [row] = await c.lens.getRentalScoring([99], 0);
-    expect([...row]).to.deep.equal([99n, 0n, 0n, 0n, BigInt(RentalStatus.None), ethers.ZeroAddress, 0n, 0n, 0n, 0n, 0n]);
+    expect([...row]).to.deep.equal([
+      99n,
+      0n,
+      0n,
+      0n,
+      BigInt(RentalStatus.None),
+      ethers.ZeroAddress,
+      0n,
+      0n,
+      0n,
+      0n,
+      0n,
+    ]);
   });
 
   it("returns nothing for no ids", async () => {
