@@ -411,6 +411,76 @@ describe("scoring", () => {
       expect(n2.outliers, "the checker that saw no mismatch").to.deep.equal([CHECKER[2]]);
     });
 
+    it("measures eligibility as the share of the epoch from max(start, eligibleSince) to its end", () => {
+      const half = START + (END - START) / 2n;
+      expect(eligibleBps(0n, START, END), "not eligible").to.equal(0n);
+      expect(eligibleBps(END, START, END), "eligible only at the end").to.equal(0n);
+      expect(eligibleBps(END + 5n, START, END), "after the end").to.equal(0n);
+      expect(eligibleBps(1n, START, END), "since long before").to.equal(10_000n);
+      expect(eligibleBps(START, START, END), "since the start").to.equal(10_000n);
+      expect(eligibleBps(half, START, END), "half").to.equal(5_000n);
+      expect(eligibleBps(END - 180n, START, END), "3 minutes of two weeks").to.equal((180n * BPS) / (END - START));
+    });
+
+    it("scales capacity points by the eligible part, and keeps an ineligible node's leaf with zero rewards", () => {
+      const half = START + (END - START) / 2n;
+      const nodes = [
+        { ...INPUT.nodes[0], eligibleSince: half },
+        { ...INPUT.nodes[1], eligibleSince: 0n, feesKai: 5n * KAI },
+      ];
+      const s = scoreEpoch({ ...INPUT, nodes }, PARAMS);
+      const [n1, n2] = s.nodes;
+      expect(n1.eligibleBps, "half the epoch").to.equal(5_000n);
+      expect(n1.metrics.capacityPoints, "half of hardware x uptime").to.equal(
+        (((50_000n * 9_800n) / BPS) * 5_000n) / BPS,
+      );
+      expect(n1.metrics.deliveryPoints, "fees x uptime, not scaled").to.equal((3n * KAI * 9_800n) / BPS);
+      expect(n2.eligibleBps, "not eligible").to.equal(0n);
+      expect([n2.metrics.capacityPoints, n2.metrics.deliveryPoints], "no points").to.deep.equal([0n, 0n]);
+      expect([n2.capacityReward, n2.deliveryReward], "no rewards").to.deep.equal([0n, 0n]);
+      expect(n2.metrics.uptimeBps, "its uptime still attested").to.equal(9_900n);
+      const leaf = s.leaves.find((l) => l.id === 2n)!;
+      expect([leaf.capacityReward, leaf.deliveryReward], "a leaf of zero rewards").to.deep.equal([0n, 0n]);
+      expect(n1.capacityReward, "the capacity pool goes to the eligible node").to.equal(s.pools.capacity);
+    });
+
+    it("caps a node's delivery reward at deliveryCapBps of its fees; the rest is unspent", () => {
+      const s = scoreEpoch(INPUT, PARAMS);
+      const n1 = s.nodes[0];
+      expect(s.pools.delivery > 3n * KAI, "a pool far above the fees").to.equal(true);
+      expect(n1.deliveryReward, "half the 3 KAI of fees").to.equal((3n * KAI * 5_000n) / BPS);
+      expect(s.totals.unspent >= s.pools.delivery - n1.deliveryReward, "what the cap leaves is unspent").to.equal(true);
+      const uncapped = scoreEpoch(INPUT, { ...PARAMS, deliveryCapBps: 10_000 }).nodes[0];
+      expect(uncapped.deliveryReward, "at 100%: the fees back at most").to.equal(3n * KAI);
+      const none = scoreEpoch(INPUT, { ...PARAMS, deliveryCapBps: 0 }).nodes[0];
+      expect(none.deliveryReward, "at 0: nothing").to.equal(0n);
+    });
+
+    it("shares the delivery pool pro rata to fees x uptime when the cap does not bind", () => {
+      const small = { ...INPUT, budget: 10n * KAI, nodes: [INPUT.nodes[0], { ...INPUT.nodes[1], feesKai: KAI }] };
+      const s = scoreEpoch(small, { ...PARAMS, deliveryCapBps: 10_000 });
+      const [n1, n2] = s.nodes;
+      const points = n1.metrics.deliveryPoints + n2.metrics.deliveryPoints;
+      expect(n1.deliveryReward, "node 1").to.equal((s.pools.delivery * n1.metrics.deliveryPoints) / points);
+      expect(n2.deliveryReward, "node 2").to.equal((s.pools.delivery * n2.metrics.deliveryPoints) / points);
+    });
+
+    it("refuses an epoch that ends before it starts, negative node figures and a bad cap", () => {
+      expect(() => scoreEpoch({ ...INPUT, epochEnd: START }, PARAMS), "empty epoch").to.throw(
+        ScoringInputError,
+        /not before end/,
+      );
+      for (const field of ["feesKai", "eligibleSince", "deliveredGpuSeconds"] as const) {
+        const nodes = [{ ...INPUT.nodes[0], [field]: -1n }, INPUT.nodes[1]];
+        expect(() => scoreEpoch({ ...INPUT, nodes }, PARAMS), field).to.throw(ScoringInputError, new RegExp(field));
+      }
+      expect(() => scoreEpoch(INPUT, { ...PARAMS, deliveryCapBps: 10_001 }), "cap").to.throw(
+        RangeError,
+        /deliveryCapBps/,
+      );
+      expect(() => scoreEpoch(INPUT, { ...PARAMS, deliveryCapBps: 0.5 }), "cap").to.throw(RangeError, /deliveryCapBps/);
+    });
+
     it("leaves out nodes with fewer observations than required", () => {
       const s = scoreEpoch(INPUT, { ...PARAMS, minObservations: 4 });
       expect(s.nodes, "no node scored").to.deep.equal([]);
