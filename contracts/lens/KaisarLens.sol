@@ -4,7 +4,8 @@ pragma solidity 0.8.28;
 import {IKaisarLens} from "../interfaces/IKaisarLens.sol";
 import {INodeRegistry} from "../interfaces/INodeRegistry.sol";
 import {IRentalEscrow} from "../interfaces/IRentalEscrow.sol";
-import {Node, NodeStatus, Rental, Penalty, ProviderStake} from "../types/DataTypes.sol";
+import {RentalMath} from "../libraries/RentalMath.sol";
+import {Node, NodeStatus, Rental, RentalStatus, Penalty, ProviderStake} from "../types/DataTypes.sol";
 
 /// @title KaisarLens
 /// @notice Read-only pages over the registry and the escrow. See `IKaisarLens`.
@@ -100,6 +101,45 @@ contract KaisarLens is IKaisarLens {
         rentals = new RentalView[](rentalIds.length);
         for (uint256 i; i < rentalIds.length; ++i) {
             rentals[i] = _rentalView(rentalIds[i], escrow.getRental(rentalIds[i]), tokens);
+        }
+    }
+
+    /// @inheritdoc IKaisarLens
+    function getRentalScoring(
+        uint256[] calldata rentalIds,
+        uint256 asOf
+    ) external view returns (RentalScoring[] memory rentals) {
+        if (asOf == 0) asOf = block.timestamp;
+        address[] memory tokens = escrow.paymentTokens();
+        rentals = new RentalScoring[](rentalIds.length);
+        // Rentals of one terms version come in runs: read its fee once per run.
+        uint256 cachedVersion = type(uint256).max;
+        uint256 feeBps;
+        for (uint256 i; i < rentalIds.length; ++i) {
+            uint256 id = rentalIds[i];
+            Rental memory r = escrow.getRental(id);
+            RentalScoring memory v = rentals[i];
+            v.rentalId = id;
+            if (r.status == RentalStatus.None) continue;
+            if (r.termsVersion != cachedVersion) {
+                cachedVersion = r.termsVersion;
+                feeBps = escrow.rentalTerms(cachedVersion).feeBps;
+            }
+            v.nodeId = r.nodeId;
+            v.gpus = r.gpus;
+            v.plan = r.plan;
+            v.status = r.status;
+            v.token = tokens[r.tokenIndex];
+            v.unitPrice = r.unitPrice;
+            v.termsVersion = r.termsVersion;
+            v.feeBps = feeBps;
+            // `RentalEscrow.serviceWindow`, with the earned time of an open rental taken at `asOf`.
+            uint256 units =
+                r.status == RentalStatus.Closed
+                    ? r.withdrawnUnits
+                    : RentalMath.earnedUnits(r.plan, r.anchor, r.unitPrice, r.amount, asOf);
+            v.serviceStart = r.anchor;
+            v.serviceEnd = r.anchor + units * RentalMath.unitSeconds(r.plan);
         }
     }
 

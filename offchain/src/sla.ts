@@ -56,12 +56,25 @@ export function serviceWindow(r: SlaRental, now: bigint): { start: bigint; end: 
 
 /** `RentalEscrow._paidWithin`: what the renter paid for its service inside `[from, to)`. */
 export function paidWithin(r: SlaRental, now: bigint, from: bigint, to: bigint): bigint {
-  let { start, end } = serviceWindow(r, now);
-  if (start < from) start = from;
-  if (end > to) end = to;
+  return paidInWindow(r.plan, r.unitPrice, serviceWindow(r, now), from, to);
+}
+
+/**
+ * `RentalEscrow._paidWithin` from a known service window (`RentalEscrow.serviceWindow`): what a rental
+ * of `plan` at `unitPrice` paid for the part of `window` inside `[from, to)`.
+ */
+export function paidInWindow(
+  plan: Plan,
+  unitPrice: bigint,
+  window: { start: bigint; end: bigint },
+  from: bigint,
+  to: bigint,
+): bigint {
+  const start = window.start < from ? from : window.start;
+  const end = window.end > to ? to : window.end;
   if (end <= start) return 0n;
-  const paid = r.unitPrice * (end - start);
-  return r.plan === Plan.PayAsYouGo ? paid : paid / HOUR;
+  const paid = unitPrice * (end - start);
+  return plan === Plan.PayAsYouGo ? paid : paid / HOUR;
 }
 
 /** The result of crediting a rental: the credit, the part from earnings, and the rental afterwards. */
@@ -114,9 +127,17 @@ export function slaCredit(
   return { creditBps, credit, fromEarnings, fromStake: credit - fromEarnings, after };
 }
 
+/** `SlaEnforcer.RATE_SCALE`: `kaiPerToken` is KAI units per 1e18 token units. */
+export const KAI_RATE_SCALE = 10n ** 18n;
+
+/** KAI units worth `amount` token units at `kaiPerToken` (`SlaEnforcer`'s conversion, rounded down). */
+export function kaiValue(amount: bigint, kaiPerToken: bigint): bigint {
+  return (amount * kaiPerToken) / KAI_RATE_SCALE;
+}
+
 /** KAI the enforcer takes from stake for `fromStake` token units at `kaiPerToken` (per 1e18 units). */
 export function kaiForShortfall(fromStake: bigint, kaiPerToken: bigint): bigint {
-  return (fromStake * kaiPerToken) / 10n ** 18n;
+  return kaiValue(fromStake, kaiPerToken);
 }
 
 /** The `NodeEpochProof` struct `SlaEnforcer` takes, for `leaf` (with its `metrics`) in `tree`. */

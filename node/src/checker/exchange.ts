@@ -32,7 +32,7 @@ import {
 
 import { epochReport, epochTree, scoreEpoch, type EpochScores } from "../scoring/aggregate";
 import { canonicalJson, type Canonical } from "../scoring/canonical";
-import type { EpochChecker, EpochNode, NodeObservation, ScoringParams } from "../scoring/types";
+import type { EpochChecker, EpochNode, NodeObservation, ObservationWindow, ScoringParams } from "../scoring/types";
 import { ProbeError, endpointUrl, exchange, parseJson } from "./http";
 import type { CheckerStore, StoredEpochResult } from "./store";
 
@@ -279,12 +279,14 @@ export function freezeOwnBundle(
     nodes: readonly (number | { id: number })[];
     /** Leave out nodes this checker was not yet probing when the epoch began (`CheckerStore.observationsFor`). */
     watchedFromStart?: boolean;
+    /** The epoch's span and the heartbeat interval: uptime is over the heartbeats it expects (`observeNode`). */
+    window: ObservationWindow;
   },
 ): SignedBundle {
   const expected = { epoch: fields.epoch, chainId: fields.chainId, oracle: fields.oracle, checkers: [signer.address] };
   let stored = store.ownBundle(fields.epoch);
   if (!stored) {
-    const observations = store.observationsFor(fields.epoch, fields.nodes, signer.address, {
+    const observations = store.observationsFor(fields.epoch, fields.nodes, signer.address, fields.window, {
       watchedFromStart: fields.watchedFromStart,
     });
     const signed = signBundle(signer, { ...fields, observations });
@@ -407,8 +409,11 @@ export interface EpochContext {
   budget: bigint;
   /** The oracle's EIP-712 domain (`reportDomain(chainId, oracle)`). */
   domain: TypedDataDomain;
-  /** The epoch's nodes with their delivered GPU-seconds (default: the probed nodes, 0 delivered). */
-  nodes?: readonly EpochNode[];
+  /** The epoch's start and end (`ReportOracle.epochStart(epoch)`, `epochStart(epoch + 1)`), Unix seconds. */
+  epochStart: bigint;
+  epochEnd: bigint;
+  /** The epoch's nodes with their delivered GPU-seconds, fees and eligibility. */
+  nodes: readonly EpochNode[];
   /** Scoring parameters (default `DEFAULT_SCORING_PARAMS`). */
   params?: ScoringParams;
 }
@@ -430,6 +435,9 @@ export interface FinalizeOptions {
   domain: TypedDataDomain;
   /** The epoch's reward budget, KAI units. */
   budget: bigint;
+  /** The epoch's start and end, Unix seconds (eligibility is the part of it a node was eligible). */
+  epochStart: bigint;
+  epochEnd: bigint;
   params: ScoringParams;
   nodes: readonly EpochNode[];
   /** The checker's operator key (signs the report). */
@@ -608,7 +616,15 @@ async function finalize(options: FinalizeOptions): Promise<EpochResult> {
   }));
   await fastHashReady;
   const scores = scoreEpoch(
-    { epoch: BigInt(epoch), budget: options.budget, nodes: options.nodes, checkers, observations },
+    {
+      epoch: BigInt(epoch),
+      epochStart: options.epochStart,
+      epochEnd: options.epochEnd,
+      budget: options.budget,
+      nodes: options.nodes,
+      checkers,
+      observations,
+    },
     options.params,
   );
   const root = epochTree(scores).root;
