@@ -51,7 +51,7 @@ import {
   type NodeEpochProof,
   type SlaFixture,
 } from "../../helpers/sla";
-import { nodeMetricsHash, rewardLeafHash } from "../../../offchain/src/leaves";
+import { nodeMetricsHash } from "../../../offchain/src/leaves";
 import { kaiForShortfall } from "../../../offchain/src/sla";
 
 /* -------------------------------------------------------------------------- */
