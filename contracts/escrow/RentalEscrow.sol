@@ -756,7 +756,9 @@ contract RentalEscrow is IRentalEscrow, AccessControl, ReentrancyGuardTransient 
         uint256 unitPrice,
         uint256 deposit
     ) internal view returns (uint256) {
-        uint256 penaltyBps = plan == Plan.Saving ? _terms[r.termsVersion].earlyExitPenaltyBps : 0;
+        // Pay-as-you-go and hourly hold nothing back: skip the saving plan's math (withdrawals loop here).
+        if (plan != Plan.Saving) return RentalMath.earnedUnits(plan, r.anchor, unitPrice, deposit, block.timestamp);
+        uint256 penaltyBps = _terms[r.termsVersion].earlyExitPenaltyBps;
         return RentalMath.takeableUnits(plan, r.anchor, unitPrice, deposit, block.timestamp, penaltyBps);
     }
 
