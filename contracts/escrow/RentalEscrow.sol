@@ -59,6 +59,7 @@ contract RentalEscrow is IRentalEscrow, AccessControl, ReentrancyGuardTransient 
         uint16 slaTierCount;
         bool paused;
         uint32 gracePeriod; // of the current terms: what a first deposit must pay for (one slot read)
+        uint16 tokenCount; // payment tokens allow-listed (indexes 0 to tokenCount - 1)
     }
 
     /// @inheritdoc IRentalEscrow
@@ -76,7 +77,6 @@ contract RentalEscrow is IRentalEscrow, AccessControl, ReentrancyGuardTransient 
     mapping(uint256 version => RentalTerms) internal _terms;
     /// @dev Payment tokens by index (a mapping, not an array: one read, no length check).
     mapping(uint256 index => address token) internal _tokenAt;
-    uint256 internal _tokenCount;
     /// @dev SLA tier targets by tier id (a mapping, not an array: one read, no length check).
     mapping(uint256 tier => uint16 targetUptimeBps) internal _slaTierTarget;
     mapping(address token => TokenInfo) internal _tokenInfo;
@@ -400,10 +400,10 @@ contract RentalEscrow is IRentalEscrow, AccessControl, ReentrancyGuardTransient 
     function allowPaymentToken(address token) external onlyRole(DEFAULT_ADMIN_ROLE) {
         if (token == address(0)) revert RentalEscrow_ZeroAddress();
         if (_tokenInfo[token].listed) revert RentalEscrow_AlreadySet();
-        uint256 index = _tokenCount;
+        uint256 index = _config.tokenCount;
         if (index >= MAX_TOKENS) revert RentalEscrow_ParameterOutOfBounds("paymentTokens", index + 1, 1, MAX_TOKENS);
         _tokenAt[index] = token;
-        _tokenCount = index + 1;
+        _config.tokenCount = uint16(index + 1);
         _tokenInfo[token] = TokenInfo({index: uint8(index), listed: true, enabled: true, floored: false});
         emit AllowPaymentToken(token, index);
         emit SetPaymentTokenEnabled(token, true);
@@ -589,7 +589,7 @@ contract RentalEscrow is IRentalEscrow, AccessControl, ReentrancyGuardTransient 
 
     /// @inheritdoc IRentalEscrow
     function paymentTokens() external view returns (address[] memory tokens) {
-        tokens = new address[](_tokenCount);
+        tokens = new address[](_config.tokenCount);
         for (uint256 i; i < tokens.length; ++i) tokens[i] = _tokenAt[i];
     }
 
@@ -756,7 +756,9 @@ contract RentalEscrow is IRentalEscrow, AccessControl, ReentrancyGuardTransient 
         uint256 unitPrice,
         uint256 deposit
     ) internal view returns (uint256) {
-        uint256 penaltyBps = plan == Plan.Saving ? _terms[r.termsVersion].earlyExitPenaltyBps : 0;
+        // Pay-as-you-go and hourly hold nothing back: skip the saving plan's math (withdrawals loop here).
+        if (plan != Plan.Saving) return RentalMath.earnedUnits(plan, r.anchor, unitPrice, deposit, block.timestamp);
+        uint256 penaltyBps = _terms[r.termsVersion].earlyExitPenaltyBps;
         return RentalMath.takeableUnits(plan, r.anchor, unitPrice, deposit, block.timestamp, penaltyBps);
     }
 

@@ -706,4 +706,31 @@ describe("RentalEscrow threats", () => {
       expect(await c.usd.balanceOf(c.escrowAddress)).to.equal(0);
     });
   });
+
+  describe("#61 a dust deposit holds all GPUs of a node through the grace period", () => {
+    it("attack 5: one second of 8 GPUs is refused; the least deposit pays for as long as the grace it may hold", async () => {
+      const c = await loadFixture(escrowFixture);
+      // 8 GPUs at USD 2 per GPU-hour: 4_445 per second (rounded up); the grace period is 3_600 s.
+      await expect(c.escrow.connect(c.renter).rent(await params(c, { gpus: 8, deposit: 4_445n })))
+        .to.be.revertedWithCustomError(c.escrow, "RentalEscrow_DepositBelowGrace")
+        .withArgs(4_445, 4_445 * 3_600);
+      const { rentalId, anchor } = await rent(c, { gpus: 8, deposit: 4_445n * 3_600n });
+      const paidUntil = await c.escrow.paidUntil(rentalId);
+      const closable = await c.escrow.closableAt(rentalId);
+      // Held uncharged (grace) at most as long as paid for.
+      expect(closable - paidUntil <= paidUntil - BigInt(anchor)).to.be.true;
+    });
+  });
+
+  describe("#62 the provider ends a saving plan early", () => {
+    it("attack 6: the renter gets the penalty a renter's exit would have paid, on top of the unused part", async () => {
+      const c = await loadFixture(savingFixture);
+      // A day in: unused 273_600_000; the renter ending would pay 27_360_000, the provider ending pays it.
+      await expect(at(c.anchor + DAY, () => c.escrow.connect(c.provider).endRental(c.rentalId))).to.changeTokenBalance(
+        c.usd,
+        c.renter,
+        273_600_000n + 27_360_000n,
+      );
+    });
+  });
 });
