@@ -31,8 +31,22 @@ export interface KaisarParameters {
   rewardPool: AddressRef;
   /** KAI staked per GPU at multiplier 1x, in whole KAI (decimal string). */
   baseStakePerGpuKai: string;
-  /** Unbonding period of stake, seconds; also the checker licenses' departure cooldown. */
+  /**
+   * Unbonding period of stake, seconds; also the checker licenses' departure cooldown. Must cover the
+   * SlaEnforcer's slash latency, `(SLA_DOWNTIME_EPOCHS + 1) x epochLengthSeconds + slashWindowSeconds`:
+   * stake requested for withdrawal when a provider starts to misbehave stays slashable until the last
+   * moment a slash for it can land (issue #15, attack 1). Both this check and the contracts refuse less.
+   * peaq and agung: 45 days = 3 x 14 days (the downtime slash needs 2 whole epochs, and the
+   * misbehaviour may start just after an epoch began) + the 3-day reporting window.
+   */
   unbondingPeriodSeconds: number;
+  /**
+   * SlaEnforcer's reporting deadline: evidence of epoch e slashes only until the end of e plus this
+   * many seconds (60 s to 30 days). peaq/agung: 3 days (checkers report within hours; the rest is
+   * margin for a failed round and for anyone to send the slash). Local: 60 s (one more 60-s epoch),
+   * keeping the day-long unbonding of `npm start`. A stake credit is paid only after this window.
+   */
+  slashWindowSeconds: number;
   gracePeriodSeconds: number;
   feeBps: number;
   gpuClasses: GpuClassParam[];
@@ -140,6 +154,15 @@ export function genesisOf(p: KaisarParameters): number {
 
 const ADDRESS_FIELDS = ["governance", "guardian", "treasury", "rewardPool"] as const;
 
+/** `SlaEnforcer`'s default `downtimeEpochs` (the deployment keeps it): consecutive epochs of downtime
+ * that trigger a slash. */
+export const SLA_DOWNTIME_EPOCHS = 2;
+
+/** `SlaEnforcer.slashLatency()` for these parameters: the unbonding period may not be shorter. */
+export function slashLatencyOf(p: Pick<KaisarParameters, "epochLengthSeconds" | "slashWindowSeconds">): number {
+  return (SLA_DOWNTIME_EPOCHS + 1) * p.epochLengthSeconds + p.slashWindowSeconds;
+}
+
 /** Reads and validates `deploy/parameters/<network>.json`. */
 export function loadParameters(network: string): KaisarParameters {
   const file = path.join(__dirname, "parameters", `${network}.json`);
@@ -203,6 +226,16 @@ export function validateParameters(raw: unknown, source = "parameters"): KaisarP
   });
   if (p.genesis !== "now") int("genesis", 0, 2 ** 32 - 1);
   int("epochLengthSeconds", 10, 365 * 86_400);
+  int("slashWindowSeconds", 60, 30 * 86_400);
+  const latency = slashLatencyOf(p);
+  if (p.unbondingPeriodSeconds < latency) {
+    fail(
+      "unbondingPeriodSeconds",
+      `must be at least (downtimeEpochs ${SLA_DOWNTIME_EPOCHS} + 1) x epochLengthSeconds ${p.epochLengthSeconds} + ` +
+        `slashWindowSeconds ${p.slashWindowSeconds} = ${latency} (the slash latency), got ${p.unbondingPeriodSeconds}: ` +
+        "raise it, or shorten slashWindowSeconds or epochLengthSeconds",
+    );
+  }
   int("equivocationBountyBps", 0, 5_000);
   if (p.emissionScaledFrom !== undefined) {
     if (typeof p.emissionScaledFrom !== "string" || !/^[\w-]+$/.test(p.emissionScaledFrom)) {

@@ -56,7 +56,15 @@ export function buildKaisarModule(p: KaisarParameters) {
       p.epochLengthSeconds,
     ]);
     const rewards = m.contract("RewardDistributor", [kai, oracle]);
-    const sla = m.contract("SlaEnforcer", [oracle, escrow, deployer, treasury]);
+    // The unbonding period is set before the SlaEnforcer exists: its constructor refuses a registry
+    // whose unbonding period is below its slash latency (see deploy/config.ts).
+    const unbonding =
+      p.unbondingPeriodSeconds !== REGISTRY_DEFAULT_UNBONDING
+        ? [m.call(registry, "setUnbondingPeriod", [p.unbondingPeriodSeconds], { id: "unbonding_period" })]
+        : [];
+    const sla = m.contract("SlaEnforcer", [oracle, escrow, deployer, treasury, p.slashWindowSeconds], {
+      after: unbonding,
+    });
     // No bootstrap admin: the timelock administers itself from the start.
     const timelock = m.contract("KaisarTimelock", [p.timelockMinDelay, [governance], [governance], ZeroAddress]);
 
@@ -87,10 +95,11 @@ export function buildKaisarModule(p: KaisarParameters) {
         id: "emission_schedule",
       }),
     ];
+    // The registry records the SLA enforcer's slash latency (it needs the SLASHER_ROLE granted above):
+    // from then on it refuses an unbonding period below it.
+    setup.push(m.call(sla, "syncSlashLatency", [], { id: "sla_sync_slash_latency", after: setup.slice() }));
     // Setters reject no-op writes: call them only when the value differs from the default.
-    if (p.unbondingPeriodSeconds !== REGISTRY_DEFAULT_UNBONDING) {
-      setup.push(m.call(registry, "setUnbondingPeriod", [p.unbondingPeriodSeconds], { id: "unbonding_period" }));
-    }
+    setup.push(...unbonding);
     // A license that left an equivocating operator stays suspendable as long as its stake stays
     // slashable: the license's departure cooldown follows the unbonding period.
     if (p.unbondingPeriodSeconds !== LICENSE_DEFAULT_COOLDOWN) {

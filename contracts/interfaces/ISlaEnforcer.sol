@@ -15,8 +15,13 @@ struct NodeEpochProof {
 /// Anyone (a renter, a keeper) presents a node's leaf from an accepted report:
 /// - `applySlaCredit`: the node's uptime in that epoch was below the rental's SLA target; the renter
 ///   is credited the schedule's share of what it paid for the epoch, first from the provider's
-///   unwithdrawn earnings on the rental, then from the provider's stake (KAI at a governance rate).
-///   Once per rental and epoch.
+///   unwithdrawn earnings on the rental (paid at once), then from the provider's stake (KAI at a
+///   governance rate): that part is recorded as due (`stakeCreditDue`), capped per node and epoch at
+///   `stakeCreditCapBps` of the node's required stake, and paid by `payStakeCredit` only after the
+///   epoch's slashing window, so that slashes for the epoch always come first. Once per rental and epoch.
+/// - Slashing deadline: evidence whose last epoch is `e` slashes only until `epochStart(e + 1) +
+///   slashWindow`; the registry's unbonding period is never below `slashLatency()`, so stake that a
+///   slash could reach cannot leave before it lands.
 /// - `slashForDowntime`: the node's uptime was below the slashing threshold for `downtimeEpochs`
 ///   consecutive epochs of a rental; a share (default a third) of the per-GPU stake of each of the
 ///   node's GPUs is slashed and the node jailed.
@@ -67,14 +72,27 @@ interface ISlaEnforcer {
     error SlaEnforcer_ParameterOutOfBounds(string name, uint256 value, uint256 min, uint256 max);
     /// @notice An address argument was the zero address.
     error SlaEnforcer_ZeroAddress();
+    /// @notice Evidence whose last epoch is `epoch` could slash only until `deadline` (Unix seconds):
+    /// `epochStart(epoch + 1) + slashWindow`.
+    error SlaEnforcer_EvidenceExpired(uint256 epoch, uint256 deadline);
+    /// @notice The registry's `unbondingPeriod` is shorter than `slashLatency`
+    /// (`(downtimeEpochs + 1) x epochLength + slashWindow`): stake could leave before a slash lands.
+    error SlaEnforcer_UnbondingTooShort(uint256 unbondingPeriod, uint256 slashLatency);
+    /// @notice Stake credits for `epoch` are paid only from `opensAt` (Unix seconds), after its slashing window.
+    error SlaEnforcer_SlashingWindowOpen(uint256 epoch, uint256 opensAt);
+    /// @notice Nothing from stake is due to rental `rentalId` for `epoch` (never credited from stake, or paid).
+    error SlaEnforcer_NothingDue(uint256 rentalId, uint256 epoch);
+    /// @notice Parallel arrays of lengths `a` and `b` differ.
+    error SlaEnforcer_LengthMismatch(uint256 a, uint256 b);
 
     /* ------------------------------------------------------------------ */
     /*                               EVENTS                               */
     /* ------------------------------------------------------------------ */
 
     /// @notice Rental `rentalId` was credited `credit` (rental token units) for node uptime
-    /// `uptimeBps` in `epoch`: `fromEarnings` from the provider's earnings and `kaiFromStake` KAI
-    /// from its stake for the rest (0 if no rate is set for the token, or the stake ran out).
+    /// `uptimeBps` in `epoch`: `fromEarnings` from the provider's earnings (paid) and `kaiFromStake`
+    /// KAI from its stake for the rest, recorded as due (see `DeferStakeCredit`; 0 if no rate is set
+    /// for the token, or the node's cap for the epoch is spent).
     event ApplySlaCredit(
         uint256 indexed rentalId,
         uint256 indexed epoch,
@@ -110,6 +128,17 @@ interface ISlaEnforcer {
     event RefundSavingFromStake(uint256 indexed rentalId, uint256 value, uint256 kaiPaid);
     /// @notice Governance released node `nodeId` from jail; evidence from before `slashableFrom` is void.
     event ReleaseNode(uint256 indexed nodeId, uint256 slashableFrom);
+    /// @notice `kaiDue` KAI from the provider's stake became due to the renter of `rentalId` for
+    /// `epoch` (after the cap; what the credit asked beyond it is forfeited), payable after the
+    /// epoch's slashing window.
+    event DeferStakeCredit(uint256 indexed rentalId, uint256 indexed epoch, uint256 kaiDue);
+    /// @notice The stake credit due to the renter of `rentalId` for `epoch` was paid: `kaiPaid` KAI
+    /// (less than was due if the stake ran out).
+    event PayStakeCredit(uint256 indexed rentalId, uint256 indexed epoch, uint256 kaiPaid);
+    /// @notice Governance set the slashing deadline after an epoch's end, in seconds.
+    event SetSlashWindow(uint256 slashWindow);
+    /// @notice Governance set the cap on KAI from stake owed per node and epoch, bps of its required stake.
+    event SetStakeCreditCapBps(uint256 capBps);
 
     /* ------------------------------------------------------------------ */
     /*                              ANYONE                                */
@@ -118,14 +147,14 @@ interface ISlaEnforcer {
     /// @notice Credits the renter of `rentalId` for the node's uptime below the rental's SLA target
     /// in `p.leaf.epoch`. Anyone may call it (the renter, or a keeper); the credit always goes to the
     /// renter. Once per rental and epoch; reverts with `SlaEnforcer_NothingPaid` (the credit stays
-    /// available) if it would pay nothing now.
+    /// available) if it would pay nothing now and record nothing due.
     /// @dev Emits `ApplySlaCredit`; the escrow emits `CreditSla` (and `CreditRefund` if its push to the
-    /// renter fails), the registry `Slash` when KAI is owed from stake.
+    /// renter fails); `DeferStakeCredit` when KAI becomes due from stake (paid by `payStakeCredit`).
     /// @param rentalId The rental credited.
     /// @param p The leaf of the rental's node for the epoch, its metrics and proof.
     /// @return credit The credit in the rental's token.
     /// @return fromEarnings The part paid from the provider's unwithdrawn earnings.
-    /// @return kaiFromStake KAI taken from the provider's stake for the rest.
+    /// @return kaiFromStake KAI recorded as due from the provider's stake for the rest (capped).
     function applySlaCredit(
         uint256 rentalId,
         NodeEpochProof calldata p
@@ -163,6 +192,34 @@ interface ISlaEnforcer {
     /// @return slashed KAI taken.
     function slashForHardwareFraud(NodeEpochProof calldata p) external returns (uint256 slashed);
 
+    /// @notice Pays the renter of `rentalId` the KAI due from the provider's stake for `epoch`, once the
+    /// epoch's slashing window has passed (from `epochStart(epoch + 1) + slashWindow + 1`; else
+    /// `SlaEnforcer_SlashingWindowOpen`): every slash for the epoch had its chance first. Pays what
+    /// the registry still holds, up to what is due (rewards owed first, then active stake, then
+    /// unbonding). Anyone may call it. Reverts `SlaEnforcer_NothingDue` when nothing is due.
+    /// @dev Emits `PayStakeCredit` after the registry's `Slash` (reason `REASON_SLA_CREDIT`,
+    /// evidence `keccak256(abi.encode(rentalId, epoch))`, recipient the renter).
+    /// @param rentalId The rental credited.
+    /// @param epoch The epoch of the credit.
+    /// @return kaiPaid KAI paid to the renter.
+    function payStakeCredit(uint256 rentalId, uint256 epoch) external returns (uint256 kaiPaid);
+
+    /// @notice `payStakeCredit` for each pair (`rentalIds[i]`, `epochs[i]`), skipping pairs with
+    /// nothing due (what a keeper sends). Reverts as a whole if a pair's window is still open.
+    /// @dev Emits `PayStakeCredit` per pair paid.
+    /// @param rentalIds Rentals credited.
+    /// @param epochs The epoch of each credit.
+    /// @return kaiPaid KAI paid in all.
+    function payStakeCredits(
+        uint256[] calldata rentalIds,
+        uint256[] calldata epochs
+    ) external returns (uint256 kaiPaid);
+
+    /// @notice Pushes `slashLatency()` to the registry (`NodeRegistry.setSlashLatency`), which then
+    /// refuses an unbonding period below it. Anyone may call it; the deployment does, after granting
+    /// this contract the registry's `SLASHER_ROLE`; `setDowntimePolicy` and `setSlashWindow` push too.
+    function syncSlashLatency() external;
+
     /// @notice Closes the open rentals among `rentalIds` whose node is jailed, for `ProviderSlashed`
     /// (renters get the unused deposit back; saving plans are refunded in full). Closed rentals are
     /// skipped. Anyone (keepers) may call it.
@@ -190,7 +247,23 @@ interface ISlaEnforcer {
     /// @param thresholdBps Uptime below which an epoch counts as downtime.
     /// @param epochs Consecutive downtime epochs that trigger a slash.
     /// @param slashBps Share of the per-GPU stake slashed per GPU of the node.
+    /// @dev Reverts `SlaEnforcer_UnbondingTooShort` if the registry's unbonding period would fall
+    /// below the new `slashLatency()`; pushes it to the registry otherwise.
     function setDowntimePolicy(uint256 thresholdBps, uint256 epochs, uint256 slashBps) external;
+
+    /// @notice Sets the slashing deadline: evidence whose last epoch is `e` slashes until
+    /// `epochStart(e + 1) + window`. Bounded `MIN_SLASH_WINDOW..MAX_SLASH_WINDOW` (60 s..30 days).
+    /// Only `DEFAULT_ADMIN_ROLE`. Emits `SetSlashWindow`.
+    /// @dev Reverts `SlaEnforcer_UnbondingTooShort` if the registry's unbonding period would fall
+    /// below the new `slashLatency()`; pushes it to the registry otherwise.
+    /// @param window Seconds after an epoch's end.
+    function setSlashWindow(uint256 window) external;
+
+    /// @notice Sets the cap on KAI from stake owed for all rentals of a node in one epoch, in bps
+    /// (1..10,000) of the node's required stake (`perGpuStake x gpuCount`). Only `DEFAULT_ADMIN_ROLE`.
+    /// Emits `SetStakeCreditCapBps`.
+    /// @param capBps The cap, bps.
+    function setStakeCreditCapBps(uint256 capBps) external;
 
     /// @notice Sets the share (1..10,000 bps) of the per-GPU stake of each of the node's GPUs slashed
     /// for hardware fraud. Only `DEFAULT_ADMIN_ROLE`. Emits `SetFraudSlashBps`.
@@ -217,6 +290,33 @@ interface ISlaEnforcer {
     /* ------------------------------------------------------------------ */
     /*                                VIEWS                               */
     /* ------------------------------------------------------------------ */
+
+    /// @notice Seconds after an epoch's end during which its evidence may slash.
+    /// @return Seconds.
+    function slashWindow() external view returns (uint256);
+
+    /// @notice The longest time from the start of misbehaviour to the last moment a slash for it can
+    /// land: `(downtimeEpochs + 1) x epochLength + slashWindow`. The registry's unbonding period is
+    /// never below it.
+    /// @return Seconds.
+    function slashLatency() external view returns (uint256);
+
+    /// @notice Cap on KAI from stake owed per node and epoch, bps of the node's required stake.
+    /// @return Bps (default 1,000).
+    function stakeCreditCapBps() external view returns (uint256);
+
+    /// @notice KAI from the provider's stake due to the renter of `rentalId` for `epoch`, not paid yet.
+    /// @param rentalId The rental.
+    /// @param epoch The epoch.
+    /// @return kai KAI units.
+    function stakeCreditDue(uint256 rentalId, uint256 epoch) external view returns (uint256 kai);
+
+    /// @notice KAI from stake recorded as due for all rentals of node `nodeId` for `epoch` (paid or
+    /// not): what the cap is measured against.
+    /// @param nodeId The node.
+    /// @param epoch The epoch.
+    /// @return kai KAI units.
+    function nodeStakeCreditDue(uint256 nodeId, uint256 epoch) external view returns (uint256 kai);
 
     /// @notice KAI units taken from stake per 1e18 units of `token` credited beyond earnings.
     /// @param token A payment token.

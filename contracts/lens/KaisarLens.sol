@@ -15,8 +15,8 @@ contract KaisarLens is IKaisarLens {
     /// @notice The rental escrow read.
     IRentalEscrow public immutable escrow;
 
-    /// @dev Words of `getNode`'s return data read by `getNodesPacked`: the tuple offset, the 13 fixed
-    /// fields of `Node` and the offset of its URI.
+    /// @dev Words of `getNode`'s return data read by `getNodesPacked`: the tuple offset and the first
+    /// 14 fixed fields of `Node` (the 14th, `listedSince`, is not packed).
     uint256 private constant NODE_HEAD_WORDS = 15;
 
     /// @param registry_ The node registry.
@@ -215,7 +215,8 @@ contract KaisarLens is IKaisarLens {
     /// @dev Copies the head of `registry.getNode(nodeId)`'s return data into `head`: word 0 is the
     /// offset of the `Node` tuple (0x20), words 1-13 its fixed fields in declaration order (provider,
     /// gpuClass, gpuCount, rentedGpus, status, maintenanceStart, maintenanceEnd, vramGiB, cpuCores,
-    /// ramGiB, diskGiB, bandwidthMbps, region), word 14 the offset of `metadataURI`, which is not read.
+    /// ramGiB, diskGiB, bandwidthMbps, region), word 14 `listedSince` (not packed); the offset of
+    /// `metadataURI` follows and is not read.
     /// Reading the words as they come skips decoding and copying the URI for each node.
     function _readNodeHead(uint256 nodeId, uint256[NODE_HEAD_WORDS] memory head) internal view {
         address target = address(registry);

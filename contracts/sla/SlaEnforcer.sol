@@ -2,6 +2,7 @@
 pragma solidity 0.8.28;
 
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProof.sol";
 
@@ -29,6 +30,14 @@ contract SlaEnforcer is ISlaEnforcer, AccessControl, ReentrancyGuardTransient {
     uint256 public constant MAX_DOWNTIME_EPOCHS = 12;
     /// @notice Bound on `kaiPerToken`: 1e40 KAI units per 1e18 token units (no overflow below 2^96 credits).
     uint256 public constant MAX_KAI_PER_TOKEN = 1e40;
+    /// @notice Shortest `slashWindow`, seconds.
+    uint256 public constant MIN_SLASH_WINDOW = 60;
+    /// @notice Longest `slashWindow`, seconds.
+    uint256 public constant MAX_SLASH_WINDOW = 30 days;
+    /// @notice Default `stakeCreditCapBps`: 10% of the node's required stake per epoch.
+    uint256 public constant DEFAULT_STAKE_CREDIT_CAP_BPS = 1_000;
+    /// @dev The registry's `SLASHER_ROLE` (needed to push `slashLatency`).
+    bytes32 internal constant SLASHER_ROLE = keccak256("SLASHER_ROLE");
     uint256 internal constant BPS = 10_000;
     uint256 internal constant RATE_SCALE = 1e18;
 
@@ -70,12 +79,27 @@ contract SlaEnforcer is ISlaEnforcer, AccessControl, ReentrancyGuardTransient {
     mapping(uint256 nodeId => SlashableFrom) internal _slashableFrom;
     /// @inheritdoc ISlaEnforcer
     mapping(uint256 rentalId => uint256 amount) public savingCreditedFromEarnings;
+    /// @inheritdoc ISlaEnforcer
+    uint256 public slashWindow;
+    /// @inheritdoc ISlaEnforcer
+    uint256 public stakeCreditCapBps = DEFAULT_STAKE_CREDIT_CAP_BPS;
+    /// @inheritdoc ISlaEnforcer
+    mapping(uint256 rentalId => mapping(uint256 epoch => uint256 kai)) public stakeCreditDue;
+    /// @inheritdoc ISlaEnforcer
+    mapping(uint256 nodeId => mapping(uint256 epoch => uint256 kai)) public nodeStakeCreditDue;
 
     /// @param oracle_ The report oracle.
     /// @param escrow_ The rental escrow.
     /// @param admin Receives `DEFAULT_ADMIN_ROLE` (the timelock in deployments).
     /// @param slashRecipient_ Receives downtime and fraud slashes (the treasury).
-    constructor(IReportOracle oracle_, IRentalEscrow escrow_, address admin, address slashRecipient_) {
+    /// @param slashWindow_ The reporting deadline after an epoch's end, seconds (see `slashWindow`).
+    constructor(
+        IReportOracle oracle_,
+        IRentalEscrow escrow_,
+        address admin,
+        address slashRecipient_,
+        uint256 slashWindow_
+    ) {
         if (
             address(oracle_) == address(0) ||
             address(escrow_) == address(0) ||
@@ -92,6 +116,9 @@ contract SlaEnforcer is ISlaEnforcer, AccessControl, ReentrancyGuardTransient {
         // Aethir's scale: a third of the per-GPU stake for downtime, all of it for fraud.
         _setDowntimePolicy(9_000, 2, 3_333);
         _setFraudSlashBps(BPS);
+        _setSlashWindow(slashWindow_);
+        // The registry's role is granted after deployment: `syncSlashLatency` pushes then.
+        _checkLatency();
     }
 
     /* ------------------------------------------------------------------ */
@@ -103,7 +130,8 @@ contract SlaEnforcer is ISlaEnforcer, AccessControl, ReentrancyGuardTransient {
         uint256 rentalId,
         NodeEpochProof calldata p
     ) external nonReentrant returns (uint256 credit, uint256 fromEarnings, uint256 kaiFromStake) {
-        return _applyCredit(rentalId, p, _verify(p));
+        _verify(p);
+        return _applyCredit(rentalId, p);
     }
 
     /// @inheritdoc ISlaEnforcer
@@ -112,8 +140,8 @@ contract SlaEnforcer is ISlaEnforcer, AccessControl, ReentrancyGuardTransient {
         NodeEpochProof calldata p
     ) external nonReentrant returns (uint256 credited) {
         // One proof serves every rental of the node in the epoch: verified once.
-        bytes32 leafHash = _verify(p);
-        for (uint256 i; i < rentalIds.length; ++i) _applyCredit(rentalIds[i], p, leafHash);
+        _verify(p);
+        for (uint256 i; i < rentalIds.length; ++i) _applyCredit(rentalIds[i], p);
         return rentalIds.length;
     }
 
@@ -130,9 +158,10 @@ contract SlaEnforcer is ISlaEnforcer, AccessControl, ReentrancyGuardTransient {
         uint256 firstEpoch = proofs[0].leaf.epoch;
         SlashableFrom memory from = _slashableFrom[nodeId];
         if (firstEpoch < from.downtime) revert SlaEnforcer_EvidenceTooOld(nodeId, firstEpoch, from.downtime);
+        uint256 lastEpoch = firstEpoch + proofs.length - 1;
+        _checkNotExpired(lastEpoch);
 
         bytes32[] memory leafHashes = _checkDowntime(rentalId, nodeId, proofs, pol.downtimeThresholdBps);
-        uint256 lastEpoch = firstEpoch + proofs.length - 1;
         _slashableFrom[nodeId].downtime = uint128(lastEpoch + 1);
 
         // Per GPU of the node, not of the rental: the node was down, and the size of the slash must
@@ -151,12 +180,36 @@ contract SlaEnforcer is ISlaEnforcer, AccessControl, ReentrancyGuardTransient {
         if (!p.metrics.hardwareMismatch) revert SlaEnforcer_NoHardwareMismatch(epoch, nodeId);
         uint256 fraudFrom = _slashableFrom[nodeId].fraud;
         if (epoch < fraudFrom) revert SlaEnforcer_EvidenceTooOld(nodeId, epoch, fraudFrom);
+        _checkNotExpired(epoch);
         _slashableFrom[nodeId].fraud = uint128(epoch + 1);
 
         Node memory node = registry.getNode(nodeId);
         uint256 amount = (perGpuStake(nodeId) * node.gpuCount * policy.fraudSlashBps) / BPS;
         slashed = _slashAndJail(nodeId, amount, REASON_HARDWARE_FRAUD, leafHash);
         emit SlashHardwareFraud(nodeId, epoch, slashed, leafHash);
+    }
+
+    /// @inheritdoc ISlaEnforcer
+    function payStakeCredit(uint256 rentalId, uint256 epoch) external nonReentrant returns (uint256 kaiPaid) {
+        if (stakeCreditDue[rentalId][epoch] == 0) revert SlaEnforcer_NothingDue(rentalId, epoch);
+        return _payStakeCredit(rentalId, epoch);
+    }
+
+    /// @inheritdoc ISlaEnforcer
+    function payStakeCredits(
+        uint256[] calldata rentalIds,
+        uint256[] calldata epochs
+    ) external nonReentrant returns (uint256 kaiPaid) {
+        if (rentalIds.length != epochs.length) revert SlaEnforcer_LengthMismatch(rentalIds.length, epochs.length);
+        for (uint256 i; i < rentalIds.length; ++i) {
+            // Skipped, not fatal: someone may have paid a pair while a keeper's batch was in flight.
+            if (stakeCreditDue[rentalIds[i]][epochs[i]] != 0) kaiPaid += _payStakeCredit(rentalIds[i], epochs[i]);
+        }
+    }
+
+    /// @inheritdoc ISlaEnforcer
+    function syncSlashLatency() external {
+        registry.setSlashLatency(slashLatency());
     }
 
     /// @inheritdoc ISlaEnforcer
@@ -188,6 +241,22 @@ contract SlaEnforcer is ISlaEnforcer, AccessControl, ReentrancyGuardTransient {
         uint256 slashBps
     ) external onlyRole(DEFAULT_ADMIN_ROLE) {
         _setDowntimePolicy(thresholdBps, epochs, slashBps);
+        _checkLatency();
+        _pushLatency();
+    }
+
+    /// @inheritdoc ISlaEnforcer
+    function setSlashWindow(uint256 window) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        _setSlashWindow(window);
+        _checkLatency();
+        _pushLatency();
+    }
+
+    /// @inheritdoc ISlaEnforcer
+    function setStakeCreditCapBps(uint256 capBps) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (capBps == 0 || capBps > BPS) revert SlaEnforcer_ParameterOutOfBounds("stakeCreditCapBps", capBps, 1, BPS);
+        stakeCreditCapBps = capBps;
+        emit SetStakeCreditCapBps(capBps);
     }
 
     /// @inheritdoc ISlaEnforcer
@@ -225,6 +294,11 @@ contract SlaEnforcer is ISlaEnforcer, AccessControl, ReentrancyGuardTransient {
     /* ------------------------------------------------------------------ */
     /*                                VIEWS                               */
     /* ------------------------------------------------------------------ */
+
+    /// @inheritdoc ISlaEnforcer
+    function slashLatency() public view returns (uint256) {
+        return (uint256(policy.downtimeEpochs) + 1) * _epochLength + slashWindow;
+    }
 
     /// @inheritdoc ISlaEnforcer
     function isCredited(uint256 rentalId, uint256 epoch) external view returns (bool) {
@@ -294,19 +368,17 @@ contract SlaEnforcer is ISlaEnforcer, AccessControl, ReentrancyGuardTransient {
         }
     }
 
-    /// @dev Credits `rentalId` for the verified leaf `p` (hash `leafHash`).
+    /// @dev Credits `rentalId` for the verified leaf `p`.
     function _applyCredit(
         uint256 rentalId,
-        NodeEpochProof calldata p,
-        bytes32 leafHash
+        NodeEpochProof calldata p
     ) internal returns (uint256 credit, uint256 fromEarnings, uint256 kaiFromStake) {
         uint256 epoch = p.leaf.epoch;
         _markCredited(rentalId, epoch);
         uint256 from = _epochStart(epoch);
-        address renter;
         address token;
         Plan plan;
-        (renter, token, credit, fromEarnings, plan) = escrow.creditSla(
+        (, token, credit, fromEarnings, plan) = escrow.creditSla(
             rentalId,
             p.leaf.id,
             p.metrics.uptimeBps,
@@ -317,10 +389,10 @@ contract SlaEnforcer is ISlaEnforcer, AccessControl, ReentrancyGuardTransient {
         // is refunded in full on a jailed node (see `_refundSavingFromStake`).
         if (plan == Plan.Saving && fromEarnings != 0) savingCreditedFromEarnings[rentalId] += fromEarnings;
         if (credit != fromEarnings) {
-            kaiFromStake = _creditFromStake(p.leaf.id, token, credit - fromEarnings, leafHash, renter);
+            kaiFromStake = _creditFromStake(rentalId, p.leaf.id, epoch, token, credit - fromEarnings);
         }
         // A credit that pays nothing now stays available: the provider's earnings may grow, or
-        // governance may set a rate for the token.
+        // governance may set a rate for the token (or the node's cap for the epoch is spent).
         if (fromEarnings == 0 && kaiFromStake == 0) revert SlaEnforcer_NothingPaid(rentalId, epoch);
         emit ApplySlaCredit(rentalId, epoch, p.metrics.uptimeBps, credit, fromEarnings, kaiFromStake);
     }
@@ -334,18 +406,46 @@ contract SlaEnforcer is ISlaEnforcer, AccessControl, ReentrancyGuardTransient {
         bitsOf[rentalId >> 8] = bits | bit;
     }
 
-    /// @dev The part of a credit the provider's earnings did not cover comes from its stake, in KAI
-    /// at governance's rate, straight to the renter. Returns the KAI taken.
+    /// @dev The part of a credit the provider's earnings did not cover is owed from its stake, in KAI
+    /// at governance's rate: recorded as due to the renter (paid by `payStakeCredit` once the epoch's
+    /// slashing window has passed), capped per node and epoch at `stakeCreditCapBps` of the node's
+    /// required stake; the excess is forfeited. Returns the KAI recorded as due.
     function _creditFromStake(
+        uint256 rentalId,
         uint256 nodeId,
+        uint256 epoch,
         address token,
-        uint256 rest,
-        bytes32 leafHash,
-        address renter
-    ) internal returns (uint256) {
+        uint256 rest
+    ) internal returns (uint256 kaiDue) {
         uint256 kaiOwed = (rest * kaiPerToken[token]) / RATE_SCALE;
         if (kaiOwed == 0) return 0;
-        return registry.slash(registry.nodeProvider(nodeId), kaiOwed, nodeId, REASON_SLA_CREDIT, leafHash, renter);
+        uint256 cap = (perGpuStake(nodeId) * registry.getNode(nodeId).gpuCount * stakeCreditCapBps) / BPS;
+        uint256 owedBefore = nodeStakeCreditDue[nodeId][epoch];
+        uint256 room = cap > owedBefore ? cap - owedBefore : 0;
+        kaiDue = kaiOwed < room ? kaiOwed : room;
+        if (kaiDue == 0) return 0;
+        nodeStakeCreditDue[nodeId][epoch] = owedBefore + kaiDue;
+        stakeCreditDue[rentalId][epoch] = kaiDue;
+        emit DeferStakeCredit(rentalId, epoch, kaiDue);
+    }
+
+    /// @dev Pays the stake credit due to `rentalId`'s renter for `epoch` (due > 0) from the provider's
+    /// stake, once the epoch's slashing window has passed: slashes for the epoch landed first.
+    function _payStakeCredit(uint256 rentalId, uint256 epoch) internal returns (uint256 kaiPaid) {
+        uint256 opensAt = _epochStart(epoch + 1) + slashWindow + 1;
+        if (block.timestamp < opensAt) revert SlaEnforcer_SlashingWindowOpen(epoch, opensAt);
+        uint256 due = stakeCreditDue[rentalId][epoch];
+        delete stakeCreditDue[rentalId][epoch];
+        Rental memory rental = escrow.getRental(rentalId);
+        kaiPaid = registry.slash(
+            registry.nodeProvider(rental.nodeId),
+            due,
+            rental.nodeId,
+            REASON_SLA_CREDIT,
+            keccak256(abi.encode(rentalId, epoch)),
+            rental.renter
+        );
+        emit PayStakeCredit(rentalId, epoch, kaiPaid);
     }
 
     /// @dev After the escrow closed saving plan `rentalId` (as `rental` stood before) for
@@ -379,6 +479,34 @@ contract SlaEnforcer is ISlaEnforcer, AccessControl, ReentrancyGuardTransient {
 
     function _epochStart(uint256 epoch) internal view returns (uint256) {
         return _genesis + epoch * _epochLength;
+    }
+
+    /// @dev Reverts once evidence whose last epoch is `epoch` is past its reporting deadline.
+    function _checkNotExpired(uint256 epoch) internal view {
+        uint256 deadline = _epochStart(epoch + 1) + slashWindow;
+        if (block.timestamp > deadline) revert SlaEnforcer_EvidenceExpired(epoch, deadline);
+    }
+
+    /// @dev Reverts unless the registry's unbonding period covers `slashLatency()`.
+    function _checkLatency() internal view {
+        uint256 latency = slashLatency();
+        uint256 unbonding = registry.unbondingPeriod();
+        if (unbonding < latency) revert SlaEnforcer_UnbondingTooShort(unbonding, latency);
+    }
+
+    /// @dev Pushes `slashLatency()` to the registry once this contract may (its `SLASHER_ROLE`).
+    function _pushLatency() internal {
+        if (IAccessControl(address(registry)).hasRole(SLASHER_ROLE, address(this))) {
+            registry.setSlashLatency(slashLatency());
+        }
+    }
+
+    function _setSlashWindow(uint256 window) internal {
+        if (window < MIN_SLASH_WINDOW || window > MAX_SLASH_WINDOW) {
+            revert SlaEnforcer_ParameterOutOfBounds("slashWindow", window, MIN_SLASH_WINDOW, MAX_SLASH_WINDOW);
+        }
+        slashWindow = window;
+        emit SetSlashWindow(window);
     }
 
     /// @dev Slashes `amount` KAI from the node's provider to `slashRecipient`, and jails the node

@@ -5,7 +5,7 @@ import { encodeBytes32String, parseUnits } from "ethers";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { buildKaisarModule, ROLES } from "../../deploy/kaisarModule";
-import { emissionScaledTo, loadParameters, validateParameters } from "../../deploy/config";
+import { emissionScaledTo, loadParameters, slashLatencyOf, validateParameters } from "../../deploy/config";
 import type {
   CheckerLicense,
   KaiToken,
@@ -115,6 +115,11 @@ describe("deployment (Ignition module, local parameters)", function () {
     expect(await sla.hasRole(ROLES.DEFAULT_ADMIN, await timelock.getAddress()), "sla admin").to.equal(true);
     expect(await sla.hasRole(ROLES.DEFAULT_ADMIN, deployer.address), "deployer keeps sla admin").to.equal(false);
     expect(await sla.kaiPerToken(await kai.getAddress()), "KAI credits from KAI stake 1:1").to.equal(10n ** 18n);
+    expect(await sla.slashWindow(), "slashWindow").to.equal(BigInt(params.slashWindowSeconds));
+    // The registry knows the enforcer's slash latency ((2 + 1) x 60 s + 60 s) and refuses a shorter unbonding.
+    expect(await registry.slashLatency(), "registry.slashLatency").to.equal(await sla.slashLatency());
+    expect(await sla.slashLatency()).to.equal(BigInt(slashLatencyOf(params)));
+    expect(await registry.unbondingPeriod()).to.be.at.least(await registry.slashLatency());
     expect([await sla.oracle(), await sla.escrow(), await sla.registry()]).to.deep.equal([
       await oracle.getAddress(),
       await escrow.getAddress(),
@@ -169,6 +174,9 @@ describe("deploy parameters validation", function () {
         expect(p.governance).to.equal("env:KAISAR_GOVERNANCE");
         expect(p.gpuClasses.map((c) => c.name)).to.deep.equal(params.gpuClasses.map((c) => c.name));
         expect(p.epochLengthSeconds, "epochs of hours to weeks").to.be.at.least(3600);
+        // Attack 1 (issue #15): 45 days of unbonding cover 3 x 14-day epochs + a 3-day reporting window.
+        expect([p.unbondingPeriodSeconds, p.slashWindowSeconds]).to.deep.equal([45 * 86_400, 3 * 86_400]);
+        expect(p.unbondingPeriodSeconds).to.be.at.least(slashLatencyOf({ ...p, epochLengthSeconds: 14 * 86_400 }));
       } finally {
         names.forEach((n, i) => (saved[i] === undefined ? delete process.env[n] : (process.env[n] = saved[i])));
       }
@@ -179,6 +187,8 @@ describe("deploy parameters validation", function () {
     ["feeBps", 2_001, '"feeBps" must be an integer between 0 and 2000'],
     ["unbondingPeriodSeconds", 10, '"unbondingPeriodSeconds" must be an integer between 86400'],
     ["treasury", "0x1234", '"treasury" must be an address'],
+    ["slashWindowSeconds", 59, '"slashWindowSeconds" must be an integer between 60 and 2592000'],
+    ["slashWindowSeconds", undefined, '"slashWindowSeconds" must be an integer between 60 and 2592000'],
     ["baseStakePerGpuKai", "lots", '"baseStakePerGpuKai" must be a positive decimal number of KAI'],
     ["gpuClasses", [], '"gpuClasses" must list at least one class'],
   ] as const) {
@@ -186,6 +196,34 @@ describe("deploy parameters validation", function () {
       expect(() => validateParameters({ ...valid(), [field]: value })).to.throw(message);
     });
   }
+
+  it("refuses an unbonding period below the slash latency, naming the settings and the bound", function () {
+    // 60-s epochs: (2 + 1) x 60 + 86,221 = 86,401 s > the 86,400 s of unbonding.
+    expect(() => validateParameters({ ...valid(), slashWindowSeconds: 86_221 })).to.throw(
+      '"unbondingPeriodSeconds" must be at least (downtimeEpochs 2 + 1) x epochLengthSeconds 60 + slashWindowSeconds 86221 = 86401 (the slash latency), got 86400',
+    );
+    expect(() => validateParameters({ ...valid(), slashWindowSeconds: 86_220 })).not.to.throw();
+    // Mainnet epochs with the old 14-day unbonding: refused.
+    expect(() =>
+      validateParameters({
+        ...valid(),
+        epochLengthSeconds: 14 * 86_400,
+        unbondingPeriodSeconds: 14 * 86_400,
+        slashWindowSeconds: 3 * 86_400,
+      }),
+    ).to.throw('"unbondingPeriodSeconds" must be at least');
+  });
+
+  it("the contracts refuse such parameters too: the module's SlaEnforcer reverts with UnbondingTooShort", async function () {
+    const bad = { ...valid(), slashWindowSeconds: 86_221 };
+    let error: unknown;
+    try {
+      await ignition.deploy(buildKaisarModule(bad));
+    } catch (e) {
+      error = e;
+    }
+    expect(String(error)).to.match(/UnbondingTooShort/);
+  });
 
   it("names the missing environment variable of an env: address", function () {
     delete process.env.KAISAR_TEST_UNSET;

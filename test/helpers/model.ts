@@ -366,6 +366,19 @@ function move(m: Model, token: TokenKey, from: Holder, to: Holder, amount: bigin
 
 const requiredStake = (m: Model, p: number) => (m.baseStakePerGpu * m.stakes[p].listedWeight) / BPS;
 const lockedStake = (m: Model, p: number) => (m.baseStakePerGpu * m.stakes[p].lockedWeight) / BPS;
+/** `NodeRegistry.rentedStake`: the requirement of `p`'s nodes with at least one GPU rented. */
+const rentedStake = (m: Model, p: number) =>
+  (m.baseStakePerGpu *
+    m.nodes
+      .filter((n) => n.provider === p && n.rented > 0n)
+      .reduce((a, n) => a + n.gpuCount * GPU_CLASS_MULTIPLIER[n.gpuClass], 0n)) /
+  BPS;
+/** What `requestUnstake` cannot take: the larger of the locked and the rented stake. */
+const heldStake = (m: Model, p: number) => {
+  const locked = lockedStake(m, p);
+  const rented = rentedStake(m, p);
+  return locked > rented ? locked : rented;
+};
 const isOpen = (r: ModelRental) => r.status === Status.Active || r.status === Status.Grace;
 const nodeOf = (m: Model, nodeId: bigint) => m.nodes.find((n) => n.id === nodeId);
 
@@ -510,7 +523,7 @@ export async function actStake(w: World, m: Model, p: number, amount: bigint) {
 export async function actRequestUnstake(w: World, m: Model, p: number, amount: bigint) {
   const who = PROVIDERS[p];
   const s = m.stakes[p];
-  const locked = lockedStake(m, p);
+  const locked = heldStake(m, p);
   const unlocked = s.staked > locked ? s.staked - locked : 0n;
   const outcome =
     amount === 0n
@@ -1558,7 +1571,7 @@ export class RequestUnstake extends Step {
   protected exec(w: World, m: Model) {
     const p = this.args.provider;
     const s = m.stakes[p];
-    const locked = lockedStake(m, p);
+    const locked = heldStake(m, p);
     const unlocked = s.staked > locked ? s.staked - locked : 0n;
     const amount = {
       unlocked,

@@ -13,8 +13,8 @@ export const EQUIVOCATION_PENALTY = KAI(5_000);
 export const INITIAL_EMISSION = KAI(100_000);
 export const HALVING_EPOCHS = 26n;
 
-/** Licenses and oracle on top of the core deployment, no checker set yet. */
-export async function deployOracle() {
+/** Licenses and oracle on top of the core deployment, no checker set yet (epochs of `epochLength` s). */
+export async function deployOracle(epochLength: number = EPOCH_LENGTH) {
   const core = await deployCore();
   const { admin, treasury, registry, kai } = core;
   const license = await ethers.deployContract("CheckerLicense", [admin.address]);
@@ -26,7 +26,7 @@ export async function deployOracle() {
     await license.getAddress(),
     treasury.address,
     genesis,
-    EPOCH_LENGTH,
+    epochLength,
   ]);
   await license.grantRole(await license.MINTER_ROLE(), admin.address);
   await license.grantRole(await license.SUSPENDER_ROLE(), await oracle.getAddress());
@@ -35,7 +35,7 @@ export async function deployOracle() {
   await oracle.setEquivocationPenalty(EQUIVOCATION_PENALTY, 1_000);
   await oracle.setEmissionSchedule(INITIAL_EMISSION, HALVING_EPOCHS);
   void kai;
-  return { ...core, license, oracle, genesis };
+  return { ...core, license, oracle, genesis, epochLength };
 }
 
 /** Creates `n` funded operator wallets, each with one delegated license and the minimum stake. */
@@ -57,8 +57,8 @@ export async function makeOperators(c: Awaited<ReturnType<typeof deployOracle>>,
 }
 
 /** The oracle with `n` checkers configured at `quorum`. */
-export async function deployWithCheckers(n = 4, quorum = 3) {
-  const c = await deployOracle();
+export async function deployWithCheckers(n = 4, quorum = 3, epochLength: number = EPOCH_LENGTH) {
+  const c = await deployOracle(epochLength);
   const operators = await makeOperators(c, n);
   await c.oracle.setCheckerConfig(
     operators.map((o) => o.address),
@@ -96,8 +96,8 @@ export async function signedBy(c: WithCheckers, report: Report, signers: HDNodeW
 }
 
 /** Moves time past the end of `epoch`. */
-export async function endEpoch(c: { genesis: bigint }, epoch: bigint) {
-  const end = c.genesis + (epoch + 1n) * BigInt(EPOCH_LENGTH);
+export async function endEpoch(c: { genesis: bigint; epochLength?: number }, epoch: bigint) {
+  const end = c.genesis + (epoch + 1n) * BigInt(c.epochLength ?? EPOCH_LENGTH);
   const now = BigInt((await ethers.provider.getBlock("latest"))!.timestamp);
   if (now < end) await network.provider.send("evm_setNextBlockTimestamp", [Number(end)]);
   await network.provider.send("evm_mine", []);

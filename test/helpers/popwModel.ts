@@ -86,7 +86,15 @@ import {
 } from "../fixtures";
 import { EQUIVOCATION_PENALTY, MIN_CHECKER_STAKE, makeReport } from "./oracle";
 import { checkerLeaf, positionAge, processProof, subjectOf, vestedBpsOf } from "./rewards";
-import { EPOCH_LENGTH, Reason, deploySla, metricsWith, type SlaFixture } from "./sla";
+import {
+  EPOCH_LENGTH,
+  Reason,
+  SLASH_WINDOW,
+  deploySla,
+  metricsWith,
+  stakeCreditEvidence,
+  type SlaFixture,
+} from "./sla";
 
 /* ========================================================================== */
 /*                                  CONSTANTS                                 */
@@ -146,6 +154,8 @@ const DOWNTIME_THRESHOLD_BPS = 9_000n;
 const DOWNTIME_EPOCHS = 2;
 const DOWNTIME_SLASH_BPS = 3_333n;
 const FRAUD_SLASH_BPS = 10_000n;
+/** `SlaEnforcer.stakeCreditCapBps` (default): KAI from stake owed per node and epoch, bps of its requirement. */
+const STAKE_CREDIT_CAP_BPS = 1_000n;
 /** The emission schedule the walk sets: 1,000 KAI per epoch, halving weekly (10,080 one-minute epochs). */
 export const EMISSION = { initial: KAI(1_000), halvingEpochs: 10_080n };
 /** What the treasury puts in the distributor's reserve at setup: one epoch's budget (claims may outrun it). */
@@ -430,6 +440,10 @@ export interface Model {
   // SlaEnforcer.
   kaiPerToken: bigint;
   credited: Set<string>;
+  /** Stake credits recorded as due and not paid yet (`stakeCreditDue`), by `creditKey`. */
+  stakeCreditDue: Map<string, { rentalId: bigint; epoch: bigint; kai: bigint }>;
+  /** KAI from stake recorded as due per node and epoch (`nodeStakeCreditDue`), by `${nodeId}:${epoch}`. */
+  nodeStakeCreditDue: Map<string, bigint>;
   /** Per node, the first epochs whose downtime / fraud evidence may still slash it (absent: 0, 0). */
   slashableFrom: Map<bigint, SlashableFrom>;
   slashedToTreasury: bigint;
@@ -540,6 +554,8 @@ export async function initialModel(w: World): Promise<Model> {
     funded: INITIAL_RESERVE,
     kaiPerToken: 0n,
     credited: new Set(),
+    stakeCreditDue: new Map(),
+    nodeStakeCreditDue: new Map(),
     slashableFrom: new Map(),
     slashedToTreasury: 0n,
     licenses: k.operatorOf.map((op, i) => ({
@@ -601,6 +617,11 @@ const nodeOf = (m: Model, nodeId: bigint) => m.nodes.find((n) => n.id === nodeId
 const rentalOf = (m: Model, id: bigint) => (id === 0n ? undefined : m.rentals[Number(id) - 1]);
 const requiredStake = (m: Model, p: number) => (BASE_STAKE_PER_GPU * m.stakes[p].listedWeight) / BPS;
 const lockedStake = (m: Model, p: number) => (BASE_STAKE_PER_GPU * m.stakes[p].lockedWeight) / BPS;
+/** `NodeRegistry.rentedStake`: the requirement of `p`'s nodes with at least one GPU rented. */
+const rentedStake = (m: Model, p: number) =>
+  (BASE_STAKE_PER_GPU *
+    m.nodes.filter((n) => n.provider === p && n.rented > 0n).reduce((a, n) => a + n.gpuCount * n.multiplierBps, 0n)) /
+  BPS;
 /** `SlaEnforcer.perGpuStake`: base stake x the class multiplier. */
 const perGpuStake = (n: ModelNode) => (BASE_STAKE_PER_GPU * n.multiplierBps) / BPS;
 const epochStart = (w: World, e: bigint) => w.genesis + e * EPOCH;
@@ -756,7 +777,10 @@ export async function actStake(w: World, m: Model, p: number, amount: bigint) {
 export async function actRequestUnstake(w: World, m: Model, p: number, amount: bigint) {
   const who = STAKERS[p];
   const s = m.stakes[p];
-  const locked = lockedStake(m, p);
+  // The stake of saving plans, and the whole requirement of each listed node with an open rental.
+  const held = lockedStake(m, p);
+  const rented = rentedStake(m, p);
+  const locked = held > rented ? held : rented;
   const unlocked = s.staked > locked ? s.staked - locked : 0n;
   const outcome =
     amount === 0n
@@ -1690,7 +1714,7 @@ function verifyFailure(w: World, m: Model, p: NodeProof): Outcome | undefined {
 interface CreditPlan {
   creditSla: unknown[]; // the escrow's `CreditSla`
   applied: unknown[]; // the enforcer's `ApplySlaCredit`
-  slash?: unknown[]; // the registry's `Slash`, if KAI was owed from stake
+  deferred?: unknown[]; // the enforcer's `DeferStakeCredit`, if KAI became due from stake
   label: string; // for the outcome counts
   apply: () => void;
 }
@@ -1718,14 +1742,19 @@ function predictCredit(w: World, m: Model, rentalId: bigint, p: NodeProof): Outc
   if (!c) return err(w.c.escrow, "RentalEscrow_NothingToCredit", rentalId, from, to);
   const renter = RENTERS[r.renter];
   const kaiOwed = kaiForShortfall(c.fromStake, m.kaiPerToken);
-  const slash = kaiOwed === 0n ? undefined : predictSlash(w, m, r.provider, kaiOwed, renter);
-  const kaiFromStake = slash?.taken ?? 0n;
+  // Deferred (paid after the epoch's slashing window) and capped per node and epoch.
+  const node = nodeOf(m, r.nodeId)!;
+  const nodeKey = `${r.nodeId}:${epoch}`;
+  const cap = (perGpuStake(node) * node.gpuCount * STAKE_CREDIT_CAP_BPS) / BPS;
+  const owedBefore = m.nodeStakeCreditDue.get(nodeKey) ?? 0n;
+  const room = cap > owedBefore ? cap - owedBefore : 0n;
+  const kaiFromStake = kaiOwed === 0n ? 0n : kaiOwed < room ? kaiOwed : room;
   expect(c.fromEarnings <= c.credit, "the part from earnings is at most the credit").to.be.true;
   expect(kaiFromStake <= kaiOwed, "KAI from stake is at most what the shortfall is worth").to.be.true;
   if (c.fromEarnings === 0n && kaiFromStake === 0n) {
     note(
       `  credit: nothing paid (${PLAN_NAMES[r.plan]} ${isOpen(r) ? "open" : "closed"}, ` +
-        (m.kaiPerToken === 0n ? "no rate" : kaiOwed === 0n ? "rate too small" : "empty stake") +
+        (m.kaiPerToken === 0n ? "no rate" : kaiOwed === 0n ? "rate too small" : "cap spent") +
         ")",
     );
     return err(w.c.sla, "SlaEnforcer_NothingPaid", rentalId, epoch);
@@ -1733,18 +1762,20 @@ function predictCredit(w: World, m: Model, rentalId: bigint, p: NodeProof): Outc
   return {
     creditSla: [rentalId, w.addr[renter], w.tokenAddr.usd, c.creditBps, c.credit, c.fromEarnings],
     applied: [rentalId, epoch, uptime, c.credit, c.fromEarnings, kaiFromStake],
-    slash: slash?.event(r.nodeId, Reason.SlaCredit, rewardLeafHash(p.leaf)),
+    deferred: kaiFromStake === 0n ? undefined : [rentalId, epoch, kaiFromStake],
     label:
       `  credit: ${PLAN_NAMES[r.plan]} ${isOpen(r) ? "open" : "closed"}` +
       (c.fromEarnings > 0n ? " +earnings" : "") +
       (kaiOwed > 0n ? (kaiFromStake < kaiOwed ? " +stake (capped)" : " +stake") : ""),
     apply: () => {
-      slash?.apply();
+      if (kaiFromStake > 0n) {
+        m.nodeStakeCreditDue.set(nodeKey, owedBefore + kaiFromStake);
+        m.stakeCreditDue.set(creditKey(rentalId, epoch), { rentalId, epoch, kai: kaiFromStake });
+      }
       m.credited.add(creditKey(rentalId, epoch));
       r.amount = c.after.amount;
       r.withdrawnUnits = c.after.withdrawnUnits;
       r.creditedFromEarnings += c.fromEarnings;
-      r.kaiFromStake += kaiFromStake;
       r.credited += c.credit;
       move(m, "usd", "escrow", renter, c.fromEarnings);
     },
@@ -1767,11 +1798,45 @@ function expectCreditEvents(w: World, receipt: ContractTransactionReceipt | unde
   );
   expectEvents(
     receipt,
+    w.c.sla,
+    "DeferStakeCredit",
+    plans.flatMap((pl) => (pl.deferred ? [pl.deferred] : [])),
+  );
+  expectEvents(receipt, w.c.registry, "Slash", []);
+  for (const pl of plans) note(pl.label);
+}
+
+/**
+ * `payStakeCredit(rentalId, epoch)` by the keeper: once the epoch's slashing window has passed, the
+ * KAI due from the provider's stake (rewards owed first, then stake, then unbonding; what is there)
+ * goes to the renter (`Slash` reason 1, evidence `keccak256(abi.encode(rentalId, epoch))`).
+ */
+export async function actPayStakeCredit(w: World, m: Model, rentalId: bigint, epoch: bigint) {
+  const sla = w.c.sla;
+  const due = m.stakeCreditDue.get(creditKey(rentalId, epoch));
+  const opensAt = epochStart(w, epoch + 1n) + SLASH_WINDOW + 1n;
+  const r = rentalOf(m, rentalId);
+  let slash: ReturnType<typeof predictSlash> | undefined;
+  let outcome: Outcome;
+  if (!due) outcome = err(sla, "SlaEnforcer_NothingDue", rentalId, epoch);
+  else if (m.next < opensAt) outcome = err(sla, "SlaEnforcer_SlashingWindowOpen", epoch, opensAt);
+  else {
+    slash = predictSlash(w, m, r!.provider, due.kai, RENTERS[r!.renter]);
+    outcome = OK;
+  }
+  const receipt = await send(m, outcome, (o) => sla.connect(w.signer.keeper).payStakeCredit(rentalId, epoch, o));
+  if (!outcome.ok) return;
+  expectEvent(
+    receipt,
     w.c.registry,
     "Slash",
-    plans.flatMap((pl) => (pl.slash ? [pl.slash] : [])),
+    slash!.event(r!.nodeId, Reason.SlaCredit, stakeCreditEvidence(rentalId, epoch)),
   );
-  for (const pl of plans) note(pl.label);
+  expectEvent(receipt, sla, "PayStakeCredit", [rentalId, epoch, slash!.taken]);
+  slash!.apply();
+  r!.kaiFromStake += slash!.taken;
+  m.stakeCreditDue.delete(creditKey(rentalId, epoch));
+  note(`  stake credit paid: ${slash!.taken < due!.kai ? "part" : "all"}`);
 }
 
 /** `applySlaCredit(rentalId, p)` sent by a keeper: the proof verified, then the rental credited. */
@@ -1791,7 +1856,14 @@ export async function actApplySlaCredit(w: World, m: Model, rentalId: bigint, p:
  */
 export async function actApplySlaCredits(w: World, m: Model, rentalIds: bigint[], p: NodeProof) {
   let outcome = verifyFailure(w, m, p);
-  const saved = structuredClone({ rentals: m.rentals, stakes: m.stakes, bal: m.bal, credited: m.credited });
+  const saved = structuredClone({
+    rentals: m.rentals,
+    stakes: m.stakes,
+    bal: m.bal,
+    credited: m.credited,
+    stakeCreditDue: m.stakeCreditDue,
+    nodeStakeCreditDue: m.nodeStakeCreditDue,
+  });
   const plans: CreditPlan[] = [];
   for (const id of outcome ? [] : rentalIds) {
     // Each credit sees the ones before it (withdrawn units, stake, marks): apply as we go.
@@ -1838,7 +1910,10 @@ export async function actSlashForDowntime(w: World, m: Model, rentalId: bigint, 
   else {
     const first = proofs[0].leaf.epoch;
     const from = cursorsOf(m, r.nodeId).downtime;
+    const lastEpoch = first + BigInt(proofs.length) - 1n;
+    const deadline = epochStart(w, lastEpoch + 1n) + SLASH_WINDOW;
     if (first < from) outcome = err(sla, "SlaEnforcer_EvidenceTooOld", r.nodeId, first, from);
+    else if (m.next > deadline) outcome = err(sla, "SlaEnforcer_EvidenceExpired", lastEpoch, deadline);
     for (let i = 0; i < proofs.length && !outcome; i++) {
       const p = proofs[i];
       const e = p.leaf.epoch;
@@ -1887,6 +1962,8 @@ export async function actSlashForFraud(w: World, m: Model, p: NodeProof) {
     const from = cursorsOf(m, nodeId).fraud;
     if (!p.metrics.hardwareMismatch) outcome = err(sla, "SlaEnforcer_NoHardwareMismatch", epoch, nodeId);
     else if (epoch < from) outcome = err(sla, "SlaEnforcer_EvidenceTooOld", nodeId, epoch, from);
+    else if (m.next > epochStart(w, epoch + 1n) + SLASH_WINDOW)
+      outcome = err(sla, "SlaEnforcer_EvidenceExpired", epoch, epochStart(w, epoch + 1n) + SLASH_WINDOW);
     else {
       slash = predictSlashAndJail(w, m, node!, (perGpuStake(node!) * node!.gpuCount * FRAUD_SLASH_BPS) / BPS);
       outcome = OK;
@@ -2447,6 +2524,13 @@ export async function finalDrain(w: World, m: Model): Promise<void> {
     const claims = leaves.map((leaf) => ({ leaf, proof: proofOf(m.reports.get(leaf.epoch)!.tree, leaf) }));
     await step(`claim(${STAKERS[who]}, ${leaves.length} leaves)`, () => actClaim(w, m, who, claims));
   }
+  // Stake credits due: paid once every window has passed (slashes had theirs first).
+  if (m.stakeCreditDue.size > 0) {
+    m.next += SLASH_WINDOW + EPOCH + 1n;
+    for (const { rentalId, epoch } of [...m.stakeCreditDue.values()]) {
+      await step(`payStakeCredit(${rentalId}, ${epoch})`, () => actPayStakeCredit(w, m, rentalId, epoch));
+    }
+  }
   // Providers and checker operators alike: rewards out, every active stake unbonding.
   for (let p = 0; p < STAKERS.length; p++) {
     if (m.stakes[p].rewardsOwed > 0n) await step(`withdrawRewards(${STAKERS[p]})`, () => actWithdrawRewards(w, m, p));
@@ -2958,6 +3042,23 @@ export class SlashForDowntime extends Step {
 }
 
 /** Anyone slashes a node for hardware fraud, mostly with a leaf that attests a mismatch. */
+/** The keeper pays a stake credit due (mostly one whose window has passed), or one with nothing due. */
+export class PayStakeCredit extends Step {
+  readonly name = "PayStakeCredit";
+  constructor(readonly args: { pick: number }) {
+    super();
+  }
+  protected exec(w: World, m: Model) {
+    const dues = [...m.stakeCreditDue.values()];
+    if (dues.length === 0 || this.args.pick % 5 === 4) {
+      const r = m.rentals[this.args.pick % Math.max(1, m.rentals.length)];
+      return actPayStakeCredit(w, m, r?.id ?? 1n, BigInt(this.args.pick % 7));
+    }
+    const { rentalId, epoch } = dues[this.args.pick % dues.length];
+    return actPayStakeCredit(w, m, rentalId, epoch);
+  }
+}
+
 export class SlashForFraud extends Step {
   readonly name = "SlashForFraud";
   constructor(readonly args: { epoch: number; node: number; fault: "none" | "badMetrics" | "unreported" }) {
@@ -3702,6 +3803,7 @@ export function stepArbitraries(): fc.Arbitrary<Step>[] {
     [4, applySlaCredits],
     [5, slashForDowntime],
     [3, slashForFraud],
+    [2, fc.record({ pick: selArb }).map((a) => new PayStakeCredit(a))],
     [3, closeOnJailedNode],
     [4, withdrawEarnings],
     [3, endRental],

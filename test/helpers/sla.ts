@@ -25,6 +25,10 @@ import { nodeEpochProof } from "../../offchain/src/sla";
 
 export { EPOCH_LENGTH };
 
+/** The fixture's `slashWindow`: evidence of epoch e slashes until `epochStart(e + 1) + SLASH_WINDOW`
+ * (a day: the 60-s epochs of the tests stay far inside it unless a test moves time on). */
+export const SLASH_WINDOW = 86_400n;
+
 /** Slash reason codes of the SlaEnforcer (the oracle's equivocation is 100). */
 export const Reason = { SlaCredit: 1, Downtime: 2, HardwareFraud: 3, SavingRefund: 4 } as const;
 
@@ -65,9 +69,11 @@ export async function deploySla() {
     await c.escrow.getAddress(),
     c.admin.address,
     c.treasury.address,
+    SLASH_WINDOW,
   ]);
   await c.escrow.grantRole(await c.escrow.ORACLE_ROLE(), await sla.getAddress());
   await c.registry.grantRole(await c.registry.SLASHER_ROLE(), await sla.getAddress());
+  await sla.syncSlashLatency();
   return { ...c, nodeId, sla };
 }
 
@@ -277,4 +283,21 @@ export async function slaRentParams(c: SlaFixture, overrides: RentOverrides = {}
   const p = rentParams(c as unknown as Core & { nodeId: bigint }, overrides);
   if (!p.token) p.token = await c.usd.getAddress();
   return p;
+}
+
+/** The evidence `payStakeCredit` records with its `Slash`: `keccak256(abi.encode(rentalId, epoch))`. */
+export function stakeCreditEvidence(rentalId: bigint, epoch: bigint): string {
+  return ethers.keccak256(ethers.AbiCoder.defaultAbiCoder().encode(["uint256", "uint256"], [rentalId, epoch]));
+}
+
+/** The first second `payStakeCredit` accepts for `epoch`: its slashing window has passed. */
+export async function stakeCreditOpensAt(c: SlaFixture, epoch: bigint): Promise<bigint> {
+  return epochBounds(c, epoch + 1n).from + (await c.sla.slashWindow()) + 1n;
+}
+
+/** Moves the clock to the first second the stake credits of `epoch` are payable (if not past it). */
+export async function afterSlashWindow(c: SlaFixture, epoch: bigint): Promise<bigint> {
+  const at = await stakeCreditOpensAt(c, epoch);
+  if (BigInt(await time.latest()) < at) await time.setNextBlockTimestamp(at);
+  return at;
 }

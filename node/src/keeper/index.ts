@@ -72,6 +72,8 @@ export interface TickResult {
   /** Rentals on jailed nodes closed. */
   jailCloses: TxOutcome[];
   closes: TxOutcome[];
+  /** Stake credits paid after their epoch's slashing window (`SlaEnforcer.payStakeCredits`). */
+  stakeCredits: TxOutcome[];
   /** Checker operators excluded from the set (`ReportOracle.excludeOperator`). */
   exclusions: TxOutcome[];
   errors: { job: string; error: string }[];
@@ -192,8 +194,9 @@ export async function startKeeper(config: KeeperConfig, deps: KeeperDeps = {}): 
     const slashes = busy ? [] : await job("slash", errors, () => sla.slashAll());
     const jailCloses = busy ? [] : await job("jailclose", errors, () => sla.closeJailed());
     const closes = busy ? [] : await job("close", errors, () => sla.closeExpired());
+    const stakeCredits = busy ? [] : await job("stakecredit", errors, () => sla.payStakeCreditsAll());
     const exclusions = busy ? [] : await job("exclude", errors, () => checkerSet.excludeAll());
-    return { resumed, reports, credits, slashes, jailCloses, closes, exclusions, errors };
+    return { resumed, reports, credits, slashes, jailCloses, closes, stakeCredits, exclusions, errors };
   };
 
   const keeper: Keeper = {

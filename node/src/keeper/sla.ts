@@ -17,6 +17,12 @@
  *   unless the first epoch is before the node's downtime cursor (a slash already used those epochs, or
  *   the node was released since). The slash is per node (its size does not depend on the rental named),
  *   so one rental is enough. An epoch's slashing pass is recorded as done once nothing of it is in flight.
+ * - Stake credits: the part of a credit the provider's earnings did not cover is only recorded as due
+ *   (`DeferStakeCredit`), payable once the epoch's slashing window has passed (slashes first). For
+ *   every on-chain epoch whose credit pass is done and whose window has passed
+ *   (`now >= epochStart(e + 1) + slashWindow + 1`), the rentals with `stakeCreditDue(id, e) > 0` among
+ *   the epoch's `DeferStakeCredit` events are paid with one `SlaEnforcer.payStakeCredits(ids, epochs)`,
+ *   keyed "stakecredit:<epoch>". An epoch is recorded as done once nothing of it is in flight.
  * - Jailed nodes: the open rentals of every jailed node are closed with
  *   `SlaEnforcer.closeOnJailedNode(ids)` (saving plans refunded in full), keyed "jailclose:<ids>".
  * - Settlement: every open rental whose grace period or term has passed (`closableAt(id) <= now`) is
@@ -145,6 +151,47 @@ export class SlaKeeper {
       const sent = await this.creditEpoch(epoch, rentals);
       outcomes.push(...sent);
       if (!sent.some((o) => o.status === "pending")) this.o.store.markJobDone(`sla:${epoch}`);
+    }
+    return outcomes;
+  }
+
+  /**
+   * Pays the stake credits due of every on-chain epoch whose credit pass is done and whose slashing
+   * window has passed (see the file comment). The epoch's `DeferStakeCredit` events are read by their
+   * indexed epoch (a large network would index them as they come).
+   */
+  async payStakeCreditsAll(): Promise<TxOutcome[]> {
+    const { SlaEnforcer: sla, ReportOracle: oracle } = this.o.contracts;
+    const epochs = this.o.store
+      .onChainReports()
+      .map((r) => r.epoch)
+      .filter((e) => this.o.store.jobDone(`sla:${e}`) && !this.o.store.jobDone(`stakecredit:${e}`))
+      .sort((a, b) => a - b);
+    if (epochs.length === 0) return [];
+    const now = BigInt((await sla.runner!.provider!.getBlock("latest"))!.timestamp);
+    const window = await sla.slashWindow();
+    const outcomes: TxOutcome[] = [];
+    for (const epoch of epochs) {
+      const opensAt = (await oracle.epochStart(epoch + 1)) + window + 1n;
+      if (now < opensAt) continue;
+      const events = await sla.queryFilter(sla.filters.DeferStakeCredit(undefined, epoch));
+      const ids: bigint[] = [];
+      for (const id of new Set(events.map((e) => e.args.rentalId))) {
+        if ((await sla.stakeCreditDue(id, epoch)) > 0n) ids.push(id);
+      }
+      if (ids.length > 0) {
+        this.log({ at: "Keeper#payStakeCredit", epoch, rentals: ids.map(String) });
+        const outcome = await this.o.sender.send({
+          kind: "stakecredit",
+          key: `stakecredit:${epoch}`,
+          contract: "SlaEnforcer",
+          to: sla.target as string,
+          data: sla.interface.encodeFunctionData("payStakeCredits", [ids, ids.map(() => epoch)]),
+        });
+        outcomes.push(outcome);
+        if (outcome.status === "pending") continue;
+      }
+      this.o.store.markJobDone(`stakecredit:${epoch}`);
     }
     return outcomes;
   }

@@ -31,6 +31,8 @@ export const ALREADY_DONE: readonly string[] = [
   // excludeOperator on a tombstone (another keeper, or a proof of equivocation, was first).
   "ReportOracle_OperatorAlreadyExcluded",
   "SlaEnforcer_AlreadyCredited",
+  // payStakeCredit(s) of a credit someone (the renter) already paid.
+  "SlaEnforcer_NothingDue",
   "SlaEnforcer_NothingToClose",
   // A slash whose epochs a slash already used (another keeper was first), or a node released since.
   "SlaEnforcer_EvidenceTooOld",
@@ -40,7 +42,7 @@ export const ALREADY_DONE: readonly string[] = [
 ];
 
 export interface TxRequest {
-  /** What kind of work ("report", "equivocation", "sla", "fraud", "downtime", "jailclose", "close", "exclude"). */
+  /** What kind of work ("report", "equivocation", "sla", "fraud", "downtime", "jailclose", "close", "stakecredit", "exclude"). */
   kind: string;
   /** Unique per piece of work, e.g. "report:12". */
   key: string;

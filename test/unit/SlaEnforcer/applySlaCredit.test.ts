@@ -12,8 +12,13 @@
  * Expected amounts are worked out by hand beside each test, and checked against the off-chain
  * mirror (`offchain/src/sla.ts`: `slaCredit`, `kaiForShortfall`) where the test says so.
  *
- * A credit that would pay nothing now (nothing from earnings and no KAI from stake: no rate for the
- * token, a rate too small to owe a KAI unit, or an empty stake) reverts with `NothingPaid` and
+ * The part from stake is not paid at once (issue #15, attack 4): it is recorded as due
+ * (`DeferStakeCredit`, `stakeCreditDue`), capped per node and epoch at `stakeCreditCapBps` (10%) of
+ * the node's required stake, and paid by `payStakeCredit` after the epoch's slashing window (see
+ * payStakeCredit.test.ts).
+ *
+ * A credit that would pay nothing now (nothing from earnings and no KAI due from stake: no rate for the
+ * token, or a rate too small to owe a KAI unit) reverts with `NothingPaid` and
  * stays available: the (rental, epoch) mark is left unset for a retry once the provider has earnings
  * again or governance sets a rate. A credit that pays anything is used up, even in part.
  */
@@ -27,6 +32,8 @@ import {
   Reason,
   SLA_ROLES,
   addStakedNode,
+  afterSlashWindow,
+  stakeCreditEvidence,
   atTime,
   deploySla,
   balancesOf,
@@ -44,7 +51,7 @@ import {
   type NodeEpochProof,
   type SlaFixture,
 } from "../../helpers/sla";
-import { nodeMetricsHash, rewardLeafHash } from "../../../offchain/src/leaves";
+import { nodeMetricsHash } from "../../../offchain/src/leaves";
 import { kaiForShortfall } from "../../../offchain/src/sla";
 
 /* -------------------------------------------------------------------------- */
@@ -411,24 +418,30 @@ describe("SlaEnforcer.applySlaCredit", function () {
         return c;
       }
 
-      it("takes the rest from the provider's stake, kaiForShortfall(278, rate) = 0.00278 KAI, to the renter", async function () {
+      it("records the rest as due from the provider's stake, kaiForShortfall(278, rate) = 0.00278 KAI, paid after the window", async function () {
         const c = await withRate();
         expect(kaiForShortfall(278n, TEN_KAI_PER_USD), "model").to.equal(KAI_OWED);
         const tx = c.sla.connect(c.renter).applySlaCredit(c.rentalId, c.p2);
         await expect(tx).to.emit(c.sla, "ApplySlaCredit").withArgs(c.rentalId, E2, 9_890n, 6_950n, 6_672n, KAI_OWED);
-        await expect(tx)
+        await expect(tx).to.emit(c.sla, "DeferStakeCredit").withArgs(c.rentalId, E2, KAI_OWED);
+        await expect(tx).not.to.emit(c.registry, "Slash");
+        await expect(tx).to.changeTokenBalances(c.kai, [c.registry, c.renter], [0n, 0n]);
+        expect(await c.sla.stakeCreditDue(c.rentalId, E2), "due").to.equal(KAI_OWED);
+        await afterSlashWindow(c, E2);
+        const pay = c.sla.connect(c.keeper).payStakeCredit(c.rentalId, E2);
+        await expect(pay)
           .to.emit(c.registry, "Slash")
           .withArgs(
             c.provider.address,
             c.nodeId,
             Reason.SlaCredit,
-            rewardLeafHash(c.p2.leaf),
+            stakeCreditEvidence(c.rentalId, E2),
             0n,
             KAI_OWED,
             0n,
             c.renter.address,
           );
-        await expect(tx).to.changeTokenBalances(c.kai, [c.registry, c.renter, c.provider], [-KAI_OWED, KAI_OWED, 0n]);
+        await expect(pay).to.changeTokenBalances(c.kai, [c.registry, c.renter, c.provider], [-KAI_OWED, KAI_OWED, 0n]);
         expect((await c.registry.getStake(c.provider.address)).staked, "stake").to.equal(STAKE - KAI_OWED);
       });
     });
@@ -482,19 +495,7 @@ describe("SlaEnforcer.applySlaCredit", function () {
           .to.emit(c.escrow, "CreditSla")
           .withArgs(c.rentalId, c.renter.address, await c.usd.getAddress(), 10_000n, CREDIT, 0n);
         await expect(tx).to.emit(c.sla, "ApplySlaCredit").withArgs(c.rentalId, E2, 8_000n, CREDIT, 0n, KAI("0.278"));
-        await expect(tx)
-          .to.emit(c.registry, "Slash")
-          .withArgs(
-            c.provider.address,
-            c.nodeId,
-            Reason.SlaCredit,
-            rewardLeafHash(c.p2.leaf),
-            0n,
-            KAI("0.278"),
-            0n,
-            c.renter.address,
-          );
-        await expect(tx).to.changeTokenBalances(c.kai, [c.registry, c.renter], [-KAI("0.278"), KAI("0.278")]);
+        await expect(tx).to.emit(c.sla, "DeferStakeCredit").withArgs(c.rentalId, E2, KAI("0.278"));
         expect(await c.sla.isCredited(c.rentalId, E2), "used up").to.be.true;
         await expect(c.sla.connect(c.keeper).applySlaCredit(c.rentalId, c.p2))
           .to.be.revertedWithCustomError(c.sla, "SlaEnforcer_AlreadyCredited")
@@ -529,34 +530,37 @@ describe("SlaEnforcer.applySlaCredit", function () {
         return c;
       }
 
-      it("reverts with NothingPaid(rental, 2): the registry takes nothing and records no penalty", async function () {
+      it("records 0.278 KAI due all the same (the stake is read when it is paid)", async function () {
         const c = await loadFixture(deployEmptyStake);
         const s = await c.registry.getStake(c.provider.address);
         expect([s.staked, s.unbonding, s.rewardsOwed], "nothing left to take").to.deep.equal([0n, 0n, 0n]);
         await expect(c.sla.connect(c.renter).applySlaCredit(c.rentalId, c.p2))
-          .to.be.revertedWithCustomError(c.sla, "SlaEnforcer_NothingPaid")
-          .withArgs(c.rentalId, E2);
+          .to.emit(c.sla, "DeferStakeCredit")
+          .withArgs(c.rentalId, E2, KAI("0.278"));
         expect(await c.registry.penaltyCount(c.provider.address), "the fraud penalty only").to.equal(1n);
-        expect(await c.sla.isCredited(c.rentalId, E2), "not marked").to.be.false;
       });
 
-      it("pays 0.278 KAI on a retry once the provider has stake again", async function () {
+      it("pays after the window what the provider holds then: 0.278 KAI once it staked again", async function () {
         const c = await loadFixture(deployEmptyStake);
+        await c.sla.connect(c.renter).applySlaCredit(c.rentalId, c.p2);
         await c.registry.connect(c.provider).stake(KAI(1));
-        const tx = c.sla.connect(c.renter).applySlaCredit(c.rentalId, c.p2);
-        await expect(tx).to.emit(c.sla, "ApplySlaCredit").withArgs(c.rentalId, E2, 8_000n, CREDIT, 0n, KAI("0.278"));
+        await afterSlashWindow(c, E2);
+        const tx = c.sla.connect(c.renter).payStakeCredit(c.rentalId, E2);
+        await expect(tx).to.emit(c.sla, "PayStakeCredit").withArgs(c.rentalId, E2, KAI("0.278"));
         await expect(tx).to.changeTokenBalances(c.kai, [c.registry, c.renter], [-KAI("0.278"), KAI("0.278")]);
         expect((await c.registry.getStake(c.provider.address)).staked, "stake left").to.equal(KAI("0.722"));
       });
 
-      it("pays what is left when the stake holds less than is owed (0.1 KAI of 0.278), and is used up", async function () {
+      it("pays what is left when the stake holds less than is due (0.1 KAI of 0.278), and is used up", async function () {
         const c = await loadFixture(deployEmptyStake);
+        await c.sla.connect(c.renter).applySlaCredit(c.rentalId, c.p2);
         await c.registry.connect(c.provider).stake(KAI("0.1"));
-        await expect(c.sla.connect(c.renter).applySlaCredit(c.rentalId, c.p2))
-          .to.emit(c.sla, "ApplySlaCredit")
-          .withArgs(c.rentalId, E2, 8_000n, CREDIT, 0n, KAI("0.1"));
-        await expect(c.sla.connect(c.renter).applySlaCredit(c.rentalId, c.p2))
-          .to.be.revertedWithCustomError(c.sla, "SlaEnforcer_AlreadyCredited")
+        await afterSlashWindow(c, E2);
+        await expect(c.sla.connect(c.renter).payStakeCredit(c.rentalId, E2))
+          .to.emit(c.sla, "PayStakeCredit")
+          .withArgs(c.rentalId, E2, KAI("0.1"));
+        await expect(c.sla.connect(c.renter).payStakeCredit(c.rentalId, E2))
+          .to.be.revertedWithCustomError(c.sla, "SlaEnforcer_NothingDue")
           .withArgs(c.rentalId, E2);
       });
     });
@@ -575,16 +579,18 @@ describe("SlaEnforcer.applySlaCredit", function () {
           .withArgs(c.rentalId, E2, 8_000n, CREDIT, 0n, KAI_OWED);
       });
 
-      it("slashes 0.278 KAI of the provider's active stake to the renter (Slash, reason 1, leaf hash)", async function () {
+      it("after the window, slashes 0.278 KAI of the provider's active stake to the renter (Slash, reason 1)", async function () {
         const c = await loadFixture(deployWithdrawnWithRate);
-        const tx = c.sla.connect(c.keeper).applySlaCredit(c.rentalId, c.p2);
+        await c.sla.connect(c.keeper).applySlaCredit(c.rentalId, c.p2);
+        await afterSlashWindow(c, E2);
+        const tx = c.sla.connect(c.keeper).payStakeCredit(c.rentalId, E2);
         await expect(tx)
           .to.emit(c.registry, "Slash")
           .withArgs(
             c.provider.address,
             c.nodeId,
             Reason.SlaCredit,
-            rewardLeafHash(c.p2.leaf),
+            stakeCreditEvidence(c.rentalId, E2),
             0n,
             KAI_OWED,
             0n,
@@ -598,9 +604,12 @@ describe("SlaEnforcer.applySlaCredit", function () {
         expect((await c.registry.getStake(c.provider.address)).staked, "stake").to.equal(STAKE - KAI_OWED);
       });
 
-      it("records the penalty for the provider: amount, time, reason 1, node, leaf hash", async function () {
+      it("records the penalty for the provider when paid: amount, time, reason 1, node, evidence", async function () {
         const c = await loadFixture(deployWithdrawnWithRate);
-        const tx = await c.sla.connect(c.renter).applySlaCredit(c.rentalId, c.p2);
+        await c.sla.connect(c.renter).applySlaCredit(c.rentalId, c.p2);
+        expect(await c.registry.penaltyCount(c.provider.address), "none while deferred").to.equal(0n);
+        await afterSlashWindow(c, E2);
+        const tx = await c.sla.connect(c.renter).payStakeCredit(c.rentalId, E2);
         const block = await ethers.provider.getBlock(tx.blockNumber!);
         expect(await c.registry.penaltyCount(c.provider.address), "count").to.equal(1n);
         expect(await penaltyOf(c, c.provider.address, 0), "penalty 0").to.deep.equal({
@@ -608,7 +617,7 @@ describe("SlaEnforcer.applySlaCredit", function () {
           at: BigInt(block!.timestamp),
           reason: Reason.SlaCredit,
           nodeId: c.nodeId,
-          evidence: rewardLeafHash(c.p2.leaf),
+          evidence: stakeCreditEvidence(c.rentalId, E2),
         });
       });
 
@@ -617,23 +626,39 @@ describe("SlaEnforcer.applySlaCredit", function () {
         const usd = await totalOf(c.usd, holders(c));
         const kai = await totalOf(c.kai, holders(c));
         await c.sla.connect(c.keeper).applySlaCredit(c.rentalId, c.p2);
+        await afterSlashWindow(c, E2);
+        await c.sla.connect(c.keeper).payStakeCredit(c.rentalId, E2);
         expect(await totalOf(c.usd, holders(c)), "USD").to.equal(usd);
         expect(await totalOf(c.kai, holders(c)), "KAI").to.equal(kai);
       });
     });
 
-    describe("when the rate would take more KAI than the provider has staked", function () {
-      // A rate of 1e36: 27_800 x 1e36 / 1e18 = 27,800 KAI owed, but only 24,000 KAI are staked.
-      it("takes the whole stake (24,000 KAI), no more, and reports what it took", async function () {
+    describe("when the rate would take more KAI than the cap (10% of the node's 24,000 KAI requirement)", function () {
+      // A rate of 1e36: 27_800 x 1e36 / 1e18 = 27,800 KAI owed; the cap for node and epoch is 2,400 KAI.
+      const CAP = KAI(2_400);
+      it("records 2,400 KAI due (the rest is forfeited) and pays 2,400 after the window", async function () {
         const c = await loadFixture(deployWithdrawn);
         await c.sla.connect(c.admin).setKaiPerToken(await c.usd.getAddress(), 10n ** 36n);
         expect(kaiForShortfall(CREDIT, 10n ** 36n), "owed").to.equal(KAI(27_800));
         const tx = c.sla.connect(c.renter).applySlaCredit(c.rentalId, c.p2);
-        await expect(tx).to.emit(c.sla, "ApplySlaCredit").withArgs(c.rentalId, E2, 8_000n, CREDIT, 0n, STAKE);
-        await expect(tx).to.changeTokenBalances(c.kai, [c.registry, c.renter], [-STAKE, STAKE]);
+        await expect(tx).to.emit(c.sla, "ApplySlaCredit").withArgs(c.rentalId, E2, 8_000n, CREDIT, 0n, CAP);
+        await expect(tx).to.emit(c.sla, "DeferStakeCredit").withArgs(c.rentalId, E2, CAP);
+        expect(await c.sla.nodeStakeCreditDue(c.nodeId, E2), "node's due for the epoch").to.equal(CAP);
+        await afterSlashWindow(c, E2);
+        const pay = c.sla.connect(c.renter).payStakeCredit(c.rentalId, E2);
+        await expect(pay).to.changeTokenBalances(c.kai, [c.registry, c.renter], [-CAP, CAP]);
         const s = await c.registry.getStake(c.provider.address);
-        expect([s.staked, s.unbonding, s.rewardsOwed], "stake left").to.deep.equal([0n, 0n, 0n]);
-        expect((await c.registry.penaltyAt(c.provider.address, 0)).amount, "penalty").to.equal(STAKE);
+        expect([s.staked, s.unbonding, s.rewardsOwed], "stake left").to.deep.equal([STAKE - CAP, 0n, 0n]);
+        expect((await c.registry.penaltyAt(c.provider.address, 0)).amount, "penalty").to.equal(CAP);
+      });
+
+      it("the whole cap when governance sets it to 100%: 24,000 KAI, the node's requirement", async function () {
+        const c = await loadFixture(deployWithdrawn);
+        await c.sla.connect(c.admin).setKaiPerToken(await c.usd.getAddress(), 10n ** 36n);
+        await c.sla.connect(c.admin).setStakeCreditCapBps(10_000n);
+        await expect(c.sla.connect(c.renter).applySlaCredit(c.rentalId, c.p2))
+          .to.emit(c.sla, "DeferStakeCredit")
+          .withArgs(c.rentalId, E2, STAKE);
       });
     });
 
@@ -671,7 +696,10 @@ describe("SlaEnforcer.applySlaCredit", function () {
       const tx = atTime(c.creditAt, () => c.sla.connect(c.renter).applySlaCredit(c.rentalId, c.p2));
       await expect(tx).to.emit(c.sla, "ApplySlaCredit").withArgs(c.rentalId, E2, 8_000n, 27_800n, 556n, kai);
       await expect(tx).to.changeTokenBalances(c.usd, [c.escrow, c.renter, c.provider], [-556n, 556n, 0n]);
-      await expect(tx).to.changeTokenBalances(c.kai, [c.registry, c.renter, c.provider], [-kai, kai, 0n]);
+      await expect(tx).to.emit(c.sla, "DeferStakeCredit").withArgs(c.rentalId, E2, kai);
+      await afterSlashWindow(c, E2);
+      const pay = c.sla.payStakeCredit(c.rentalId, E2);
+      await expect(pay).to.changeTokenBalances(c.kai, [c.registry, c.renter, c.provider], [-kai, kai, 0n]);
     });
 
     it("conserves USD and KAI", async function () {
@@ -969,25 +997,14 @@ describe("SlaEnforcer.applySlaCredit", function () {
         .withArgs(await c.sla.getAddress(), SLA_ROLES.ORACLE);
     });
 
-    it("needs SLASHER_ROLE only when a stake part is due", async function () {
+    it("needs SLASHER_ROLE only to pay a stake part, after the window", async function () {
       // 25% of epoch 2: 6_672 from earnings, 278 for the stake.
       const c = await loadFixture(deployQuarterCredit);
       await c.sla.connect(c.admin).setKaiPerToken(await c.usd.getAddress(), TEN_KAI_PER_USD);
       await c.registry.revokeRole(SLA_ROLES.SLASHER, await c.sla.getAddress());
-      await expect(c.sla.applySlaCredit(c.rentalId, c.p2))
-        .to.be.revertedWithCustomError(c.registry, "AccessControlUnauthorizedAccount")
-        .withArgs(await c.sla.getAddress(), SLA_ROLES.SLASHER);
-      // Without a rate nothing is slashed, so the role is not needed.
-      await c.sla.connect(c.admin).setKaiPerToken(await c.usd.getAddress(), 0n);
-      await expect(c.sla.applySlaCredit(c.rentalId, c.p2))
-        .to.emit(c.sla, "ApplySlaCredit")
-        .withArgs(c.rentalId, E2, 9_890n, 6_950n, 6_672n, 0n);
-    });
-
-    it("reverts with the registry's AccessControlUnauthorizedAccount, not NothingPaid, when the whole credit is for the stake", async function () {
-      const c = await loadFixture(deployWithdrawnWithRate);
-      await c.registry.revokeRole(SLA_ROLES.SLASHER, await c.sla.getAddress());
-      await expect(c.sla.applySlaCredit(c.rentalId, c.p2))
+      await expect(c.sla.applySlaCredit(c.rentalId, c.p2)).to.emit(c.sla, "DeferStakeCredit");
+      await afterSlashWindow(c, E2);
+      await expect(c.sla.payStakeCredit(c.rentalId, E2))
         .to.be.revertedWithCustomError(c.registry, "AccessControlUnauthorizedAccount")
         .withArgs(await c.sla.getAddress(), SLA_ROLES.SLASHER);
     });
@@ -1236,20 +1253,25 @@ describe("SlaEnforcer.applySlaCredits", function () {
       const tx = c.sla.connect(c.keeper).applySlaCredits([c.a, c.b], c.pA);
       await expect(tx).to.emit(c.sla, "ApplySlaCredit").withArgs(c.a, E2, 9_000n, 13_900n, 13_900n, 0n);
       await expect(tx).to.emit(c.sla, "ApplySlaCredit").withArgs(c.b, E2, 9_000n, 11_120n, 0n, kai);
-      await expect(tx).to.changeTokenBalances(c.kai, [c.registry, c.renter2], [-kai, kai]);
+      expect(await c.sla.stakeCreditDue(c.b, E2), "b's due").to.equal(kai);
+      await afterSlashWindow(c, E2);
+      const pay = c.sla.payStakeCredits([c.a, c.b], [E2, E2]);
+      await expect(pay).to.changeTokenBalances(c.kai, [c.registry, c.renter2], [-kai, kai]);
       expect(await c.sla.isCredited(c.a, E2), "a").to.be.true;
       expect(await c.sla.isCredited(c.b, E2), "b").to.be.true;
     });
   });
 
   describe("given 25% credits and a rate of 10 KAI per USD", function () {
-    it("takes a's 278 rest from stake (0.00278 KAI to the renter), nothing for b (paid exactly)", async function () {
+    it("owes a's 278 rest from stake (0.00278 KAI to the renter after the window), nothing for b (paid exactly)", async function () {
       const c = await loadFixture(deployQuarterBatch);
       const tx = c.sla.applySlaCredits([c.a, c.b], c.pA);
       const kai = kaiForShortfall(278n, TEN_KAI_PER_USD);
       await expect(tx).to.emit(c.sla, "ApplySlaCredit").withArgs(c.a, E2, 9_890n, 6_950n, 6_672n, kai);
       await expect(tx).to.emit(c.sla, "ApplySlaCredit").withArgs(c.b, E2, 9_890n, 5_560n, 5_560n, 0n);
-      await expect(tx).to.changeTokenBalances(c.kai, [c.registry, c.renter, c.renter2], [-kai, kai, 0n]);
+      await afterSlashWindow(c, E2);
+      const pay = c.sla.payStakeCredits([c.a, c.b], [E2, E2]);
+      await expect(pay).to.changeTokenBalances(c.kai, [c.registry, c.renter, c.renter2], [-kai, kai, 0n]);
       expect(await c.registry.penaltyCount(c.provider.address), "one penalty").to.equal(1n);
     });
 

@@ -28,6 +28,7 @@ import {
   Reason,
   SLA_ROLES,
   addStakedNode,
+  afterSlashWindow,
   atTime,
   deploySla,
   epochBounds,
@@ -412,6 +413,9 @@ describe("SlaEnforcer.closeOnJailedNode", function () {
           const [p3] = await reportNodes(c, 3n, [{ nodeId: c.nodeId, metrics: metricsWith(8_000n) }]);
           await atTime(c.closeAt + 10n, () => c.sla.applySlaCredit(c.s, p3));
           await atTime(c.closeAt + 11n, () => c.sla.connect(c.keeper).closeOnJailedNode([c.s]));
+          // The credit's stake part is paid after epoch 3's slashing window.
+          await afterSlashWindow(c, 3n);
+          await c.sla.connect(c.keeper).payStakeCredit(c.s, 3n);
           expect((await c.usd.balanceOf(c.renter2)) - usd0, "USD: 21_111 credited + 319_141_945 refunded").to.equal(
             SAVING_DEPOSIT - S_WITHDRAWN,
           );

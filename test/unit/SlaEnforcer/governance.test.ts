@@ -14,6 +14,7 @@ import {
   DEFAULT_POLICY,
   MAX_KAI_PER_TOKEN,
   SLA_ROLES,
+  SLASH_WINDOW,
   atTime,
   deploySla,
   epochBounds,
@@ -70,6 +71,8 @@ const ADMIN_ONLY: { name: string; call: (c: SlaFixture, sla: SlaFixture["sla"]) 
   { name: "setKaiPerToken", call: async (c, sla) => sla.setKaiPerToken(await c.usd.getAddress(), 1n) },
   { name: "setSlashRecipient", call: (c, sla) => sla.setSlashRecipient(c.other.address) },
   { name: "releaseNode", call: (c, sla) => sla.releaseNode(c.nodeId) },
+  { name: "setSlashWindow", call: (_c, sla) => sla.setSlashWindow(120) },
+  { name: "setStakeCreditCapBps", call: (_c, sla) => sla.setStakeCreditCapBps(500) },
 ];
 
 describe("SlaEnforcer governance", function () {
@@ -111,12 +114,16 @@ describe("SlaEnforcer governance", function () {
         await c.escrow.getAddress(),
         c.other.address,
         c.treasury.address,
+        SLASH_WINDOW,
       ]);
       expect(await sla.hasRole(SLA_ROLES.DEFAULT_ADMIN, c.other.address), "admin").to.be.true;
       expect(await sla.hasRole(SLA_ROLES.DEFAULT_ADMIN, c.admin.address), "deployer").to.be.false;
       const tx = sla.deploymentTransaction()!;
       await expect(tx).to.emit(sla, "SetDowntimePolicy").withArgs(9_000n, 2n, 3_333n);
       await expect(tx).to.emit(sla, "SetFraudSlashBps").withArgs(10_000n);
+      await expect(tx).to.emit(sla, "SetSlashWindow").withArgs(SLASH_WINDOW);
+      expect(await sla.stakeCreditCapBps(), "default cap").to.equal(1_000n);
+      expect(await c.registry.slashLatency(), "no push without the role").to.equal(await c.sla.slashLatency());
     });
 
     for (const i of [0, 1, 2, 3]) {
@@ -126,7 +133,7 @@ describe("SlaEnforcer governance", function () {
         const args = [await c.oracle.getAddress(), await c.escrow.getAddress(), c.admin.address, c.treasury.address];
         args[i] = ethers.ZeroAddress;
         const factory = await ethers.getContractFactory("SlaEnforcer");
-        await expect(factory.deploy(args[0], args[1], args[2], args[3])).to.be.revertedWithCustomError(
+        await expect(factory.deploy(args[0], args[1], args[2], args[3], SLASH_WINDOW)).to.be.revertedWithCustomError(
           c.sla,
           "SlaEnforcer_ZeroAddress",
         );
@@ -287,7 +294,7 @@ describe("SlaEnforcer governance", function () {
       ).to.be.revertedWithCustomError(c.sla, "SlaEnforcer_ZeroAddress");
     });
 
-    it("at the bound, a credit with a stake part does not overflow: 27_800 USD units owe 278,000,000 KAI, capped at the stake", async function () {
+    it("at the bound, a credit with a stake part does not overflow: 27_800 USD units owe 278,000,000 KAI, capped at 10% of the node's stake", async function () {
       const c = await loadFixture(deploySla);
       const id = await atTime(epochBounds(c, 2n).from + 10n, () => openSlaRental(c, { slaTier: 1 }));
       const { to } = epochBounds(c, 2n);
@@ -299,7 +306,7 @@ describe("SlaEnforcer governance", function () {
       expect((2n ** 96n - 1n) * MAX_KAI_PER_TOKEN < 2n ** 256n, "no overflow below 2^96").to.be.true;
       await expect(c.sla.applySlaCredit(id, p2))
         .to.emit(c.sla, "ApplySlaCredit")
-        .withArgs(id, 2n, 8_000n, 27_800n, 0n, KAI(24_000));
+        .withArgs(id, 2n, 8_000n, 27_800n, 0n, KAI(2_400));
     });
   });
 

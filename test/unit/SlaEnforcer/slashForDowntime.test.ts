@@ -605,16 +605,18 @@ describe("SlaEnforcer.slashForDowntime", function () {
   });
 
   describe("slashes are capped by what the provider has", function () {
-    it("takes the whole stake (24,000 KAI: 20,000 active, 4,000 unbonding) when the policy asks for more", async function () {
+    it("takes the whole stake (28,000 KAI: 24,000 active, 4,000 unbonding) when the policy asks for more", async function () {
       const c = await loadFixture(deployDowntime);
       // Governance raises the base stake to 100,000 KAI: 300,000 KAI per H100, so the slash asks
       // for 300,000 x 8 x 33.33% = 799,920 KAI, far more than the 24,000 KAI there is.
-      await c.registry.connect(c.admin).setBaseStakePerGpu(KAI(100_000));
+      // The provider stakes 4,000 KAI more than its rented node holds, and unbonds them.
+      await c.registry.connect(c.provider).stake(KAI(4_000));
       await c.registry.connect(c.provider).requestUnstake(KAI(4_000));
+      await c.registry.connect(c.admin).setBaseStakePerGpu(KAI(100_000));
       const tx = c.sla.slashForDowntime(c.rentalA, [c.P(2n), c.P(3n)]);
       await expect(tx)
         .to.emit(c.sla, "SlashDowntime")
-        .withArgs(c.nodeId, c.rentalA, 2n, 3n, STAKE, evidenceOf(c.P(2n), c.P(3n)));
+        .withArgs(c.nodeId, c.rentalA, 2n, 3n, STAKE + KAI(4_000), evidenceOf(c.P(2n), c.P(3n)));
       await expect(tx)
         .to.emit(c.registry, "Slash")
         .withArgs(
@@ -623,11 +625,15 @@ describe("SlaEnforcer.slashForDowntime", function () {
           Reason.Downtime,
           evidenceOf(c.P(2n), c.P(3n)),
           0n,
-          KAI(20_000),
+          STAKE,
           KAI(4_000),
           c.treasury.address,
         );
-      await expect(tx).to.changeTokenBalances(c.kai, [c.registry, c.treasury], [-STAKE, STAKE]);
+      await expect(tx).to.changeTokenBalances(
+        c.kai,
+        [c.registry, c.treasury],
+        [-(STAKE + KAI(4_000)), STAKE + KAI(4_000)],
+      );
     });
 
     it("takes nothing (and records a 0 penalty) after a fraud slash took everything: the cursors are separate", async function () {
