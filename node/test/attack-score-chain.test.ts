@@ -174,10 +174,12 @@ describe("attacks 2 and 3 on a local chain: real epoch context, scoring, oracle,
       const log = receipt!.logs.map((l) => c.RewardDistributor.interface.parseLog(l)).find((l) => l?.name === "Claim");
       claimed.set(id, log!.args.amount as bigint);
     }
+    // Before the fix (scored by the old code) the late and the unstaked node each claimed the same
+    // capacity reward as the honest node, and the wash node a share of the delivery pool by GPU-seconds.
     console.log(
-      `      attack 2/3 claims (KAI units): honest ${claimed.get(ids.honest)} (what the late and the unstaked node ` +
-        `claimed before the fix), late ${claimed.get(ids.late)}, unstaked ${claimed.get(ids.unstaked)}, ` +
-        `wash ${claimed.get(ids.wash)} for ${washFees} of fees`,
+      `      claims (KAI units): honest ${claimed.get(ids.honest)}, late ${claimed.get(ids.late)}, ` +
+        `unstaked ${claimed.get(ids.unstaked)}, wash ${claimed.get(ids.wash)} ` +
+        `(its delivery part ${scores.nodes.find((n) => n.nodeId === ids.wash)!.deliveryReward} for ${washFees} of fees)`,
     );
   });
 
