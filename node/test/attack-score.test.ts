@@ -86,7 +86,7 @@ function observe(id: number, samples: NodeSamples, from: number, end: number): N
 
 /** Fees (KAI units) and GPU-seconds of a pay-as-you-go rental of `gpus` at `price` per GPU-hour over `[from, to)`. */
 function rentalIn(e: Epoch, price: bigint, gpus: number, from: number, seconds: number) {
-  const { unitPrice } = quote(Plan.PayAsYouGo, price, BigInt(gpus), price * BigInt(gpus) + 1n, 0n, 0n);
+  const { unitPrice } = quote(Plan.PayAsYouGo, price, BigInt(gpus), price * BigInt(gpus) + 1n, 0n, 0n, 0n);
   const r = {
     plan: Plan.PayAsYouGo,
     unitPrice,
