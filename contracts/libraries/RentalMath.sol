@@ -71,7 +71,8 @@ library RentalMath {
         if (plan != Plan.Saving) return units;
         uint256 earned = valueOf(plan, unitPrice, deposit, units);
         uint256 held = bpsOf(deposit - earned, penaltyBps);
-        if (held >= earned) return held == 0 ? units : 0;
+        if (held == 0) return units;
+        if (held >= earned) return 0;
         // The most units whose value (rounded down, as `valueOf` does) stays within `earned - held`.
         uint256 cap = ((earned - held + 1) * totalUnits(plan, unitPrice, deposit) - 1) / deposit;
         return cap < units ? cap : units;

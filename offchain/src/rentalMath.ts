@@ -130,7 +130,8 @@ export function takeableUnits(
   if (plan !== Plan.Saving) return units;
   const earned = valueOf(plan, unitPrice, deposit, units);
   const held = bpsOf(sub(deposit, earned), penaltyBps);
-  if (held >= earned) return held === 0n ? units : 0n;
+  if (held === 0n) return units;
+  if (held >= earned) return 0n;
   // The most units whose value (rounded down, as `valueOf` does) stays within `earned - held`.
   const cap = div(sub(mul(add(sub(earned, held), 1n), totalUnits(plan, unitPrice, deposit)), 1n), deposit);
   return min(cap, units);
