@@ -521,7 +521,9 @@ describe("scoring", () => {
       expect(() => scoreEpoch(INPUT, { ...PARAMS, minObservations: 0 }), "min 0").to.throw(RangeError);
     });
 
-    describe("determinism", () => {
+    describe("determinism", function () {
+      // 100 random epochs scored twice with their trees: no deadline a loaded machine can miss.
+      this.timeout(120_000);
       /** A random epoch: up to 12 nodes and 6 checkers, each node seen by a random subset. */
       const epochArb = fc
         .record({
