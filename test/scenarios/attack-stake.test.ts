@@ -246,7 +246,7 @@ async function servedDuring(w: World, r: Run, e: bigint): Promise<boolean> {
   return false;
 }
 
-describe("attacker walk: stake (issue #15, attacks 1 and 4)", function () {
+describe("Attacker walk (stake): unbonding before misbehaviour, credits from stake, same-block races (issue #15, attacks 1 and 4)", function () {
   this.timeout(0);
   let w: World;
   let start: string;
