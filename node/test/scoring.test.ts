@@ -108,7 +108,7 @@ describe("scoring", () => {
 
   describe("observeNode", () => {
     /** Heartbeats each minute from 60 s to 300 s: 4 expected. */
-    const W = { from: 60, to: 300, heartbeatSeconds: 60 };
+    const W = { from: 60, to: 360, heartbeatSeconds: 60 }; // 5 heartbeat slots, 4 expected (one of tolerance)
     const samples: NodeSamples = {
       heartbeats: [
         { at: 60, ok: true },
@@ -184,19 +184,26 @@ describe("scoring", () => {
       const epoch = { from: 0, to: 14 * 86_400, heartbeatSeconds: 60 }; // 20,160 expected
       const late = [0, 1, 2].map((i) => ({ at: epoch.to - 180 + i * 60, ok: true })); // its last 3 minutes
       const o = observeNode(CHECKER[0], 7, { heartbeats: late, bandwidth: [], capacity: [], hardware: [] }, epoch);
-      expect(o.uptimeBps, "3 of 20,160 expected").to.equal(Math.floor((3 * 10_000) / 20_160));
+      expect(o.uptimeBps, "3 of 20,159 expected").to.equal(Math.floor((3 * 10_000) / 20_159));
       const listed = { ...epoch, from: epoch.to - 180 }; // the window of a node listed 3 minutes before the end
       const l = observeNode(CHECKER[0], 7, { heartbeats: late, bandwidth: [], capacity: [], hardware: [] }, listed);
       expect(l.uptimeBps, "3 of 3 in its listed window").to.equal(10_000);
     });
 
     it("counts no heartbeat outside the window and at most 100%", () => {
-      const beats = [{ at: 0, ok: true }, ...samples.heartbeats, { at: 300, ok: true }, { at: 250, ok: true }];
+      const beats = [{ at: 0, ok: true }, ...samples.heartbeats, { at: 360, ok: true }, { at: 250, ok: true }];
       const o = observeNode(CHECKER[0], 7, { ...samples, heartbeats: beats }, W);
-      expect(o.uptimeBps, "4 ok of 4 expected; 0 and 300 are outside").to.equal(10_000);
+      expect(o.uptimeBps, "4 ok of 4 expected; 0 and 360 are outside").to.equal(10_000);
       const twice = [...samples.heartbeats, ...samples.heartbeats].map((h) => ({ ...h, ok: true }));
       expect(observeNode(CHECKER[0], 7, { ...samples, heartbeats: twice }, W).uptimeBps, "8 of 4").to.equal(10_000);
       expect(expectedHeartbeats({ from: 10, to: 10, heartbeatSeconds: 60 }), "at least 1").to.equal(1);
+      expect(expectedHeartbeats({ from: 0, to: 3_600, heartbeatSeconds: 60 }), "one heartbeat of tolerance").to.equal(
+        59,
+      );
+      const jittered = Array.from({ length: 59 }, (_, i) => ({ at: i * 61, ok: true })); // the 60th slipped past the end
+      const hour = { from: 0, to: 3_600, heartbeatSeconds: 60 };
+      const j = observeNode(CHECKER[0], 7, { heartbeats: jittered, bandwidth: [], capacity: [], hardware: [] }, hour);
+      expect(j.uptimeBps, "a schedule one heartbeat short is not downtime").to.equal(10_000);
     });
 
     it("refuses a malformed window, naming the field", () => {

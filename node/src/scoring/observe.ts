@@ -81,8 +81,16 @@ function sortedSamples(samples: NodeSamples) {
 }
 
 /**
- * Heartbeats expected in `window`: one per `heartbeatSeconds` of it, rounded down, at least 1. Throws
- * naming the field when the window is not whole seconds with `from <= to` and a positive interval.
+ * Heartbeats a probe schedule may miss in a window through its own timing (the scheduler's jitter and
+ * a probe's run time can push the last heartbeat of a window past its end): the tolerance of
+ * `expectedHeartbeats`. One heartbeat: 1/60 of a local 60-heartbeat epoch, 1/20,160 of a 2-week epoch.
+ */
+export const HEARTBEAT_TOLERANCE = 1;
+
+/**
+ * Heartbeats expected in `window`: one per `heartbeatSeconds` of it, rounded down, less
+ * `HEARTBEAT_TOLERANCE`, at least 1. Throws naming the field when the window is not whole seconds with
+ * `from <= to` and a positive interval.
  */
 export function expectedHeartbeats(window: ObservationWindow): number {
   const { from, to, heartbeatSeconds } = window;
@@ -91,7 +99,7 @@ export function expectedHeartbeats(window: ObservationWindow): number {
     throw new ScoringInputError(`window.to = ${to} is not Unix seconds >= from`);
   if (!Number.isFinite(heartbeatSeconds) || heartbeatSeconds <= 0)
     throw new ScoringInputError(`window.heartbeatSeconds = ${heartbeatSeconds} is not > 0`);
-  return Math.max(1, Math.floor((to - from) / heartbeatSeconds));
+  return Math.max(1, Math.floor((to - from) / heartbeatSeconds) - HEARTBEAT_TOLERANCE);
 }
 
 /**
