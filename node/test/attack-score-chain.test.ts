@@ -18,7 +18,7 @@ import { expect } from "chai";
 import { Wallet, type ContractTransactionResponse } from "ethers";
 import { LeafKind, packSignatures, reportDomain, signReport, type RewardLeaf } from "@kaisar/offchain";
 
-import { fundRewardReserve, kai, nodeSpecOf, setUpCheckers } from "../src/chain/devnet";
+import { fundRewardReserve, governanceExecute, kai, nodeSpecOf, setUpCheckers } from "../src/chain/devnet";
 import { chainEpochContext } from "../src/chain/epochContext";
 import {
   DEFAULT_SCORING_PARAMS,
@@ -34,6 +34,17 @@ import { startLocalChain, type LocalChain } from "./localChain";
 const EPOCH_SECONDS = 3_600;
 const HEARTBEAT_SECONDS = 60; // the default probe schedule
 const LATE_SECONDS = 180;
+
+/** The nodes' declared hardware: 2 RTX 4090. */
+const SPEC = {
+  gpuClass: "RTX4090-24GB",
+  gpuCount: 2,
+  vramGiB: 24,
+  cpuCores: 16,
+  ramGiB: 64,
+  diskGiB: 500,
+  bandwidthMbps: 1000,
+};
 
 describe("attacks 2 and 3 on a local chain: real epoch context, scoring, oracle, distributor and tree", function () {
   this.timeout(120_000);
@@ -59,15 +70,7 @@ describe("attacks 2 and 3 on a local chain: real epoch context, scoring, oracle,
     const registry = c.NodeRegistry.connect(who);
     await (await c.KaiToken.connect(who).approve(await registry.getAddress(), kai(60_000))).wait();
     if (stake > 0n) await (await registry.stake(stake)).wait();
-    const spec = await nodeSpecOf(c, {
-      gpuClass: "RTX4090-24GB",
-      gpuCount: 2,
-      vramGiB: 24,
-      cpuCores: 16,
-      ramGiB: 64,
-      diskGiB: 500,
-      bandwidthMbps: 1000,
-    });
+    const spec = await nodeSpecOf(c, { ...SPEC });
     const register = () => registry.registerNode(spec, "http://127.0.0.1:1", [c.KaiToken.getAddress()], [price]);
     if (when === undefined) await (await register()).wait();
     else await at(when, register);
@@ -92,6 +95,19 @@ describe("attacks 2 and 3 on a local chain: real epoch context, scoring, oracle,
     const operators = [1, 2, 3, 4].map((i) => chain.account(i));
     const version = await setUpCheckers(c, chain.addresses.KaisarTimelock, gov, gov, { operators, quorum: 3 });
     await fundRewardReserve(c, gov, kai(5_000_000));
+    // Governance lifts the price floor of the nodes' class (local deployments set one): the delivery cap
+    // must hold on its own, whatever price a wash rental pays (the floor is tested in the escrow's tests).
+    const gpuClass = (await nodeSpecOf(c, { ...SPEC })).gpuClass;
+    await governanceExecute(chain.addresses.KaisarTimelock, gov, [
+      {
+        target: await c.RentalEscrow.getAddress(),
+        data: c.RentalEscrow.interface.encodeFunctionData("setPriceFloor", [
+          gpuClass,
+          await c.KaiToken.getAddress(),
+          0,
+        ]),
+      },
+    ]);
 
     const [honest, wash, late, unstaked, renter] = [5, 6, 8, 9, 10].map((i) => chain.account(i));
     ids.honest = await listNode(honest, kai(50_000), kai(1));

@@ -30,10 +30,10 @@ describe("checker store", () => {
   });
 
   const T = 1_700_000_000_000; // Unix ms
-  /** Epoch 3's window: 4 minutes from T, heartbeats each minute (4 expected). */
-  const W = { from: T / 1000, to: T / 1000 + 240, heartbeatSeconds: 60 };
-  /** Epoch 4's, in the tests that have one: 2 heartbeats expected. */
-  const W4 = { ...W, heartbeatSeconds: 120 };
+  /** Epoch 3's window: 5 minutes from T, heartbeats each minute (4 expected: one of tolerance). */
+  const W = { from: T / 1000, to: T / 1000 + 300, heartbeatSeconds: 60 };
+  /** Epoch 4's, in the tests that have one: 6 minutes, heartbeats each 2 (2 expected). */
+  const W4 = { ...W, to: T / 1000 + 360, heartbeatSeconds: 120 };
   /** Node 5's samples of epoch 3: what `observationsFor` sums up. */
   const epochSamples: SampleInput[] = [
     // 3 of 4 heartbeats ok: 7,500 bps
