@@ -82,7 +82,9 @@ const config: HardhatUserConfig = {
     compilers: [compilerSettings(10_000)],
     overrides: {
       "contracts/escrow/RentalEscrow.sol": ESCROW_SETTINGS,
-      "contracts/test/RentalModelHarness.sol": ESCROW_SETTINGS,
+      // The harness adds test entry points to the whole escrow: fewer runs keep it under the limit
+      // (its gas is never measured; the behaviour does not depend on the optimizer's runs).
+      "contracts/test/RentalModelHarness.sol": compilerSettings(200),
     },
   },
   networks: {

@@ -47,6 +47,9 @@ const hex = (rng: Rng, words: number) => {
   return b.toString("latin1");
 };
 
+/** The synthetic epoch's start, Unix seconds (two weeks long). */
+const EPOCH_START = 1_800_000_000n;
+
 /** A synthetic epoch: honest observers agree within noise; about 1% of observations are outliers. */
 export function syntheticEpoch(nodeCount: number, seed = 7): EpochInput {
   const rng = createRng(seed);
@@ -59,7 +62,16 @@ export function syntheticEpoch(nodeCount: number, seed = 7): EpochInput {
   const observations: NodeObservation[] = [];
   for (let id = 1; id <= nodeCount; id++) {
     const provider = "0x" + (0xa0000000 + Math.ceil(id / NODES_PER_PROVIDER)).toString(16).padStart(40, "0");
-    nodes.push({ nodeId: id, provider, deliveredGpuSeconds: BigInt(rng.nextU32() % 1_209_600) });
+    const delivered = BigInt(rng.nextU32() % 1_209_600);
+    // Fees of ~1e-6 KAI per GPU-second; one node in 50 listed halfway through the epoch.
+    const eligibleSince = id % 50 === 0 ? EPOCH_START + 604_800n : EPOCH_START;
+    nodes.push({
+      nodeId: id,
+      provider,
+      deliveredGpuSeconds: delivered,
+      feesKai: delivered * 10n ** 12n,
+      eligibleSince,
+    });
     const uptime = 9_000 + (rng.nextU32() % 1_001);
     const bandwidth = 500 + (rng.nextU32() % 9_500);
     const hardware = 1_000 + (rng.nextU32() % 50_000);
@@ -78,7 +90,15 @@ export function syntheticEpoch(nodeCount: number, seed = 7): EpochInput {
       });
     }
   }
-  return { epoch: 42n, budget: 1_000_000n * 10n ** 18n, nodes, checkers, observations };
+  return {
+    epoch: 42n,
+    epochStart: EPOCH_START,
+    epochEnd: EPOCH_START + 1_209_600n,
+    budget: 1_000_000n * 10n ** 18n,
+    nodes,
+    checkers,
+    observations,
+  };
 }
 
 /** One aggregation case (run in a child process): prints its figures as JSON. */

@@ -50,6 +50,15 @@ export interface KaisarParameters {
   gracePeriodSeconds: number;
   feeBps: number;
   gpuClasses: GpuClassParam[];
+  /**
+   * Governance price floor per GPU class (by `gpuClasses` name), in KAI per GPU-hour: the escrow
+   * refuses rentals in KAI of nodes priced below it (`RentalEscrow.setPriceFloor`). It prices wash
+   * rentals (a provider renting its own node to farm the delivery pool): each pays at least the
+   * protocol fee on the floor. Local chains use 0.01 KAI, below every devnet provider's price;
+   * agung and peaq a level per class that stays under any honest market price. Classes not listed
+   * have no floor.
+   */
+  priceFloors?: Record<string, string>;
   /** Target uptime of the SLA tiers after tier 0 (best effort), in bps. */
   slaTiersBps: number[];
   /** Payment tokens besides KAI (e.g. a stablecoin on peaq). */
@@ -220,6 +229,28 @@ export function validateParameters(raw: unknown, source = "parameters"): KaisarP
       fail(`gpuClasses[${i}].multiplierBps`, "must be an integer between 1000 (0.1x) and 1000000 (100x)");
     }
   });
+  if (p.priceFloors !== undefined) {
+    if (typeof p.priceFloors !== "object" || p.priceFloors === null || Array.isArray(p.priceFloors)) {
+      fail("priceFloors", 'must map GPU class names to KAI per GPU-hour, e.g. { "H100-80GB": "0.5" }');
+    }
+    for (const [name, floor] of Object.entries(p.priceFloors)) {
+      if (!p.gpuClasses.some((c) => c.name === name)) {
+        fail(`priceFloors.${name}`, `names no class of gpuClasses (${p.gpuClasses.map((c) => c.name).join(", ")})`);
+      }
+      let units: bigint | undefined;
+      try {
+        units = parseUnits(String(floor), 18);
+      } catch {
+        units = undefined;
+      }
+      if (units === undefined || units <= 0n) {
+        fail(
+          `priceFloors.${name}`,
+          `must be a positive decimal number of KAI per GPU-hour, got ${JSON.stringify(floor)}`,
+        );
+      }
+    }
+  }
   if (!Array.isArray(p.slaTiersBps)) fail("slaTiersBps", "must be an array of bps values");
   p.slaTiersBps.forEach((t, i) => {
     if (!Number.isInteger(t) || t < 5_000 || t > 10_000) fail(`slaTiersBps[${i}]`, "must be between 5000 and 10000");

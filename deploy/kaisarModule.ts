@@ -68,18 +68,27 @@ export function buildKaisarModule(p: KaisarParameters) {
     // No bootstrap admin: the timelock administers itself from the start.
     const timelock = m.contract("KaisarTimelock", [p.timelockMinDelay, [governance], [governance], ZeroAddress]);
 
+    const gpuClassCalls = p.gpuClasses.map((c, i) =>
+      m.call(registry, "addGpuClass", [encodeBytes32String(c.name), c.multiplierBps], { id: `gpu_class_${i}` }),
+    );
+    const allowKai = m.call(escrow, "allowPaymentToken", [kai], { id: "allow_kai" });
     const setup: Future[] = [
       m.call(registry, "grantRole", [ROLES.ESCROW, escrow], { id: "registry_grant_escrow" }),
       m.call(registry, "grantRole", [ROLES.PAUSER, guardian], { id: "registry_grant_pauser" }),
       m.call(escrow, "grantRole", [ROLES.PAUSER, guardian], { id: "escrow_grant_pauser" }),
-      ...p.gpuClasses.map((c, i) =>
-        m.call(registry, "addGpuClass", [encodeBytes32String(c.name), c.multiplierBps], { id: `gpu_class_${i}` }),
-      ),
-      m.call(escrow, "allowPaymentToken", [kai], { id: "allow_kai" }),
+      ...gpuClassCalls,
+      allowKai,
       ...p.extraPaymentTokens.map((t, i) =>
         m.call(escrow, "allowPaymentToken", [resolve(t)], { id: `allow_token_${i}` }),
       ),
       ...p.slaTiersBps.map((t, i) => m.call(escrow, "addSlaTier", [t], { id: `sla_tier_${i}` })),
+      // Price floors in KAI per GPU-hour, by class id (the order of `gpuClasses`).
+      ...Object.entries(p.priceFloors ?? {}).map(([name, floor]) =>
+        m.call(escrow, "setPriceFloor", [p.gpuClasses.findIndex((c) => c.name === name), kai, parseUnits(floor, 18)], {
+          id: `price_floor_${p.gpuClasses.findIndex((c) => c.name === name)}`,
+          after: [...gpuClassCalls, allowKai],
+        }),
+      ),
       m.call(registry, "grantRole", [ROLES.SLASHER, oracle], { id: "registry_grant_slasher_oracle" }),
       m.call(license, "grantRole", [ROLES.SUSPENDER, oracle], { id: "license_grant_suspender_oracle" }),
       m.call(registry, "grantRole", [ROLES.SLASHER, sla], { id: "registry_grant_slasher_sla" }),

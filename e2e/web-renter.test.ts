@@ -49,7 +49,7 @@ describe("web app: renter", function () {
     await screenshot(page, "marketplace");
     const txsBefore = await provider.getTransactionCount(you);
     await page.goto(page.url().replace(/#.*$/, "#/rent/3"));
-    await page.getByTestId("rent-hours").fill("0.05"); // 3 minutes
+    await page.getByTestId("rent-hours").fill("0.1"); // 6 minutes: more than the 5-minute grace period
     await page.getByTestId("cost-total").waitFor();
     await screenshot(page, "rent");
     await page.getByTestId("rent-submit").click();
@@ -61,7 +61,7 @@ describe("web app: renter", function () {
 
     const card = page.locator('[data-testid^="rental-"]').filter({ hasText: "node #3" }).first();
     await card.getByTestId("balance-left").waitFor();
-    // Opt-in browser notifications: the rental has 3 minutes of funds, under the hour that notifies.
+    // Opt-in browser notifications: the rental has 6 minutes of funds, under the hour that notifies.
     await context.grantPermissions(["notifications"]);
     await page.evaluate(() => {
       // Record what the app asks the browser to show (the browser's own display is not under test).
@@ -143,6 +143,16 @@ describe("web app: renter", function () {
     );
     expect(await page.getByTestId("rent-submit").isDisabled()).to.equal(true);
     await screenshot(page, "rent-too-low");
+    // Attack 5: a first deposit below the grace period (3 minutes of a 5-minute grace) is named, with the minimum.
+    await page.getByTestId("rent-hours").fill("0.05");
+    await expect_(
+      async () =>
+        /^The first deposit must pay for at least the grace period: [\d,.]+ KAI \(you offered [\d,.]+ KAI\)\.$/.test(
+          await problem.innerText(),
+        ),
+      "the grace minimum named before the wallet opens",
+    );
+    expect(await page.getByTestId("rent-submit").isDisabled()).to.equal(true);
     // Node 1 has 8 GPUs, 2 of them rented by the demo renter: the hint and the check say 1 to 6.
     await page.getByTestId("rent-hours").fill("1");
     expect(await page.getByText("1 to 6 (6 free)").count()).to.equal(1);

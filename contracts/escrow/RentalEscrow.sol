@@ -49,6 +49,7 @@ contract RentalEscrow is IRentalEscrow, AccessControl, ReentrancyGuardTransient 
         uint8 index;
         bool listed;
         bool enabled;
+        bool floored; // a price floor was ever set in this token: `rent` reads the node's GPU class
     }
 
     /// @dev What `rent` reads and writes, in one slot.
@@ -57,6 +58,8 @@ contract RentalEscrow is IRentalEscrow, AccessControl, ReentrancyGuardTransient 
         uint16 termsVersion; // index of the terms new rentals get
         uint16 slaTierCount;
         bool paused;
+        uint32 gracePeriod; // of the current terms: what a first deposit must pay for (one slot read)
+        uint16 tokenCount; // payment tokens allow-listed (indexes 0 to tokenCount - 1)
     }
 
     /// @inheritdoc IRentalEscrow
@@ -74,7 +77,6 @@ contract RentalEscrow is IRentalEscrow, AccessControl, ReentrancyGuardTransient 
     mapping(uint256 version => RentalTerms) internal _terms;
     /// @dev Payment tokens by index (a mapping, not an array: one read, no length check).
     mapping(uint256 index => address token) internal _tokenAt;
-    uint256 internal _tokenCount;
     /// @dev SLA tier targets by tier id (a mapping, not an array: one read, no length check).
     mapping(uint256 tier => uint16 targetUptimeBps) internal _slaTierTarget;
     mapping(address token => TokenInfo) internal _tokenInfo;
@@ -87,6 +89,10 @@ contract RentalEscrow is IRentalEscrow, AccessControl, ReentrancyGuardTransient 
     /// @dev The SLA credit schedule in one slot: step i is bits [32i, 32i + 16) minimum shortfall and
     /// [32i + 16, 32i + 32) credit, both bps; a zero shortfall ends the list.
     uint256 internal _creditSchedule;
+    mapping(uint256 gpuClass => mapping(address token => uint256 price)) internal _priceFloor;
+    /// @dev GPU class + 1 of nodes rented in a token with a floor (0: not read yet). A node's class
+    /// never changes after registration: read it from the registry once, then one slot.
+    mapping(uint256 nodeId => uint256 classPlusOne) internal _nodeClass;
 
     modifier whenNotPaused() {
         if (_config.paused) revert RentalEscrow_Paused();
@@ -109,6 +115,7 @@ contract RentalEscrow is IRentalEscrow, AccessControl, ReentrancyGuardTransient 
         _savingDiscountBps[30] = 1_500; // 15%
         _savingDiscountBps[90] = 3_000; // 30%
         _config.slaTierCount = 1; // tier 0: best effort, no SLA (target 0)
+        _config.gracePeriod = 1 hours;
         // Below target: 10%; 1 point below: 25%; 5 points: 50%; 10 points: 100%.
         uint256[] memory shortfalls = new uint256[](4);
         uint256[] memory credits = new uint256[](4);
@@ -181,6 +188,11 @@ contract RentalEscrow is IRentalEscrow, AccessControl, ReentrancyGuardTransient 
         // Check + effect in the registry: the node can take it; GPUs reserved, stake locked.
         (, uint256 price) = INodeRegistry(registry).reserveGpus(p.nodeId, p.gpus, p.token, saving);
         if (price > p.maxPricePerGpuHour) revert RentalEscrow_PriceAboveCap(p.nodeId, price, p.maxPricePerGpuHour);
+        if (info.floored) {
+            // Wash rentals at dust prices cannot farm the delivery pool: the class floor bounds them.
+            uint256 floor = _priceFloor[_gpuClassOf(p.nodeId)][p.token];
+            if (price < floor) revert RentalEscrow_PriceBelowFloor(p.nodeId, price, floor);
+        }
         uint256 unitPrice;
         (unitPrice, deposit) = _quote(p, price);
 
@@ -222,8 +234,7 @@ contract RentalEscrow is IRentalEscrow, AccessControl, ReentrancyGuardTransient 
             if (block.timestamp >= graceEnd) revert RentalEscrow_GraceExpired(rentalId, graceEnd);
             // A resumed rental must buy at least a grace period of runtime: otherwise a trickle of
             // dust top-ups would hold the GPUs for almost nothing, grace after grace.
-            uint256 unit = RentalMath.unitSeconds(plan);
-            uint256 minimumUnits = oldDeposit / unitPrice + (gracePeriod + unit - 1) / unit;
+            uint256 minimumUnits = oldDeposit / unitPrice + RentalMath.graceUnits(plan, gracePeriod);
             if (deposit / unitPrice < minimumUnits) {
                 revert RentalEscrow_TopUpTooSmall(rentalId, amount, minimumUnits * unitPrice - oldDeposit);
             }
@@ -389,11 +400,11 @@ contract RentalEscrow is IRentalEscrow, AccessControl, ReentrancyGuardTransient 
     function allowPaymentToken(address token) external onlyRole(DEFAULT_ADMIN_ROLE) {
         if (token == address(0)) revert RentalEscrow_ZeroAddress();
         if (_tokenInfo[token].listed) revert RentalEscrow_AlreadySet();
-        uint256 index = _tokenCount;
+        uint256 index = _config.tokenCount;
         if (index >= MAX_TOKENS) revert RentalEscrow_ParameterOutOfBounds("paymentTokens", index + 1, 1, MAX_TOKENS);
         _tokenAt[index] = token;
-        _tokenCount = index + 1;
-        _tokenInfo[token] = TokenInfo({index: uint8(index), listed: true, enabled: true});
+        _config.tokenCount = uint16(index + 1);
+        _tokenInfo[token] = TokenInfo({index: uint8(index), listed: true, enabled: true, floored: false});
         emit AllowPaymentToken(token, index);
         emit SetPaymentTokenEnabled(token, true);
     }
@@ -447,6 +458,22 @@ contract RentalEscrow is IRentalEscrow, AccessControl, ReentrancyGuardTransient 
         if (_savingDiscountBps[termDays] == discountBps) revert RentalEscrow_AlreadySet();
         _savingDiscountBps[termDays] = discountBps;
         emit SetSavingDiscount(termDays, discountBps);
+    }
+
+    /// @inheritdoc IRentalEscrow
+    function setPriceFloor(
+        uint256 gpuClass,
+        address token,
+        uint256 minPricePerGpuHour
+    ) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        TokenInfo storage info = _tokenInfo[token];
+        if (!info.listed) revert RentalEscrow_TokenNotAllowed(token);
+        uint256 classes = INodeRegistry(registry).gpuClassCount();
+        if (gpuClass >= classes) revert RentalEscrow_UnknownGpuClass(gpuClass, classes);
+        if (_priceFloor[gpuClass][token] == minPricePerGpuHour) revert RentalEscrow_AlreadySet();
+        _priceFloor[gpuClass][token] = minPricePerGpuHour;
+        if (minPricePerGpuHour != 0) info.floored = true;
+        emit SetPriceFloor(gpuClass, token, minPricePerGpuHour);
     }
 
     /// @inheritdoc IRentalEscrow
@@ -562,7 +589,7 @@ contract RentalEscrow is IRentalEscrow, AccessControl, ReentrancyGuardTransient 
 
     /// @inheritdoc IRentalEscrow
     function paymentTokens() external view returns (address[] memory tokens) {
-        tokens = new address[](_tokenCount);
+        tokens = new address[](_config.tokenCount);
         for (uint256 i; i < tokens.length; ++i) tokens[i] = _tokenAt[i];
     }
 
@@ -575,6 +602,11 @@ contract RentalEscrow is IRentalEscrow, AccessControl, ReentrancyGuardTransient 
     function slaTiers() external view returns (uint16[] memory targets) {
         targets = new uint16[](_config.slaTierCount);
         for (uint256 i = 1; i < targets.length; ++i) targets[i] = _slaTierTarget[i];
+    }
+
+    /// @inheritdoc IRentalEscrow
+    function priceFloor(uint256 gpuClass, address token) external view returns (uint256) {
+        return _priceFloor[gpuClass][token];
     }
 
     /// @inheritdoc IRentalEscrow
@@ -625,10 +657,32 @@ contract RentalEscrow is IRentalEscrow, AccessControl, ReentrancyGuardTransient 
             unitPrice = perHour - RentalMath.bpsOf(perHour, _savingDiscountBps[p.termDays]);
             deposit = unitPrice * 24 * p.termDays;
         } else {
+            // The first deposit pays for the grace period at least: GPUs the rental holds through an
+            // uncharged grace period are always paid for (a top-up that resumes obeys the same).
             deposit = p.deposit;
-            if (deposit < unitPrice) revert RentalEscrow_InvalidDeposit(deposit, unitPrice);
+            uint256 minimum = unitPrice * RentalMath.graceUnits(p.plan, _config.gracePeriod);
+            if (deposit < minimum) revert RentalEscrow_DepositBelowGrace(deposit, minimum);
         }
         _checkDeposit(deposit, p.plan == Plan.Saving ? 0 : unitPrice);
+    }
+
+    /// @dev The GPU class of `nodeId`: cached, or read from the registry's `getNode` without decoding
+    /// the whole node (its ABI encoding is a head offset, then `provider`, then `gpuClass`) and cached.
+    function _gpuClassOf(uint256 nodeId) internal returns (uint256 gpuClass) {
+        uint256 cached = _nodeClass[nodeId];
+        if (cached != 0) return cached - 1;
+        address target = registry;
+        bytes4 selector = INodeRegistry.getNode.selector;
+        assembly ("memory-safe") {
+            mstore(0, selector)
+            mstore(4, nodeId)
+            if iszero(staticcall(gas(), target, 0, 0x24, 0, 0)) {
+                revert(0, 0)
+            }
+            returndatacopy(0, 0x40, 0x20)
+            gpuClass := mload(0)
+        }
+        _nodeClass[nodeId] = gpuClass + 1;
     }
 
     /// @dev Deposits fit 96 bits, and the units they buy fit the 32-bit withdrawal counter.
@@ -684,23 +738,36 @@ contract RentalEscrow is IRentalEscrow, AccessControl, ReentrancyGuardTransient 
         if (amount != 0) r.withdrawnUnits = uint32(units);
     }
 
-    /// @dev For an open rental: units earned now and the value not yet withdrawn.
+    /// @dev For an open rental: units the provider may take now and their value not yet withdrawn.
     function _pending(Rental storage r) internal view returns (uint256 units, uint256 amount) {
         Plan plan = r.plan;
         uint256 unitPrice = r.unitPrice;
         uint256 deposit = r.amount;
-        units = RentalMath.earnedUnits(plan, r.anchor, unitPrice, deposit, block.timestamp);
+        units = _takeableUnits(r, plan, unitPrice, deposit);
         amount =
             RentalMath.valueOf(plan, unitPrice, deposit, units) -
             RentalMath.valueOf(plan, unitPrice, deposit, r.withdrawnUnits);
+    }
+
+    /// @dev `RentalMath.takeableUnits` of an open rental now (saving plans read their penalty).
+    function _takeableUnits(
+        Rental storage r,
+        Plan plan,
+        uint256 unitPrice,
+        uint256 deposit
+    ) internal view returns (uint256) {
+        // Pay-as-you-go and hourly hold nothing back: skip the saving plan's math (withdrawals loop here).
+        if (plan != Plan.Saving) return RentalMath.earnedUnits(plan, r.anchor, unitPrice, deposit, block.timestamp);
+        uint256 penaltyBps = _terms[r.termsVersion].earlyExitPenaltyBps;
+        return RentalMath.takeableUnits(plan, r.anchor, unitPrice, deposit, block.timestamp, penaltyBps);
     }
 
     /// @dev Fixes the provider/renter split of `r`, releases its GPUs and pays the refund.
     function _close(uint256 rentalId, Rental storage r, CloseReason reason) internal {
         (uint256 providerAmount, uint256 refund, uint256 penalty, uint256 units) = _split(r, reason);
         Plan plan = r.plan;
-        // What it earned is `providerAmount - penalty` (no need to work it out again); of that it
-        // has already withdrawn (or seen credited to the renter) the value of `withdrawnUnits`.
+        // Of `providerAmount` it has already withdrawn (or seen credited to the renter) the value of
+        // `withdrawnUnits`; a penalty it owes the renter was held back from that (`takeableUnits`).
         uint256 withdrawnUnits = r.withdrawnUnits;
         uint256 withdrawn = RentalMath.valueOf(plan, r.unitPrice, r.amount, withdrawnUnits);
         if (plan == Plan.Saving && reason == CloseReason.ProviderSlashed) {
@@ -733,7 +800,8 @@ contract RentalEscrow is IRentalEscrow, AccessControl, ReentrancyGuardTransient 
     }
 
     /// @dev Split of an open rental closed now for `reason`: the provider's gross total (earned plus
-    /// any early-exit penalty), the renter's refund, the penalty and the units earned.
+    /// the early-exit penalty a renter pays, or minus the one the provider pays), the renter's
+    /// refund, the penalty and the units earned. A provider pays at most what the rental earned.
     function _split(
         Rental storage r,
         CloseReason reason
@@ -744,8 +812,12 @@ contract RentalEscrow is IRentalEscrow, AccessControl, ReentrancyGuardTransient 
         units = RentalMath.earnedUnits(plan, r.anchor, unitPrice, deposit, block.timestamp);
         uint256 earnedNow = RentalMath.valueOf(plan, unitPrice, deposit, units);
         uint256 unused = deposit - earnedNow;
-        if (plan == Plan.Saving && reason == CloseReason.Renter) {
+        if (plan == Plan.Saving && (reason == CloseReason.Renter || reason == CloseReason.Provider)) {
             penalty = RentalMath.bpsOf(unused, _terms[r.termsVersion].earlyExitPenaltyBps);
+        }
+        if (reason == CloseReason.Provider) {
+            if (penalty > earnedNow) penalty = earnedNow;
+            return (earnedNow - penalty, unused + penalty, penalty, units);
         }
         providerAmount = earnedNow + penalty;
         refund = unused - penalty;
@@ -792,7 +864,8 @@ contract RentalEscrow is IRentalEscrow, AccessControl, ReentrancyGuardTransient 
         uint256 unitPrice = r.unitPrice;
         uint256 deposit = r.amount;
         uint256 withdrawnUnits = r.withdrawnUnits;
-        uint256 earned = RentalMath.earnedUnits(plan, r.anchor, unitPrice, deposit, block.timestamp);
+        // A saving plan's hold-back is the renter's if the provider ends early: credits leave it too.
+        uint256 earned = _takeableUnits(r, plan, unitPrice, deposit);
         if (earned <= withdrawnUnits) return 0;
         uint256 withdrawnValue = RentalMath.valueOf(plan, unitPrice, deposit, withdrawnUnits);
         uint256 units;
@@ -866,6 +939,7 @@ contract RentalEscrow is IRentalEscrow, AccessControl, ReentrancyGuardTransient 
         }
         _terms[version] = t;
         _config.termsVersion = uint16(version);
+        _config.gracePeriod = t.gracePeriod;
         emit SetRentalTerms(version, t.feeBps, t.earlyExitPenaltyBps, t.gracePeriod);
     }
 

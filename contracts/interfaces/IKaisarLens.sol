@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
-import {Node, Rental, Penalty, ProviderStake} from "../types/DataTypes.sol";
+import {Node, Rental, Penalty, Plan, ProviderStake, RentalStatus} from "../types/DataTypes.sol";
 
 /// @title IKaisarLens
 /// @notice Paged reads for the web app, checkers and keepers: one call per page, never one per item.
@@ -25,6 +25,21 @@ interface IKaisarLens {
         uint256 refundable; // what the renter gets by ending now
         uint256 paidUntil; // Unix seconds
         uint256 closableAt; // Unix seconds (0 once closed)
+    }
+
+    /// @notice What an epoch's scoring reads of a rental: which node it ran on, what it paid and when.
+    struct RentalScoring {
+        uint256 rentalId;
+        uint256 nodeId;
+        uint256 gpus;
+        Plan plan;
+        RentalStatus status; // None for an unknown id (every other field 0)
+        address token;
+        uint256 unitPrice; // as `Rental.unitPrice`: per second (PayAsYouGo) or per hour
+        uint256 termsVersion;
+        uint256 feeBps; // the protocol fee of its terms version
+        uint256 serviceStart; // `RentalEscrow.serviceWindow` (as of `asOf`): Unix seconds
+        uint256 serviceEnd; // exclusive
     }
 
     /// @notice A provider's stake and standing.
@@ -101,6 +116,19 @@ interface IKaisarLens {
     /// @param rentalIds The rentals.
     /// @return rentals One view per id, in order.
     function getRentals(uint256[] calldata rentalIds) external view returns (RentalView[] memory rentals);
+
+    /// @notice What scoring reads of each rental of `rentalIds` (checkers: one call per page of the
+    /// rentals open during an epoch, never one per rental), with service windows as of `asOf`.
+    /// @dev Checkers read it at the last block before an epoch's end with `asOf` = the end: the state
+    /// at the end, and an open rental's earned time up to it, the same whenever they read.
+    /// @param rentalIds The rentals.
+    /// @param asOf Unix seconds an open rental's earned time is taken at (`RentalEscrow.serviceWindow` at
+    /// that time, from the state read; 0: now). A closed rental's window is the one it paid for.
+    /// @return rentals One record per id, in order; an unknown id has status `None` and zero fields.
+    function getRentalScoring(
+        uint256[] calldata rentalIds,
+        uint256 asOf
+    ) external view returns (RentalScoring[] memory rentals);
 
     /// @notice `provider`'s stake, requirement, lock and counts.
     /// @param provider The provider.

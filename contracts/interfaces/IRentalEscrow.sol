@@ -90,6 +90,14 @@ interface IRentalEscrow {
     /// @notice An SLA credit schedule must have 1 to 8 steps, shortfalls rising from 1 bps and credits
     /// rising up to 100%; step `index` breaks that.
     error RentalEscrow_InvalidCreditSchedule(uint256 index);
+    /// @notice A first deposit must pay for at least the grace period of the current terms (PAYG:
+    /// `unitPrice x gracePeriod`; Hourly: the hours covering it): `minimum` token units.
+    error RentalEscrow_DepositBelowGrace(uint256 deposit, uint256 minimum);
+    /// @notice GPU class `gpuClass` does not exist: the registry has `classCount` classes.
+    error RentalEscrow_UnknownGpuClass(uint256 gpuClass, uint256 classCount);
+    /// @notice Node `nodeId` asks `pricePerGpuHour`, below the governance floor `floor` of its GPU
+    /// class in the payment token.
+    error RentalEscrow_PriceBelowFloor(uint256 nodeId, uint256 pricePerGpuHour, uint256 floor);
 
     /* ------------------------------------------------------------------ */
     /*                               EVENTS                               */
@@ -115,7 +123,10 @@ interface IRentalEscrow {
     /// @notice The balance of `rentalId` ran out at `paidUntil`; it may be closed from `graceEnd`.
     event EnterGracePeriod(uint256 indexed rentalId, address indexed renter, uint256 paidUntil, uint256 graceEnd);
     /// @notice A rental closed for `reason`: `providerAmount` is the provider's (gross of the fee),
-    /// `refund` the renter's, `penalty` the early-exit penalty included in `providerAmount`.
+    /// `refund` the renter's, `penalty` the saving plan's early-exit penalty. Sign convention: for
+    /// `CloseReason.Renter` the renter pays it (included in `providerAmount`, taken from `refund`);
+    /// for `CloseReason.Provider` the provider pays it TO the renter (taken from `providerAmount`,
+    /// included in `refund`). 0 for every other close.
     event CloseRental(
         uint256 indexed rentalId,
         CloseReason indexed reason,
@@ -158,6 +169,8 @@ interface IRentalEscrow {
     /// @notice Governance set the SLA credit schedule: an uptime at least `minShortfallBps[i]` below
     /// the target credits `creditBps[i]` of what the renter paid for the epoch.
     event SetSlaCreditSchedule(uint256[] minShortfallBps, uint256[] creditBps);
+    /// @notice Governance set the lowest price per GPU-hour (in `token` units) of GPU class `gpuClass`.
+    event SetPriceFloor(uint256 indexed gpuClass, address indexed token, uint256 minPricePerGpuHour);
     /// @notice `renter` was credited `credit` of `token` for an SLA breach on `rentalId`;
     /// `fromEarnings` of it came from the provider's unwithdrawn earnings on that rental (the rest is
     /// for the caller to take from the provider's stake).
@@ -175,9 +188,12 @@ interface IRentalEscrow {
     /* ------------------------------------------------------------------ */
 
     /// @notice Rents `p.gpus` GPUs of node `p.nodeId`, paying in `p.token` from the caller.
-    /// @dev Reverts while paused; if the node's price exceeds `p.maxPricePerGpuHour`; if the node is
-    /// paused, jailed, retired, in maintenance, under-staked or lacks free GPUs. Pulls the deposit
-    /// (approve or permit first). Emits `OpenRental`.
+    /// A pay-as-you-go or hourly deposit must pay for at least the grace period (see
+    /// `RentalEscrow_DepositBelowGrace`): GPUs are never held through an uncharged grace period
+    /// the deposit does not pay for.
+    /// @dev Reverts while paused; if the node's price exceeds `p.maxPricePerGpuHour` or is below the
+    /// floor of its GPU class (`priceFloor`); if the node is paused, jailed, retired, in maintenance,
+    /// under-staked or lacks free GPUs. Pulls the deposit (approve or permit first). Emits `OpenRental`.
     /// @param p The node, GPUs, token, plan, deposit, term, price cap and SLA tier.
     /// @return rentalId The new rental's id (ids start at 1).
     function rent(RentParams calldata p) external returns (uint256 rentalId);
@@ -231,9 +247,12 @@ interface IRentalEscrow {
         bytes32 s
     ) external;
 
-    /// @notice Ends a rental now. The renter gets the unused deposit back (saving plans: minus the
-    /// early-exit penalty); the provider keeps what was earned. Callable by the renter (reason
-    /// `Renter`) or the provider (reason `Provider`, no penalty). Works while paused.
+    /// @notice Ends a rental now. The renter gets the unused deposit back; the provider keeps what was
+    /// earned. Callable by the renter (reason `Renter`) or the provider (reason `Provider`). A saving
+    /// plan ended early costs the party that ends it the early-exit penalty (`earlyExitPenaltyBps` of
+    /// the unused part): the renter pays it to the provider; the provider pays it to the renter from
+    /// its earnings on this rental (at most those earnings: see `withdrawable`, which holds it back).
+    /// Works while paused.
     /// @dev Emits `CloseRental`; when the provider ends it, `CreditRefund` if the refund push fails.
     /// @param rentalId An open rental of the caller (as renter or provider).
     function endRental(uint256 rentalId) external;
@@ -364,6 +383,14 @@ interface IRentalEscrow {
     /// @return tier The new tier's id (tier 0 is best effort).
     function addSlaTier(uint256 targetUptimeBps) external returns (uint256 tier);
 
+    /// @notice Sets the lowest price per GPU-hour, in `token` units, at which nodes of GPU class
+    /// `gpuClass` may be rented in `token` (0: no floor). Only `DEFAULT_ADMIN_ROLE`. Running rentals
+    /// keep their price. Emits `SetPriceFloor`.
+    /// @param gpuClass A GPU class id of the registry.
+    /// @param token A payment token.
+    /// @param minPricePerGpuHour The floor, token units per GPU-hour.
+    function setPriceFloor(uint256 gpuClass, address token, uint256 minPricePerGpuHour) external;
+
     /// @notice Sets the SLA credit schedule: an epoch uptime at least `minShortfallBps[i]` below the
     /// rental's target credits `creditBps[i]` (the last step that applies wins). 1 to 8 steps,
     /// shortfalls strictly rising from at least 1 bps, credits rising, at most 100%. Applies to
@@ -404,7 +431,9 @@ interface IRentalEscrow {
     /// @return True while paused.
     function paused() external view returns (bool);
 
-    /// @notice Gross amount the provider can withdraw from `rentalId` now (before the fee).
+    /// @notice Gross amount the provider can withdraw from `rentalId` now (before the fee). For an open
+    /// saving plan, `earlyExitPenaltyBps` of the unused part stays held back (what the provider owes
+    /// the renter if it ends the plan early); the hold-back shrinks to 0 at the term's end.
     /// @param rentalId The rental.
     /// @return Token units (0 if unknown).
     function withdrawable(uint256 rentalId) external view returns (uint256);
@@ -474,6 +503,12 @@ interface IRentalEscrow {
     /// @param termDays The term.
     /// @return The discount, bps (0 for other terms).
     function savingDiscountBps(uint256 termDays) external view returns (uint256);
+
+    /// @notice The lowest price per GPU-hour, in `token` units, of GPU class `gpuClass` (0: none).
+    /// @param gpuClass A GPU class id.
+    /// @param token A payment token.
+    /// @return Token units per GPU-hour.
+    function priceFloor(uint256 gpuClass, address token) external view returns (uint256);
 
     /// @notice The node registry.
     /// @return The registry's address.

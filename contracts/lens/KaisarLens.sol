@@ -4,7 +4,8 @@ pragma solidity 0.8.28;
 import {IKaisarLens} from "../interfaces/IKaisarLens.sol";
 import {INodeRegistry} from "../interfaces/INodeRegistry.sol";
 import {IRentalEscrow} from "../interfaces/IRentalEscrow.sol";
-import {Node, NodeStatus, Rental, Penalty, ProviderStake} from "../types/DataTypes.sol";
+import {RentalMath} from "../libraries/RentalMath.sol";
+import {Node, NodeStatus, Rental, RentalStatus, Penalty, ProviderStake} from "../types/DataTypes.sol";
 
 /// @title KaisarLens
 /// @notice Read-only pages over the registry and the escrow. See `IKaisarLens`.
@@ -14,8 +15,8 @@ contract KaisarLens is IKaisarLens {
     /// @notice The rental escrow read.
     IRentalEscrow public immutable escrow;
 
-    /// @dev Words of `getNode`'s return data read by `getNodesPacked`: the tuple offset, the 13 fixed
-    /// fields of `Node` and the offset of its URI.
+    /// @dev Words of `getNode`'s return data read by `getNodesPacked`: the tuple offset and the first
+    /// 14 fixed fields of `Node` (the 14th, `listedSince`, is not packed).
     uint256 private constant NODE_HEAD_WORDS = 15;
 
     /// @param registry_ The node registry.
@@ -104,6 +105,45 @@ contract KaisarLens is IKaisarLens {
     }
 
     /// @inheritdoc IKaisarLens
+    function getRentalScoring(
+        uint256[] calldata rentalIds,
+        uint256 asOf
+    ) external view returns (RentalScoring[] memory rentals) {
+        if (asOf == 0) asOf = block.timestamp;
+        address[] memory tokens = escrow.paymentTokens();
+        rentals = new RentalScoring[](rentalIds.length);
+        // Rentals of one terms version come in runs: read its fee once per run.
+        uint256 cachedVersion = type(uint256).max;
+        uint256 feeBps;
+        for (uint256 i; i < rentalIds.length; ++i) {
+            uint256 id = rentalIds[i];
+            Rental memory r = escrow.getRental(id);
+            RentalScoring memory v = rentals[i];
+            v.rentalId = id;
+            if (r.status == RentalStatus.None) continue;
+            if (r.termsVersion != cachedVersion) {
+                cachedVersion = r.termsVersion;
+                feeBps = escrow.rentalTerms(cachedVersion).feeBps;
+            }
+            v.nodeId = r.nodeId;
+            v.gpus = r.gpus;
+            v.plan = r.plan;
+            v.status = r.status;
+            v.token = tokens[r.tokenIndex];
+            v.unitPrice = r.unitPrice;
+            v.termsVersion = r.termsVersion;
+            v.feeBps = feeBps;
+            // `RentalEscrow.serviceWindow`, with the earned time of an open rental taken at `asOf`.
+            uint256 units =
+                r.status == RentalStatus.Closed
+                    ? r.withdrawnUnits
+                    : RentalMath.earnedUnits(r.plan, r.anchor, r.unitPrice, r.amount, asOf);
+            v.serviceStart = r.anchor;
+            v.serviceEnd = r.anchor + units * RentalMath.unitSeconds(r.plan);
+        }
+    }
+
+    /// @inheritdoc IKaisarLens
     function getProvider(address provider) external view returns (ProviderView memory) {
         ProviderStake memory s = registry.getStake(provider);
         return
@@ -175,7 +215,8 @@ contract KaisarLens is IKaisarLens {
     /// @dev Copies the head of `registry.getNode(nodeId)`'s return data into `head`: word 0 is the
     /// offset of the `Node` tuple (0x20), words 1-13 its fixed fields in declaration order (provider,
     /// gpuClass, gpuCount, rentedGpus, status, maintenanceStart, maintenanceEnd, vramGiB, cpuCores,
-    /// ramGiB, diskGiB, bandwidthMbps, region), word 14 the offset of `metadataURI`, which is not read.
+    /// ramGiB, diskGiB, bandwidthMbps, region), word 14 `listedSince` (not packed); the offset of
+    /// `metadataURI` follows and is not read.
     /// Reading the words as they come skips decoding and copying the URI for each node.
     function _readNodeHead(uint256 nodeId, uint256[NODE_HEAD_WORDS] memory head) internal view {
         address target = address(registry);

@@ -20,6 +20,13 @@ library RentalMath {
         return plan == Plan.Hourly ? HOUR : 1;
     }
 
+    /// @notice Billing units of `plan` that cover `gracePeriod` seconds, rounded up: what a first
+    /// deposit, or a top-up that resumes a rental from its grace period, must buy at least.
+    function graceUnits(Plan plan, uint256 gracePeriod) internal pure returns (uint256) {
+        uint256 unit = unitSeconds(plan);
+        return (gracePeriod + unit - 1) / unit;
+    }
+
     /// @notice Units a rental can earn in all: paid units (PAYG, Hourly) or term seconds (Saving,
     /// whose deposit is exactly `unitPrice x 24 x termDays`).
     function totalUnits(Plan plan, uint256 unitPrice, uint256 deposit) internal pure returns (uint256) {
@@ -46,6 +53,29 @@ library RentalMath {
         uint256 started = (time - anchor + unit - 1) / unit;
         uint256 total = totalUnits(plan, unitPrice, deposit);
         return started < total ? started : total;
+    }
+
+    /// @notice Units the provider may have taken (withdrawn or given up as SLA credits) at `time`:
+    /// those earned, except that a saving plan holds back the units worth `penaltyBps` of its unused
+    /// part, so the compensation owed if the provider ends the plan early is always there. The
+    /// hold-back shrinks as the term runs and is 0 at its end; the result never decreases over time.
+    function takeableUnits(
+        Plan plan,
+        uint256 anchor,
+        uint256 unitPrice,
+        uint256 deposit,
+        uint256 time,
+        uint256 penaltyBps
+    ) internal pure returns (uint256) {
+        uint256 units = earnedUnits(plan, anchor, unitPrice, deposit, time);
+        if (plan != Plan.Saving) return units;
+        uint256 earned = valueOf(plan, unitPrice, deposit, units);
+        uint256 held = bpsOf(deposit - earned, penaltyBps);
+        if (held == 0) return units;
+        if (held >= earned) return 0;
+        // The most units whose value (rounded down, as `valueOf` does) stays within `earned - held`.
+        uint256 cap = ((earned - held + 1) * totalUnits(plan, unitPrice, deposit) - 1) / deposit;
+        return cap < units ? cap : units;
     }
 
     /// @notice Token value of `units` earned units. Monotone in `units`; all units are worth

@@ -65,8 +65,6 @@ contract NodeRegistry is INodeRegistry, AccessControl, Pausable, ReentrancyGuard
     mapping(address provider => ProviderStake) internal _stakes;
     mapping(address provider => Penalty[]) internal _penalties;
     GpuClass[] internal _gpuClasses;
-    /// @dev Unix seconds the node last became `Active` (registered or resumed).
-    mapping(uint256 nodeId => uint256 since) internal _listedSince;
     /// @inheritdoc INodeRegistry
     uint256 public slashLatency;
 
@@ -121,7 +119,7 @@ contract NodeRegistry is INodeRegistry, AccessControl, Pausable, ReentrancyGuard
         node.bandwidthMbps = spec.bandwidthMbps;
         node.region = spec.region;
         node.metadataURI = metadataURI;
-        _listedSince[nodeId] = block.timestamp;
+        node.listedSince = uint32(block.timestamp);
         _providerNodes[msg.sender].push(nodeId);
         ProviderStake storage s = _stakes[msg.sender];
         uint256 listedWeight = s.listedWeight + _weight(spec.gpuClass, spec.gpuCount);
@@ -166,7 +164,7 @@ contract NodeRegistry is INodeRegistry, AccessControl, Pausable, ReentrancyGuard
         Node storage node = _checkNodeProvider(nodeId);
         if (node.status != NodeStatus.Paused) revert NodeRegistry_InvalidNodeStatus(nodeId, node.status);
         node.status = NodeStatus.Active;
-        _listedSince[nodeId] = block.timestamp;
+        node.listedSince = uint32(block.timestamp);
         emit SetNodeStatus(nodeId, NodeStatus.Active);
     }
 
@@ -525,7 +523,7 @@ contract NodeRegistry is INodeRegistry, AccessControl, Pausable, ReentrancyGuard
 
     /// @inheritdoc INodeRegistry
     function listedSince(uint256 nodeId) external view returns (uint256) {
-        return _listedSince[nodeId];
+        return _nodes[nodeId].listedSince;
     }
 
     /// @inheritdoc INodeRegistry
@@ -536,7 +534,7 @@ contract NodeRegistry is INodeRegistry, AccessControl, Pausable, ReentrancyGuard
         uint256 covered = s.coveredSince;
         // Live check: governance may have raised `baseStakePerGpu` since `coveredSince` was set.
         if (covered == 0 || s.staked < _requiredStake(s)) return 0;
-        return _max(_listedSince[nodeId], covered);
+        return _max(node.listedSince, covered);
     }
 
     /// @inheritdoc INodeRegistry
@@ -637,8 +635,10 @@ contract NodeRegistry is INodeRegistry, AccessControl, Pausable, ReentrancyGuard
     function _syncCovered(address provider, ProviderStake storage s, bool restart) internal {
         uint256 since = s.coveredSince;
         uint256 next = since;
-        if (s.staked >= _requiredStake(s)) {
-            if (since == 0 || restart) next = block.timestamp;
+        uint256 required = _requiredStake(s);
+        if (s.staked >= required) {
+            // Nothing listed, nothing to cover: coverage starts with the first listing it covers.
+            if (required != 0 && (since == 0 || restart)) next = block.timestamp;
         } else {
             next = 0;
         }

@@ -16,6 +16,29 @@ contract RentalMathHarness {
         return RentalMath.earnedUnits(plan, anchor, unitPrice, deposit, time);
     }
 
+    function unitSeconds(Plan plan) external pure returns (uint256) {
+        return RentalMath.unitSeconds(plan);
+    }
+
+    function totalUnits(Plan plan, uint256 unitPrice, uint256 deposit) external pure returns (uint256) {
+        return RentalMath.totalUnits(plan, unitPrice, deposit);
+    }
+
+    function takeableUnits(
+        Plan plan,
+        uint256 anchor,
+        uint256 unitPrice,
+        uint256 deposit,
+        uint256 time,
+        uint256 penaltyBps
+    ) external pure returns (uint256) {
+        return RentalMath.takeableUnits(plan, anchor, unitPrice, deposit, time, penaltyBps);
+    }
+
+    function graceUnits(Plan plan, uint256 gracePeriod) external pure returns (uint256) {
+        return RentalMath.graceUnits(plan, gracePeriod);
+    }
+
     function valueOf(Plan plan, uint256 unitPrice, uint256 deposit, uint256 units) external pure returns (uint256) {
         return RentalMath.valueOf(plan, unitPrice, deposit, units);
     }

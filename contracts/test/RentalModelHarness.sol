@@ -12,25 +12,20 @@ contract RentalModelHarness is RentalEscrow {
     /// @dev The registry is never called: `quote` and `split` take the node's price and the rental.
     constructor(address admin) RentalEscrow(admin, admin, admin, admin) {}
 
-    function unitSeconds(Plan plan) external pure returns (uint256) {
-        return RentalMath.unitSeconds(plan);
-    }
-
-    function totalUnits(Plan plan, uint256 unitPrice, uint256 deposit) external pure returns (uint256) {
-        return RentalMath.totalUnits(plan, unitPrice, deposit);
-    }
-
     function checkDeposit(uint256 deposit, uint256 unitPrice) external pure {
         _checkDeposit(deposit, unitPrice);
     }
 
-    /// @notice `_quote` with the saving discount of `p.termDays` set to `discountBps` (any value).
+    /// @notice `_quote` with the saving discount of `p.termDays` set to `discountBps` (any value) and
+    /// the current terms' grace period to `gracePeriod`.
     function quote(
         RentParams calldata p,
         uint256 price,
-        uint256 discountBps
+        uint256 discountBps,
+        uint32 gracePeriod
     ) external returns (uint256 unitPrice, uint256 deposit) {
         _savingDiscountBps[p.termDays] = discountBps;
+        _config.gracePeriod = gracePeriod;
         return _quote(p, price);
     }
 

@@ -58,7 +58,7 @@ struct Node {
     uint16 rentedGpus; // 208
     NodeStatus status; // 216
     uint32 maintenanceStart; // 248: Unix seconds (uint32 lasts until 2106); 0 = none announced
-    // slot 1: declared hardware and the end of the maintenance window
+    // slot 1: declared hardware, the end of the maintenance window, and when the node was listed
     uint32 maintenanceEnd; // Unix seconds, exclusive
     uint16 vramGiB;
     uint16 cpuCores;
@@ -66,6 +66,7 @@ struct Node {
     uint32 diskGiB;
     uint32 bandwidthMbps;
     bytes8 region; // 224
+    uint32 listedSince; // 256: Unix seconds the node last became Active (registered or resumed)
     // slot 2+: the endpoint / metadata URI
     string metadataURI;
 }

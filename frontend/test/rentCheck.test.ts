@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 
+import { formatAmount } from "../src/lib/format";
 import { NodeStatus } from "../src/lib/health";
 import { gpuRange, rentProblem, topUpProblem, type RentCheckInput } from "../src/lib/rentCheck";
 
@@ -17,10 +18,12 @@ const ok: RentCheckInput = {
   },
   gpus: 1,
   plan: 0,
-  pricePerGpuHour: 20n * E18,
-  depositParam: 20n * E18,
+  pricePerGpuHour: 10n * E18,
+  depositParam: 20n * E18, // 2 hours: more than the 1-hour grace period
+
   termDays: 0,
   savingDiscountBps: 0n,
+  gracePeriod: 3_600n,
   total: 20n * E18,
   balance: 100n * E18,
   escrowPaused: false,
@@ -45,6 +48,20 @@ describe("rentProblem: what rent would revert on, before any signature", () => {
     const huge = 2n ** 100n;
     expect(rentProblem({ ...ok, depositParam: huge, total: huge, balance: huge })).toMatch(
       /^That amount is too large for a single rental \(at most [\d,.]+ KAI\)\.$/,
+    );
+  });
+  it("attack 5: tells the least first deposit (the grace period's worth) before the wallet opens", () => {
+    // PAYG at 10 KAI per GPU-hour: 10e18 / 3600 rounded up per second, x 3,600 s of grace.
+    const perSecond = (10n * E18 + 3_599n) / 3_600n;
+    const minimum = perSecond * 3_600n;
+    const dust = perSecond; // one second
+    expect(rentProblem({ ...ok, depositParam: dust, total: dust })).toBe(
+      `The first deposit must pay for at least the grace period: ${formatAmount(minimum, KAI)} (you offered ${formatAmount(dust, KAI)}).`,
+    );
+    expect(rentProblem({ ...ok, depositParam: minimum, total: minimum })).toBeUndefined();
+    // Hourly: the hours covering the grace, rounded up (2 hours for 1 hour and 1 second).
+    expect(rentProblem({ ...ok, plan: 1, depositParam: 10n * E18, total: 10n * E18, gracePeriod: 3_601n })).toBe(
+      "The first deposit must pay for at least the grace period: 20 KAI (you offered 10 KAI).",
     );
   });
   it("refuses a node that takes no rentals, a paused escrow, a token not accepted", () => {

@@ -53,7 +53,16 @@ const ORACLE = getAddress("0x" + "0c".repeat(20));
 const DOMAIN = reportDomain(CHAIN_ID, ORACLE);
 const NODE_IDS = [1, 2, 3, 4];
 const NODES = NODE_IDS.map((id) => nodeAt(id, `http://10.0.0.${id}:8550`));
-const EPOCH_NODES = NODE_IDS.map((nodeId) => ({ nodeId, provider: PROVIDER.address, deliveredGpuSeconds: 3_600n }));
+/** Epoch 5: 10 minutes from T, heartbeats each minute (10 expected, as `recordEpoch` takes). */
+const START = T / 1000;
+const WINDOW = { from: START, to: START + 600, heartbeatSeconds: 60 };
+const EPOCH_NODES = NODE_IDS.map((nodeId) => ({
+  nodeId,
+  provider: PROVIDER.address,
+  deliveredGpuSeconds: 3_600n,
+  feesKai: 10n ** 18n,
+  eligibleSince: BigInt(START - 1),
+}));
 const BUDGET = 1_000_000n * 10n ** 18n;
 // Two observers are enough to score a node, so that leaving one checker out still scores every node.
 const PARAMS = { ...DEFAULT_SCORING_PARAMS, minObservations: 2 };
@@ -129,7 +138,7 @@ describe("checker epoch-end exchange", () => {
       epochOf: () => EPOCH + 1,
       checker: wallet.address,
       observations: (epoch) =>
-        freezeOwnBundle(store, wallet, { epoch, chainId: CHAIN_ID, oracle: ORACLE, nodes: NODES }),
+        freezeOwnBundle(store, wallet, { epoch, chainId: CHAIN_ID, oracle: ORACLE, nodes: NODES, window: WINDOW }),
       report: (epoch) => {
         const r = store.epochResult(epoch);
         return r && epochResultView(r);
@@ -158,13 +167,21 @@ describe("checker epoch-end exchange", () => {
 
   const options = (c: TestChecker, peers: string[], more: Partial<FinalizeOptions> = {}): FinalizeOptions => ({
     epoch: EPOCH,
-    ownBundle: freezeOwnBundle(c.store, c.wallet, { epoch: EPOCH, chainId: CHAIN_ID, oracle: ORACLE, nodes: NODES }),
+    ownBundle: freezeOwnBundle(c.store, c.wallet, {
+      epoch: EPOCH,
+      chainId: CHAIN_ID,
+      oracle: ORACLE,
+      nodes: NODES,
+      window: WINDOW,
+    }),
     peers,
     checkerSet: CHECKER_SET,
     licenses: LICENSES,
     configVersion: CONFIG_VERSION,
     domain: DOMAIN,
     budget: BUDGET,
+    epochStart: BigInt(WINDOW.from),
+    epochEnd: BigInt(WINDOW.to),
     params: PARAMS,
     nodes: EPOCH_NODES,
     signer: c.wallet,
@@ -194,7 +211,13 @@ describe("checker epoch-end exchange", () => {
     const expected = { epoch: EPOCH, chainId: CHAIN_ID, oracle: ORACLE, checkers: CHECKER_SET };
     let signed: SignedBundle;
     beforeEach(() => {
-      signed = freezeOwnBundle(checkers[0].store, A, { epoch: EPOCH, chainId: CHAIN_ID, oracle: ORACLE, nodes: NODES });
+      signed = freezeOwnBundle(checkers[0].store, A, {
+        epoch: EPOCH,
+        chainId: CHAIN_ID,
+        oracle: ORACLE,
+        nodes: NODES,
+        window: WINDOW,
+      });
     });
     const problem = (raw: unknown, exp = expected): [string, string] => {
       try {
@@ -222,7 +245,14 @@ describe("checker epoch-end exchange", () => {
         recordEpoch(store, EPOCH, [1, 2]); // nodes 1 and 2 down all epoch long, as a checker started late sees them
         // Node 3 was probed in the epoch before too; nodes 1 and 2 were not.
         store.recordSample({ epoch: EPOCH - 1, nodeId: 3, kind: "heartbeat", at: T - 1, ok: true, latencyMs: 2 });
-        const fields = { epoch: EPOCH, chainId: CHAIN_ID, oracle: ORACLE, nodes: NODES, watchedFromStart: true };
+        const fields = {
+          epoch: EPOCH,
+          chainId: CHAIN_ID,
+          oracle: ORACLE,
+          nodes: NODES,
+          watchedFromStart: true,
+          window: WINDOW,
+        };
         const signed = freezeOwnBundle(store, A, fields);
         expect(signed.bundle.observations.map((o) => o.nodeId)).to.deep.equal([3]);
       } finally {
@@ -260,6 +290,7 @@ describe("checker epoch-end exchange", () => {
         chainId: CHAIN_ID,
         oracle: ORACLE,
         nodes: NODES,
+        window: WINDOW,
       });
       expect(canonicalJson(again as never), "same bundle").to.equal(canonicalJson(signed as never));
     });
@@ -581,12 +612,16 @@ describe("kaisar checker run with an epoch context", () => {
         nodes: [nodeAt(1, agent.url)],
         discovery: { interval: 60_000 },
       }) as CheckerConfig;
-    const epochContext = async () => ({
+    const genesis = config(0).epoch.genesis;
+    const epochContext = async (epoch: number) => ({
       configVersion: 1n,
       checkerSet: set,
       licenses: { [A.address]: 1n, [B.address]: 1n, [C.address]: 1n },
       budget: BUDGET,
+      epochStart: BigInt(genesis + epoch),
+      epochEnd: BigInt(genesis + epoch + 1),
       domain: DOMAIN,
+      nodes: [{ nodeId: 1, provider: PROVIDER.address, deliveredGpuSeconds: 0n, feesKai: 0n, eligibleSince: 1n }],
     });
     const running = await Promise.all(
       [0, 1, 2].map((i) =>

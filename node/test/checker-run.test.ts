@@ -139,7 +139,12 @@ describe("kaisar checker run", () => {
         beats.every((b) => b.ok),
         "all ok (none recorded as failed by the shutdown)",
       ).to.be.true;
-      const [o] = store.observationsFor(epoch, config.nodes, checker.checker);
+      // Over the seconds its heartbeats span, at their interval (the epoch itself is a day long).
+      const from = Math.floor(beats[0].at / 1000);
+      const to = Math.floor(beats[beats.length - 1].at / 1000) + 1;
+      const expected = Math.max(1, Math.floor((to - from) / 0.1));
+      const window = { from, to, heartbeatSeconds: (to - from) / Math.min(expected, beats.length) };
+      const [o] = store.observationsFor(epoch, config.nodes, checker.checker, window);
       expect(o, "observation").to.deep.include({ uptimeBps: 10_000, hardwareMismatch: false });
       expect(o.hardwareScore, "hardware score").to.be.greaterThan(0);
     } finally {

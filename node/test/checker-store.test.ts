@@ -30,6 +30,10 @@ describe("checker store", () => {
   });
 
   const T = 1_700_000_000_000; // Unix ms
+  /** Epoch 3's window: 5 minutes from T, heartbeats each minute (4 expected: one of tolerance). */
+  const W = { from: T / 1000, to: T / 1000 + 300, heartbeatSeconds: 60 };
+  /** Epoch 4's, in the tests that have one: 6 minutes, heartbeats each 2 (2 expected). */
+  const W4 = { ...W, to: T / 1000 + 360, heartbeatSeconds: 120 };
   /** Node 5's samples of epoch 3: what `observationsFor` sums up. */
   const epochSamples: SampleInput[] = [
     // 3 of 4 heartbeats ok: 7,500 bps
@@ -115,7 +119,7 @@ describe("checker store", () => {
     const s = openAt();
     for (const x of epochSamples) s.recordSample(x);
     const before = s.samplesOf(3, 5);
-    const observed = s.observationsFor(3, [5], CHECKER);
+    const observed = s.observationsFor(3, [5], CHECKER, W);
     s.close(); // a restart: close, then open the same file
     const r = openAt();
     expect(r.samplesOf(3, 5), "samples").to.deep.equal(before);
@@ -127,14 +131,14 @@ describe("checker store", () => {
     expect(latest.hardware?.match, "latest hardware").to.equal(null);
     expect(r.lastRun(5, "challenge"), "last challenge").to.equal(T + 6_000);
     expect(r.lastRun(6, "challenge"), "never probed").to.equal(undefined);
-    expect(r.observationsFor(3, [5], CHECKER), "same figures after the restart").to.deep.equal(observed);
+    expect(r.observationsFor(3, [5], CHECKER, W), "same figures after the restart").to.deep.equal(observed);
   });
 
   it("sums an epoch's samples up into the scoring module's observation", () => {
     const s = openAt();
     for (const x of epochSamples) s.recordSample(x);
     s.recordSample({ epoch: 4, nodeId: 5, kind: "heartbeat", at: T + 9e6, ok: false, latencyMs: 1 }); // another epoch
-    const [o] = s.observationsFor(3, [{ id: 5 }], CHECKER);
+    const [o] = s.observationsFor(3, [{ id: 5 }], CHECKER, W);
     expect(o, "figures").to.deep.include({
       checker: CHECKER,
       nodeId: 5,
@@ -144,7 +148,7 @@ describe("checker store", () => {
       hardwareMismatch: true,
     });
     expect(o.evidence, "evidence is observeNode's hash of the samples").to.equal(
-      observeNode(CHECKER, 5, s.nodeSamples(3, 5)).evidence,
+      observeNode(CHECKER, 5, s.nodeSamples(3, 5), W).evidence,
     );
     expect(s.nodeSamples(3, 5).hardware, "no-answer hardware probes left out").to.have.length(3);
   });
@@ -154,18 +158,20 @@ describe("checker store", () => {
     const b = openAt(path.join(dir, "b.sqlite"));
     for (const x of epochSamples) a.recordSample(x);
     for (const x of [...epochSamples].reverse()) b.recordSample(x);
-    expect(b.observationsFor(3, [5], CHECKER), "same observation").to.deep.equal(a.observationsFor(3, [5], CHECKER));
+    expect(b.observationsFor(3, [5], CHECKER, W), "same observation").to.deep.equal(
+      a.observationsFor(3, [5], CHECKER, W),
+    );
   });
 
   it("leaves out nodes it has no sample of in the epoch", () => {
     const s = openAt();
     s.recordSample(epochSamples[0]);
-    const obs = s.observationsFor(3, [5, 6, 7], CHECKER);
+    const obs = s.observationsFor(3, [5, 6, 7], CHECKER, W);
     expect(
       obs.map((o) => o.nodeId),
       "only node 5",
     ).to.deep.equal([5]);
-    expect(s.observationsFor(2, [5], CHECKER), "nothing in epoch 2").to.deep.equal([]);
+    expect(s.observationsFor(2, [5], CHECKER, W), "nothing in epoch 2").to.deep.equal([]);
   });
 
   it("with watchedFromStart, leaves out nodes it was not probing when the epoch began (no downtime)", () => {
@@ -175,17 +181,17 @@ describe("checker store", () => {
     for (const at of [T + 40_000, T + 45_000, T + 50_000]) {
       s.recordSample({ epoch: 3, nodeId: 5, kind: "heartbeat", at, ok: false, latencyMs: 1, errorCode: "refused" });
     }
-    expect(s.observationsFor(3, [5], CHECKER)[0].uptimeBps, "without the rule: 0%").to.equal(0);
+    expect(s.observationsFor(3, [5], CHECKER, W)[0].uptimeBps, "without the rule: 0%").to.equal(0);
     expect(s.watchedFromStart(3, 5), "not watched when epoch 3 began").to.equal(false);
-    expect(s.observationsFor(3, [5], CHECKER, { watchedFromStart: true }), "no observation").to.deep.equal([]);
+    expect(s.observationsFor(3, [5], CHECKER, W, { watchedFromStart: true }), "no observation").to.deep.equal([]);
     // Probed (down, even) before epoch 4 began: epoch 4 is scored, its downtime counts.
     s.recordSample({ epoch: 4, nodeId: 5, kind: "heartbeat", at: T + 60_000, ok: false, latencyMs: 1 });
     s.recordSample({ epoch: 4, nodeId: 5, kind: "heartbeat", at: T + 65_000, ok: true, latencyMs: 1 });
     expect(s.watchedFromStart(4, 5)).to.equal(true);
-    expect(s.observationsFor(4, [5], CHECKER, { watchedFromStart: true })).to.deep.equal([
-      observeNode(CHECKER, 5, s.nodeSamples(4, 5)),
+    expect(s.observationsFor(4, [5], CHECKER, W4, { watchedFromStart: true })).to.deep.equal([
+      observeNode(CHECKER, 5, s.nodeSamples(4, 5), W4),
     ]);
-    expect(s.observationsFor(4, [5], CHECKER, { watchedFromStart: true })[0].uptimeBps).to.equal(5_000);
+    expect(s.observationsFor(4, [5], CHECKER, W4, { watchedFromStart: true })[0].uptimeBps).to.equal(5_000);
     // Only heartbeats say it was watched: another probe of the epoch before does not; epoch 0 never is.
     s.recordSample({ epoch: 0, nodeId: 6, kind: "bandwidth", at: T, ok: true, latencyMs: 1, mbps: 10 });
     s.recordSample({ epoch: 1, nodeId: 6, kind: "heartbeat", at: T + 60_000, ok: true, latencyMs: 1 });

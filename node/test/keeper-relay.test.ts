@@ -104,7 +104,8 @@ describe("keeper report relay, proofs, SLA and settlement", function () {
       return c.RentalEscrow.rentalCount();
     };
     slaRental = await rent(kai(100), 1);
-    shortRental = await rent(kai("0.2"), 0);
+    // The least first deposit: the grace period's worth (300 s at 0.01 KAI a second).
+    shortRental = await rent(kai(3), 0);
 
     // Three epochs end: two for the refused reports (a checker signing two reports of one epoch would
     // equivocate), then the one reported.
@@ -372,7 +373,7 @@ describe("keeper report relay, proofs, SLA and settlement", function () {
     });
 
     it("run: closes the rental whose grace period passed, logs JSON lines, stops on the signal", async () => {
-      await chain.increaseTime(400); // 20 s of deposit + 300 s grace
+      await chain.increaseTime(700); // 300 s of deposit + 300 s grace
       expect((await chain.contracts.RentalEscrow.closableAt(shortRental)) > 0n).to.be.true;
       env(chain.rpcUrl, dataDir);
       let stop: (s: string) => void = () => {};

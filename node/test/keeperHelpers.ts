@@ -81,8 +81,14 @@ export function scoreFixture(
     provider: string;
     uptimeBps: number;
     deliveredGpuSeconds?: bigint;
+    /** Protocol fees its rentals paid in the epoch, KAI units (default 0). */
+    feesKai?: bigint;
+    /** `NodeRegistry.eligibleSince` at the epoch's end (default: the epoch's start, eligible throughout). */
+    eligibleSince?: bigint;
     hardwareMismatch?: boolean;
   }[],
+  /** The epoch's start and end, Unix seconds (default: a two-week epoch from 1). */
+  span: { start: bigint; end: bigint } = { start: 1n, end: 1n + 1_209_600n },
 ): EpochFixture {
   const observations: NodeObservation[] = [];
   for (const n of nodes) {
@@ -101,11 +107,15 @@ export function scoreFixture(
   const scores = scoreEpoch(
     {
       epoch,
+      epochStart: span.start,
+      epochEnd: span.end,
       budget,
       nodes: nodes.map((n) => ({
         nodeId: n.nodeId,
         provider: n.provider,
         deliveredGpuSeconds: n.deliveredGpuSeconds ?? 3_600n,
+        feesKai: n.feesKai ?? 0n,
+        eligibleSince: n.eligibleSince ?? span.start,
       })),
       checkers: operators.map((operator) => ({ operator, licenses: 1n, reportsSigned: 10n })),
       observations,

@@ -9,6 +9,8 @@ import {
   ScoringInputError,
   canonicalJson,
   challengeMflops,
+  eligibleBps,
+  expectedHeartbeats,
   epochReport,
   epochTree,
   isOutlier,
@@ -48,6 +50,9 @@ function obs(checker: string, nodeId: number, o: Partial<NodeObservation> = {}):
 }
 
 const PARAMS: ScoringParams = { ...DEFAULT_SCORING_PARAMS, minObservations: 1 };
+/** A two-week epoch. */
+const START = 1_800_000_000n;
+const END = START + 1_209_600n;
 
 describe("scoring", () => {
   describe("median", () => {
@@ -102,6 +107,8 @@ describe("scoring", () => {
   });
 
   describe("observeNode", () => {
+    /** Heartbeats each minute from 60 s to 300 s: 4 expected. */
+    const W = { from: 60, to: 360, heartbeatSeconds: 60 }; // 5 heartbeat slots, 4 expected (one of tolerance)
     const samples: NodeSamples = {
       heartbeats: [
         { at: 60, ok: true },
@@ -125,7 +132,7 @@ describe("scoring", () => {
     };
 
     it("sums one checker's samples up into figures", () => {
-      const o = observeNode(CHECKER[0], 7, samples);
+      const o = observeNode(CHECKER[0], 7, samples, W);
       expect(o.uptimeBps, "3 of 4 heartbeats").to.equal(7_500);
       expect(o.bandwidthMbps, "median of 900.7 and 1100.2, rounded down").to.equal(1_000);
       expect(o.hardwareScore, "median of 20000, 10000 and 0").to.equal(10_000);
@@ -134,14 +141,14 @@ describe("scoring", () => {
     });
 
     it("hashes the canonical JSON of the samples, whatever their order", () => {
-      const o = observeNode(CHECKER[0], 7, samples);
+      const o = observeNode(CHECKER[0], 7, samples, W);
       const shuffled: NodeSamples = {
         heartbeats: [...samples.heartbeats].reverse(),
         bandwidth: [...samples.bandwidth].reverse(),
         capacity: [...samples.capacity].reverse(),
         hardware: [...samples.hardware].reverse(),
       };
-      expect(observeNode(CHECKER[0], 7, shuffled).evidence, "shuffled").to.equal(o.evidence);
+      expect(observeNode(CHECKER[0], 7, shuffled, W).evidence, "shuffled").to.equal(o.evidence);
       const json = canonicalJson({
         bandwidth: samples.bandwidth.map((s) => ({ at: s.at, mbps: s.mbps })),
         capacity: samples.capacity.map((s) => ({ at: s.at, elapsedMs: s.elapsedMs, n: s.n, passed: s.passed })),
@@ -150,18 +157,18 @@ describe("scoring", () => {
       });
       expect(o.evidence, "keccak of the canonical JSON").to.equal(keccak256(toUtf8Bytes(json)));
       const changed = { ...samples, heartbeats: [...samples.heartbeats.slice(1), { at: 60, ok: false }] };
-      expect(observeNode(CHECKER[0], 7, changed).evidence, "one sample changed").to.not.equal(o.evidence);
+      expect(observeNode(CHECKER[0], 7, changed, W).evidence, "one sample changed").to.not.equal(o.evidence);
     });
 
     it("scores a node without samples 0 and a node with mostly mismatching hardware as a mismatch", () => {
-      const none = observeNode(CHECKER[0], 1, { heartbeats: [], bandwidth: [], capacity: [], hardware: [] });
+      const none = observeNode(CHECKER[0], 1, { heartbeats: [], bandwidth: [], capacity: [], hardware: [] }, W);
       expect([none.uptimeBps, none.bandwidthMbps, none.hardwareScore], "zeros").to.deep.equal([0, 0, 0]);
-      const bad = observeNode(CHECKER[0], 1, { ...samples, hardware: [{ at: 1, match: false }] });
+      const bad = observeNode(CHECKER[0], 1, { ...samples, hardware: [{ at: 1, match: false }] }, W);
       expect(bad.hardwareMismatch, "mismatch").to.be.true;
     });
 
     it("refuses malformed samples, naming them", () => {
-      const bad = (s: Partial<NodeSamples>) => () => observeNode(CHECKER[0], 1, { ...samples, ...s });
+      const bad = (s: Partial<NodeSamples>) => () => observeNode(CHECKER[0], 1, { ...samples, ...s }, W);
       expect(bad({ heartbeats: [{ at: -1, ok: true }] }), "negative time").to.throw(
         ScoringInputError,
         /heartbeats\[0\]/,
@@ -169,8 +176,41 @@ describe("scoring", () => {
       expect(bad({ bandwidth: [{ at: 1, mbps: NaN }] }), "NaN").to.throw(ScoringInputError, /bandwidth\[0\]/);
       expect(bad({ capacity: [{ at: 1, n: 1, elapsedMs: 0, passed: true }] }), "0 ms").to.throw(ScoringInputError);
       expect(bad({ capacity: [{ at: 1, n: 5_000, elapsedMs: 1, passed: true }] }), "n").to.throw(ScoringInputError);
-      expect(() => observeNode("0x1234", 1, samples), "address").to.throw(ScoringInputError);
-      expect(() => observeNode(CHECKER[0], -1, samples), "node id").to.throw(ScoringInputError);
+      expect(() => observeNode("0x1234", 1, samples, W), "address").to.throw(ScoringInputError);
+      expect(() => observeNode(CHECKER[0], -1, samples, W), "node id").to.throw(ScoringInputError);
+    });
+
+    it("counts uptime over the heartbeats expected in the window, not those taken", () => {
+      const epoch = { from: 0, to: 14 * 86_400, heartbeatSeconds: 60 }; // 20,160 expected
+      const late = [0, 1, 2].map((i) => ({ at: epoch.to - 180 + i * 60, ok: true })); // its last 3 minutes
+      const o = observeNode(CHECKER[0], 7, { heartbeats: late, bandwidth: [], capacity: [], hardware: [] }, epoch);
+      expect(o.uptimeBps, "3 of 20,159 expected").to.equal(Math.floor((3 * 10_000) / 20_159));
+      const listed = { ...epoch, from: epoch.to - 180 }; // the window of a node listed 3 minutes before the end
+      const l = observeNode(CHECKER[0], 7, { heartbeats: late, bandwidth: [], capacity: [], hardware: [] }, listed);
+      expect(l.uptimeBps, "3 of 3 in its listed window").to.equal(10_000);
+    });
+
+    it("counts no heartbeat outside the window and at most 100%", () => {
+      const beats = [{ at: 0, ok: true }, ...samples.heartbeats, { at: 360, ok: true }, { at: 250, ok: true }];
+      const o = observeNode(CHECKER[0], 7, { ...samples, heartbeats: beats }, W);
+      expect(o.uptimeBps, "4 ok of 4 expected; 0 and 360 are outside").to.equal(10_000);
+      const twice = [...samples.heartbeats, ...samples.heartbeats].map((h) => ({ ...h, ok: true }));
+      expect(observeNode(CHECKER[0], 7, { ...samples, heartbeats: twice }, W).uptimeBps, "8 of 4").to.equal(10_000);
+      expect(expectedHeartbeats({ from: 10, to: 10, heartbeatSeconds: 60 }), "at least 1").to.equal(1);
+      expect(expectedHeartbeats({ from: 0, to: 3_600, heartbeatSeconds: 60 }), "one heartbeat of tolerance").to.equal(
+        59,
+      );
+      const jittered = Array.from({ length: 59 }, (_, i) => ({ at: i * 61, ok: true })); // the 60th slipped past the end
+      const hour = { from: 0, to: 3_600, heartbeatSeconds: 60 };
+      const j = observeNode(CHECKER[0], 7, { heartbeats: jittered, bandwidth: [], capacity: [], hardware: [] }, hour);
+      expect(j.uptimeBps, "a schedule one heartbeat short is not downtime").to.equal(10_000);
+    });
+
+    it("refuses a malformed window, naming the field", () => {
+      const bad = (w: Partial<typeof W>) => () => observeNode(CHECKER[0], 1, samples, { ...W, ...w });
+      expect(bad({ from: -1 }), "from").to.throw(ScoringInputError, /window\.from/);
+      expect(bad({ to: 59 }), "to < from").to.throw(ScoringInputError, /window\.to/);
+      expect(bad({ heartbeatSeconds: 0 }), "interval").to.throw(ScoringInputError, /window\.heartbeatSeconds/);
     });
 
     it("computes challenge throughput in MFLOP/s", () => {
@@ -248,10 +288,12 @@ describe("scoring", () => {
     /** Two nodes, three checkers; checker 3 lies about node 1's uptime. */
     const INPUT: EpochInput = {
       epoch: 9n,
+      epochStart: START,
+      epochEnd: END,
       budget: 1_000n * KAI,
       nodes: [
-        { nodeId: 1, provider: PROVIDER[0], deliveredGpuSeconds: 3_600n },
-        { nodeId: 2, provider: PROVIDER[1], deliveredGpuSeconds: 7_200n },
+        { nodeId: 1, provider: PROVIDER[0], deliveredGpuSeconds: 3_600n, feesKai: 3n * KAI, eligibleSince: 1n },
+        { nodeId: 2, provider: PROVIDER[1], deliveredGpuSeconds: 7_200n, feesKai: 0n, eligibleSince: START },
       ],
       checkers: [
         { operator: CHECKER[0], licenses: 1n, reportsSigned: 10n },
@@ -278,10 +320,11 @@ describe("scoring", () => {
       expect(n1.observers, "observers").to.equal(3);
     });
 
-    it("computes points: capacity = hardware x uptime, delivery = delivered x uptime", () => {
+    it("computes points: capacity = hardware x uptime, delivery = fees in KAI x uptime", () => {
       const [n1, n2] = scores.nodes;
       expect(n1.metrics.capacityPoints, "node 1 capacity").to.equal((50_000n * 9_800n) / BPS);
-      expect(n1.metrics.deliveryPoints, "node 1 delivery").to.equal((3_600n * 9_800n) / BPS);
+      expect(n1.metrics.deliveryPoints, "node 1 delivery").to.equal((3n * KAI * 9_800n) / BPS);
+      expect(n2.metrics.deliveryPoints, "node 2 brought no fees").to.equal(0n);
       expect(n2.metrics.capacityPoints, "node 2 capacity").to.equal((40_000n * 9_900n) / BPS);
       expect(n2.metrics.deliveredGpuSeconds, "delivered").to.equal(7_200n);
     });
@@ -375,6 +418,76 @@ describe("scoring", () => {
       expect(n2.outliers, "the checker that saw no mismatch").to.deep.equal([CHECKER[2]]);
     });
 
+    it("measures eligibility as the share of the epoch from max(start, eligibleSince) to its end", () => {
+      const half = START + (END - START) / 2n;
+      expect(eligibleBps(0n, START, END), "not eligible").to.equal(0n);
+      expect(eligibleBps(END, START, END), "eligible only at the end").to.equal(0n);
+      expect(eligibleBps(END + 5n, START, END), "after the end").to.equal(0n);
+      expect(eligibleBps(1n, START, END), "since long before").to.equal(10_000n);
+      expect(eligibleBps(START, START, END), "since the start").to.equal(10_000n);
+      expect(eligibleBps(half, START, END), "half").to.equal(5_000n);
+      expect(eligibleBps(END - 180n, START, END), "3 minutes of two weeks").to.equal((180n * BPS) / (END - START));
+    });
+
+    it("scales capacity points by the eligible part, and keeps an ineligible node's leaf with zero rewards", () => {
+      const half = START + (END - START) / 2n;
+      const nodes = [
+        { ...INPUT.nodes[0], eligibleSince: half },
+        { ...INPUT.nodes[1], eligibleSince: 0n, feesKai: 5n * KAI },
+      ];
+      const s = scoreEpoch({ ...INPUT, nodes }, PARAMS);
+      const [n1, n2] = s.nodes;
+      expect(n1.eligibleBps, "half the epoch").to.equal(5_000n);
+      expect(n1.metrics.capacityPoints, "half of hardware x uptime").to.equal(
+        (((50_000n * 9_800n) / BPS) * 5_000n) / BPS,
+      );
+      expect(n1.metrics.deliveryPoints, "fees x uptime, not scaled").to.equal((3n * KAI * 9_800n) / BPS);
+      expect(n2.eligibleBps, "not eligible").to.equal(0n);
+      expect([n2.metrics.capacityPoints, n2.metrics.deliveryPoints], "no points").to.deep.equal([0n, 0n]);
+      expect([n2.capacityReward, n2.deliveryReward], "no rewards").to.deep.equal([0n, 0n]);
+      expect(n2.metrics.uptimeBps, "its uptime still attested").to.equal(9_900n);
+      const leaf = s.leaves.find((l) => l.id === 2n)!;
+      expect([leaf.capacityReward, leaf.deliveryReward], "a leaf of zero rewards").to.deep.equal([0n, 0n]);
+      expect(n1.capacityReward, "the capacity pool goes to the eligible node").to.equal(s.pools.capacity);
+    });
+
+    it("caps a node's delivery reward at deliveryCapBps of its fees; the rest is unspent", () => {
+      const s = scoreEpoch(INPUT, PARAMS);
+      const n1 = s.nodes[0];
+      expect(s.pools.delivery > 3n * KAI, "a pool far above the fees").to.equal(true);
+      expect(n1.deliveryReward, "half the 3 KAI of fees").to.equal((3n * KAI * 5_000n) / BPS);
+      expect(s.totals.unspent >= s.pools.delivery - n1.deliveryReward, "what the cap leaves is unspent").to.equal(true);
+      const uncapped = scoreEpoch(INPUT, { ...PARAMS, deliveryCapBps: 10_000 }).nodes[0];
+      expect(uncapped.deliveryReward, "at 100%: the fees back at most").to.equal(3n * KAI);
+      const none = scoreEpoch(INPUT, { ...PARAMS, deliveryCapBps: 0 }).nodes[0];
+      expect(none.deliveryReward, "at 0: nothing").to.equal(0n);
+    });
+
+    it("shares the delivery pool pro rata to fees x uptime when the cap does not bind", () => {
+      const small = { ...INPUT, budget: 10n * KAI, nodes: [INPUT.nodes[0], { ...INPUT.nodes[1], feesKai: KAI }] };
+      const s = scoreEpoch(small, { ...PARAMS, deliveryCapBps: 10_000 });
+      const [n1, n2] = s.nodes;
+      const points = n1.metrics.deliveryPoints + n2.metrics.deliveryPoints;
+      expect(n1.deliveryReward, "node 1").to.equal((s.pools.delivery * n1.metrics.deliveryPoints) / points);
+      expect(n2.deliveryReward, "node 2").to.equal((s.pools.delivery * n2.metrics.deliveryPoints) / points);
+    });
+
+    it("refuses an epoch that ends before it starts, negative node figures and a bad cap", () => {
+      expect(() => scoreEpoch({ ...INPUT, epochEnd: START }, PARAMS), "empty epoch").to.throw(
+        ScoringInputError,
+        /not before end/,
+      );
+      for (const field of ["feesKai", "eligibleSince", "deliveredGpuSeconds"] as const) {
+        const nodes = [{ ...INPUT.nodes[0], [field]: -1n }, INPUT.nodes[1]];
+        expect(() => scoreEpoch({ ...INPUT, nodes }, PARAMS), field).to.throw(ScoringInputError, new RegExp(field));
+      }
+      expect(() => scoreEpoch(INPUT, { ...PARAMS, deliveryCapBps: 10_001 }), "cap").to.throw(
+        RangeError,
+        /deliveryCapBps/,
+      );
+      expect(() => scoreEpoch(INPUT, { ...PARAMS, deliveryCapBps: 0.5 }), "cap").to.throw(RangeError, /deliveryCapBps/);
+    });
+
     it("leaves out nodes with fewer observations than required", () => {
       const s = scoreEpoch(INPUT, { ...PARAMS, minObservations: 4 });
       expect(s.nodes, "no node scored").to.deep.equal([]);
@@ -415,7 +528,9 @@ describe("scoring", () => {
       expect(() => scoreEpoch(INPUT, { ...PARAMS, minObservations: 0 }), "min 0").to.throw(RangeError);
     });
 
-    describe("determinism", () => {
+    describe("determinism", function () {
+      // 100 random epochs scored twice with their trees: no deadline a loaded machine can miss.
+      this.timeout(120_000);
       /** A random epoch: up to 12 nodes and 6 checkers, each node seen by a random subset. */
       const epochArb = fc
         .record({
@@ -446,11 +561,15 @@ describe("scoring", () => {
         )
         .map(({ budget, nodes, checkerList, licenses, delivered, seen, figures }): EpochInput => ({
           epoch: 5n,
+          epochStart: START,
+          epochEnd: END,
           budget,
           nodes: nodes.map((nodeId, i) => ({
             nodeId,
             provider: addr(0xa000 + (nodeId % 3)),
             deliveredGpuSeconds: delivered[i],
+            feesKai: delivered[i] * 10n ** 12n,
+            eligibleSince: nodeId % 4 === 0 ? 0n : START - 1n + BigInt(nodeId) * 997n,
           })),
           checkers: checkerList.map((operator, i) => ({ operator, licenses: licenses[i], reportsSigned: 7n })),
           observations: nodes.flatMap((nodeId, ni) =>

@@ -7,3 +7,4 @@ export * from "./json";
 export * from "./keeperProof";
 export * from "./permit";
 export * from "./amount";
+export * from "./delivery";

@@ -85,6 +85,15 @@ export function unitSeconds(plan: Plan): bigint {
   return plan === Plan.Hourly ? HOUR : 1n;
 }
 
+/**
+ * Billing units of `plan` that cover `gracePeriod` seconds, rounded up (`RentalMath.graceUnits`):
+ * what a first deposit, or a top-up that resumes a rental from its grace period, must buy at least.
+ */
+export function graceUnits(plan: Plan, gracePeriod: bigint): bigint {
+  const unit = unitSeconds(plan);
+  return div(sub(add(gracePeriod, unit), 1n), unit);
+}
+
 /** Units a rental can earn in all: paid units (PAYG, Hourly) or term seconds (Saving). */
 export function totalUnits(plan: Plan, unitPrice: bigint, deposit: bigint): bigint {
   return plan === Plan.Saving ? mul(div(deposit, mul(unitPrice, 24n)), DAY) : div(deposit, unitPrice);
@@ -102,6 +111,30 @@ export function earnedUnits(plan: Plan, anchor: bigint, unitPrice: bigint, depos
   const started = div(sub(add(sub(time, anchor), unit), 1n), unit);
   const total = totalUnits(plan, unitPrice, deposit);
   return min(started, total);
+}
+
+/**
+ * Units the provider may have taken (withdrawn, or given up as SLA credits) at `time`
+ * (`RentalMath.takeableUnits`): those earned, except that a saving plan holds back the units worth
+ * `penaltyBps` of its unused part (what the provider owes the renter if it ends the plan early).
+ */
+export function takeableUnits(
+  plan: Plan,
+  anchor: bigint,
+  unitPrice: bigint,
+  deposit: bigint,
+  time: bigint,
+  penaltyBps: bigint,
+): bigint {
+  const units = earnedUnits(plan, anchor, unitPrice, deposit, time);
+  if (plan !== Plan.Saving) return units;
+  const earned = valueOf(plan, unitPrice, deposit, units);
+  const held = bpsOf(sub(deposit, earned), penaltyBps);
+  if (held === 0n) return units;
+  if (held >= earned) return 0n;
+  // The most units whose value (rounded down, as `valueOf` does) stays within `earned - held`.
+  const cap = div(sub(mul(add(sub(earned, held), 1n), totalUnits(plan, unitPrice, deposit)), 1n), deposit);
+  return min(cap, units);
 }
 
 /** Token value of `units` earned units (`RentalMath.valueOf`). */
@@ -141,10 +174,20 @@ export function checkDeposit(deposit: bigint, unitPrice: bigint): void {
 }
 
 /**
+ * The least first deposit of a pay-as-you-go or hourly rental at `unitPrice` (its quote's): it pays
+ * for the grace period of the current terms (`rentalTerms(currentTermsVersion()).gracePeriod`).
+ * Below it `rent` reverts `RentalEscrow_DepositBelowGrace(deposit, minimum)`. 0 for Saving (prepaid).
+ */
+export function minimumDeposit(plan: Plan, unitPrice: bigint, gracePeriod: bigint): bigint {
+  return plan === Plan.Saving ? 0n : mul(unitPrice, graceUnits(plan, gracePeriod));
+}
+
+/**
  * `RentalEscrow._quote`: unit price and deposit of a new rental at `pricePerGpuHour`.
  * @param depositOrZero The renter's deposit (PAYG, Hourly); must be 0 for Saving.
  * @param termDays Saving: 7, 30 or 90 (not re-checked here: `rent` checks it first).
  * @param savingDiscountBps The escrow's discount for `termDays` (ignored unless Saving).
+ * @param gracePeriod The grace period of the current terms (the least PAYG/Hourly deposit pays it).
  */
 export function quote(
   plan: Plan,
@@ -153,6 +196,7 @@ export function quote(
   depositOrZero: bigint,
   termDays: bigint,
   savingDiscountBps: bigint,
+  gracePeriod: bigint,
 ): Quote {
   if (pricePerGpuHour > UINT96_MAX) {
     throw new ContractRevert("RentalEscrow_AmountTooLarge", [pricePerGpuHour, UINT96_MAX]);
@@ -168,7 +212,8 @@ export function quote(
     deposit = mul(mul(unitPrice, 24n), termDays);
   } else {
     deposit = depositOrZero;
-    if (deposit < unitPrice) throw new ContractRevert("RentalEscrow_InvalidDeposit", [deposit, unitPrice]);
+    const minimum = minimumDeposit(plan, unitPrice, gracePeriod);
+    if (deposit < minimum) throw new ContractRevert("RentalEscrow_DepositBelowGrace", [deposit, minimum]);
   }
   checkDeposit(deposit, plan === Plan.Saving ? 0n : unitPrice);
   return { unitPrice, deposit };
@@ -184,9 +229,18 @@ export interface RentalMoney {
   deposit: bigint;
 }
 
-/** `RentalEscrow._pending`: units earned at `now`, and their value not yet withdrawn. */
-export function pending(r: RentalMoney, withdrawnUnits: bigint, now: bigint): { units: bigint; amount: bigint } {
-  const units = earnedUnits(r.plan, r.anchor, r.unitPrice, r.deposit, now);
+/**
+ * `RentalEscrow._pending`: units the provider may take at `now` ({@link takeableUnits}), and their
+ * value not yet withdrawn.
+ * @param earlyExitPenaltyBps The penalty of the rental's terms version (a saving plan holds it back).
+ */
+export function pending(
+  r: RentalMoney,
+  withdrawnUnits: bigint,
+  now: bigint,
+  earlyExitPenaltyBps: bigint,
+): { units: bigint; amount: bigint } {
+  const units = takeableUnits(r.plan, r.anchor, r.unitPrice, r.deposit, now, earlyExitPenaltyBps);
   // solc evaluates the right operand of `-` first.
   const withdrawn = valueOf(r.plan, r.unitPrice, r.deposit, withdrawnUnits);
   const amount = sub(valueOf(r.plan, r.unitPrice, r.deposit, units), withdrawn);
@@ -196,11 +250,15 @@ export function pending(r: RentalMoney, withdrawnUnits: bigint, now: bigint): { 
 export interface Split {
   /** Value earned by the provider at close (before any penalty). */
   earned: bigint;
-  /** The provider's gross total: earned plus the early-exit penalty. */
+  /** The provider's gross total: earned plus the penalty a renter pays (minus the one it pays). */
   providerAmount: bigint;
   /** What goes back to the renter. */
   refund: bigint;
-  /** Saving plans ended by the renter: share of the unused part kept by the provider. */
+  /**
+   * Saving plans ended early: the share of the unused part the party ending it pays the other. The
+   * renter (`CloseReason.Renter`) pays it to the provider; the provider (`CloseReason.Provider`)
+   * pays it to the renter, at most what the rental earned.
+   */
   penalty: bigint;
 }
 
@@ -213,7 +271,12 @@ export function split(r: RentalMoney, now: bigint, reason: CloseReason, earlyExi
   const units = earnedUnits(r.plan, r.anchor, r.unitPrice, r.deposit, now);
   const earned = valueOf(r.plan, r.unitPrice, r.deposit, units);
   const unused = sub(r.deposit, earned);
-  const penalty = r.plan === Plan.Saving && reason === CloseReason.Renter ? bpsOf(unused, earlyExitPenaltyBps) : 0n;
+  const early = r.plan === Plan.Saving && (reason === CloseReason.Renter || reason === CloseReason.Provider);
+  let penalty = early ? bpsOf(unused, earlyExitPenaltyBps) : 0n;
+  if (reason === CloseReason.Provider) {
+    penalty = min(penalty, earned);
+    return { earned, providerAmount: sub(earned, penalty), refund: add(unused, penalty), penalty };
+  }
   return { earned, providerAmount: add(earned, penalty), refund: sub(unused, penalty), penalty };
 }
 

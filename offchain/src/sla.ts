@@ -6,7 +6,7 @@
  */
 import type { NodeMetrics, RewardLeaf } from "./leaves";
 import { buildRewardTree, proofOf } from "./leaves";
-import { BPS, HOUR, Plan, earnedUnits, totalUnits, unitSeconds, valueOf } from "./rentalMath";
+import { BPS, HOUR, Plan, earnedUnits, takeableUnits, totalUnits, unitSeconds, valueOf } from "./rentalMath";
 
 /** One step of the credit schedule: uptime at least `minShortfallBps` below target credits `creditBps`. */
 export interface CreditStep {
@@ -44,6 +44,8 @@ export interface SlaRental {
   /** While open: units withdrawn or credited. Once closed: the units paid for in all. */
   withdrawnUnits: bigint;
   closed: boolean;
+  /** The early-exit penalty of its terms version: an open saving plan holds it back from credits. */
+  earlyExitPenaltyBps: bigint;
 }
 
 /** `RentalEscrow.serviceWindow`: the time the rental paid for, as of `now`. */
@@ -54,12 +56,25 @@ export function serviceWindow(r: SlaRental, now: bigint): { start: bigint; end: 
 
 /** `RentalEscrow._paidWithin`: what the renter paid for its service inside `[from, to)`. */
 export function paidWithin(r: SlaRental, now: bigint, from: bigint, to: bigint): bigint {
-  let { start, end } = serviceWindow(r, now);
-  if (start < from) start = from;
-  if (end > to) end = to;
+  return paidInWindow(r.plan, r.unitPrice, serviceWindow(r, now), from, to);
+}
+
+/**
+ * `RentalEscrow._paidWithin` from a known service window (`RentalEscrow.serviceWindow`): what a rental
+ * of `plan` at `unitPrice` paid for the part of `window` inside `[from, to)`.
+ */
+export function paidInWindow(
+  plan: Plan,
+  unitPrice: bigint,
+  window: { start: bigint; end: bigint },
+  from: bigint,
+  to: bigint,
+): bigint {
+  const start = window.start < from ? from : window.start;
+  const end = window.end > to ? to : window.end;
   if (end <= start) return 0n;
-  const paid = r.unitPrice * (end - start);
-  return r.plan === Plan.PayAsYouGo ? paid : paid / HOUR;
+  const paid = unitPrice * (end - start);
+  return plan === Plan.PayAsYouGo ? paid : paid / HOUR;
 }
 
 /** The result of crediting a rental: the credit, the part from earnings, and the rental afterwards. */
@@ -96,7 +111,8 @@ export function slaCredit(
     fromEarnings = credit < r.amount ? credit : r.amount;
     after.amount = r.amount - fromEarnings;
   } else {
-    const earned = earnedUnits(r.plan, r.anchor, r.unitPrice, r.amount, now);
+    // Units the provider may give up: a saving plan's hold-back stays (`RentalMath.takeableUnits`).
+    const earned = takeableUnits(r.plan, r.anchor, r.unitPrice, r.amount, now, r.earlyExitPenaltyBps);
     if (earned > r.withdrawnUnits) {
       const withdrawnValue = valueOf(r.plan, r.unitPrice, r.amount, r.withdrawnUnits);
       let units =
@@ -111,9 +127,17 @@ export function slaCredit(
   return { creditBps, credit, fromEarnings, fromStake: credit - fromEarnings, after };
 }
 
+/** `SlaEnforcer.RATE_SCALE`: `kaiPerToken` is KAI units per 1e18 token units. */
+export const KAI_RATE_SCALE = 10n ** 18n;
+
+/** KAI units worth `amount` token units at `kaiPerToken` (`SlaEnforcer`'s conversion, rounded down). */
+export function kaiValue(amount: bigint, kaiPerToken: bigint): bigint {
+  return (amount * kaiPerToken) / KAI_RATE_SCALE;
+}
+
 /** KAI the enforcer takes from stake for `fromStake` token units at `kaiPerToken` (per 1e18 units). */
 export function kaiForShortfall(fromStake: bigint, kaiPerToken: bigint): bigint {
-  return (fromStake * kaiPerToken) / 10n ** 18n;
+  return kaiValue(fromStake, kaiPerToken);
 }
 
 /** The `NodeEpochProof` struct `SlaEnforcer` takes, for `leaf` (with its `metrics`) in `tree`. */

@@ -17,6 +17,7 @@ import {
   closableAt,
   earnedUnits,
   paidUntil,
+  minimumDeposit,
   pending,
   quote,
   split,
@@ -190,55 +191,77 @@ describe("rentalMath (model of RentalMath.sol and RentalEscrow's quote/split)", 
 
   describe("quote", () => {
     const USD = (n: bigint) => n * 1_000_000n;
+    const GRACE = 3_600n;
 
     it("rounds the PAYG per-second rate up so that the provider is never undercharged", () => {
       // 2 USD x 3 GPUs per hour = 1666.66.. units per second -> 1667.
-      expect(quote(Plan.PayAsYouGo, USD(2n), 3n, USD(10n), 0n, 0n)).to.deep.equal({
+      expect(quote(Plan.PayAsYouGo, USD(2n), 3n, USD(10n), 0n, 0n, GRACE)).to.deep.equal({
         unitPrice: 1_667n,
         deposit: USD(10n),
       });
       // A price below one unit per second still charges one unit per second.
-      expect(quote(Plan.PayAsYouGo, 1n, 1n, 1n, 0n, 0n).unitPrice).to.equal(1n);
+      expect(quote(Plan.PayAsYouGo, 1n, 1n, GRACE, 0n, 0n, GRACE).unitPrice).to.equal(1n);
     });
 
     it("charges Hourly per GPU-hour", () => {
-      expect(quote(Plan.Hourly, USD(2n), 4n, USD(9n), 0n, 0n)).to.deep.equal({ unitPrice: USD(8n), deposit: USD(9n) });
+      expect(quote(Plan.Hourly, USD(2n), 4n, USD(9n), 0n, 0n, GRACE)).to.deep.equal({
+        unitPrice: USD(8n),
+        deposit: USD(9n),
+      });
     });
 
     it("prepays a saving term at the discounted hourly price", () => {
-      const q = quote(Plan.Saving, USD(2n), 8n, 0n, 30n, 1_500n);
+      const q = quote(Plan.Saving, USD(2n), 8n, 0n, 30n, 1_500n, GRACE);
       expect(q.unitPrice, "16 USD less 15%").to.equal(13_600_000n);
       expect(q.deposit).to.equal(13_600_000n * 24n * 30n);
     });
 
-    it("refuses a deposit below one unit, or any deposit on a saving plan", () => {
-      expectRevert(() => quote(Plan.Hourly, 5n, 2n, 9n, 0n, 0n), "RentalEscrow_InvalidDeposit", [9n, 10n]);
-      expectRevert(() => quote(Plan.PayAsYouGo, HOUR, 1n, 0n, 0n, 0n), "RentalEscrow_InvalidDeposit", [0n, 1n]);
-      expectRevert(() => quote(Plan.Saving, 5n, 2n, 1n, 7n, 0n), "RentalEscrow_InvalidDeposit", [1n, 0n]);
+    it("attack 5: refuses a first deposit below the grace period, or any deposit on a saving plan", () => {
+      // Hourly at 10 per hour: a 1-hour grace needs 1 hour, 1 hour + 1 s needs 2.
+      expectRevert(() => quote(Plan.Hourly, 5n, 2n, 9n, 0n, 0n, GRACE), "RentalEscrow_DepositBelowGrace", [9n, 10n]);
+      expect(quote(Plan.Hourly, 5n, 2n, 10n, 0n, 0n, GRACE).deposit).to.equal(10n);
+      expectRevert(() => quote(Plan.Hourly, 5n, 2n, 19n, 0n, 0n, GRACE + 1n), "RentalEscrow_DepositBelowGrace", [
+        19n,
+        20n,
+      ]);
+      // PAYG at 1 per second: 3,600 seconds of grace.
+      expectRevert(() => quote(Plan.PayAsYouGo, HOUR, 1n, 0n, 0n, 0n, GRACE), "RentalEscrow_DepositBelowGrace", [
+        0n,
+        3_600n,
+      ]);
+      expectRevert(() => quote(Plan.PayAsYouGo, HOUR, 1n, 3_599n, 0n, 0n, GRACE), "RentalEscrow_DepositBelowGrace", [
+        3_599n,
+        3_600n,
+      ]);
+      expect(minimumDeposit(Plan.PayAsYouGo, 556n, 300n)).to.equal(166_800n);
+      expect(minimumDeposit(Plan.Hourly, 2_000_000n, 300n)).to.equal(2_000_000n);
+      expect(minimumDeposit(Plan.Saving, 2_000_000n, 300n)).to.equal(0n);
+      expectRevert(() => quote(Plan.Saving, 5n, 2n, 1n, 7n, 0n, GRACE), "RentalEscrow_InvalidDeposit", [1n, 0n]);
     });
 
     it("refuses rates and deposits that do not fit the packed storage", () => {
-      expectRevert(() => quote(Plan.Hourly, UINT96_MAX + 1n, 1n, 0n, 0n, 0n), "RentalEscrow_AmountTooLarge", [
+      expectRevert(() => quote(Plan.Hourly, UINT96_MAX + 1n, 1n, 0n, 0n, 0n, GRACE), "RentalEscrow_AmountTooLarge", [
         UINT96_MAX + 1n,
         UINT96_MAX,
       ]);
       // PAYG at 1 unit per second: at most 2^32 - 1 units.
-      expectRevert(() => quote(Plan.PayAsYouGo, 1n, 1n, UINT32_MAX + 1n, 0n, 0n), "RentalEscrow_AmountTooLarge", [
-        UINT32_MAX + 1n,
-        UINT32_MAX,
-      ]);
-      expect(quote(Plan.PayAsYouGo, 1n, 1n, UINT32_MAX, 0n, 0n).deposit).to.equal(UINT32_MAX);
+      expectRevert(
+        () => quote(Plan.PayAsYouGo, 1n, 1n, UINT32_MAX + 1n, 0n, 0n, GRACE),
+        "RentalEscrow_AmountTooLarge",
+        [UINT32_MAX + 1n, UINT32_MAX],
+      );
+      expect(quote(Plan.PayAsYouGo, 1n, 1n, UINT32_MAX, 0n, 0n, GRACE).deposit).to.equal(UINT32_MAX);
       // The node's price itself is capped first; the rate (price x GPUs) after.
-      expectRevert(() => quote(Plan.Hourly, UINT256_MAX, 2n, 0n, 0n, 0n), "RentalEscrow_AmountTooLarge", [
+      expectRevert(() => quote(Plan.Hourly, UINT256_MAX, 2n, 0n, 0n, 0n, GRACE), "RentalEscrow_AmountTooLarge", [
         UINT256_MAX,
         UINT96_MAX,
       ]);
-      expectRevert(() => quote(Plan.Hourly, UINT96_MAX, 2n, 0n, 0n, 0n), "RentalEscrow_AmountTooLarge", [
+      expectRevert(() => quote(Plan.Hourly, UINT96_MAX, 2n, 0n, 0n, 0n, GRACE), "RentalEscrow_AmountTooLarge", [
         UINT96_MAX * 2n,
         UINT96_MAX,
       ]);
       // Only a GPU count `rent` would refuse first can overflow the product.
-      expectPanic(() => quote(Plan.Hourly, 2n, UINT256_MAX, 0n, 0n, 0n), 0x11);
+      expectPanic(() => quote(Plan.Hourly, 2n, UINT256_MAX, 0n, 0n, 0n, GRACE), 0x11);
     });
 
     it("checkDeposit: caps at 96 bits, and at unitPrice x (2^32 - 1) when that is lower", () => {
@@ -259,10 +282,11 @@ describe("rentalMath (model of RentalMath.sol and RentalEscrow's quote/split)", 
           fc.bigInt({ min: 0n, max: 10n ** 30n }),
           termArb,
           fc.bigInt({ min: 0n, max: 5_000n }),
-          (plan, price, gpus, depositRaw, termDays, discount) => {
+          fc.bigInt({ min: 300n, max: 7n * DAY }),
+          (plan, price, gpus, depositRaw, termDays, discount, grace) => {
             let q;
             try {
-              q = quote(plan, price, gpus, plan === Plan.Saving ? 0n : depositRaw, termDays, discount);
+              q = quote(plan, price, gpus, plan === Plan.Saving ? 0n : depositRaw, termDays, discount, grace);
             } catch (e) {
               expect(e).to.be.instanceOf(ContractRevert);
               return;
@@ -271,6 +295,7 @@ describe("rentalMath (model of RentalMath.sol and RentalEscrow's quote/split)", 
             expect(totalUnits(plan, q.unitPrice, q.deposit) >= 1n, "buys a unit").to.be.true;
             if (plan === Plan.PayAsYouGo) expect(q.unitPrice * HOUR >= price * gpus, "rounds up").to.be.true;
             if (plan === Plan.Saving) expect(totalUnits(plan, q.unitPrice, q.deposit)).to.equal(termDays * DAY);
+            else expect(totalUnits(plan, q.unitPrice, q.deposit) * unitSeconds(plan) >= grace, "pays grace").to.be.true;
           },
         ),
         FC_PARAMS,
@@ -297,9 +322,11 @@ describe("rentalMath (model of RentalMath.sol and RentalEscrow's quote/split)", 
           ([r, now], reason, penaltyBps) => {
             const s = split(r, now, reason, penaltyBps);
             expect(s.providerAmount + s.refund, "conserved").to.equal(r.deposit);
-            expect(s.providerAmount, "earned + penalty").to.equal(s.earned + s.penalty);
+            const byProvider = reason === CloseReason.Provider;
+            expect(s.providerAmount, "earned +/- penalty").to.equal(s.earned + (byProvider ? -s.penalty : s.penalty));
             expect(s.earned <= r.deposit, "earned <= deposit").to.be.true;
-            if (r.plan !== Plan.Saving || reason !== CloseReason.Renter) expect(s.penalty, "no penalty").to.equal(0n);
+            const early = r.plan === Plan.Saving && (reason === CloseReason.Renter || byProvider);
+            if (!early) expect(s.penalty, "no penalty").to.equal(0n);
           },
         ),
         FC_PARAMS,
@@ -324,7 +351,51 @@ describe("rentalMath (model of RentalMath.sol and RentalEscrow's quote/split)", 
       expect(s.earned).to.equal(24_000n);
       expect(s.penalty).to.equal(14_400n);
       expect(s.refund).to.equal(129_600n);
-      expect(split(r, DAY, CloseReason.Provider, 1_000n).penalty).to.equal(0n);
+    });
+
+    it("attack 6: a provider ending a saving plan early pays the renter the same penalty", () => {
+      const r: RentalMoney = { plan: Plan.Saving, anchor: 0n, unitPrice: 1_000n, deposit: 1_000n * 24n * 7n };
+      // A day in: 24,000 earned, 144,000 unused; the renter gets 144,000 + 14,400.
+      const s = split(r, DAY, CloseReason.Provider, 1_000n);
+      expect(s).to.deep.equal({ earned: 24_000n, providerAmount: 9_600n, refund: 158_400n, penalty: 14_400n });
+      // An hour in: 1,000 earned is less than the 16,700 penalty: the provider pays all it earned.
+      const early = split(r, HOUR, CloseReason.Provider, 1_000n);
+      expect(early).to.deep.equal({ earned: 1_000n, providerAmount: 0n, refund: r.deposit, penalty: 1_000n });
+    });
+
+    it("attack 6: a saving plan holds back the provider's penalty until the term ends", () => {
+      const r: RentalMoney = { plan: Plan.Saving, anchor: 0n, unitPrice: 1_000n, deposit: 1_000n * 24n * 7n };
+      // A day in: earned 24,000, held 14,400: 9,600 takeable. The most seconds worth at most that
+      // (rounded down): floor((9,601 x 604,800 - 1) / 168,000) = 34,563 s, worth 9,600.
+      expect(pending(r, 0n, DAY, 1_000n)).to.deep.equal({ units: 34_563n, amount: 9_600n });
+      expect(pending(r, 0n, DAY, 0n).amount, "no hold-back without a penalty").to.equal(24_000n);
+      // Before earnings pass the hold-back (1/11 of the term at 10%), nothing.
+      expect(pending(r, 0n, HOUR, 1_000n).amount).to.equal(0n);
+      expect(pending(r, 0n, 7n * DAY, 1_000n).amount, "all at the term's end").to.equal(r.deposit);
+      // PAYG and Hourly hold nothing back.
+      const payg: RentalMoney = { plan: Plan.PayAsYouGo, anchor: 0n, unitPrice: 10n, deposit: 100_000n };
+      expect(pending(payg, 0n, 100n, 1_000n).amount).to.equal(1_000n);
+    });
+
+    it("attack 6: the hold-back always covers the penalty the provider owes at any later close", () => {
+      fc.assert(
+        fc.property(
+          rentalArb.chain((r) => fc.tuple(fc.constant(r), timesAround(r), timesAround(r))),
+          fc.bigInt({ min: 0n, max: 5_000n }),
+          ([r, t1, t2], penaltyBps) => {
+            const [a, b] = t1 <= t2 ? [t1, t2] : [t2, t1];
+            const taken = pending(r, 0n, a, penaltyBps);
+            const s = split(r, b, CloseReason.Provider, penaltyBps);
+            const withdrawn = valueOf(r.plan, r.unitPrice, r.deposit, taken.units);
+            expect(s.providerAmount >= withdrawn, "what was withdrawn stays the provider's").to.be.true;
+            const unused = r.deposit - s.earned;
+            if (r.plan === Plan.Saving && s.earned >= bpsOf(unused, penaltyBps)) {
+              expect(s.refund, "unused + penalty").to.equal(unused + bpsOf(unused, penaltyBps));
+            }
+          },
+        ),
+        FC_PARAMS,
+      );
     });
 
     it("pending never exceeds what has been earned and drops to 0 once withdrawn", () => {
@@ -333,11 +404,11 @@ describe("rentalMath (model of RentalMath.sol and RentalEscrow's quote/split)", 
           rentalArb.chain((r) => fc.tuple(fc.constant(r), timesAround(r), timesAround(r))),
           ([r, t1, t2]) => {
             const [a, b] = t1 <= t2 ? [t1, t2] : [t2, t1];
-            const first = pending(r, 0n, a);
-            const second = pending(r, first.units, b);
-            const total = pending(r, 0n, b);
+            const first = pending(r, 0n, a, 1_000n);
+            const second = pending(r, first.units, b, 1_000n);
+            const total = pending(r, 0n, b, 1_000n);
             expect(first.amount + second.amount, "withdrawals add up").to.equal(total.amount);
-            expect(pending(r, total.units, b).amount, "nothing left").to.equal(0n);
+            expect(pending(r, total.units, b, 1_000n).amount, "nothing left").to.equal(0n);
           },
         ),
         FC_PARAMS,

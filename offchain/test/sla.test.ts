@@ -32,6 +32,7 @@ const payg: SlaRental = {
   amount: 100_000_000n,
   withdrawnUnits: 0n,
   closed: false,
+  earlyExitPenaltyBps: 1_000n,
 };
 
 describe("sla: the credit schedule", () => {

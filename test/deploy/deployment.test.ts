@@ -86,6 +86,13 @@ describe("deployment (Ignition module, local parameters)", function () {
     }
     expect((await escrow.slaTiers()).map(Number)).to.deep.equal([0, ...params.slaTiersBps]);
     expect(await escrow.paymentTokens()).to.deep.equal([await kai.getAddress()]);
+    // Attack 3: the price floor of every class, in KAI per GPU-hour.
+    expect(Object.keys(params.priceFloors ?? {}), "local.json sets floors").to.not.be.empty;
+    for (const [i, c] of params.gpuClasses.entries()) {
+      const floor = params.priceFloors?.[c.name];
+      const expected = floor === undefined ? 0n : parseUnits(floor, 18);
+      expect(await escrow.priceFloor(i, await kai.getAddress()), `floor of ${c.name}`).to.equal(expected);
+    }
   });
 
   it("wires the checker licenses and the oracle to the timelock, and the oracle to slash and suspend", async function () {
@@ -191,6 +198,9 @@ describe("deploy parameters validation", function () {
     ["slashWindowSeconds", undefined, '"slashWindowSeconds" must be an integer between 60 and 2592000'],
     ["baseStakePerGpuKai", "lots", '"baseStakePerGpuKai" must be a positive decimal number of KAI'],
     ["gpuClasses", [], '"gpuClasses" must list at least one class'],
+    ["priceFloors", { "B200-192GB": "1" }, '"priceFloors.B200-192GB" names no class of gpuClasses'],
+    ["priceFloors", { "H100-80GB": "-1" }, '"priceFloors.H100-80GB" must be a positive decimal number of KAI'],
+    ["priceFloors", ["0.5"], '"priceFloors" must map GPU class names to KAI per GPU-hour'],
   ] as const) {
     it(`names ${field} when it is wrong`, function () {
       expect(() => validateParameters({ ...valid(), [field]: value })).to.throw(message);

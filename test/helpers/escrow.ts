@@ -32,6 +32,8 @@ import {
 
 /** Grace period of terms v0, set by the constructor (fee and early-exit penalty are 10% each). */
 export const GRACE = 3_600; // 1 hour
+/** Early-exit penalty of terms v0, bps: a saving plan ended early by either side moves 10% of its unused part. */
+export const PENALTY_BPS = 1_000n;
 export const UINT32_MAX = 2n ** 32n - 1n;
 export const UINT96_MAX = 2n ** 96n - 1n;
 export const ADMIN_ROLE = ethers.ZeroHash;

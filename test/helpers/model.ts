@@ -786,7 +786,9 @@ export async function actRent(w: World, m: Model, a: RentArgs) {
       deposit = a.deposit(a.plan === Plan.PayAsYouGo ? (perHour + HOUR - 1n) / HOUR : perHour);
     }
     try {
-      quoted = rm.quote(a.plan, price, a.gpus, deposit, a.termDays, m.savingDiscount[a.termDays.toString()] ?? 0n);
+      const discount = m.savingDiscount[a.termDays.toString()] ?? 0n;
+      const grace = m.terms[m.terms.length - 1].gracePeriod;
+      quoted = rm.quote(a.plan, price, a.gpus, deposit, a.termDays, discount, grace);
       unitPrice = quoted.unitPrice;
       outcome = pullFailure(w, m, a.token, who, quoted.deposit) ?? OK;
     } catch (e) {
@@ -918,13 +920,14 @@ export async function actTopUp(w: World, m: Model, id: bigint, caller: Holder, a
  */
 function predictClose(w: World, m: Model, r: ModelRental, reason: CloseReason, t: bigint) {
   let s = rm.split(money(r), t, reason, m.terms[r.termsVersion].penaltyBps);
-  const p = rm.pending(money(r), r.withdrawnUnits, t);
+  const withdrawn = rm.valueOf(r.plan, r.unitPrice, r.amount, r.withdrawnUnits);
   // Once closed, `amount` is what the provider has still to withdraw, `withdrawnUnits` the units paid for.
-  let remaining = p.amount + s.penalty;
-  let servedUnits = p.units;
+  // (A penalty the provider owes the renter comes out of it: the hold-back kept it there.)
+  let remaining = s.providerAmount - withdrawn;
+  let servedUnits = rm.earnedUnits(r.plan, r.anchor, r.unitPrice, r.amount, t);
   if (r.plan === Plan.Saving && reason === CloseReason.ProviderSlashed) {
     // Refunded in full: the provider keeps only what it already withdrew.
-    s = { ...s, providerAmount: s.providerAmount - p.amount, refund: s.refund + p.amount };
+    s = { ...s, providerAmount: withdrawn, refund: s.refund + remaining };
     remaining = 0n;
     servedUnits = r.withdrawnUnits;
   }
@@ -1073,7 +1076,8 @@ export async function actWithdrawEarnings(w: World, m: Model, p: number, token: 
         amount = cur.amount;
         cur.amount = 0n;
       } else {
-        const pd = rm.pending({ ...money(r), deposit: cur.amount }, cur.withdrawnUnits, m.next);
+        const penaltyBps = m.terms[r.termsVersion].penaltyBps;
+        const pd = rm.pending({ ...money(r), deposit: cur.amount }, cur.withdrawnUnits, m.next, penaltyBps);
         amount = pd.amount;
         if (amount !== 0n) cur.withdrawnUnits = pd.units;
       }
@@ -1282,7 +1286,7 @@ export async function checkInvariants(w: World, m: Model): Promise<void> {
     ).to.deep.equal(
       open
         ? [
-            rm.pending(money(r), r.withdrawnUnits, m.now).amount,
+            rm.pending(money(r), r.withdrawnUnits, m.now, m.terms[r.termsVersion].penaltyBps).amount,
             rm.split(money(r), m.now, CloseReason.Renter, m.terms[r.termsVersion].penaltyBps).refund,
             rm.paidUntil(r.plan, r.anchor, r.unitPrice, r.amount),
             rm.closableAt(money(r), grace),
@@ -1603,7 +1607,7 @@ export type RentFault =
   | "zeroGpus"
   | "maxGpus"
   | "tooManyGpus"
-  | "belowOneUnit"
+  | "belowGrace"
   | "zeroDeposit"
   | "hugeDeposit"
   | "priceBelow"
@@ -1645,11 +1649,17 @@ export class Rent extends Step {
     if (saving)
       deposit = f === "hugeDeposit" ? 1n : 0n; // any deposit on a saving plan must revert
     else if (f === "zeroDeposit") deposit = 0n;
-    else if (f === "belowOneUnit") deposit = (u: bigint) => u - 1n;
-    else if (f === "hugeDeposit") deposit = (u: bigint) => u * (rm.UINT32_MAX + 1n);
+    else if (f === "belowGrace") {
+      // One unit short of the least first deposit: the grace period's worth.
+      const units = rm.graceUnits(a.plan, m.terms[m.terms.length - 1].gracePeriod);
+      deposit = (u: bigint) => u * units - 1n;
+    } else if (f === "hugeDeposit") deposit = (u: bigint) => u * (rm.UINT32_MAX + 1n);
     else {
+      // At least the grace period of the current terms (the least first deposit).
       const unit = rm.unitSeconds(a.plan);
-      deposit = (u: bigint) => ((BigInt(a.seconds) + unit - 1n) / unit || 1n) * u + (BigInt(a.remainder) % u);
+      const grace = m.terms[m.terms.length - 1].gracePeriod;
+      const seconds = BigInt(a.seconds) > grace ? BigInt(a.seconds) : grace;
+      deposit = (u: bigint) => ((seconds + unit - 1n) / unit || 1n) * u + (BigInt(a.remainder) % u);
     }
     const maxPrice =
       f === "priceBelow"
@@ -1968,7 +1978,7 @@ export function stepArbitraries(): fc.Arbitrary<Step>[] {
             "zeroGpus",
             "maxGpus",
             "tooManyGpus",
-            "belowOneUnit",
+            "belowGrace",
             "zeroDeposit",
             "hugeDeposit",
             "priceBelow",

@@ -603,6 +603,7 @@ const slaRental = (r: ModelRental): SlaRental => ({
   amount: r.amount,
   withdrawnUnits: r.withdrawnUnits,
   closed: r.status === RentalStatus.Closed,
+  earlyExitPenaltyBps: PENALTY_BPS,
 });
 
 function move(m: Model, token: TokenKey, from: Holder, to: Holder, amount: bigint) {
@@ -903,7 +904,9 @@ export async function actRent(w: World, m: Model, a: RentArgs) {
     const perHour = price * a.gpus;
     const unitPrice = a.plan === Plan.PayAsYouGo ? (perHour + HOUR - 1n) / HOUR : perHour;
     const unit = rm.unitSeconds(a.plan);
-    deposit = ((a.seconds + unit - 1n) / unit || 1n) * unitPrice;
+    // A first deposit pays for at least the grace period (the escrow refuses less).
+    const seconds = a.seconds > GRACE_PERIOD ? a.seconds : GRACE_PERIOD;
+    deposit = ((seconds + unit - 1n) / unit || 1n) * unitPrice;
   }
   let quoted: rm.Quote | undefined;
   let outcome: Outcome;
@@ -926,7 +929,7 @@ export async function actRent(w: World, m: Model, a: RentArgs) {
     );
   else {
     try {
-      quoted = rm.quote(a.plan, price, a.gpus, deposit, termDays, saving ? SAVING_DISCOUNT_BPS : 0n);
+      quoted = rm.quote(a.plan, price, a.gpus, deposit, termDays, saving ? SAVING_DISCOUNT_BPS : 0n, GRACE_PERIOD);
       outcome = OK;
     } catch (e) {
       if (!(e instanceof ContractRevert)) throw e;
@@ -1006,11 +1009,11 @@ function openRentalFailure(w: World, m: Model, id: bigint): Outcome | undefined 
  */
 function predictClose(w: World, m: Model, r: ModelRental, reason: CloseReason, t: bigint) {
   let s = rm.split(money(r), t, reason, PENALTY_BPS);
-  const p = rm.pending(money(r), r.withdrawnUnits, t);
-  let remaining = p.amount + s.penalty;
-  let servedUnits = p.units;
+  const withdrawn = rm.valueOf(r.plan, r.unitPrice, r.amount, r.withdrawnUnits);
+  let remaining = s.providerAmount - withdrawn;
+  let servedUnits = rm.earnedUnits(r.plan, r.anchor, r.unitPrice, r.amount, t);
   if (r.plan === Plan.Saving && reason === CloseReason.ProviderSlashed) {
-    s = { ...s, providerAmount: s.providerAmount - p.amount, refund: s.refund + p.amount };
+    s = { ...s, providerAmount: withdrawn, refund: s.refund + remaining };
     remaining = 0n;
     servedUnits = r.withdrawnUnits;
   }
@@ -1100,7 +1103,7 @@ export async function actWithdrawEarnings(w: World, m: Model, p: number, ids: bi
       amount = cur.amount;
       cur.amount = 0n;
     } else {
-      const pd = rm.pending(money(r), cur.withdrawnUnits, m.next);
+      const pd = rm.pending(money(r), cur.withdrawnUnits, m.next, PENALTY_BPS);
       amount = pd.amount;
       if (amount !== 0n) cur.withdrawnUnits = pd.units;
     }
@@ -2225,7 +2228,7 @@ export async function checkInvariants(w: World, m: Model): Promise<void> {
     ).to.deep.equal(
       open
         ? [
-            rm.pending(money(r), r.withdrawnUnits, m.now).amount,
+            rm.pending(money(r), r.withdrawnUnits, m.now, PENALTY_BPS).amount,
             rm.split(money(r), m.now, CloseReason.Renter, PENALTY_BPS).refund,
             rm.paidUntil(r.plan, r.anchor, r.unitPrice, r.amount),
             rm.closableAt(money(r), GRACE_PERIOD),

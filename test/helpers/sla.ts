@@ -190,7 +190,7 @@ export async function minedRevertOf(contract: BaseContract, hash: string) {
 }
 
 /** A rental as `offchain/src/sla.ts` reads it, from the escrow's storage now. */
-export async function slaRentalOf(c: SlaFixture, rentalId: bigint): Promise<SlaRental> {
+export async function slaRentalOf(c: Pick<SlaFixture, "escrow">, rentalId: bigint): Promise<SlaRental> {
   const r = await c.escrow.getRental(rentalId);
   return {
     plan: Number(r.plan) as Plan,
@@ -199,6 +199,7 @@ export async function slaRentalOf(c: SlaFixture, rentalId: bigint): Promise<SlaR
     amount: r.amount,
     withdrawnUnits: r.withdrawnUnits,
     closed: Number(r.status) === 3,
+    earlyExitPenaltyBps: (await c.escrow.rentalTerms(r.termsVersion)).earlyExitPenaltyBps,
   };
 }
 

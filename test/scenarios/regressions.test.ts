@@ -210,10 +210,11 @@ describe("Money walk regressions", function () {
       expect(m.stakes[1].slashedStake, "all 4 000 KAI of the first stake").to.equal(KAI(4_000));
     });
 
-    it("keeps the stake of a running saving plan locked, and a slashed provider's saving plan is refunded in full", async () => {
+    it("keeps the stake of a running saving plan (and of its whole rented node) locked, and a slashed provider's saving plan is refunded in full", async () => {
       const m = await run([
         rent({ plan: Plan.Saving, termDays: 7, gpus: 2, token: "kai" }),
         new RequestUnstake({ provider: 0, amount: "allStaked" }),
+        // Issue #15, attack 1: a rented node holds its whole requirement: nothing is unlocked.
         new RequestUnstake({ provider: 0, amount: "unlocked" }),
         new TimeJump({ seconds: DAY }),
         new FlagGracePeriod({ rental: 0 }),
@@ -228,7 +229,7 @@ describe("Money walk regressions", function () {
       expectOutcomes(m, [
         "Rent: ok",
         "RequestUnstake: NodeRegistry_StakeLocked",
-        "RequestUnstake: ok",
+        "RequestUnstake: NodeRegistry_ZeroAmount",
         "FlagGracePeriod: RentalEscrow_NoGracePeriod",
         "TopUp: RentalEscrow_TopUpNotAllowed",
         "Slash: ok",

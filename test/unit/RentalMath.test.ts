@@ -163,7 +163,7 @@ describe("RentalMath: Solidity vs offchain/src/rentalMath.ts (differential)", fu
 
   it("unitSeconds", async () => {
     for (const plan of [Plan.PayAsYouGo, Plan.Hourly, Plan.Saving]) {
-      expect(await harness.unitSeconds(plan), `plan ${plan}`).to.equal(model.unitSeconds(plan));
+      expect(await math.unitSeconds(plan), `plan ${plan}`).to.equal(model.unitSeconds(plan));
     }
   });
 
@@ -173,7 +173,7 @@ describe("RentalMath: Solidity vs offchain/src/rentalMath.ts (differential)", fu
         await expectSame(
           "totalUnits",
           () => model.totalUnits(a.plan, a.unitPrice, a.deposit),
-          () => harness.totalUnits(a.plan, a.unitPrice, a.deposit),
+          () => math.totalUnits(a.plan, a.unitPrice, a.deposit),
           harness,
         );
       }),
@@ -202,6 +202,35 @@ describe("RentalMath: Solidity vs offchain/src/rentalMath.ts (differential)", fu
           "earnedUnits",
           () => model.earnedUnits(a.plan, a.anchor, a.unitPrice, a.deposit, a.x),
           () => math.earnedUnits(a.plan, a.anchor, a.unitPrice, a.deposit, a.x),
+          math,
+        );
+      }),
+      fcParams(),
+    );
+  });
+
+  it("takeableUnits (a saving plan's hold-back for the provider's early exit)", async () => {
+    const argsArb = fc.tuple(mathArgsArb, fc.oneof(bpsArb, uintArb(16n), uintArb(256n)));
+    await fc.assert(
+      fc.asyncProperty(argsArb, async ([a, penaltyBps]) => {
+        await expectSame(
+          "takeableUnits",
+          () => model.takeableUnits(a.plan, a.anchor, a.unitPrice, a.deposit, a.x, penaltyBps),
+          () => math.takeableUnits(a.plan, a.anchor, a.unitPrice, a.deposit, a.x, penaltyBps),
+          math,
+        );
+      }),
+      fcParams(),
+    );
+  });
+
+  it("graceUnits", async () => {
+    await fc.assert(
+      fc.asyncProperty(planArb, uintArb(256n), async (plan, grace) => {
+        await expectSame(
+          "graceUnits",
+          () => model.graceUnits(plan, grace),
+          () => math.graceUnits(plan, grace),
           math,
         );
       }),
@@ -298,6 +327,7 @@ describe("RentalMath: Solidity vs offchain/src/rentalMath.ts (differential)", fu
       deposit: fc.oneof(fc.constant(0n), uintArb(256n), fc.bigInt({ min: 0n, max: 10n ** 30n })),
       termDays: fc.oneof(termArb, uintArb(16n)),
       discount: fc.oneof(bpsArb, uintArb(16n)),
+      grace: fc.oneof(fc.constantFrom(300n, 3_600n, 3_601n, 7n * 86_400n), uintArb(32n)),
     });
     await fc.assert(
       fc.asyncProperty(quoteArb, async (q) => {
@@ -314,10 +344,10 @@ describe("RentalMath: Solidity vs offchain/src/rentalMath.ts (differential)", fu
         await expectSame(
           `quote(${JSON.stringify(q, (_k, v) => (typeof v === "bigint" ? v.toString() : v))})`,
           () => {
-            const r = model.quote(q.plan, q.price, q.gpus, q.deposit, q.termDays, q.discount);
+            const r = model.quote(q.plan, q.price, q.gpus, q.deposit, q.termDays, q.discount, q.grace);
             return [r.unitPrice, r.deposit];
           },
-          () => harness.quote.staticCall(params, q.price, q.discount),
+          () => harness.quote.staticCall(params, q.price, q.discount, q.grace),
           harness,
         );
       }),
@@ -351,21 +381,21 @@ describe("RentalMath: Solidity vs offchain/src/rentalMath.ts (differential)", fu
         uintArb(32n),
       ),
       withdrawnFrac: fc.bigInt({ min: 0n, max: 1_000n }),
-      // Renter closes are the only ones with a penalty: ask for them more often.
-      reason: fc.oneof(fc.constant(1), fc.integer({ min: 0, max: 6 })),
+      // Renter and provider closes are the ones with a penalty: ask for them more often.
+      reason: fc.oneof(fc.constantFrom(1, 2), fc.integer({ min: 0, max: 6 })),
       penaltyBps: fc.oneof(bpsArb, fc.constantFrom(10_001n, 65_535n), uintArb(16n)),
     });
     await fc.assert(
       fc.asyncProperty(splitArb, async ({ r, anchor, withdrawnFrac, reason, penaltyBps }) => {
         const money = { plan: r.plan, anchor, unitPrice: r.unitPrice, deposit: r.deposit };
-        // Withdrawn units never exceed the units earned now (the escrow's own invariant).
-        const earned = model.earnedUnits(r.plan, anchor, r.unitPrice, r.deposit, NOW);
-        const withdrawnUnits = (earned * withdrawnFrac) / 1_000n;
+        // Withdrawn units never exceed the units the provider may take now (the escrow's invariant).
+        const takeable = model.takeableUnits(r.plan, anchor, r.unitPrice, r.deposit, NOW, penaltyBps);
+        const withdrawnUnits = (takeable * withdrawnFrac) / 1_000n;
         await expectSame(
           "split",
           () => {
             const s = model.split(money, NOW, reason as model.CloseReason, penaltyBps);
-            const p = model.pending(money, withdrawnUnits, NOW);
+            const p = model.pending(money, withdrawnUnits, NOW, penaltyBps);
             return [s.providerAmount, s.refund, s.penalty, p.amount];
           },
           () => harness.split.staticCall(r.plan, anchor, r.unitPrice, r.deposit, withdrawnUnits, reason, penaltyBps),

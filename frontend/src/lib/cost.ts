@@ -82,7 +82,8 @@ export function quote(input: QuoteInput): Quote | { error: string } {
       refundRules: [
         `Prepaid for ${input.termDays} days at a ${formatBps(input.savingDiscountBps)} discount; no top-ups.`,
         `Ending early refunds the unused part minus a ${formatBps(input.earlyExitPenaltyBps)} early-exit penalty.`,
-        "If the provider ends it, is slashed or breaks the SLA, you get every unused second back, with no penalty.",
+        `If the provider ends it early, you get the unused part back plus the same ${formatBps(input.earlyExitPenaltyBps)} from the provider's earnings.`,
+        "If the provider is slashed or breaks the SLA, you get every unused second back, with no penalty.",
       ],
     };
   }

@@ -52,6 +52,11 @@ export const ERROR_MESSAGES: Record<string, Explain> = {
   RentalEscrow_PermitFailed: ([, allowance, amount], ctx) =>
     `The signed permit did not apply (expired, or signed for another amount or account) and the escrow may spend only ${amt(allowance, ctx)} of the ${amt(amount, ctx)} needed: sign a new one.`,
   RentalEscrow_UnknownSlaTier: ([tier]) => `SLA tier ${tier} does not exist.`,
+  RentalEscrow_DepositBelowGrace: ([dep, min], ctx) =>
+    `The first deposit must pay for at least the grace period: ${amt(min, ctx)} (you offered ${amt(dep, ctx)}).`,
+  RentalEscrow_PriceBelowFloor: ([id, price, floor], ctx) =>
+    `Node #${id} asks ${amt(price, ctx)} per GPU-hour, below the protocol's floor of ${amt(floor, ctx)} for its GPU class.`,
+  RentalEscrow_UnknownGpuClass: ([cls, count]) => `GPU class ${cls} does not exist (there are ${count}).`,
   RentalEscrow_UnknownRental: ([id]) => `Rental #${id} does not exist.`,
   RentalEscrow_NotRenter: ([id]) => `Only the renter of rental #${id} can do this. Connect the wallet that rented it.`,
   RentalEscrow_NotRentalParty: ([id]) => `Only the renter or the provider of rental #${id} can end it.`,
@@ -109,6 +114,8 @@ export const ERROR_MESSAGES: Record<string, Explain> = {
   NodeRegistry_ParameterOutOfBounds: ([name]) => `The value of ${name} is out of bounds.`,
   NodeRegistry_AlreadySet: () => "That setting already has this value.",
   NodeRegistry_ZeroAddress: () => "An address is missing.",
+  NodeRegistry_UnbondingBelowSlashLatency: ([period, latency]) =>
+    `The unbonding period (${formatDuration(Number(big(period)))}) cannot be shorter than the time a slash may take to land (${formatDuration(Number(big(latency)))}).`,
   // ReportOracle
   ReportOracle_AlreadyProcessed: ([e]) => `Epoch ${e}'s report is already on chain.`,
   ReportOracle_StaleEpoch: ([e, last]) => `Epoch ${e} is older than the last reported epoch (${last}).`,
@@ -149,6 +156,11 @@ export const ERROR_MESSAGES: Record<string, Explain> = {
   // SlaEnforcer
   SlaEnforcer_AlreadyCredited: ([id, e]) => `Rental #${id} was already credited for epoch ${e}.`,
   SlaEnforcer_UptimeAboveThreshold: ([e]) => `The node met its uptime target in epoch ${e}.`,
+  SlaEnforcer_EvidenceExpired: ([e, deadline]) =>
+    `Epoch ${e}'s evidence could slash only until ${new Date(Number(big(deadline)) * 1000).toISOString()}: it has expired.`,
+  SlaEnforcer_SlashingWindowOpen: ([e, opensAt], ctx) =>
+    `The part of epoch ${e}'s SLA credit owed from the provider's stake is paid after the epoch's slashing window: ${when(opensAt, ctx)}.`,
+  SlaEnforcer_NothingDue: ([id, e]) => `Nothing from the provider's stake is due to rental #${id} for epoch ${e}.`,
   // OpenZeppelin
   ERC20InsufficientBalance: ([, balance, needed], ctx) =>
     `Your balance is too low: this needs ${amt(needed, ctx)} and you have ${amt(balance, ctx)}.`,

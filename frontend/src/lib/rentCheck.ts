@@ -2,7 +2,8 @@
  * Everything `rent` would check on chain, checked before the first signature: the escrow not paused,
  * the node taking rentals (status, maintenance, stake, free GPUs), the GPU count within what is free,
  * the token accepted and enabled, the deposit within the escrow's bounds (offchain/src/rentalMath's
- * mirror of `_quote`), and the renter's balance. Each problem reads as the sentence of the error the
+ * mirror of `_quote`: at least the grace period's worth, at most what storage holds), and the
+ * renter's balance. Each problem reads as the sentence of the error the
  * chain would answer (lib/errors), so the words are the same before and after a transaction. Pure.
  */
 import { ContractRevert, quote as chainQuote, type Plan } from "@kaisar/offchain/src/rentalMath";
@@ -21,6 +22,8 @@ export interface RentCheckInput {
   depositParam: bigint;
   termDays: number;
   savingDiscountBps: bigint;
+  /** The current terms' grace period, seconds: a first PAYG/Hourly deposit must pay for it. */
+  gracePeriod: bigint;
   /** What the rent pulls from the wallet (the quote's total). */
   total: bigint;
   /** The renter's balance of the token (undefined while unknown: not checked). */
@@ -50,7 +53,15 @@ export function rentProblem(i: RentCheckInput): string | undefined {
   }
   if (!i.tokenEnabled || i.pricePerGpuHour === 0n) return say("NodeRegistry_TokenNotAccepted", [i.node.id]);
   try {
-    chainQuote(i.plan, i.pricePerGpuHour, BigInt(i.gpus), i.depositParam, BigInt(i.termDays), i.savingDiscountBps);
+    chainQuote(
+      i.plan,
+      i.pricePerGpuHour,
+      BigInt(i.gpus),
+      i.depositParam,
+      BigInt(i.termDays),
+      i.savingDiscountBps,
+      i.gracePeriod,
+    );
   } catch (e) {
     if (e instanceof ContractRevert && ERROR_MESSAGES[e.errorName]) return say(e.errorName, e.args);
     throw e;

@@ -8,7 +8,7 @@ import { Wallet } from "ethers";
 
 import type { CheckerConfig } from "../config/load";
 import type { CheckerNode } from "../config/nodes";
-import { DEFAULT_SCORING_PARAMS } from "../scoring/types";
+import { DEFAULT_SCORING_PARAMS, type ObservationWindow } from "../scoring/types";
 import { startApi, type RunningApi } from "./api";
 import {
   epochResultView,
@@ -76,6 +76,24 @@ export function epochClock(genesisSeconds: number, lengthMs: number): (ms: numbe
   };
 }
 
+/**
+ * The window `observeNode` measures epoch `epoch` over: the epoch's span on the oracle's clock and the
+ * probe schedule's heartbeat interval. (Only nodes probed since before the epoch began are observed,
+ * `CheckerStore.observationsFor` with `watchedFromStart`, so the part of the epoch such a node was listed is
+ * the whole of it.)
+ */
+export function epochWindow(
+  genesisSeconds: number,
+  lengthMs: number,
+  heartbeatMs: number,
+): (epoch: number) => ObservationWindow {
+  const length = Math.max(1, Math.round(lengthMs / 1000));
+  return (epoch) => {
+    const from = genesisSeconds + epoch * length;
+    return { from, to: from + length, heartbeatSeconds: heartbeatMs / 1000 };
+  };
+}
+
 /** Starts the checker described by `config`. */
 export async function startChecker(config: CheckerConfig, options: StartCheckerOptions = {}): Promise<RunningChecker> {
   const log = options.log ?? (() => {});
@@ -83,6 +101,7 @@ export async function startChecker(config: CheckerConfig, options: StartCheckerO
   const wallet = new Wallet(config.privateKey);
   const checker = wallet.address;
   const epochOf = epochClock(config.epoch.genesis, config.epoch.length);
+  const windowOf = epochWindow(config.epoch.genesis, config.epoch.length, config.schedule.heartbeat);
   // Observations of an epoch are frozen `exchange.settle` after it ends: probes in flight at the end land first.
   const settledEpoch = () => epochOf(clock.now() - config.exchange.settle);
   const oracle = config.contracts.ReportOracle;
@@ -159,6 +178,7 @@ export async function startChecker(config: CheckerConfig, options: StartCheckerO
           oracle,
           nodes: config.nodes,
           watchedFromStart: true,
+          window: windowOf(epoch),
         });
       },
       report: (epoch) => {
@@ -207,6 +227,7 @@ export async function startChecker(config: CheckerConfig, options: StartCheckerO
       oracle: verifying,
       nodes,
       watchedFromStart: true,
+      window: windowOf(epoch),
     });
     const result = await finalizeEpoch({
       epoch,
@@ -217,8 +238,10 @@ export async function startChecker(config: CheckerConfig, options: StartCheckerO
       configVersion: ctx.configVersion,
       domain: ctx.domain,
       budget: ctx.budget,
+      epochStart: ctx.epochStart,
+      epochEnd: ctx.epochEnd,
       params: ctx.params ?? DEFAULT_SCORING_PARAMS,
-      nodes: ctx.nodes ?? nodes.map((n) => ({ nodeId: n.id, provider: n.provider, deliveredGpuSeconds: 0n })),
+      nodes: ctx.nodes,
       signer: wallet,
       store,
       fetch: {

@@ -28,6 +28,7 @@ import type {
   HeartbeatSample,
   NodeObservation,
   NodeSamples,
+  ObservationWindow,
 } from "../scoring/types";
 import { PROBE_KINDS, type ProbeKind, type ProbeResult } from "./probe";
 
@@ -447,7 +448,8 @@ export class CheckerStore {
   }
 
   /**
-   * The checker's observation of each of `nodes` over `epoch` (`observeNode`), in the order given.
+   * The checker's observation of each of `nodes` over `epoch` (`observeNode`), in the order given, with
+   * uptime over the heartbeats `window` (the epoch, at the probe schedule's heartbeat interval) expects.
    * Nodes without a sample in the epoch are left out: this checker did not observe them. With
    * `watchedFromStart`, so are nodes it was not yet probing when the epoch began (`watchedFromStart`):
    * an epoch a node was not yet expected in is no downtime (heartbeats from the epoch's middle on
@@ -457,6 +459,7 @@ export class CheckerStore {
     epoch: number,
     nodes: readonly (number | { id: number })[],
     checkerAddress: string,
+    window: ObservationWindow,
     options: { watchedFromStart?: boolean } = {},
   ): NodeObservation[] {
     const out: NodeObservation[] = [];
@@ -466,7 +469,7 @@ export class CheckerStore {
       const samples = this.nodeSamples(epoch, id);
       const count =
         samples.heartbeats.length + samples.bandwidth.length + samples.capacity.length + samples.hardware.length;
-      if (count > 0) out.push(observeNode(checkerAddress, id, samples));
+      if (count > 0) out.push(observeNode(checkerAddress, id, samples, window));
     }
     return out;
   }

@@ -9,8 +9,13 @@
  * Per node: the median across its observers of uptime, bandwidth and hardware score; a hardware
  * mismatch when most observers report one; an observation further than the tolerance from a median
  * (or on the other side of the mismatch vote) is an outlier, which counts against its checker.
- * Points: capacity = hardware score x uptime, delivery = delivered GPU-seconds x uptime (both 0 on a
- * hardware mismatch). Checkers: points = reports signed x licenses x (1 - error rate), where the
+ * Eligibility: a node earns only for the part of the epoch it was listed with its provider's stake
+ * covering it (`eligibleBps`, from `NodeRegistry.eligibleSince` at the epoch's end); an ineligible node
+ * keeps its leaf (its uptime backs SLA credits and slashes) with zero rewards.
+ * Points: capacity = hardware score x uptime x eligible part, delivery = protocol fees paid in the epoch
+ * (KAI) x uptime (both 0 on a hardware mismatch; delivery 0 when not eligible). A node's delivery reward
+ * is capped at `deliveryCapBps` of its fees, so renting to oneself never pays back what it costs.
+ * Checkers: points = reports signed x licenses x (1 - error rate), where the
  * error rate is the share of their observations that were outliers.
  */
 import { getAddress } from "ethers";
@@ -41,6 +46,10 @@ export interface NodeScore {
   /** Checkers (lower case, in address order) whose observation of the node was an outlier. */
   outliers: string[];
   metrics: NodeMetrics;
+  /** Share of the epoch the node was eligible (listed and covered by stake), bps. */
+  eligibleBps: bigint;
+  /** Protocol fees its rentals paid for the epoch, KAI units. */
+  feesKai: bigint;
   capacityReward: bigint;
   deliveryReward: bigint;
 }
@@ -113,6 +122,19 @@ function checkParams(params: ScoringParams): void {
   if (!Number.isInteger(params.minObservations) || params.minObservations < 1) {
     throw new RangeError(`minObservations = ${params.minObservations} is not a whole number >= 1`);
   }
+  if (!Number.isInteger(params.deliveryCapBps) || params.deliveryCapBps < 0 || params.deliveryCapBps > 10_000) {
+    throw new RangeError(`deliveryCapBps = ${params.deliveryCapBps} is not a whole number in 0..10000`);
+  }
+}
+
+/**
+ * The share of `[start, end)` a node with `eligibleSince` was eligible, bps: 0 when it is not eligible at
+ * the end (0) or became so only at or after it, else `(end - max(start, eligibleSince)) * 10_000 / (end - start)`.
+ */
+export function eligibleBps(eligibleSince: bigint, start: bigint, end: bigint): bigint {
+  if (eligibleSince === 0n || eligibleSince >= end) return 0n;
+  const from = eligibleSince > start ? eligibleSince : start;
+  return ((end - from) * BPS) / (end - start);
 }
 
 /** Checksums addresses once each (a keccak per call): providers own many nodes. */
@@ -163,6 +185,8 @@ export function scoreEpoch(input: EpochInput, params: ScoringParams): EpochScore
   checkParams(params);
   if (input.epoch < 0n || input.epoch >= 1n << 256n)
     throw new ScoringInputError(`epoch ${input.epoch} is not a uint256`);
+  if (!(input.epochStart >= 0n && input.epochEnd > input.epochStart))
+    throw new ScoringInputError(`epoch ${input.epoch}: start ${input.epochStart} is not before end ${input.epochEnd}`);
   const pools = splitBudget(input.budget, params.pools);
   const checksum = checksummer();
 
@@ -184,8 +208,17 @@ export function scoreEpoch(input: EpochInput, params: ScoringParams): EpochScore
   const nodes = input.nodes
     .map((n) => {
       checkNodeId(n.nodeId);
-      if (n.deliveredGpuSeconds < 0n) throw new ScoringInputError(`node ${n.nodeId}: deliveredGpuSeconds is negative`);
-      return { nodeId: n.nodeId, provider: normalizeAddress("provider", n.provider), delivered: n.deliveredGpuSeconds };
+      for (const field of ["deliveredGpuSeconds", "feesKai", "eligibleSince"] as const) {
+        if (typeof n[field] !== "bigint" || n[field] < 0n)
+          throw new ScoringInputError(`node ${n.nodeId}: ${field} ${n[field]} is not a whole number >= 0`);
+      }
+      return {
+        nodeId: n.nodeId,
+        provider: normalizeAddress("provider", n.provider),
+        delivered: n.deliveredGpuSeconds,
+        feesKai: n.feesKai,
+        eligibleBps: eligibleBps(n.eligibleSince, input.epochStart, input.epochEnd),
+      };
     })
     .sort((x, y) => x.nodeId - y.nodeId);
   const nodeIndex = new Map<number, number>();
@@ -245,17 +278,28 @@ export function scoreEpoch(input: EpochInput, params: ScoringParams): EpochScore
     }
 
     const uptime = BigInt(uptimeBps);
+    const earns = !hardwareMismatch && node.eligibleBps > 0n;
     const metrics: NodeMetrics = {
       uptimeBps: uptime,
       bandwidthMbps: BigInt(bandwidthMbps),
       hardwareScore: BigInt(hardwareScore),
       deliveredGpuSeconds: node.delivered,
-      capacityPoints: hardwareMismatch ? 0n : (BigInt(hardwareScore) * uptime) / BPS,
-      deliveryPoints: hardwareMismatch ? 0n : (node.delivered * uptime) / BPS,
+      // Rounded in two steps (full-epoch points, then the eligible part) so that a node's points are
+      // never more than its eligible part of an always-eligible equal node's.
+      capacityPoints: earns ? (((BigInt(hardwareScore) * uptime) / BPS) * node.eligibleBps) / BPS : 0n,
+      deliveryPoints: earns ? (node.feesKai * uptime) / BPS : 0n,
       hardwareMismatch,
       evidence: nodeEvidence(input.epoch, node.nodeId, obs, checkerBytes),
     };
-    scored.push({ nodeId: node.nodeId, provider: checksum(node.provider), observers: obs.length, outliers, metrics });
+    scored.push({
+      nodeId: node.nodeId,
+      provider: checksum(node.provider),
+      observers: obs.length,
+      outliers,
+      metrics,
+      eligibleBps: node.eligibleBps,
+      feesKai: node.feesKai,
+    });
   }
 
   // Node rewards.
@@ -267,11 +311,16 @@ export function scoreEpoch(input: EpochInput, params: ScoringParams): EpochScore
     pools.delivery,
     scored.map((s) => s.metrics.deliveryPoints),
   );
-  const nodeScores: NodeScore[] = scored.map((s, i) => ({
-    ...s,
-    capacityReward: capacityRewards[i],
-    deliveryReward: deliveryRewards[i],
-  }));
+  // A node's delivery reward is at most `deliveryCapBps` of the fees it brought: what the cap leaves is unspent.
+  const cap = BigInt(params.deliveryCapBps);
+  const nodeScores: NodeScore[] = scored.map((s, i) => {
+    const capped = (s.feesKai * cap) / BPS;
+    return {
+      ...s,
+      capacityReward: capacityRewards[i],
+      deliveryReward: deliveryRewards[i] < capped ? deliveryRewards[i] : capped,
+    };
+  });
 
   // Checker rewards.
   const checkerParts = checkers.map((c, ci) => {

@@ -5,7 +5,7 @@ import { MAX_N } from "../popw/matrix";
 import { BPS } from "./rewards";
 import { canonicalHash } from "./canonical";
 import { majority, median } from "./median";
-import type { CapacitySample, NodeObservation, NodeSamples } from "./types";
+import type { CapacitySample, NodeObservation, NodeSamples, ObservationWindow } from "./types";
 
 const ADDRESS = /^0x[0-9a-fA-F]{40}$/;
 
@@ -81,19 +81,50 @@ function sortedSamples(samples: NodeSamples) {
 }
 
 /**
- * `checker`'s observation of node `nodeId` from its samples. Uptime is the share of heartbeats that
- * succeeded (0 without heartbeats), bandwidth the median measurement (0 without), the hardware score
- * the median challenge throughput where a failed challenge counts 0 (so a node failing most of them
- * scores 0), and a hardware mismatch needs most of the checker's hardware checks to say so.
+ * Heartbeats a probe schedule may miss in a window through its own timing (the scheduler's jitter and
+ * a probe's run time can push the last heartbeat of a window past its end): the tolerance of
+ * `expectedHeartbeats`. One heartbeat: 1/60 of a local 60-heartbeat epoch, 1/20,160 of a 2-week epoch.
  */
-export function observeNode(checker: string, nodeId: number, samples: NodeSamples): NodeObservation {
+export const HEARTBEAT_TOLERANCE = 1;
+
+/**
+ * Heartbeats expected in `window`: one per `heartbeatSeconds` of it, rounded down, less
+ * `HEARTBEAT_TOLERANCE`, at least 1. Throws naming the field when the window is not whole seconds with
+ * `from <= to` and a positive interval.
+ */
+export function expectedHeartbeats(window: ObservationWindow): number {
+  const { from, to, heartbeatSeconds } = window;
+  if (!Number.isSafeInteger(from) || from < 0) throw new ScoringInputError(`window.from = ${from} is not Unix seconds`);
+  if (!Number.isSafeInteger(to) || to < from)
+    throw new ScoringInputError(`window.to = ${to} is not Unix seconds >= from`);
+  if (!Number.isFinite(heartbeatSeconds) || heartbeatSeconds <= 0)
+    throw new ScoringInputError(`window.heartbeatSeconds = ${heartbeatSeconds} is not > 0`);
+  return Math.max(1, Math.floor((to - from) / heartbeatSeconds) - HEARTBEAT_TOLERANCE);
+}
+
+/**
+ * `checker`'s observation of node `nodeId` from its samples. Uptime is the successful heartbeats inside
+ * `window` over the heartbeats expected there (`expectedHeartbeats`), at most 100%: a node answering
+ * 3 minutes of a 2-week epoch has the uptime of those 3 minutes, not 100%. (The window is the part of
+ * the epoch the node was listed, so a node listed mid-epoch is not down before it existed; what it earns
+ * is scaled by the part it was eligible, in `scoreEpoch`.) Bandwidth is the median measurement (0
+ * without), the hardware score the median challenge throughput where a failed challenge counts 0 (so a
+ * node failing most of them scores 0), and a hardware mismatch needs most of the checker's hardware
+ * checks to say so.
+ */
+export function observeNode(
+  checker: string,
+  nodeId: number,
+  samples: NodeSamples,
+  window: ObservationWindow,
+): NodeObservation {
   const operator = normalizeAddress("checker", checker);
   checkNodeId(nodeId);
   checkSamples(samples);
+  const expected = expectedHeartbeats(window);
 
-  const beats = samples.heartbeats.length;
-  const ok = samples.heartbeats.reduce((n, s) => n + (s.ok ? 1 : 0), 0);
-  const uptimeBps = beats === 0 ? 0 : Math.floor((ok * Number(BPS)) / beats);
+  const ok = samples.heartbeats.reduce((n, s) => n + (s.ok && s.at >= window.from && s.at < window.to ? 1 : 0), 0);
+  const uptimeBps = Math.min(Number(BPS), Math.floor((ok * Number(BPS)) / expected));
   const bandwidthMbps = samples.bandwidth.length === 0 ? 0 : median(samples.bandwidth.map((s) => s.mbps));
   const hardwareScore = samples.capacity.length === 0 ? 0 : median(samples.capacity.map(challengeMflops));
   const hardwareMismatch = majority(samples.hardware.map((s) => !s.match));

@@ -45,13 +45,25 @@ export interface NodeSamples {
   hardware: readonly HardwareSample[];
 }
 
+/**
+ * The span a checker expected a node to answer in: the part of the epoch it was listed
+ * (`max(epochStart, listedSince)` .. the epoch's end, Unix seconds) and the probe schedule's heartbeat
+ * interval. Uptime counts successful heartbeats against the heartbeats expected in it, not those taken.
+ */
+export interface ObservationWindow {
+  from: number;
+  to: number;
+  /** Seconds between two heartbeats of the probe schedule (> 0). */
+  heartbeatSeconds: number;
+}
+
 /** One checker's figures for one node over an epoch: what checkers exchange. */
 export interface NodeObservation {
   /** The checker's operator address (0x and 40 hex digits; compared case-insensitively). */
   checker: string;
   /** NodeRegistry id (uint32). */
   nodeId: number;
-  /** Share of successful heartbeats, 10_000 = 100%. */
+  /** Successful heartbeats over the heartbeats expected in the node's listed window, 10_000 = 100%. */
   uptimeBps: number;
   /** Median measured bandwidth, Mbps, rounded down. */
   bandwidthMbps: number;
@@ -68,8 +80,18 @@ export interface EpochNode {
   nodeId: number;
   /** The provider (paid by the node's leaf). */
   provider: string;
-  /** GPU-seconds rented out in the epoch (from the escrow's rentals). */
+  /** GPU-seconds rented out in the epoch (from the escrow's rentals; reported, not rewarded). */
   deliveredGpuSeconds: bigint;
+  /**
+   * Protocol fees paid for the time the node's rentals ran inside the epoch, in KAI units
+   * (`feesInWindowKai` of @kaisar/offchain): what delivery rewards follow and are capped by.
+   */
+  feesKai: bigint;
+  /**
+   * `NodeRegistry.eligibleSince(nodeId)` at the last block before the epoch's end: since when the node
+   * has been listed and its provider's stake covered (Unix seconds; 0 = not eligible).
+   */
+  eligibleSince: bigint;
 }
 
 /** A checker of the epoch. */
@@ -84,6 +106,9 @@ export interface EpochChecker {
 
 export interface EpochInput {
   epoch: bigint;
+  /** The epoch's start and end (`ReportOracle.epochStart(epoch)`, `epochStart(epoch + 1)`), Unix seconds. */
+  epochStart: bigint;
+  epochEnd: bigint;
   /** The epoch's reward budget (ReportOracle.epochBudget), KAI units. */
   budget: bigint;
   nodes: readonly EpochNode[];
@@ -106,6 +131,11 @@ export interface ScoringParams {
   tolerance: { uptime: Tolerance; bandwidth: Tolerance; hardware: Tolerance };
   /** Observations a node needs to be scored; nodes with fewer get no leaf this epoch. */
   minObservations: number;
+  /**
+   * A node's delivery reward is at most this share of the fees it brought in the epoch (`feesKai`), bps:
+   * below 10_000, renting a node to oneself always costs more in fees than it earns back.
+   */
+  deliveryCapBps: number;
 }
 
 export const DEFAULT_SCORING_PARAMS: ScoringParams = {
@@ -116,4 +146,5 @@ export const DEFAULT_SCORING_PARAMS: ScoringParams = {
     hardware: { absolute: 10, relativeBps: 2_500 }, // 25%
   },
   minObservations: 3,
+  deliveryCapBps: 5_000,
 };

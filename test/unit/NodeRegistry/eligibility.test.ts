@@ -44,18 +44,18 @@ describe("NodeRegistry eligibility record", function () {
       expect(await c.registry.eligibleSince(nodeId)).to.equal(0n);
     });
 
-    it("keeps coveredSince of a provider staked ahead: eligible from the listing", async function () {
+    it("a provider staked ahead (nothing listed: no coverage recorded) is covered from its first listing", async function () {
       const c = await loadFixture(deployBare);
-      const tStake = await atNextBlock();
-      await expect(c.registry.connect(c.provider).stake(DEFAULT_REQUIRED_STAKE))
-        .to.emit(c.registry, "SetCoveredSince")
-        .withArgs(c.provider.address, tStake);
+      await expect(c.registry.connect(c.provider).stake(DEFAULT_REQUIRED_STAKE)).to.not.emit(
+        c.registry,
+        "SetCoveredSince",
+      );
+      expect(await coveredSince(c, c.provider.address)).to.equal(0n);
       const tList = await atNextBlock(100);
       const tx = c.registry
         .connect(c.provider)
         .registerNode(defaultSpec, "http://n", [await c.usd.getAddress()], [KAI(1)]);
-      await expect(tx).to.not.emit(c.registry, "SetCoveredSince");
-      expect(await coveredSince(c, c.provider.address)).to.equal(tStake);
+      await expect(tx).to.emit(c.registry, "SetCoveredSince").withArgs(c.provider.address, tList);
       expect(await c.registry.eligibleSince(1)).to.equal(tList);
     });
 

@@ -3,6 +3,7 @@ import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 
 import { CloseReason, DAY, HOUR, Plan } from "../../fixtures";
 import {
+  escrowFixture,
   payAsYouGoFixture,
   hourlyFixture,
   savingFixture,
@@ -21,9 +22,15 @@ const fault = (c: Fixture, offset: number, reason: number = CloseReason.SlaBreac
   at(c.anchor + offset, () => c.escrow.connect(c.oracle).closeForProviderFault(c.rentalId, reason));
 const slash = (c: Fixture, offset: number) => fault(c, offset, CloseReason.ProviderSlashed);
 
-/** The saving plan with 12 hours (43_200 units = 22_800_000 gross, 2_280_000 fee) withdrawn. */
+/**
+ * The saving plan with 12 hours (43_200 units = 22_800_000 gross, 2_280_000 fee) withdrawn, rented
+ * under terms with no early-exit penalty (so nothing is held back from the provider).
+ */
 async function savingWithdrawnFixture() {
-  const c = await savingFixture();
+  const base = await escrowFixture();
+  await base.escrow.setEarlyExitPenaltyBps(0);
+  const opened = await rent(base, { plan: Plan.Saving, deposit: 0n, termDays: 7 });
+  const c = { ...base, ...opened, paidUntil: opened.anchor + SAVING_TERM };
   await at(c.anchor + 12 * HOUR, () => c.escrow.connect(c.provider).withdrawEarnings(c.usdAddress, [c.rentalId]));
   return c;
 }

@@ -37,9 +37,8 @@ import {
   slaCreditBps,
   serviceWindow as modelServiceWindow,
   type CreditStep,
-  type SlaRental,
 } from "../../../offchain/src/sla";
-import type { Plan as PlanT } from "../../../offchain/src/rentalMath";
+import { slaRentalOf } from "../../helpers/sla";
 
 /** Uptimes exactly on each default step against tier 1's 9_990 target. */
 const UP10 = 9_989; // shortfall 1
@@ -70,6 +69,17 @@ async function hourlyFixture(): Promise<Fx> {
 /** Saving, 7 days, tier 1. */
 async function savingFixture(): Promise<Fx> {
   const c = await escrowFixture();
+  const opened = await rent(c, { plan: Plan.Saving, deposit: 0n, termDays: 7, slaTier: 1 });
+  return { ...c, ...opened, paidUntil: opened.anchor + SAVING_TERM };
+}
+
+/**
+ * Saving, 7 days, tier 1, under terms with no early-exit penalty: nothing is held back from the
+ * provider (see `RentalMath.takeableUnits`), so it can withdraw from the first second.
+ */
+async function savingNoHoldBackFixture(): Promise<Fx> {
+  const c = await escrowFixture();
+  await c.escrow.connect(c.admin).setEarlyExitPenaltyBps(0);
   const opened = await rent(c, { plan: Plan.Saving, deposit: 0n, termDays: 7, slaTier: 1 });
   return { ...c, ...opened, paidUntil: opened.anchor + SAVING_TERM };
 }
@@ -143,9 +153,9 @@ async function hourlyClosedFixture() {
   return c;
 }
 
-/** Saving: the provider withdrew 12 hours (43_200 units, 22_800_000) at +12h. */
+/** Saving without hold-back: the provider withdrew 12 hours (43_200 units, 22_800_000) at +12h. */
 async function savingWithdrawnFixture() {
-  const c = await savingFixture();
+  const c = await savingNoHoldBackFixture();
   await withdrawAt(c, 12 * HOUR);
   return c;
 }
@@ -519,6 +529,7 @@ const cases: Case[] = [
   /* ----------------------------- saving, open ----------------------------- */
   {
     // A day in (86_400 units, 45_600_000). The first hour at 100%: 1_900_000 = 3_600 units.
+    // Withdrawable: 45_600_000 - 1_900_000 less the hold-back, 10% of the unused 273_600_000.
     name: "saving a day in, the first hour at 100%",
     fixture: savingFixture,
     at: DAY,
@@ -531,7 +542,7 @@ const cases: Case[] = [
     amount: SAVING_DEPOSIT,
     withdrawnUnits: 3_600n,
     status: A,
-    withdrawable: 43_700_000n,
+    withdrawable: 43_700_000n - 27_360_000n,
   },
   {
     // A minute: 31_666 paid, 50% = 15_833; 30 units are worth 15_833.3 -> 15_833.
@@ -547,7 +558,7 @@ const cases: Case[] = [
     amount: SAVING_DEPOSIT,
     withdrawnUnits: 30n,
     status: A,
-    withdrawable: 45_584_167n,
+    withdrawable: 45_584_167n - 27_360_000n,
   },
   {
     // 7 s: 3_694 paid, 25% = 923; one unit (527) fits, two (1_055) do not.
@@ -563,7 +574,7 @@ const cases: Case[] = [
     amount: SAVING_DEPOSIT,
     withdrawnUnits: 1n,
     status: A,
-    withdrawable: 45_599_473n,
+    withdrawable: 45_599_473n - 27_360_000n,
   },
   {
     // 43_200 units withdrawn (22_800_000); at +43_210 ten units are left:
@@ -674,7 +685,7 @@ describe("RentalEscrow.creditSla", () => {
 
       it("agrees with offchain/src/sla.ts slaCredit", async () => {
         const c = await loadFixture(k.fixture);
-        const before = toSlaRental(await c.escrow.getRental(c.rentalId));
+        const before = await slaRentalOf(c, c.rentalId);
         const expected = slaCredit(
           before,
           DEFAULT_CREDIT_SCHEDULE,
@@ -947,8 +958,8 @@ describe("RentalEscrow.creditSla", () => {
       expect(renter + provider + treasury + pool).to.equal(HOURLY_DEPOSIT);
     });
 
-    it("saving: refund 205_200_000 + credits 1_915_833 + provider 100_875_751 + fees 11_208_416 = 319_200_000", async () => {
-      const c = await loadFixture(savingFixture);
+    it("saving (no penalty): refund 228_000_000 + credits 1_915_833 + provider 80_355_751 + fees 8_928_416 = 319_200_000", async () => {
+      const c = await loadFixture(savingNoHoldBackFixture);
       const start = await balances(c);
       await withdrawAt(c, 12 * HOUR); // 22_800_000 gross: 20_520_000 net, 2_280_000 fee
       // The first hour at 100% a day in: 1_900_000 = units 43_200 -> 46_800 (valueOf 24_700_000).
@@ -956,25 +967,25 @@ describe("RentalEscrow.creditSla", () => {
         .to.emit(c.escrow, "CreditSla")
         .withArgs(c.rentalId, c.renter.address, c.usdAddress, 10_000, 1_900_000, 1_900_000);
       expect((await c.escrow.getRental(c.rentalId)).withdrawnUnits).to.equal(46_800);
-      // Ended two days in: 91_200_000 earned, 22_800_000 penalty, 205_200_000 back;
-      // 114_000_000 - 24_700_000 = 89_300_000 left.
+      // Ended two days in: 91_200_000 earned, no penalty, 228_000_000 back;
+      // 91_200_000 - 24_700_000 = 66_500_000 left.
       await expect(endAt(c, 2 * DAY))
         .to.emit(c.escrow, "CloseRental")
-        .withArgs(c.rentalId, CloseReason.Renter, c.renter.address, 114_000_000, 205_200_000, 22_800_000);
-      expect((await c.escrow.getRental(c.rentalId)).amount).to.equal(89_300_000);
-      // A minute on day 2 at 50%: 15_833 from the 89_300_000.
+        .withArgs(c.rentalId, CloseReason.Renter, c.renter.address, 91_200_000, 228_000_000, 0);
+      expect((await c.escrow.getRental(c.rentalId)).amount).to.equal(66_500_000);
+      // A minute on day 2 at 50%: 15_833 from the 66_500_000.
       await credit(c, 3 * DAY, UP50, DAY, DAY + 60);
-      // 89_284_167 gross: fee 8_928_416, 80_355_751 net.
+      // 66_484_167 gross: fee 6_648_416, 59_835_751 net.
       await expect(c.escrow.connect(c.provider).withdrawEarnings(c.usdAddress, [c.rentalId]))
         .to.emit(c.escrow, "WithdrawEarnings")
-        .withArgs(c.provider.address, c.usdAddress, 1, 89_284_167, 8_928_416);
+        .withArgs(c.provider.address, c.usdAddress, 1, 66_484_167, 6_648_416);
       await c.escrow.withdrawFees(c.usdAddress);
       const end = await balances(c);
       const [renter, provider, treasury, pool] = end.each.map((b, i) => b - start.each[i]);
       expect([renter, provider, treasury + pool, end.escrow]).to.deep.equal([
-        205_200_000n + 1_900_000n + 15_833n,
-        20_520_000n + 80_355_751n,
-        2_280_000n + 8_928_416n,
+        228_000_000n + 1_900_000n + 15_833n,
+        20_520_000n + 59_835_751n,
+        2_280_000n + 6_648_416n,
         0n,
       ]);
       expect(renter + provider + treasury + pool).to.equal(SAVING_DEPOSIT);
@@ -1251,7 +1262,7 @@ describe("RentalEscrow.creditSla", () => {
       tier: fc.constantFrom(1, 2),
       plan: fc.constantFrom(Plan.PayAsYouGo, Plan.Hourly, Plan.Saving),
       gpus: fc.integer({ min: 1, max: 8 }),
-      hours: fc.integer({ min: 1, max: 30 }),
+      hours: fc.integer({ min: 2, max: 30 }), // a first deposit pays at least the 1-hour grace
       remainder: fc.integer({ min: 0, max: 999 }), // per mille of an hour's price
       termDays: fc.constantFrom(7, 30),
       withdraw: fc.option(fc.integer({ min: 0, max: 1_200 }), { nil: undefined }),
@@ -1295,9 +1306,12 @@ describe("RentalEscrow.creditSla", () => {
             Math.max(opened.anchor + offset(perMille), (await time.latest()) + 1);
 
           if (k.withdraw !== undefined) {
-            // Later than the anchor, so at least one unit has been earned: never NothingToWithdraw.
-            await time.setNextBlockTimestamp(await nextTime(k.withdraw));
-            await c.escrow.connect(c.provider).withdrawEarnings(c.usdAddress, [opened.rentalId]);
+            // Later than the anchor, so at least one unit has been earned; a saving plan may still
+            // hold it all back (the provider's early-exit penalty): withdraw only what is there.
+            await time.increaseTo(await nextTime(k.withdraw));
+            if ((await c.escrow.withdrawable(opened.rentalId)) > 0n) {
+              await c.escrow.connect(c.provider).withdrawEarnings(c.usdAddress, [opened.rentalId]);
+            }
           }
           if (k.close !== "open") {
             await time.setNextBlockTimestamp(await nextTime(k.closeAfter));
@@ -1312,8 +1326,7 @@ describe("RentalEscrow.creditSla", () => {
           let t = await time.latest();
           for (const step of k.credits) {
             t = Math.max(t + 1 + offset(step.after), (await time.latest()) + 1);
-            const stored = await c.escrow.getRental(opened.rentalId);
-            const before = toSlaRental(stored);
+            const before = await slaRentalOf(c, opened.rentalId);
             // The view, at the latest block, against the model.
             const window = modelServiceWindow(before, BigInt(await time.latest()));
             expect([...(await c.escrow.serviceWindow(opened.rentalId))], "serviceWindow").to.deep.equal([
@@ -1377,22 +1390,3 @@ describe("RentalEscrow.creditSla", () => {
     });
   });
 });
-
-/** The fields `offchain/src/sla.ts` reads, from `getRental`. */
-function toSlaRental(r: {
-  plan: bigint;
-  anchor: bigint;
-  unitPrice: bigint;
-  amount: bigint;
-  withdrawnUnits: bigint;
-  status: bigint;
-}): SlaRental {
-  return {
-    plan: Number(r.plan) as PlanT,
-    anchor: r.anchor,
-    unitPrice: r.unitPrice,
-    amount: r.amount,
-    withdrawnUnits: r.withdrawnUnits,
-    closed: r.status === BigInt(RentalStatus.Closed),
-  };
-}

@@ -208,20 +208,48 @@ describe("RentalEscrow.endRental", () => {
     });
 
     describe("when the provider ends it early", () => {
-      it("emits CloseRental(Provider) with no penalty", async () => {
+      it("attack 6: emits CloseRental(Provider) with the penalty paid to the renter", async () => {
         const c = await loadFixture(savingFixture);
+        // unused 273_600_000; penalty 10% = 27_360_000 from the provider: 45_600_000 - 27_360_000.
         await expect(end(c, 86_400, "provider"))
           .to.emit(c.escrow, "CloseRental")
-          .withArgs(c.rentalId, CloseReason.Provider, c.provider.address, 45_600_000, 273_600_000, 0);
+          .withArgs(c.rentalId, CloseReason.Provider, c.provider.address, 18_240_000, 300_960_000, 27_360_000);
       });
 
-      it("refunds every unused unit (273_600_000) to the renter", async () => {
+      it("attack 6: pays the renter the unused part plus the penalty (273_600_000 + 27_360_000)", async () => {
         const c = await loadFixture(savingFixture);
         await expect(end(c, 86_400, "provider")).to.changeTokenBalances(
           c.usd,
           [c.renter, c.provider, c.escrow],
-          [273_600_000, 0, -273_600_000],
+          [300_960_000, 0, -300_960_000],
         );
+        // What stays for the provider: 45_600_000 earned less the 27_360_000 it paid.
+        expect(await c.escrow.withdrawable(c.rentalId)).to.equal(18_240_000);
+      });
+
+      it("attack 6: the penalty is there after the provider withdrew all it could (the hold-back)", async () => {
+        const c = await loadFixture(savingFixture);
+        // Day 1: earned 45_600_000, held back 10% of the unused 273_600_000: 18_240_000 withdrawable.
+        await expect(
+          at(c.anchor + 86_400, () => c.escrow.connect(c.provider).withdrawEarnings(c.usdAddress, [c.rentalId])),
+        )
+          .to.emit(c.escrow, "WithdrawEarnings")
+          .withArgs(c.provider.address, c.usdAddress, 1, 18_240_000, 1_824_000);
+        // Day 2: earned 91_200_000, unused 228_000_000, penalty 22_800_000: the renter gets 250_800_000.
+        await expect(end(c, 2 * 86_400, "provider"))
+          .to.emit(c.escrow, "CloseRental")
+          .withArgs(c.rentalId, CloseReason.Provider, c.provider.address, 68_400_000, 250_800_000, 22_800_000);
+        // The provider still has 68_400_000 - 18_240_000 to withdraw.
+        expect(await c.escrow.withdrawable(c.rentalId)).to.equal(50_160_000);
+      });
+
+      it("attack 6: pays at most what the rental earned: an hour in, the whole deposit goes back", async () => {
+        const c = await loadFixture(savingFixture);
+        // Earned 1_900_000 (an hour of 319_200_000 over 168 h); 10% of the unused part is more.
+        await expect(end(c, HOUR, "provider"))
+          .to.emit(c.escrow, "CloseRental")
+          .withArgs(c.rentalId, CloseReason.Provider, c.provider.address, 0, SAVING_DEPOSIT, 1_900_000);
+        expect(await c.escrow.withdrawable(c.rentalId)).to.equal(0);
       });
     });
 

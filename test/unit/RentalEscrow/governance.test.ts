@@ -74,6 +74,13 @@ const setters: Setter[] = [
     event: "SetSavingDiscount",
   },
   {
+    name: "setPriceFloor",
+    role: ADMIN_ROLE,
+    roleName: "DEFAULT_ADMIN_ROLE",
+    call: (c, as) => c.escrow.connect(as).setPriceFloor(0, c.usdAddress, 1_000_000),
+    event: "SetPriceFloor",
+  },
+  {
     name: "setFeeRecipients",
     role: ADMIN_ROLE,
     roleName: "DEFAULT_ADMIN_ROLE",
@@ -436,6 +443,40 @@ describe("RentalEscrow governance", () => {
       await expect(c.escrow.setEarlyExitPenaltyBps(2_000))
         .to.emit(c.escrow, "SetRentalTerms")
         .withArgs(3, 500, 2_000, 7_200);
+    });
+  });
+
+  describe("setPriceFloor", () => {
+    it("emits SetPriceFloor(0, usd, 1_500_000) and stores it for that class and token only", async () => {
+      const c = await loadFixture(escrowFixture);
+      await expect(c.escrow.setPriceFloor(0, c.usdAddress, 1_500_000))
+        .to.emit(c.escrow, "SetPriceFloor")
+        .withArgs(0, c.usdAddress, 1_500_000);
+      expect(await c.escrow.priceFloor(0, c.usdAddress)).to.equal(1_500_000);
+      expect(await c.escrow.priceFloor(1, c.usdAddress)).to.equal(0);
+      expect(await c.escrow.priceFloor(0, c.kaiAddress)).to.equal(0);
+    });
+
+    it("reverts with RentalEscrow_TokenNotAllowed for a token never allow-listed", async () => {
+      const c = await loadFixture(escrowFixture);
+      await expect(c.escrow.setPriceFloor(0, c.other.address, 1))
+        .to.be.revertedWithCustomError(c.escrow, "RentalEscrow_TokenNotAllowed")
+        .withArgs(c.other.address);
+    });
+
+    it("reverts with RentalEscrow_UnknownGpuClass(2, 2) past the registry's classes", async () => {
+      const c = await loadFixture(escrowFixture);
+      await expect(c.escrow.setPriceFloor(2, c.usdAddress, 1))
+        .to.be.revertedWithCustomError(c.escrow, "RentalEscrow_UnknownGpuClass")
+        .withArgs(2, 2);
+    });
+
+    it("reverts with RentalEscrow_AlreadySet for the floor in force (0 at first)", async () => {
+      const c = await loadFixture(escrowFixture);
+      await expect(c.escrow.setPriceFloor(0, c.usdAddress, 0)).to.be.revertedWithCustomError(
+        c.escrow,
+        "RentalEscrow_AlreadySet",
+      );
     });
   });
 

@@ -11,7 +11,8 @@ import { signPermit } from "../../helpers/permit";
  * amount pulled. KAI is the fixture's permit token; the renter's standing KAI allowance to the
  * escrow is set to 0 first, so only the permit can pay.
  */
-const KAI_DEPOSIT = KAI(20); // pay-as-you-go at ceil(20e18 / 3600) = 5_555_555_555_555_556 per second
+// Pay-as-you-go at ceil(20e18 / 3600) = 5_555_555_555_555_556 per second: 5_399 s, more than the 1-hour grace.
+const KAI_DEPOSIT = KAI(30);
 // Saving, 7 days, 1 GPU: 20 KAI - 5% = 19 KAI an hour, x 24 x 7 = 3_192 KAI.
 const KAI_SAVING_DEPOSIT = KAI(3_192);
 
@@ -164,7 +165,7 @@ describe("RentalEscrow.topUpWithPermit", () => {
     // 30 KAI / 5_555_555_555_555_556 per second = 5_399 seconds.
     await expect(tx)
       .to.emit(c.escrow, "TopUpRental")
-      .withArgs(c.rentalId, KAI(10), KAI(30), c.anchor + 5_399);
+      .withArgs(c.rentalId, KAI(10), KAI(40), c.anchor + 7_199);
     await expect(tx).to.changeTokenBalances(c.kai, [c.renter, c.escrow], [-KAI(10), KAI(10)]);
     expect(await c.kai.allowance(c.renter.address, c.escrowAddress)).to.equal(0);
   });

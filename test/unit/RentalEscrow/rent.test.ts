@@ -242,25 +242,81 @@ describe("RentalEscrow.rent", () => {
     });
   });
 
-  describe("when the deposit does not buy one unit", () => {
-    it("reverts with RentalEscrow_InvalidDeposit(deposit, unitPrice) for pay-as-you-go", async () => {
+  describe("when the first deposit does not pay for the grace period (1 hour)", () => {
+    it("attack 5: a dust deposit (one second of 8 GPUs) cannot hold the node for the grace period", async () => {
       const c = await loadFixture(escrowFixture);
-      await expect(c.escrow.connect(c.renter).rent(await params(c, { deposit: PAYG_RATE - 1n })))
-        .to.be.revertedWithCustomError(c.escrow, "RentalEscrow_InvalidDeposit")
-        .withArgs(555, 556);
+      // 8 GPUs at USD 2: 16_000_000 per hour = 4_445 per second (rounded up); 3_600 s of grace.
+      await expect(c.escrow.connect(c.renter).rent(await params(c, { gpus: 8, deposit: 4_445n })))
+        .to.be.revertedWithCustomError(c.escrow, "RentalEscrow_DepositBelowGrace")
+        .withArgs(4_445, 4_445 * 3_600);
     });
 
-    it("reverts with RentalEscrow_InvalidDeposit(deposit, unitPrice) for hourly", async () => {
+    it("reverts with RentalEscrow_DepositBelowGrace(deposit, 556 x 3_600) for pay-as-you-go", async () => {
+      const c = await loadFixture(escrowFixture);
+      await expect(c.escrow.connect(c.renter).rent(await params(c, { deposit: PAYG_RATE * 3_600n - 1n })))
+        .to.be.revertedWithCustomError(c.escrow, "RentalEscrow_DepositBelowGrace")
+        .withArgs(2_001_599, 2_001_600);
+    });
+
+    it("reverts with RentalEscrow_DepositBelowGrace(deposit, one hour) for hourly", async () => {
       const c = await loadFixture(escrowFixture);
       await expect(c.escrow.connect(c.renter).rent(await params(c, { plan: Plan.Hourly, deposit: HOURLY_RATE - 1n })))
-        .to.be.revertedWithCustomError(c.escrow, "RentalEscrow_InvalidDeposit")
+        .to.be.revertedWithCustomError(c.escrow, "RentalEscrow_DepositBelowGrace")
         .withArgs(1_999_999, 2_000_000);
     });
 
-    it("rents one second for a pay-as-you-go deposit of exactly one unit", async () => {
+    it("rents exactly the grace period for a pay-as-you-go deposit of 556 x 3_600", async () => {
       const c = await loadFixture(escrowFixture);
-      const { rentalId, anchor } = await rent(c, { deposit: PAYG_RATE });
-      expect(await c.escrow.paidUntil(rentalId)).to.equal(anchor + 1);
+      const { rentalId, anchor } = await rent(c, { deposit: PAYG_RATE * 3_600n });
+      expect(await c.escrow.paidUntil(rentalId)).to.equal(anchor + 3_600);
+    });
+
+    it("follows the grace period of the current terms, rounded up to whole hours for hourly", async () => {
+      const c = await loadFixture(escrowFixture);
+      await c.escrow.setGracePeriod(HOUR + 1);
+      await expect(c.escrow.connect(c.renter).rent(await params(c, { plan: Plan.Hourly, deposit: HOURLY_RATE })))
+        .to.be.revertedWithCustomError(c.escrow, "RentalEscrow_DepositBelowGrace")
+        .withArgs(HOURLY_RATE, 2n * HOURLY_RATE);
+      await c.escrow.setGracePeriod(300);
+      const { rentalId, anchor } = await rent(c, { deposit: PAYG_RATE * 300n });
+      expect(await c.escrow.paidUntil(rentalId)).to.equal(anchor + 300);
+    });
+  });
+
+  describe("when a price floor is set for the node's GPU class", () => {
+    it("attack 3: price floor refuses a node priced below it (a wash rental at dust prices)", async () => {
+      const c = await loadFixture(escrowFixture);
+      await withUsdPrice(c, 1n); // 1 unit per GPU-hour
+      await c.escrow.setPriceFloor(0, c.usdAddress, USD(1));
+      await expect(c.escrow.connect(c.renter).rent(await params(c, { plan: Plan.Saving, termDays: 7, deposit: 0n })))
+        .to.be.revertedWithCustomError(c.escrow, "RentalEscrow_PriceBelowFloor")
+        .withArgs(c.nodeId, 1, USD(1));
+    });
+
+    it("attack 3: price floor applies to rentWithPermit too", async () => {
+      const c = await loadFixture(escrowFixture);
+      await c.escrow.setPriceFloor(0, c.usdAddress, USD_PRICE + 1n);
+      await expect(c.escrow.connect(c.renter).rentWithPermit(await params(c), 0, 0, ethers.ZeroHash, ethers.ZeroHash))
+        .to.be.revertedWithCustomError(c.escrow, "RentalEscrow_PriceBelowFloor")
+        .withArgs(c.nodeId, USD_PRICE, USD_PRICE + 1n);
+    });
+
+    it("rents at a price equal to the floor", async () => {
+      const c = await loadFixture(escrowFixture);
+      await c.escrow.setPriceFloor(0, c.usdAddress, USD_PRICE);
+      const { rentalId } = await rent(c);
+      expect(rentalId).to.equal(1n);
+    });
+
+    it("ignores floors of other GPU classes and other tokens, and a floor set back to 0", async () => {
+      const c = await loadFixture(escrowFixture);
+      await c.escrow.setPriceFloor(1, c.usdAddress, USD_PRICE * 10n); // the RTX class
+      await c.escrow.setPriceFloor(0, c.kaiAddress, KAI(1_000)); // H100 in KAI
+      await rent(c);
+      await c.escrow.setPriceFloor(0, c.usdAddress, USD_PRICE * 10n);
+      await c.escrow.setPriceFloor(0, c.usdAddress, 0);
+      await rent(c);
+      expect(await c.escrow.rentalCount()).to.equal(2n);
     });
   });
 

@@ -100,8 +100,9 @@ describe("RentalEscrow threats", () => {
 
     it("a saving plan ended early with a penalty drains to zero too", async () => {
       const c = await loadFixture(savingFixture);
-      await at(c.anchor + 1_000, () => c.escrow.connect(c.provider).withdrawEarnings(c.usdAddress, [c.rentalId]));
-      await at(c.anchor + 12_345, () => c.escrow.connect(c.renter).endRental(c.rentalId));
+      // A day in (what the hold-back lets it take), then the renter ends it later that day.
+      await at(c.anchor + DAY, () => c.escrow.connect(c.provider).withdrawEarnings(c.usdAddress, [c.rentalId]));
+      await at(c.anchor + DAY + 12_345, () => c.escrow.connect(c.renter).endRental(c.rentalId));
       await c.escrow.connect(c.provider).withdrawEarnings(c.usdAddress, [c.rentalId]);
       await c.escrow.withdrawFees(c.usdAddress);
       expect(await c.usd.balanceOf(c.escrowAddress)).to.equal(0);
@@ -655,7 +656,7 @@ describe("RentalEscrow threats", () => {
       const ids: bigint[] = [];
       for (let i = 0; i < RENTALS; i++) {
         const who = i % 2 === 0 ? c.renter : c.renter2;
-        ids.push((await rent({ ...c, nodeId }, { deposit: USD(1) }, who)).rentalId);
+        ids.push((await rent({ ...c, nodeId }, { deposit: USD(3) }, who)).rentalId);
       }
       await time.increase(DAY);
       return { ...c, ids };
@@ -663,10 +664,10 @@ describe("RentalEscrow threats", () => {
 
     it(`pays all ${RENTALS} rentals`, async () => {
       const c = await loadFixture(manyRentalsFixture);
-      // Every rental ran out: floor(1_000_000 / 556) = 1_798 s x 556 = 999_688 gross each.
+      // Every rental ran out: floor(3_000_000 / 556) = 5_395 s x 556 = 2_999_620 gross each.
       await expect(c.escrow.connect(c.provider).withdrawEarnings(c.usdAddress, c.ids))
         .to.emit(c.escrow, "WithdrawEarnings")
-        .withArgs(c.provider.address, c.usdAddress, RENTALS, 999_688n * BigInt(RENTALS), 99_968n * BigInt(RENTALS));
+        .withArgs(c.provider.address, c.usdAddress, RENTALS, 2_999_620n * BigInt(RENTALS), 299_962n * BigInt(RENTALS));
     });
 
     it(`stays under ${GAS_BASE} + ${GAS_PER_RENTAL} gas per rental`, async function () {
@@ -703,6 +704,33 @@ describe("RentalEscrow threats", () => {
       await c.escrow.connect(c.provider).withdrawEarnings(c.usdAddress, [c.rentalId]);
       await c.escrow.withdrawFees(c.usdAddress);
       expect(await c.usd.balanceOf(c.escrowAddress)).to.equal(0);
+    });
+  });
+
+  describe("#61 a dust deposit holds all GPUs of a node through the grace period", () => {
+    it("attack 5: one second of 8 GPUs is refused; the least deposit pays for as long as the grace it may hold", async () => {
+      const c = await loadFixture(escrowFixture);
+      // 8 GPUs at USD 2 per GPU-hour: 4_445 per second (rounded up); the grace period is 3_600 s.
+      await expect(c.escrow.connect(c.renter).rent(await params(c, { gpus: 8, deposit: 4_445n })))
+        .to.be.revertedWithCustomError(c.escrow, "RentalEscrow_DepositBelowGrace")
+        .withArgs(4_445, 4_445 * 3_600);
+      const { rentalId, anchor } = await rent(c, { gpus: 8, deposit: 4_445n * 3_600n });
+      const paidUntil = await c.escrow.paidUntil(rentalId);
+      const closable = await c.escrow.closableAt(rentalId);
+      // Held uncharged (grace) at most as long as paid for.
+      expect(closable - paidUntil <= paidUntil - BigInt(anchor)).to.be.true;
+    });
+  });
+
+  describe("#62 the provider ends a saving plan early", () => {
+    it("attack 6: the renter gets the penalty a renter's exit would have paid, on top of the unused part", async () => {
+      const c = await loadFixture(savingFixture);
+      // A day in: unused 273_600_000; the renter ending would pay 27_360_000, the provider ending pays it.
+      await expect(at(c.anchor + DAY, () => c.escrow.connect(c.provider).endRental(c.rentalId))).to.changeTokenBalance(
+        c.usd,
+        c.renter,
+        273_600_000n + 27_360_000n,
+      );
     });
   });
 });

@@ -73,10 +73,11 @@ describe("RentalEscrow views", () => {
       expect(await c.escrow.withdrawable(c.rentalId)).to.equal(2_000_000);
     });
 
-    it("streams a saving plan linearly (a day of 7: 45_600_000)", async () => {
+    it("streams a saving plan linearly less the hold-back (a day of 7: 45_600_000 - 27_360_000)", async () => {
       const c = await loadFixture(savingFixture);
       await viewAt(c.anchor + DAY);
-      expect(await c.escrow.withdrawable(c.rentalId)).to.equal(45_600_000);
+      // 10% of the unused 273_600_000 stays for the renter in case the provider ends early.
+      expect(await c.escrow.withdrawable(c.rentalId)).to.equal(18_240_000);
     });
 
     it("is frozen at the close for a closed rental (55_600, a day later)", async () => {

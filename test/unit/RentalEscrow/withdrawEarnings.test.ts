@@ -14,6 +14,7 @@ import {
   viewAt,
   PAYG_DEPOSIT,
   HOURLY_DEPOSIT,
+  SAVING_DEPOSIT,
 } from "../../helpers/escrow";
 
 type Fixture = Awaited<ReturnType<typeof payAsYouGoFixture>>;
@@ -238,11 +239,25 @@ describe("RentalEscrow.withdrawEarnings", () => {
   });
 
   describe("given a 7-day saving plan", () => {
-    it("streams linearly: one day in, 45_600_000 gross and 4_560_000 fee", async () => {
+    it("attack 6: streams linearly less the hold-back: one day in, 18_240_000 gross and 1_824_000 fee", async () => {
       const c = await loadFixture(savingFixture);
+      // 45_600_000 earned less 10% of the unused 273_600_000 (what it owes the renter if it ends early).
       await expect(at(c.anchor + DAY, () => c.escrow.connect(c.provider).withdrawEarnings(c.usdAddress, [c.rentalId])))
         .to.emit(c.escrow, "WithdrawEarnings")
-        .withArgs(c.provider.address, c.usdAddress, 1, 45_600_000, 4_560_000);
+        .withArgs(c.provider.address, c.usdAddress, 1, 18_240_000, 1_824_000);
+    });
+
+    it("attack 6: withdraws nothing while earnings are below the hold-back, everything at the term's end", async () => {
+      const c = await loadFixture(savingFixture);
+      // An hour in: 1_900_000 earned, 31_730_000 held back.
+      await expect(
+        at(c.anchor + HOUR, () => c.escrow.connect(c.provider).withdrawEarnings(c.usdAddress, [c.rentalId])),
+      ).to.be.revertedWithCustomError(c.escrow, "RentalEscrow_NothingToWithdraw");
+      await expect(
+        at(c.anchor + 7 * DAY, () => c.escrow.connect(c.provider).withdrawEarnings(c.usdAddress, [c.rentalId])),
+      )
+        .to.emit(c.escrow, "WithdrawEarnings")
+        .withArgs(c.provider.address, c.usdAddress, 1, SAVING_DEPOSIT, SAVING_DEPOSIT / 10n);
     });
 
     it("pays earnings plus the early-exit penalty after the renter ends early", async () => {

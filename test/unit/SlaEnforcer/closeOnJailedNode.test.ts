@@ -63,6 +63,8 @@ async function deployJailed() {
   const nodeB = await addStakedNode(c);
   const { from } = epochBounds(c, 2n);
   const a = await atTime(from + 10n, () => openSlaRental(c, { slaTier: 1 }));
+  // S under terms with no early-exit penalty: nothing is held back, the provider can withdraw at once.
+  await c.escrow.setEarlyExitPenaltyBps(0);
   const s = await atTime(from + 20n, () =>
     openSlaRental(c, { plan: Plan.Saving, termDays: 7, deposit: 0n, slaTier: 1 }, c.renter2),
   );

@@ -34,13 +34,15 @@ async function deployDue() {
   const { from, to } = epochBounds(c, E2);
   const rentalId = await atTime(from + 10n, () => openSlaRental(c, { slaTier: 1 }));
   const rental2 = await atTime(from + 11n, () => openSlaRental(c, { slaTier: 1 }, c.renter2));
+  const rental3 = await atTime(from + 12n, () => openSlaRental(c, { slaTier: 1 }, c.other));
   await atTime(to, () => c.escrow.connect(c.renter).endRental(rentalId));
   await c.escrow.connect(c.renter2).endRental(rental2);
-  await c.escrow.connect(c.provider).withdrawEarnings(usd, [rentalId, rental2]);
+  await c.escrow.connect(c.other).endRental(rental3);
+  await c.escrow.connect(c.provider).withdrawEarnings(usd, [rentalId, rental2, rental3]);
   const [p2] = await reportNodes(c, E2, [{ nodeId: c.nodeId, metrics: metricsWith(8_000n) }]);
   await c.sla.connect(c.admin).setKaiPerToken(usd, TEN_KAI_PER_USD);
   await c.sla.applySlaCredit(rentalId, p2);
-  return { ...c, rentalId, rental2, p2, opensAt: await stakeCreditOpensAt(c, E2) };
+  return { ...c, rentalId, rental2, rental3, p2, opensAt: await stakeCreditOpensAt(c, E2) };
 }
 
 describe("SlaEnforcer.payStakeCredit", function () {
@@ -101,6 +103,11 @@ describe("SlaEnforcer.payStakeCredit", function () {
         .to.emit(c.sla, "DeferStakeCredit")
         .withArgs(c.rental2, E2, KAI(2_400) - DUE);
       expect(await c.sla.nodeStakeCreditDue(c.nodeId, E2)).to.equal(KAI(2_400));
+      // The cap is spent: a third rental's credit, none of it from earnings, pays nothing and stays available.
+      await expect(c.sla.applySlaCredit(c.rental3, c.p2))
+        .to.be.revertedWithCustomError(c.sla, "SlaEnforcer_NothingPaid")
+        .withArgs(c.rental3, E2);
+      expect(await c.sla.isCredited(c.rental3, E2)).to.be.false;
     });
   });
 });

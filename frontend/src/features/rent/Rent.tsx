@@ -124,6 +124,7 @@ export default function Rent({ nodeId }: { nodeId: number }) {
           depositParam: q.depositParam,
           termDays: plan === "Saving" ? termDays : 0,
           savingDiscountBps: plan === "Saving" ? (terms.discounts[termDays] ?? 0n) : 0n,
+          gracePeriod: BigInt(terms.terms.gracePeriod),
           total: q.total,
           balance: address ? balance : undefined,
           escrowPaused: terms.paused,

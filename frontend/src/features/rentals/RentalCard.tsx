@@ -4,7 +4,7 @@
  * refused input (one permit signature where the token has permit), and "End now" behind a dialog that
  * states the exact refund and penalty. A closed card names what it paid, refunded and the penalty.
  */
-import { Plan } from "@kaisar/offchain/src/rentalMath";
+import { CloseReason, Plan } from "@kaisar/offchain/src/rentalMath";
 import { useState } from "react";
 
 import { kaiTokenAbi, rentalEscrowAbi } from "../../contracts/generated";
@@ -243,10 +243,14 @@ export function RentalCard({ r, now, closed }: { r: RentalRow; now: number; clos
               <>
                 <dt>Refunded to you</dt>
                 <dd data-testid="closed-refund">{formatAmount(closed.refund, token)}</dd>
-                <dt>Penalty paid</dt>
+                {/* CloseRental's penalty: paid by the renter when it ended early, TO it when the provider did. */}
+                <dt>{x.closeReason === CloseReason.Provider ? "Compensation from the provider" : "Penalty paid"}</dt>
                 <dd data-testid="closed-penalty">{formatAmount(closed.penalty, token)}</dd>
                 <dt>Paid to the provider</dt>
-                <dd>{formatAmount(closed.providerAmount, token)} (penalty included)</dd>
+                <dd>
+                  {formatAmount(closed.providerAmount, token)}
+                  {x.closeReason === CloseReason.Provider ? " (compensation taken out)" : " (penalty included)"}
+                </dd>
               </>
             )}
           </>
