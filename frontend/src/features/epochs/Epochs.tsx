@@ -80,7 +80,9 @@ function EpochSla({ credits, slashes }: { credits: SlaCredit[]; slashes: SlaSlas
                 <th>Uptime</th>
                 <th>Credit</th>
                 <th>From earnings</th>
-                <th title="Owed from the provider's stake (capped per epoch) and paid after the epoch's slash window">Due from stake</th>
+                <th title="Owed from the provider's stake (capped per epoch) and paid after the epoch's slash window">
+                  Due from stake
+                </th>
               </tr>
             </thead>
             <tbody>

@@ -398,7 +398,9 @@ export default function Provider() {
                   <th>Attested uptime</th>
                   <th>Credit</th>
                   <th>From earnings</th>
-                  <th title="Owed from the provider's stake (capped per epoch) and paid after the epoch's slash window">Due from stake</th>
+                  <th title="Owed from the provider's stake (capped per epoch) and paid after the epoch's slash window">
+                    Due from stake
+                  </th>
                 </tr>
               </thead>
               <tbody>
