@@ -4,7 +4,7 @@
  * without doing the work twice.
  *
  * - Work has a key ("report:12"). A key that is done is never sent again; one that is open is resumed.
- * - Before anything is sent the call is simulated (`eth_call`, then `eth_estimateGas`; gas limit = 1.2 x
+ * - Before anything is sent the call is simulated (`eth_call`, then `eth_estimateGas`; gas limit = `gasLimitFor` of
  *   the estimate). A revert that means the work is already done (`ALREADY_DONE`: another keeper was
  *   first, the rental is already closed...) ends the intent as done; any other revert is returned as a
  *   failure, nothing sent.
@@ -17,6 +17,7 @@
  *   current fee if higher, never above the `maxFeePerGas` cap: at the cap it stops bumping, logs, and waits.
  * - One transaction in flight at a time (calls are queued), so nonces never leave gaps.
  */
+import { gasLimitFor } from "@kaisar/offchain";
 import { Transaction, type JsonRpcApiProvider, type Wallet } from "ethers";
 
 import { CONTRACTS, type ContractName } from "../config/schema";
@@ -209,7 +210,7 @@ export class TxSender {
     }
     if (intent) store.reopenIntent(intent.id, req.data);
     intent = intent ? store.intentById(intent.id)! : store.createIntent({ ...req, sender: this.address });
-    return this.drive(intent, (sim.gas * 12n) / 10n);
+    return this.drive(intent, gasLimitFor(sim.gas));
   }
 
   /** The chain's next nonce for the keeper (the larger of latest and pending). */
@@ -346,7 +347,7 @@ export class TxSender {
   /** Re-simulates an intent whose transaction must be signed anew: its gas limit, or how it ended. */
   private async regas(intent: IntentRow): Promise<bigint | TxOutcome> {
     const sim = await this.simulate(intent.to, intent.data);
-    if (sim.ok) return (sim.gas * 12n) / 10n;
+    if (sim.ok) return gasLimitFor(sim.gas);
     if (ALREADY_DONE.includes(sim.revert.name)) {
       this.o.store.finishIntent(intent.id, "done", `already: ${sim.revert.message}`);
       this.log({ at: "Keeper#alreadyDone", key: intent.key, reason: sim.revert.message });
