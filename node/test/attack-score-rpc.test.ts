@@ -6,10 +6,10 @@
  */
 import { expect } from "chai";
 
-import { kai, nodeSpecOf } from "../src/chain/devnet";
+import { kai } from "../src/chain/devnet";
 import { connectContracts, rpcProvider } from "../src/chain/contracts";
 import { chainEpochContext } from "../src/chain/epochContext";
-import { startLocalChain, type LocalChain } from "./localChain";
+import { listRentableNode, startLocalChain, type LocalChain } from "./localChain";
 
 const EPOCH_SECONDS = 600;
 const DUST = 30;
@@ -28,35 +28,10 @@ describe("attack 7: a checker's reads per epoch are bounded by the rentals open 
   it("attack 7: closed dust rentals of earlier epochs add no JSON-RPC call to a later epoch's context", async () => {
     const c = chain.contracts;
     const gov = chain.account(0);
-    const [provider, renter, attacker] = [5, 6, 7].map((i) => chain.account(i));
-    const kaiToken = await c.KaiToken.getAddress();
+    const [renter, attacker] = [6, 7].map((i) => chain.account(i));
     const escrowAddress = await c.RentalEscrow.getAddress();
-    for (const who of [provider, renter, attacker])
-      await (await c.KaiToken.connect(gov).transfer(who, kai(60_000))).wait();
-    const registry = c.NodeRegistry.connect(provider);
-    await (await c.KaiToken.connect(provider).approve(await registry.getAddress(), kai(60_000))).wait();
-    await (await registry.stake(kai(50_000))).wait();
-    const spec = await nodeSpecOf(c, {
-      gpuClass: "RTX4090-24GB",
-      gpuCount: 2,
-      vramGiB: 24,
-      cpuCores: 16,
-      ramGiB: 64,
-      diskGiB: 500,
-      bandwidthMbps: 1000,
-    });
-    await (await registry.registerNode(spec, "http://127.0.0.1:1", [kaiToken], [kai(1)])).wait();
-    const nodeId = Number(await c.NodeRegistry.nodeCount());
-    const params = (deposit: bigint) => ({
-      nodeId,
-      gpus: 1,
-      token: kaiToken,
-      plan: 0,
-      deposit,
-      termDays: 0,
-      maxPricePerGpuHour: kai(1),
-      slaTier: 0,
-    });
+    for (const who of [renter, attacker]) await (await c.KaiToken.connect(gov).transfer(who, kai(60_000))).wait();
+    const { provider, nodeId, rentParams: params } = await listRentableNode(chain, 5);
     // One honest rental open through every epoch of the test.
     await (await c.KaiToken.connect(renter).approve(escrowAddress, kai(100))).wait();
     await (await c.RentalEscrow.connect(renter).rent(params(kai(10)))).wait();

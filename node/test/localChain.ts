@@ -9,7 +9,8 @@ import path from "node:path";
 
 import { HDNodeWallet, Mnemonic, type Wallet } from "ethers";
 
-import { connectContracts, rpcProvider, type KaisarContracts } from "../src/chain/contracts";
+import { kai, nodeSpecOf } from "../src/chain/devnet";
+import { connectContracts, HeadroomWallet, rpcProvider, type KaisarContracts } from "../src/chain/contracts";
 import { CONTRACTS, type ContractName } from "../src/config";
 
 export const LOCAL_CHAIN_ID = 31337;
@@ -120,7 +121,7 @@ export async function startLocalChain(
   const provider = rpcProvider(rpcUrl, LOCAL_CHAIN_ID);
   const mnemonic = Mnemonic.fromPhrase(MNEMONIC);
   const account = (i: number) =>
-    HDNodeWallet.fromMnemonic(mnemonic, `m/44'/60'/0'/0/${i}`).connect(provider) as unknown as Wallet;
+    new HeadroomWallet(HDNodeWallet.fromMnemonic(mnemonic, `m/44'/60'/0'/0/${i}`).privateKey, provider);
 
   return {
     rpcUrl,
@@ -142,4 +143,40 @@ export async function startLocalChain(
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * A provider (`account(providerIndex)`) funded, staked and listing one 2 × RTX4090 node at 1 KAI per
+ * GPU-hour in KAI; `rentParams` are the escrow's `rent` arguments for one GPU, pay-as-you-go.
+ */
+export async function listRentableNode(chain: LocalChain, providerIndex: number) {
+  const c = chain.contracts;
+  const provider = chain.account(providerIndex);
+  const kaiToken = await c.KaiToken.getAddress();
+  await (await c.KaiToken.connect(chain.account(0)).transfer(provider, kai(60_000))).wait();
+  const registry = c.NodeRegistry.connect(provider);
+  await (await c.KaiToken.connect(provider).approve(await registry.getAddress(), kai(60_000))).wait();
+  await (await registry.stake(kai(50_000))).wait();
+  const spec = await nodeSpecOf(c, {
+    gpuClass: "RTX4090-24GB",
+    gpuCount: 2,
+    vramGiB: 24,
+    cpuCores: 16,
+    ramGiB: 64,
+    diskGiB: 500,
+    bandwidthMbps: 1000,
+  });
+  await (await registry.registerNode(spec, "http://127.0.0.1:1", [kaiToken], [kai(1)])).wait();
+  const nodeId = Number(await c.NodeRegistry.nodeCount());
+  const rentParams = (deposit: bigint) => ({
+    nodeId,
+    gpus: 1,
+    token: kaiToken,
+    plan: 0,
+    deposit,
+    termDays: 0,
+    maxPricePerGpuHour: kai(1),
+    slaTier: 0,
+  });
+  return { provider, nodeId, rentParams };
 }

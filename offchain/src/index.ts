@@ -8,3 +8,4 @@ export * from "./keeperProof";
 export * from "./permit";
 export * from "./amount";
 export * from "./delivery";
+export * from "./gas";

@@ -1,12 +1,13 @@
 /**
- * The one transactor: for each call simulate → write → wait, then invalidate every query and say
+ * The one transactor: for each call simulate → estimate (with the shared gas headroom) → write → wait, then invalidate every query and say
  * what happened. Progress and errors show as toasts; errors are sentences (lib/errors), never hex.
  */
 import { useQueryClient } from "@tanstack/react-query";
 import { createContext, useCallback, useContext, useState, type ReactNode } from "react";
 import type { Abi, Address, Hash, TransactionReceipt } from "viem";
 import { useConfig } from "wagmi";
-import { simulateContract, waitForTransactionReceipt, writeContract } from "wagmi/actions";
+import { gasLimitFor } from "@kaisar/offchain/src/gas";
+import { getPublicClient, simulateContract, waitForTransactionReceipt, writeContract } from "wagmi/actions";
 
 import { kaisarErrorsAbi } from "../contracts/generated";
 import { explainError, type ErrorContext } from "../lib/errors";
@@ -94,8 +95,10 @@ export function useTransactor() {
             functionName: call.functionName,
             args,
           } as never);
+          // The estimate is exact for the block simulated; the block that includes it may take a dearer path.
+          const estimate = await getPublicClient(config, { chainId })!.estimateContractGas(request as never);
           set({ id, title, status: "pending", step: `${call.label}${n}: confirm in your wallet…` });
-          const hash = await writeContract(config, request as never);
+          const hash = await writeContract(config, { ...(request as object), gas: gasLimitFor(estimate) } as never);
           set({ id, title, status: "pending", step: `${call.label}${n}: waiting for the network…`, hash });
           const receipt = await waitForTransactionReceipt(config, { hash, chainId });
           if (receipt.status !== "success") throw new Error("execution reverted");

@@ -3,7 +3,8 @@
  * into typechain-types/, with the ABIs inside: no hand-written ABI), at the addresses of the
  * deployment file the config names.
  */
-import { FetchRequest, JsonRpcProvider, Network, Wallet, type ContractRunner } from "ethers";
+import { gasLimitFor } from "@kaisar/offchain";
+import { FetchRequest, JsonRpcProvider, Network, Wallet, type ContractRunner, type TransactionRequest } from "ethers";
 
 import type { ContractName } from "../config/schema";
 import { CheckerLicense__factory } from "../../../typechain-types/factories/contracts/checker/CheckerLicense__factory";
@@ -98,7 +99,14 @@ export async function checkChainId(provider: JsonRpcProvider, expected: number, 
   }
 }
 
+/** A wallet that sends with the shared gas headroom over the estimate (`gasLimitFor`). */
+export class HeadroomWallet extends Wallet {
+  override async estimateGas(tx: TransactionRequest): Promise<bigint> {
+    return gasLimitFor(await super.estimateGas(tx));
+  }
+}
+
 /** A wallet for `privateKey` on `provider`. */
 export function walletOn(privateKey: string, provider: JsonRpcProvider): Wallet {
-  return new Wallet(privateKey, provider);
+  return new HeadroomWallet(privateKey, provider);
 }

@@ -39,7 +39,7 @@ import path from "node:path";
 
 import { HDNodeWallet, JsonRpcSigner, Mnemonic, formatUnits, type Wallet } from "ethers";
 
-import { connectContracts, rpcProvider, type KaisarContracts } from "../chain/contracts";
+import { connectContracts, rpcProvider, walletOn, type KaisarContracts } from "../chain/contracts";
 import { fundRewardReserve, kai } from "../chain/devnet";
 import { main as kaisar } from "../cli";
 import type { RunProgram } from "../provider";
@@ -747,7 +747,7 @@ export async function start(argv: string[]): Promise<void> {
   const provider = rpcProvider(rpcUrl, CHAIN_ID);
   const mnemonic = Mnemonic.fromPhrase(MNEMONIC);
   const account = (i: number) =>
-    HDNodeWallet.fromMnemonic(mnemonic, `m/44'/60'/0'/0/${i}`).connect(provider) as unknown as Wallet;
+    walletOn(HDNodeWallet.fromMnemonic(mnemonic, `m/44'/60'/0'/0/${i}`).privateKey, provider);
   const operators = CHECKER_ACCOUNTS.map(account);
 
   // Config files: one per program, under .kaisar/devnet/ (gitignored).

@@ -4,7 +4,7 @@
  * without doing the work twice.
  *
  * - Work has a key ("report:12"). A key that is done is never sent again; one that is open is resumed.
- * - Before anything is sent the call is simulated (`eth_call`, then `eth_estimateGas`; gas limit = 1.2 x
+ * - Before anything is sent the call is simulated (`eth_call`, then `eth_estimateGas`; gas limit = `gasLimitFor` of
  *   the estimate). A revert that means the work is already done (`ALREADY_DONE`: another keeper was
  *   first, the rental is already closed...) ends the intent as done; any other revert is returned as a
  *   failure, nothing sent.
@@ -20,6 +20,7 @@
  *   mined (or done by someone else) after a restart, a stop or an RPC error, the effect registered
  *   for its kind (`onDone`: the relay records a report's epoch as on chain) runs the same way.
  */
+import { gasLimitFor } from "@kaisar/offchain";
 import { Transaction, type JsonRpcApiProvider, type Wallet } from "ethers";
 
 import { CONTRACTS, type ContractName } from "../config/schema";
@@ -246,7 +247,7 @@ export class TxSender {
     }
     if (intent) store.reopenIntent(intent.id, req.data);
     intent = intent ? store.intentById(intent.id)! : store.createIntent({ ...req, sender: this.address });
-    return this.drive(intent, (sim.gas * 12n) / 10n);
+    return this.drive(intent, gasLimitFor(sim.gas));
   }
 
   /** The chain's next nonce for the keeper (the larger of latest and pending). */
@@ -383,7 +384,7 @@ export class TxSender {
   /** Re-simulates an intent whose transaction must be signed anew: its gas limit, or how it ended. */
   private async regas(intent: IntentRow): Promise<bigint | TxOutcome> {
     const sim = await this.simulate(intent.to, intent.data);
-    if (sim.ok) return (sim.gas * 12n) / 10n;
+    if (sim.ok) return gasLimitFor(sim.gas);
     if (ALREADY_DONE.includes(sim.revert.name)) {
       this.log({ at: "Keeper#alreadyDone", key: intent.key, reason: sim.revert.message });
       return this.finishDone(intent, { status: "already", key: intent.key, reason: sim.revert.message });
