@@ -236,4 +236,70 @@ describe("keeper reconciles with the chain (issue #17)", function () {
       await proxy.close();
     }
   });
+
+  it("runs follow-up work on finalized reports only, and forgets a report a reorg removed (then relays it again)", async () => {
+    const e = world.first + 5;
+    await world.publish(e, 9_500);
+    const rpc = world.chain.provider;
+    const proxy = await startFaultProxy(world.chain.rpcUrl);
+    try {
+      const snapshot = await rpc.request({ method: "evm_snapshot", params: [] });
+      const beforeReport = await world.chain.provider.request({ method: "eth_blockNumber", params: [] });
+      const { keeper: other } = await keeperAt(8);
+      expect((await other.relay.submitEpoch(BigInt(e))).status).to.equal("submitted");
+      const [event] = await world.chain.contracts.ReportOracle.queryFilter(
+        world.chain.contracts.ReportOracle.filters.SubmitReport(e),
+      );
+
+      // The chain is final only up to the block before the report.
+      proxy.finalizedBlock = Number(beforeReport);
+      const logs: TxLogEntry[] = [];
+      const config = keeperConfig(
+        { ...world.chain, rpcUrl: proxy.url },
+        new Wallet(world.chain.account(12).privateKey),
+        {
+          checkers: world.checkerUrls,
+        },
+      );
+      const keeper = await startKeeper(config, { api: false, pollMs: 50, log: (l) => logs.push(l) });
+      started.push(keeper);
+      const tick = await keeper.tick();
+      expect(tick.errors).to.deep.equal([]);
+      expect(tick.reconciled, "its tree is held (its proofs are served)").to.include(e);
+      expect(
+        tick.credits.filter((o) => o.key === `sla:${e}:1`),
+        "no credit before finality",
+      ).to.deep.equal([]);
+      expect(keeper.reconciler.missing()).to.deep.include({
+        epoch: e,
+        missing: "sla",
+        reason: `waits for finality: its report is in block ${event.blockNumber}, the chain is final at ${Number(beforeReport)}`,
+      });
+      expect(Number(keeper.store.getMeta("reconcile.block")), "the cursor stays at the finalized block").to.equal(
+        Number(beforeReport) + 1,
+      );
+
+      // A reorg takes the report away: forgotten, and this keeper relays it again itself.
+      await rpc.request({ method: "evm_revert", params: [snapshot] });
+      expect(BigInt(await world.chain.contracts.ReportOracle.reportRoot(e))).to.equal(0n);
+      const after = await keeper.tick();
+      expect(after.errors).to.deep.equal([]);
+      expect(logs.find((l) => l.at === "Keeper#reportReorgedOut")).to.deep.include({ epochs: [e] });
+      expect(after.reports.map((r) => [r.epoch, r.status])).to.deep.include([BigInt(e), "submitted"]);
+      const [again] = await world.chain.contracts.ReportOracle.queryFilter(
+        world.chain.contracts.ReportOracle.filters.SubmitReport(e),
+      );
+      expect(keeper.store.chainReport(e)?.txHash, "the new report's event").to.equal(again.transactionHash);
+
+      // Final now: credited once.
+      proxy.finalizedBlock = undefined;
+      const final = await keeper.tick();
+      expect(final.credits.filter((o) => o.key === `sla:${e}:1`).map((o) => o.status)).to.deep.equal(["mined"]);
+      expect(await world.chain.contracts.SlaEnforcer.isCredited(world.rentalId, e)).to.equal(true);
+      const more = await keeper.tick();
+      expect(more.credits, "nothing twice").to.deep.equal([]);
+    } finally {
+      await proxy.close();
+    }
+  });
 });

@@ -260,6 +260,8 @@ export type ProxyEvent = {
 export interface FaultProxy {
   url: string;
   fault: RpcFault | undefined;
+  /** When set, the chain's `finalized` (and `safe`) block is this one (a chain whose finality lags). */
+  finalizedBlock?: number;
   /** Calls `fn` for each event; remove it with the function returned. */
   on(fn: (e: ProxyEvent) => void): () => void;
   /** Resolves at the first event `match` accepts (checked from now on). */
@@ -296,11 +298,18 @@ export async function startFaultProxy(target: string, port = 0): Promise<FaultPr
     const chunks: Buffer[] = [];
     req.on("data", (c) => chunks.push(c));
     req.on("end", async () => {
-      const body = Buffer.concat(chunks).toString();
+      let body = Buffer.concat(chunks).toString();
       let calls: { method: string; params?: unknown[] }[] = [];
       try {
         const parsed = JSON.parse(body);
         calls = Array.isArray(parsed) ? parsed : [parsed];
+        const final = proxy.finalizedBlock;
+        const tagged = (c: { method: string; params?: unknown[] }) =>
+          c.method === "eth_getBlockByNumber" && (c.params?.[0] === "finalized" || c.params?.[0] === "safe");
+        if (final !== undefined && calls.some(tagged)) {
+          for (const c of calls.filter(tagged)) c.params![0] = "0x" + final.toString(16);
+          body = JSON.stringify(Array.isArray(parsed) ? calls : calls[0]);
+        }
       } catch {
         // forwarded as is
       }

@@ -21,7 +21,7 @@ import { startKeeperApi, type KeeperApi } from "./api";
 import { CheckerSetKeeper } from "./checkers";
 import { ReportRelay, type EpochResult } from "./reports";
 import { Reconciler, type MissingEpoch } from "./reconcile";
-import { FailoverRpcProvider, RpcUnavailableError, checkChainIds } from "./rpc";
+import { FailoverRpcProvider, RpcUnavailableError, checkChainIds, rpcUnavailable } from "./rpc";
 import { SlaKeeper } from "./sla";
 import { KeeperStore } from "./store";
 import { TxSender, type TxLogEntry, type TxOutcome, type TxSenderOptions } from "./tx";
@@ -55,17 +55,12 @@ export { KeeperStore } from "./store";
 export { ReportRelay, contentHash, recoverReportSigner } from "./reports";
 export { SlaKeeper, type DowntimePolicy } from "./sla";
 export { CheckerSetKeeper, reasonNames, type CheckerSetView, type InactiveOperator } from "./checkers";
-export { FailoverRpcProvider, checkChainIds } from "./rpc";
+export { FailoverRpcProvider, checkChainIds, rpcUnavailable } from "./rpc";
 export { startKeeperApi } from "./api";
 export { Reconciler, type MissingEpoch } from "./reconcile";
 
 /** Thrown by `startKeeper` when `stop` resolves while it waits for the RPC. */
 export class KeeperStoppedError extends Error {}
-
-/** Whether `error` says that no RPC URL answered (as opposed to an answer, such as a revert). */
-export function rpcUnavailable(error: string): boolean {
-  return /every RPC URL failed|no RPC answered|RPC_UNAVAILABLE/.test(error);
-}
 
 export interface KeeperDeps {
   log?: (entry: TxLogEntry) => void;

@@ -4,7 +4,10 @@
  *
  * 1. Reads the oracle's `SubmitReport` events from a persisted block cursor (meta "reconcile.block")
  *    to the latest block, in windows of `windowBlocks` (at most `maxWindows` per pass): never a scan
- *    from block 0 each tick. The first pass starts at the oracle's deployment block, found by a binary
+ *    from block 0 each tick. The cursor never passes the chain's `finalized` block (peaq: finalized
+ *    15-20 s after inclusion; short reorgs before that are possible): the blocks above it are read
+ *    again every pass, their rows dropped first, so an event a reorg removed is forgotten and one it
+ *    moved is re-read. An RPC that does not know the `finalized` tag is taken as final at `latest`. The first pass starts at the oracle's deployment block, found by a binary
  *    search of `eth_getCode` (about 25 reads on a long chain). Each event is one epoch the oracle holds
  *    (table `chain_reports`).
  * 2. For every such epoch whose stored tree is missing, not marked on chain, or of another root, it
@@ -13,8 +16,9 @@
  *    as the relay does. The store is a cache of chain truth: a tree that disagrees with the chain is
  *    replaced, and a report marked on chain that the chain does not hold is unmarked.
  * 3. Follow-up work (SLA credits, downtime and fraud slashes, closes, deferred stake credits) runs in
- *    epoch order: an epoch after the first on-chain epoch still without its tree waits for it
- *    (`ready`), so a downtime run is never judged with an epoch missing.
+ *    epoch order, on finalized reports only (`ready`): an epoch after the first on-chain epoch still
+ *    without its tree waits for it, so a downtime run is never judged with an epoch missing, and an
+ *    epoch whose report is not final (or not yet read from the chain) waits for that.
  *
  * `missing()` lists the on-chain epochs whose tree or follow-up work is missing, each with why (served
  * by `/health` and `kaisar keeper status`).
@@ -24,6 +28,7 @@ import { leafToJson, reportFromJson, reportToJson, signedReportFromJson, type Re
 
 import type { KaisarContracts } from "../chain/contracts";
 import type { ReportRelay } from "./reports";
+import { rpcUnavailable } from "./rpc";
 import type { ChainReportRow, KeeperStore } from "./store";
 import type { TxLogEntry } from "./tx";
 
@@ -67,6 +72,8 @@ export class Reconciler {
   private readonly treeProblems = new Map<number, string>();
   /** The first on-chain epoch without its tree (last pass); undefined when none. */
   private gap: number | undefined;
+  /** The chain's finalized block (last pass). */
+  private finalized = -1;
   /** The slashing window and the epoch clock, for the reasons of stake credits not yet due. */
   private clock?: { genesis: bigint; length: bigint; window: bigint; now: bigint };
 
@@ -96,8 +103,13 @@ export class Reconciler {
   async readEvents(): Promise<number> {
     const oracle = this.o.contracts.ReportOracle;
     const latest = await this.provider.getBlockNumber();
+    const finalized = Math.min(latest, (await this.finalizedBlock()) ?? latest);
     const stored = this.o.store.getMeta(CURSOR);
     let from = stored === undefined ? await this.deploymentBlock(latest) : Number(stored);
+    // Rows from blocks not final at the last pass: read again below, as the chain has them now.
+    const first = from;
+    const dropped = this.o.store.dropChainReportsFrom(from);
+    this.finalized = finalized;
     const size = this.o.windowBlocks ?? 2_000;
     for (let w = 0; w < (this.o.maxWindows ?? 50) && from <= latest; w++) {
       const to = Math.min(from + size - 1, latest);
@@ -114,9 +126,21 @@ export class Reconciler {
         });
       }
       from = to + 1;
-      this.o.store.setMeta(CURSOR, String(from));
+      this.o.store.setMeta(CURSOR, String(Math.min(from, finalized + 1)));
     }
+    const gone = dropped.filter((e) => !this.o.store.chainReport(e));
+    if (gone.length) this.log({ at: "Keeper#reportReorgedOut", level: "warn", epochs: gone, fromBlock: first });
     return from;
+  }
+
+  /** The chain's finalized block number, or undefined when the RPC does not know the tag. */
+  private async finalizedBlock(): Promise<number | undefined> {
+    try {
+      return (await this.provider.getBlock("finalized"))?.number ?? undefined;
+    } catch (e) {
+      if (rpcUnavailable(String(e))) throw e;
+      return undefined;
+    }
   }
 
   /** One pass (steps 1 and 2); errors of one epoch are kept as its reason, not thrown. */
@@ -235,9 +259,17 @@ export class Reconciler {
     this.clock = { genesis, length, window, now: BigInt(block!.timestamp) };
   }
 
-  /** Whether the follow-up work of on-chain `epoch` may run: every on-chain epoch up to it has its tree. */
+  /**
+   * Whether the follow-up work of on-chain `epoch` may run: every on-chain epoch up to it has its tree,
+   * and its report was read from the chain in a finalized block.
+   */
   ready(epoch: number): boolean {
-    return this.gap === undefined || epoch < this.gap;
+    return (this.gap === undefined || epoch < this.gap) && this.final(epoch);
+  }
+
+  private final(epoch: number): boolean {
+    const row = this.o.store.chainReport(epoch);
+    return row !== undefined && row.block <= this.finalized;
   }
 
   /** The on-chain epochs whose tree or follow-up work is missing, and why (as of the last pass). */
@@ -257,7 +289,12 @@ export class Reconciler {
             ? k.startsWith(`fraud:${epoch}:`) || new RegExp(`^downtime:\\d+:${epoch}$`).test(k)
             : k === `${job}:${epoch}` || k.startsWith(`${job}:${epoch}:`),
         );
-        if (!this.ready(epoch)) reason = `waits for the tree of epoch ${this.gap} (follow-up work runs in epoch order)`;
+        const row = this.o.store.chainReport(epoch);
+        if (this.gap !== undefined && epoch >= this.gap)
+          reason = `waits for the tree of epoch ${this.gap} (follow-up work runs in epoch order)`;
+        else if (!row) reason = "waits for its report's event to be read from the chain";
+        else if (!this.final(epoch) && this.finalized >= 0)
+          reason = `waits for finality: its report is in block ${row.block}, the chain is final at ${this.finalized}`;
         else if (inFlight) reason = `transaction in flight (${inFlight})`;
         else if (job === "stakecredit" && this.clock && this.o.store.jobDone(`sla:${epoch}`)) {
           const opensAt = this.clock.genesis + BigInt(epoch + 1) * this.clock.length + this.clock.window + 1n;

@@ -168,9 +168,27 @@ export class ReportRelay {
 
   /** Records `epoch` as on chain (its stored tree, when its root is the chain's): the effect of a done report. */
   async recordOnChain(epoch: bigint, txHash: string | null): Promise<string> {
-    const root = await this.o.contracts.ReportOracle.reportRoot(epoch);
+    const oracle = this.o.contracts.ReportOracle;
+    const root = await oracle.reportRoot(epoch);
     if (BigInt(root) === 0n) return root;
     this.adopt(epoch, root, txHash);
+    // The event as the reconcile pass would read it (its block decides when the report is final).
+    const receipt = txHash ? await oracle.runner!.provider!.getTransactionReceipt(txHash) : null;
+    for (const entry of receipt?.logs ?? []) {
+      if (entry.address.toLowerCase() !== this.oracle.toLowerCase()) continue;
+      const e = oracle.interface.parseLog(entry);
+      if (e?.name !== "SubmitReport") continue;
+      this.o.store.recordChainReport({
+        epoch: Number(e.args.epoch),
+        root: e.args.root,
+        configVersion: e.args.configVersion,
+        nodeCount: e.args.nodeCount,
+        totalReward: e.args.totalReward,
+        signers: e.args.signers,
+        txHash: receipt!.hash,
+        block: receipt!.blockNumber,
+      });
+    }
     this.log({ at: "Keeper#reportOnChain", epoch: epoch.toString(), root, txHash });
     return root;
   }

@@ -22,6 +22,11 @@ export interface FailoverOptions {
 }
 
 /** All URLs failed for one call. */
+/** Whether `error` says that no RPC URL answered (as opposed to an answer, such as a revert). */
+export function rpcUnavailable(error: string): boolean {
+  return /every RPC URL failed|no RPC answered|RPC_UNAVAILABLE/.test(error);
+}
+
 export class RpcUnavailableError extends Error {
   readonly code = "RPC_UNAVAILABLE";
 }

@@ -466,6 +466,15 @@ export class KeeperStore {
       );
   }
 
+  /** Forgets the chain reports read from block `block` on (to be read again); returns their epochs. */
+  dropChainReportsFrom(block: number): number[] {
+    const rows = this.db.prepare("SELECT epoch FROM chain_reports WHERE block >= ? ORDER BY epoch").all(block) as {
+      epoch: number;
+    }[];
+    this.db.prepare("DELETE FROM chain_reports WHERE block >= ?").run(block);
+    return rows.map((r) => r.epoch);
+  }
+
   chainReport(epoch: number): ChainReportRow | undefined {
     const r = this.db.prepare("SELECT * FROM chain_reports WHERE epoch = ?").get(epoch);
     return r ? chainReportOf(r) : undefined;
