@@ -190,7 +190,14 @@ export async function startKeeper(config: KeeperConfig, deps: KeeperDeps = {}): 
     log,
   });
   const reconciler = new Reconciler({ contracts, store, relay, checkers: config.checkers, log });
-  const sla = new SlaKeeper({ contracts, store, sender, log, ready: (e) => reconciler.ready(e) });
+  const sla = new SlaKeeper({
+    contracts,
+    store,
+    sender,
+    log,
+    ready: (e) => reconciler.ready(e),
+    beforePass: () => reconciler.refreshFinality(),
+  });
   const checkerSet = new CheckerSetKeeper({ contracts, sender, log });
   let api: KeeperApi | undefined;
   const cleanUp = async () => {

@@ -133,6 +133,15 @@ export class Reconciler {
     return from;
   }
 
+  /**
+   * Reads the chain's finalized block again when a report read or recorded since the last pass is above
+   * it (a report this keeper's relay just sent): no call otherwise.
+   */
+  async refreshFinality(): Promise<void> {
+    if (!this.o.store.chainReportAbove(this.finalized)) return;
+    this.finalized = (await this.finalizedBlock()) ?? (await this.provider.getBlockNumber());
+  }
+
   /** The chain's finalized block number, or undefined when the RPC does not know the tag. */
   private async finalizedBlock(): Promise<number | undefined> {
     try {

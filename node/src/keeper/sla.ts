@@ -69,6 +69,8 @@ export interface SlaKeeperOptions {
    * reconcile pass holds back the epochs after one whose tree it lacks: work runs in epoch order.
    */
   ready?: (epoch: number) => boolean;
+  /** Run before each pass that reads `ready` (the reconciler refreshes the chain's finalized block). */
+  beforePass?: () => Promise<void>;
 }
 
 interface RentalInfo {
@@ -87,7 +89,8 @@ export class SlaKeeper {
   }
 
   /** The stored on-chain epochs ready for follow-up work whose pass `job` is not done, oldest first. */
-  private epochsFor(job: string, extra: (epoch: number) => boolean = () => true): number[] {
+  private async epochsFor(job: string, extra: (epoch: number) => boolean = () => true): Promise<number[]> {
+    await this.o.beforePass?.();
     const ready = this.o.ready ?? (() => true);
     return this.o.store
       .onChainReports()
@@ -154,7 +157,7 @@ export class SlaKeeper {
 
   /** Credits every on-chain epoch not yet passed over. */
   async creditAll(): Promise<TxOutcome[]> {
-    const epochs = this.epochsFor("sla");
+    const epochs = await this.epochsFor("sla");
     if (epochs.length === 0) return [];
     const rentals = await this.rentals();
     const outcomes: TxOutcome[] = [];
@@ -173,7 +176,7 @@ export class SlaKeeper {
    */
   async payStakeCreditsAll(): Promise<TxOutcome[]> {
     const { SlaEnforcer: sla, ReportOracle: oracle } = this.o.contracts;
-    const epochs = this.epochsFor("stakecredit", (e) => this.o.store.jobDone(`sla:${e}`));
+    const epochs = await this.epochsFor("stakecredit", (e) => this.o.store.jobDone(`sla:${e}`));
     if (epochs.length === 0) return [];
     const now = BigInt((await sla.runner!.provider!.getBlock("latest"))!.timestamp);
     const window = await sla.slashWindow();
@@ -324,7 +327,7 @@ export class SlaKeeper {
 
   /** Runs the slashing pass (fraud, then downtime) of every on-chain epoch not yet passed over. */
   async slashAll(): Promise<TxOutcome[]> {
-    const epochs = this.epochsFor("slash");
+    const epochs = await this.epochsFor("slash");
     if (epochs.length === 0) return [];
     const policy = await this.downtimePolicy();
     // Read once per pass, and only if some node was down long enough.

@@ -466,6 +466,11 @@ export class KeeperStore {
       );
   }
 
+  /** Whether a chain report was read from a block after `block`. */
+  chainReportAbove(block: number): boolean {
+    return this.db.prepare("SELECT 1 FROM chain_reports WHERE block > ? LIMIT 1").get(block) !== undefined;
+  }
+
   /** Forgets the chain reports read from block `block` on (to be read again); returns their epochs. */
   dropChainReportsFrom(block: number): number[] {
     const rows = this.db.prepare("SELECT epoch FROM chain_reports WHERE block >= ? ORDER BY epoch").all(block) as {
