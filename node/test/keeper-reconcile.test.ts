@@ -302,4 +302,26 @@ describe("keeper reconciles with the chain (issue #17)", function () {
       await proxy.close();
     }
   });
+
+  it("catches up an old epoch a quorum signed however far behind it is, giving up unsigned ones once", async () => {
+    const last = Number((await world.chain.contracts.ReportOracle.config()).lastEpoch);
+    // Thirty epochs later: one old epoch unsigned, the next one signed.
+    await world.chain.increaseTime(30 * 10);
+    const [unsigned, signed] = [last + 1, last + 2];
+    await world.publish(signed, 9_500);
+    const logs: TxLogEntry[] = [];
+    const { keeper } = await keeperAt(13, undefined, { log: (l) => logs.push(l) });
+    const tick = await keeper.tick();
+    expect(tick.errors).to.deep.equal([]);
+    expect(tick.reports.find((r) => r.epoch === BigInt(signed))?.status).to.equal("submitted");
+    expect(await onChain()).to.include(signed);
+    const givenUp = logs.filter((l) => l.at === "Keeper#epochGivenUp").map((l) => Number(l.epoch));
+    expect(givenUp, "the old unsigned epoch, given up").to.include(unsigned).and.not.include(signed);
+    const again = await keeper.tick();
+    const gathered = again.reports.map((r) => Number(r.epoch));
+    expect(
+      gathered.filter((e) => givenUp.includes(e)),
+      "a given-up epoch is not gathered again",
+    ).to.deep.equal([]);
+  });
 });

@@ -394,8 +394,15 @@ export class KeeperProcess {
       const parts = buffer.split("\n");
       buffer = parts.pop()!;
       for (const p of parts) {
-        if (!p.startsWith("{")) continue;
-        const line = JSON.parse(p) as LogLine;
+        let line: LogLine;
+        try {
+          line = JSON.parse(p) as LogLine;
+        } catch {
+          // Not a log line (the keeper prints nothing else on stdout in --json mode): kept for a failure's report.
+          this.stderr += `stdout: ${p}\n`;
+          if (logFile) appendFileSync(logFile, `NOT JSON: ${p}\n`);
+          continue;
+        }
         if (logFile) appendFileSync(logFile, p + "\n");
         this.lines.push(line);
         for (const l of [...this.listeners]) l(line);

@@ -12,6 +12,10 @@
  * Catch-up rule (threats.md K17): epochs are submitted in order. The oracle refuses an epoch older than
  * the last reported one, so an epoch still without quorum holds the later ones back for
  * `holdEpochs` epochs after its end; after that it is skipped (its rewards are lost, the later ones paid).
+ * Catching up after an outage starts at the epoch after the last reported one, never further on: an
+ * old epoch that a quorum signed is submitted however far behind it is. A pass gathers at most
+ * `maxCatchUp` epochs; an old one without quorum is given up once (logged) and not gathered again by
+ * this process, so a long run of unsigned epochs cannot stall the catch-up.
  */
 import { Signature, TypedDataEncoder, ZeroAddress, getAddress, recoverAddress, AbiCoder, keccak256 } from "ethers";
 import {
@@ -153,6 +157,9 @@ export class ReportRelay {
   private readonly log: (entry: TxLogEntry) => void;
   readonly oracle: string;
 
+  /** Old epochs found without quorum (see the catch-up rule): not gathered again. */
+  private readonly givenUp = new Set<bigint>();
+
   constructor(private readonly o: ReportRelayOptions) {
     this.fetchTimeoutMs = o.fetchTimeoutMs ?? 10_000;
     this.log = o.log ?? (() => {});
@@ -217,11 +224,11 @@ export class ReportRelay {
   /** Ended epochs the oracle would still take, oldest first (at most `maxCatchUp`). */
   async pendingEpochs(view?: ChainView): Promise<bigint[]> {
     const v = view ?? (await this.view());
-    const max = BigInt(this.o.maxCatchUp ?? 16);
-    let from = v.anyReport ? v.lastEpoch + 1n : 0n;
-    if (v.currentEpoch - from > max) from = v.currentEpoch - max;
+    const max = this.o.maxCatchUp ?? 16;
     const epochs: bigint[] = [];
-    for (let e = from; e < v.currentEpoch; e++) epochs.push(e);
+    for (let e = v.anyReport ? v.lastEpoch + 1n : 0n; e < v.currentEpoch && epochs.length < max; e++) {
+      if (!this.givenUp.has(e)) epochs.push(e);
+    }
     return epochs;
   }
 
@@ -503,6 +510,10 @@ export class ReportRelay {
       if (result.status === "submitted" || result.status === "already-on-chain") continue;
       // An epoch still without its report holds later ones back while it is recent.
       if (v.currentEpoch - epoch <= hold) break;
+      if (result.status === "no-quorum") {
+        this.givenUp.add(epoch);
+        this.log({ at: "Keeper#epochGivenUp", epoch: epoch.toString(), reason: result.reason });
+      }
     }
     return results;
   }
