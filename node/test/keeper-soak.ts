@@ -3,7 +3,7 @@
  *
  *   cd node && npx ts-node --transpile-only test/keeper-soak.ts [epochs=20] [seed=1] [port=28971]
  *
- * On a local chain with checkers served over HTTP (keeperWorld.ts), epochs are published one by one
+ * On a local chain with the real checkers of keeperWorld.ts (their API and store), epochs are published one by one
  * (node 1 under its rental's 99.9% target in each: every epoch warrants a credit). For each epoch the
  * keeper (`kaisar keeper run` behind the fault proxy) meets a fault drawn from a seeded generator, at a
  * named point: SIGKILL after the chain answered a broadcast, SIGKILL at a "mined" line, SIGKILL during
