@@ -11,12 +11,13 @@
  * burst. Each restart is timed until the keeper has caught up (every published epoch on chain, nothing
  * missing, no open intent). Prints one JSON line: kills, epochs, work missed (epochs not on chain, credits
  * not applied: must be 0), duplicates (two reports of an epoch, two credits of a rental and epoch: 0),
- * the longest catch-up after a restart (ms).
+ * the longest catch-up after a restart (ms), and the ledgers that are not conserved (ledgers.ts: must be []).
  */
 import { Wallet } from "ethers";
 
 import { KeeperProcess, cleanEnv, keeperConfig, startFaultProxy } from "./keeperHelpers";
 import { startKeeperWorld } from "./keeperWorld";
+import { unconserved } from "./ledgers";
 
 const [epochCount, seed0, port] = [
   Number(process.argv[2] ?? 20),
@@ -168,6 +169,7 @@ async function main() {
   const missed = unreported.length + uncredited.length;
   const duplicates =
     [...reports.values()].filter((n) => n > 1).length + [...credited.values()].filter((n) => n > 1).length;
+  const broken = await unconserved(world.chain.contracts);
   console.log(
     JSON.stringify({
       seed: seed0,
@@ -178,13 +180,14 @@ async function main() {
       uncredited,
       duplicates,
       longestCatchUpMs: longest,
+      unconserved: broken,
     }),
   );
   keeper.kill("SIGTERM");
   await keeper.exited;
   await proxy.close();
   await world.close();
-  process.exit(missed === 0 && duplicates === 0 ? 0 : 1);
+  process.exit(missed === 0 && duplicates === 0 && broken.length === 0 ? 0 : 1);
 }
 
 main().catch((e) => {
