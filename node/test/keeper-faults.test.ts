@@ -1,8 +1,14 @@
 /**
  * Issue #17, fault injection: the real keeper process (`kaisar keeper run`) against a real local chain
- * through a fault proxy (keeperHelpers.startFaultProxy), with checkers served over real HTTP (real
- * signatures, real trees from the scoring code). Each fault fires at a named point, from an event (a
- * JSON-RPC call seen by the proxy, a line of the keeper's log), never from a timer:
+ * through a fault proxy (keeperHelpers.startFaultProxy), and four real checkers (keeperWorld.ts): the
+ * checker's own API over its own store, each epoch's report and tree made by the checker's epoch-end
+ * code (signed observations exchanged over HTTP, scored with the epoch context read from the chain,
+ * signed, stored). The checker processes' probe scheduler and exchange timer are not run: they tick on
+ * the wall clock, which would make the suite depend on the machine's speed; the heartbeat samples their
+ * probes would record are written to each checker's store instead when an epoch is published.
+ *
+ * Each fault fires at a named point, from an event (a JSON-RPC call seen by the proxy, a line of the
+ * keeper's log), never from a timer:
  *
  *   during startup          the RPC refuses every call until the keeper says it waits for it
  *   after send              SIGKILL once the chain answered the keeper's first broadcast
@@ -16,7 +22,9 @@
  * under its rental's 99.9% target in every epoch) applied once; the downtime slash (the last two epochs
  * under 90%) applied once and the jailed node's rental closed; the proofs API serves every on-chain
  * epoch with the chain's root; /health lists nothing missing, no open intent, and the keeper's latest
- * nonce equals its pending one.
+ * nonce equals its pending one; the KAI supply equals the sum of every holder's balance and every
+ * contract's balance its ledger (ledgers.ts: the escrow's deposits, earnings, fees and refund credits,
+ * the registry's stakes, the distributor's reserve and positions; none kept by the enforcer or oracle).
  */
 import { appendFileSync } from "node:fs";
 
@@ -25,6 +33,7 @@ import { Transaction, Wallet } from "ethers";
 
 import { KeeperProcess, cleanEnv, keeperConfig, startFaultProxy, type FaultProxy } from "./keeperHelpers";
 import { startKeeperWorld, type KeeperWorld } from "./keeperWorld";
+import { ledgers, unconserved } from "./ledgers";
 
 /** The keeper API port of this file (the other programs' defaults, offset). */
 const API_PORT = 28_970;
@@ -211,10 +220,18 @@ describe("keeper fault injection (issue #17)", function () {
       expect(res.status, `epoch ${e.args.epoch}`).to.equal(200);
       expect(((await res.json()) as { root: string }).root).to.equal(e.args.root);
     }
-    // No transaction left in flight: the latest nonce is the pending one.
+    // No transaction left in flight: no open intent, and the latest nonce is the pending one.
+    expect((await health())?.pendingIntents, "open intents").to.equal(0);
     expect(await rpc.getTransactionCount(keeperKey.address, "latest")).to.equal(
       await rpc.getTransactionCount(keeperKey.address, "pending"),
     );
+    // Supply and every contract's ledger conserved (ledgers.ts), with money on the books that matter:
+    // the escrow still owes the closed rental's earnings and refund credits, the registry holds stake.
+    expect(await unconserved(world.chain.contracts), "supply and ledgers conserved").to.deep.equal([]);
+    const books = await ledgers(world.chain.contracts);
+    for (const name of ["RentalEscrow", "NodeRegistry", "RewardDistributor"]) {
+      expect(books.find((l) => l.what.startsWith(name))!.owed > 0n, `${name} owes something`).to.equal(true);
+    }
     // The faults happened.
     const seen = keeper!.lines.map((l) => l.at);
     expect(proxy.stats.refused).to.be.above(0);

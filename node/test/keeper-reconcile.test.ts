@@ -1,6 +1,6 @@
 /**
- * Issue #17: the keeper's work comes from the chain. On a real local chain, with checkers served over
- * real HTTP (real signatures and trees):
+ * Issue #17: the keeper's work comes from the chain. On a real local chain, with the real checkers of
+ * keeperWorld.ts (the checker's API and store, reports and trees from its epoch-end code):
  * - one path for a mined report: found mined by `resume` (the sender stopped while it was in flight),
  *   it is recorded as on chain just as when the sender sees it mined;
  * - a keeper with an empty store rebuilds every epoch the oracle holds (its tree fetched from the

@@ -3,7 +3,7 @@
  *
  *   cd node && npx ts-node --transpile-only test/keeper-soak.ts [epochs=20] [seed=1] [port=28971]
  *
- * On a local chain with checkers served over HTTP (keeperWorld.ts), epochs are published one by one
+ * On a local chain with the real checkers of keeperWorld.ts (their API and store), epochs are published one by one
  * (node 1 under its rental's 99.9% target in each: every epoch warrants a credit). For each epoch the
  * keeper (`kaisar keeper run` behind the fault proxy) meets a fault drawn from a seeded generator, at a
  * named point: SIGKILL after the chain answered a broadcast, SIGKILL at a "mined" line, SIGKILL during
@@ -11,12 +11,13 @@
  * burst. Each restart is timed until the keeper has caught up (every published epoch on chain, nothing
  * missing, no open intent). Prints one JSON line: kills, epochs, work missed (epochs not on chain, credits
  * not applied: must be 0), duplicates (two reports of an epoch, two credits of a rental and epoch: 0),
- * the longest catch-up after a restart (ms).
+ * the longest catch-up after a restart (ms), and the ledgers that are not conserved (ledgers.ts: must be []).
  */
 import { Wallet } from "ethers";
 
 import { KeeperProcess, cleanEnv, keeperConfig, startFaultProxy } from "./keeperHelpers";
 import { startKeeperWorld } from "./keeperWorld";
+import { unconserved } from "./ledgers";
 
 const [epochCount, seed0, port] = [
   Number(process.argv[2] ?? 20),
@@ -168,6 +169,7 @@ async function main() {
   const missed = unreported.length + uncredited.length;
   const duplicates =
     [...reports.values()].filter((n) => n > 1).length + [...credited.values()].filter((n) => n > 1).length;
+  const broken = await unconserved(world.chain.contracts);
   console.log(
     JSON.stringify({
       seed: seed0,
@@ -178,13 +180,14 @@ async function main() {
       uncredited,
       duplicates,
       longestCatchUpMs: longest,
+      unconserved: broken,
     }),
   );
   keeper.kill("SIGTERM");
   await keeper.exited;
   await proxy.close();
   await world.close();
-  process.exit(missed === 0 && duplicates === 0 ? 0 : 1);
+  process.exit(missed === 0 && duplicates === 0 && broken.length === 0 ? 0 : 1);
 }
 
 main().catch((e) => {
