@@ -16,7 +16,8 @@
  *     then (once they answer) 3 checkers, 1 keeper and the web app (frontend/, when it exists); one
  *     agent's network is down for 5% of every epoch (a real outage behind a proxy, ./demo.ts: ~95%
  *     uptime, so its renter gets an SLA credit each epoch and it is never slashed), and each epoch's
- *     report, credits and slashes are printed as they land;
+ *     report, credits and slashes are printed as they land; an agent, checker or the keeper that exits
+ *     unexpectedly is restarted with backoff (./supervisor.ts), the chain's exit stops everything;
  *  6. prints the URLs, the contracts and the demo keys, writes .kaisar/local.json, and ends with the
  *     line "Kaisar is running locally.".
  *
