@@ -1023,7 +1023,7 @@ export async function start(argv: string[]): Promise<void> {
     writeFileSync(DEVNET_ID, id + "\n");
     persistOnStop = { rpcUrl };
   }
-  // The flaky agent's restarts change its pid: local.json keeps the running ones.
+  // A restarted program (./supervisor.ts) has a new pid: local.json keeps the running ones.
   onChildStart = writeLocalJson;
 
   const reader = rpcProvider(rpcUrl, CHAIN_ID);
