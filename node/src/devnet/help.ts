@@ -7,6 +7,8 @@ export const HELP = `npm start [-- --verbose] [-- --persist]: the whole Kaisar n
 Starts a Hardhat chain (chain id 31337), deploys every contract with the Ignition module used for
 agung and peaq, sets up 3 checkers, 5 providers (one flaky), demo rentals and accounts, then runs 5
 provider agents, 3 checkers, the keeper and the web app as child processes. Ctrl-C stops them all.
+An agent, checker or the keeper that dies is restarted (after 1 s, doubling to 30 s), one line each;
+the chain's exit stops everything.
 Each epoch's report, SLA credits and slashes are printed as they land on chain.
 
 Options:

@@ -16,7 +16,8 @@
  *     then (once they answer) 3 checkers, 1 keeper and the web app (frontend/, when it exists); one
  *     agent's network is down for 5% of every epoch (a real outage behind a proxy, ./demo.ts: ~95%
  *     uptime, so its renter gets an SLA credit each epoch and it is never slashed), and each epoch's
- *     report, credits and slashes are printed as they land;
+ *     report, credits and slashes are printed as they land; an agent, checker or the keeper that exits
+ *     unexpectedly is restarted with backoff (./supervisor.ts), the chain's exit stops everything;
  *  6. prints the URLs, the contracts and the demo keys, writes .kaisar/local.json, and ends with the
  *     line "Kaisar is running locally.".
  *
@@ -25,6 +26,7 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import {
+  appendFileSync,
   createWriteStream,
   mkdirSync,
   readFileSync,
@@ -48,6 +50,7 @@ import { dumpChain, replayChain, PersistError, type ChainDump } from "./persist"
 import { HELP } from "./help";
 import { decodeChainLogLine } from "./chainLog";
 import { OutageProxy, demoRules, flakyPlan, freePort, runOutages, watchEpochs } from "./demo";
+import { Supervisor } from "./supervisor";
 
 const ROOT = path.resolve(__dirname, "..", "..", "..");
 const HARDHAT = path.join(ROOT, "node_modules", "hardhat", "internal", "cli", "cli.js");
@@ -182,6 +185,8 @@ interface Child {
 }
 
 const children = new Map<string, Child>();
+/** The agents, checkers and keeper: restarted with backoff when they exit unexpectedly (./supervisor.ts). */
+const supervisors: Supervisor[] = [];
 let onChildStart: (() => void) | undefined;
 let shuttingDown = false;
 
@@ -212,7 +217,7 @@ function startChild(
     drop?: (line: string) => boolean;
     /** Rewrites each line kept (logged and printed as rewritten). */
     map?: (line: string) => string;
-    onExit?: (code: number | null, child: Child) => void;
+    onExit?: (code: number | null, child: Child, signal: NodeJS.Signals | null) => void;
   },
 ): Child {
   const log = createWriteStream(path.join(LOGS, `${name}.log`), { flags: "a" });
@@ -246,7 +251,7 @@ function startChild(
     log.end(`exited: ${code ?? signal}\n`);
     resolveExit(code);
     if (children.get(name) === child) children.delete(name);
-    if (!child.stopping && !shuttingDown) options.onExit?.(code, child);
+    if (!child.stopping && !shuttingDown) options.onExit?.(code, child, signal);
   });
   children.set(name, child);
   onChildStart?.();
@@ -384,8 +389,11 @@ async function startChain(s: Settings, rpcUrl: string, verbose: boolean, genesis
     },
     // Reverts of the contracts' custom errors (the web app's, say), by name, arguments and sentence.
     map: decodeChainLogLine,
-    onExit: (code) => {
-      say(`the chain exited (${code}): stopping everything`);
+    // The base of everything: the programs cannot work without it, so it is not restarted.
+    onExit: (code, _child, signal) => {
+      say(
+        `the chain exited (${signal ?? `exit code ${code}`}): stopping everything (the programs cannot run without it; see .kaisar/devnet/logs/chain.log)`,
+      );
       void shutdown(1);
     },
   });
@@ -537,6 +545,8 @@ let lockTaken = false;
 async function shutdown(code: number): Promise<void> {
   if (shuttingDown) return;
   shuttingDown = true;
+  // Programs stopped from here on are not restarted; a restart waiting out its delay is cancelled.
+  for (const sup of supervisors) sup.stop();
   stopOutages?.();
   stopWatching?.();
   // Its agent stops with the programs; its public port is free once the proxy is down.
@@ -855,15 +865,22 @@ export async function start(argv: string[]): Promise<void> {
 
   // The programs.
   const env = { ...programEnv(), PATH: `${bin}${path.delimiter}${process.env.PATH ?? ""}` };
-  const kaisarChild = (name: string, role: string, config: string, onExit?: () => void) =>
-    startChild(name, process.execPath, [KAISAR_BIN, role, "run", "--config", config], {
-      env,
-      verbose: s.verbose,
-      onExit: (code) => {
-        say(`${name} exited (${code}); see .kaisar/devnet/logs/${name}.log`);
-        onExit?.();
+  // Each one supervised: an unexpected exit is restarted with backoff, one line in the output and its log.
+  const kaisarChild = (name: string, role: string, config: string) => {
+    const sup = new Supervisor(
+      name,
+      () =>
+        startChild(name, process.execPath, [KAISAR_BIN, role, "run", "--config", config], { env, verbose: s.verbose }),
+      {
+        log: (line) => {
+          say(`${line}; see .kaisar/devnet/logs/${name}.log`);
+          appendFileSync(path.join(LOGS, `${name}.log`), `[start] ${line}\n`);
+        },
       },
-    });
+    );
+    supervisors.push(sup);
+    return sup.start();
+  };
   // The agents first, the checkers once every agent answers: the checkers' first epoch is not scored
   // (they were not watching the nodes when it began), and from the next one every agent is up.
   say("starting 5 provider agents");
@@ -1006,7 +1023,7 @@ export async function start(argv: string[]): Promise<void> {
     writeFileSync(DEVNET_ID, id + "\n");
     persistOnStop = { rpcUrl };
   }
-  // The flaky agent's restarts change its pid: local.json keeps the running ones.
+  // A restarted program (./supervisor.ts) has a new pid: local.json keeps the running ones.
   onChildStart = writeLocalJson;
 
   const reader = rpcProvider(rpcUrl, CHAIN_ID);
