@@ -3,7 +3,7 @@
  * in one sentence for every surface: the web app's rent, marketplace and provider pages, the `kaisar`
  * CLI and the provider agent's /health. The stake can fall under the requirement without the provider
  * doing anything: a credit from stake paid to a renter (SlaEnforcer.payStakeCredit), a slash, or
- * governance raising `baseStakePerGpu`. While it is under, the registry refuses every rental of the
+ * governance raising `baseStakePerGpu`; or by its own unstake while none of its nodes is rented. While it is under, the registry refuses every rental of the
  * provider's nodes (`reserveGpus` reverts `NodeRegistry_InsufficientStake(provider, staked, required)`)
  * and its nodes earn no epoch rewards (`eligibleSince` is 0).
  */
@@ -40,7 +40,7 @@ export function underStakeSentence(
   const kai = (v: bigint) => formatTokenAmount(v, token.symbol, token.decimals);
   return (
     `Provider ${shortAddress(provider)} is under its stake requirement: ${kai(s.staked)} staked of ` +
-    `${kai(s.required)} required (stake paid out for a renter's SLA credit or a slash, or a raised ` +
-    `requirement), so its nodes take no rentals. Stake ${kai(short)} more to take rentals again.`
+    `${kai(s.required)} required (stake taken for a renter's SLA credit or a slash, unstaked, or a ` +
+    `raised requirement), so its nodes take no rentals. Stake ${kai(short)} more to take rentals again.`
   );
 }

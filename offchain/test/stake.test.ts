@@ -9,8 +9,8 @@ describe("stake: the under-requirement sentence", () => {
   it("names the provider, what is staked, what is required and how much more to stake", () => {
     expect(underStakeSentence(PROVIDER, { staked: 16_000n * KAI, required: 24_000n * KAI })).to.equal(
       "Provider 0xAbCd…1234 is under its stake requirement: 16,000 KAI staked of 24,000 KAI required " +
-        "(stake paid out for a renter's SLA credit or a slash, or a raised requirement), so its nodes take " +
-        "no rentals. Stake 8,000 KAI more to take rentals again.",
+        "(stake taken for a renter's SLA credit or a slash, unstaked, or a raised requirement), so its nodes " +
+        "take no rentals. Stake 8,000 KAI more to take rentals again.",
     );
   });
 
