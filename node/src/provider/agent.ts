@@ -97,7 +97,7 @@ export async function startAgent(config: ProviderConfig, options: StartAgentOpti
     await server.close();
     throw e;
   }
-  // Stake: read now and every rentals.poll; /health says when the provider is under its requirement.
+  // Stake: read every rentals.poll; /health says when the provider is under its requirement.
   const stakeRpc = options.watchRentals !== false ? rpcProvider(config.rpcUrl, config.chainId) : undefined;
   if (stakeRpc) {
     stake = watchStake({

@@ -1,7 +1,7 @@
 /**
  * The agent's stake watch: while `kaisar provider run` runs it reads the provider's active stake and
  * what its listed nodes require (`NodeRegistry.getStake(provider).staked`, `requiredStake(provider)`)
- * at start and every `rentals.poll`, and /health reports it as `stake`. A provider pushed under its
+ * every `rentals.poll`, and /health reports it as `stake`. A provider pushed under its
  * requirement (a credit from stake paid to a renter, a slash, a raised requirement) takes no rentals
  * on any of its nodes until it stakes more: /health says so with the shared sentence
  * (offchain/src/stake.ts) and a log line says it once per change. An RPC failure is logged once per
@@ -60,7 +60,7 @@ export interface StakeWatcher {
   stop(): Promise<void>;
 }
 
-/** Reads `provider`'s stake now and every `intervalMs`. */
+/** Reads `provider`'s stake every `intervalMs` (the first read one interval after the start, as rentals.ts). */
 export function watchStake(options: {
   contracts: KaisarContracts;
   provider: string;
@@ -94,14 +94,14 @@ export function watchStake(options: {
       if (latest) latest = { ...latest, error };
     }
   };
-  let inFlight: Promise<void> = read();
+  let inFlight: Promise<void> = Promise.resolve();
   const schedule = () => {
     if (stopped) return;
     timer = setTimeout(() => {
       inFlight = read().finally(schedule);
     }, options.intervalMs);
   };
-  void inFlight.finally(schedule);
+  schedule();
 
   return {
     current: () => latest,
