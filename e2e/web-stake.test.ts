@@ -50,6 +50,9 @@ describe("web app: a provider under its stake requirement", function () {
     const { page, context } = await openAs(session.browser, "you", `#/rent/${a100.nodeId}`);
     await page.getByTestId("rent-warning").filter({ hasText: sentence }).waitFor();
     await page.getByTestId("rent-problem").filter({ hasText: sentence }).waitFor();
+    // The very sentence (hasText ignores case; an address's checksum is in its case).
+    expect(await page.getByTestId("rent-warning").innerText()).to.equal(sentence);
+    expect(await page.getByTestId("rent-problem").innerText()).to.equal(sentence);
     expect(await page.getByTestId("rent-submit").isDisabled()).to.equal(true);
     await screenshot(page, "rent-under-stake");
     expect(await rpc.getTransactionCount(you), "nothing sent").to.equal(nonce);
@@ -61,9 +64,11 @@ describe("web app: a provider under its stake requirement", function () {
     await page.getByLabel("Available now").uncheck(); // show nodes that take no rentals too
     const row = page.getByTestId("node-row").filter({ hasText: `#${a100.nodeId}` });
     await row.getByTestId("node-unavailable").filter({ hasText: sentence }).waitFor();
+    expect(await row.getByTestId("node-unavailable").innerText()).to.equal(sentence);
 
     const provider = await openAs(session.browser, "provider-a100", "#/provider");
     await provider.page.getByTestId("provider-under-stake").filter({ hasText: sentence }).waitFor();
+    expect(await provider.page.getByTestId("provider-under-stake").innerText()).to.include(sentence);
     await screenshot(provider.page, "provider-under-stake");
     await provider.page.getByTestId("stake-fill").click();
     expect(await provider.page.getByTestId("stake-amount").inputValue()).to.equal("500");

@@ -6,7 +6,7 @@
  */
 import { underStakeSentence } from "@kaisar/offchain/src/stake";
 import { useQuery } from "@tanstack/react-query";
-import type { Address } from "viem";
+import { getAddress, type Address } from "viem";
 
 import { kaisarLensAbi } from "../../contracts/generated";
 import { useAddresses, useClient } from "../../hooks/kaisar";
@@ -28,7 +28,8 @@ export function useUnderStake(providers: readonly Address[]) {
       );
       const out = new Map<string, string>();
       views.forEach((v, i) => {
-        const s = underStakeSentence(unique[i], { staked: v.stake.staked, required: v.requiredStake });
+        // Checksummed, as the provider page (the connected account) names it.
+        const s = underStakeSentence(getAddress(unique[i]), { staked: v.stake.staked, required: v.requiredStake });
         if (s) out.set(unique[i], s);
       });
       return out;

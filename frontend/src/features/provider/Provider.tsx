@@ -227,8 +227,8 @@ export default function Provider() {
           </dl>
           {underStake && (
             <p className="banner error" data-testid="provider-under-stake">
-              {underStake} Your nodes take no rentals and earn no epoch rewards until then: use “Fill the requirement”
-              below.
+              {underStake} Until then your nodes also earn no epoch rewards: “Fill the requirement” puts the amount in
+              the Stake field.
             </p>
           )}
           <div className="actions">
