@@ -51,8 +51,8 @@ describe("web app: a provider under its stake requirement", function () {
     await page.getByTestId("rent-warning").filter({ hasText: sentence }).waitFor();
     await page.getByTestId("rent-problem").filter({ hasText: sentence }).waitFor();
     // The very sentence (hasText ignores case; an address's checksum is in its case).
-    expect(await page.getByTestId("rent-warning").innerText()).to.equal(sentence);
-    expect(await page.getByTestId("rent-problem").innerText()).to.equal(sentence);
+    expect((await page.getByTestId("rent-warning").innerText()).trim()).to.equal(sentence);
+    expect((await page.getByTestId("rent-problem").innerText()).trim()).to.equal(sentence);
     expect(await page.getByTestId("rent-submit").isDisabled()).to.equal(true);
     await screenshot(page, "rent-under-stake");
     expect(await rpc.getTransactionCount(you), "nothing sent").to.equal(nonce);
@@ -64,7 +64,7 @@ describe("web app: a provider under its stake requirement", function () {
     await page.getByLabel("Available now").uncheck(); // show nodes that take no rentals too
     const row = page.getByTestId("node-row").filter({ hasText: `#${a100.nodeId}` });
     await row.getByTestId("node-unavailable").filter({ hasText: sentence }).waitFor();
-    expect(await row.getByTestId("node-unavailable").innerText()).to.equal(sentence);
+    expect((await row.getByTestId("node-unavailable").innerText()).trim()).to.equal(sentence);
 
     const provider = await openAs(session.browser, "provider-a100", "#/provider");
     await provider.page.getByTestId("provider-under-stake").filter({ hasText: sentence }).waitFor();
