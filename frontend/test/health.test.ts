@@ -9,9 +9,14 @@ import {
   liveState,
   outageStart,
   rentWarning,
+  underStakeReason,
   unavailableReason,
   type ChainNode,
 } from "../src/lib/health";
+import { underStakeSentence } from "@kaisar/offchain/src/stake";
+
+const PROVIDER = "0x9965507D1a55bcC2695C58ba16FB37d819B0A4dc";
+const E18 = 10n ** 18n;
 
 const NOW = 1_800_000_000; // Unix seconds
 const MS = NOW * 1000;
@@ -119,6 +124,19 @@ describe("rentWarning", () => {
   });
   it("says nothing about a healthy node", () => {
     expect(rentWarning(active, { heartbeat: { at: MS, ok: true, latencyMs: 1 } }, MS)).toBeUndefined();
+  });
+  it("blocks an under-staked provider's node with the shared sentence, how much to stake included", () => {
+    const sentence = underStakeSentence(PROVIDER, { staked: 990n * E18, required: 1_000n * E18 })!;
+    const under = { ...active, acceptsRentals: false };
+    expect(rentWarning(under, undefined, MS, undefined, sentence)).toEqual({ blocking: true, text: sentence });
+    expect(sentence).toContain("Stake 10 KAI more to take rentals again.");
+    // The stake read a block after the node's row: the chain would refuse the rent all the same.
+    expect(rentWarning(active, undefined, MS, undefined, sentence)).toEqual({ blocking: true, text: sentence });
+    // Another reason the chain gives first stays first (a paused node is paused whatever its stake).
+    expect(rentWarning({ ...under, status: NodeStatus.Paused }, undefined, MS, undefined, sentence)?.text).toBe(
+      "This node takes no rentals now: paused by its provider.",
+    );
+    expect(underStakeReason(under, NOW, undefined, undefined)).toBeUndefined();
   });
 });
 

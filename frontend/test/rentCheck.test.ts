@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
 
+import { underStakeSentence } from "@kaisar/offchain/src/stake";
+
 import { formatAmount } from "../src/lib/format";
 import { NodeStatus } from "../src/lib/health";
 import { gpuRange, rentProblem, topUpProblem, type RentCheckInput } from "../src/lib/rentCheck";
@@ -35,6 +37,17 @@ const ok: RentCheckInput = {
 describe("rentProblem: what rent would revert on, before any signature", () => {
   it("passes a rent the chain would take", () => {
     expect(rentProblem(ok)).toBeUndefined();
+  });
+  it("refuses an under-staked provider's node with the shared sentence, before any other check", () => {
+    const underStake = underStakeSentence("0x9965507D1a55bcC2695C58ba16FB37d819B0A4dc", {
+      staked: 16_000n * E18,
+      required: 24_000n * E18,
+    });
+    expect(rentProblem({ ...ok, node: { ...ok.node, acceptsRentals: false }, underStake, balance: 0n })).toBe(
+      underStake,
+    );
+    expect(underStake).toContain("16,000 KAI staked of 24,000 KAI required");
+    expect(rentProblem({ ...ok, underStake: undefined })).toBeUndefined();
   });
   it("refuses a balance too low, in the words of ERC20InsufficientBalance", () => {
     expect(rentProblem({ ...ok, balance: 0n })).toBe("Your balance is too low: this needs 20 KAI and you have 0 KAI.");

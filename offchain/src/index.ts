@@ -9,3 +9,4 @@ export * from "./permit";
 export * from "./amount";
 export * from "./delivery";
 export * from "./gas";
+export * from "./stake";

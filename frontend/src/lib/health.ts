@@ -69,8 +69,27 @@ export function unavailableReason(n: ChainNode, nowSec: number, jail?: JailInfo)
   }
   if (n.freeGpus === 0)
     return n.gpuCount === 1 ? "full: its one GPU is rented" : `full: all ${n.gpuCount} GPUs are rented`;
-  if (!n.acceptsRentals) return "under-staked: its provider's stake does not cover its GPUs";
+  if (!n.acceptsRentals) return UNDER_STAKED;
   return undefined;
+}
+
+/** `unavailableReason` when the provider's stake is what keeps the node from taking rentals. */
+export const UNDER_STAKED = "under-staked: its provider's stake does not cover its GPUs";
+
+/**
+ * The provider's under-stake sentence (offchain/src/stake.ts: staked, required, how much to stake)
+ * when that is why the node takes no rentals, or when the chain's stake reads under its requirement
+ * while the node's row still says it takes them (read a block apart): the chain would refuse the rent.
+ */
+export function underStakeReason(
+  n: ChainNode,
+  nowSec: number,
+  jail: JailInfo | undefined,
+  underStake: string | undefined,
+): string | undefined {
+  if (!underStake) return undefined;
+  const reason = unavailableReason(n, nowSec, jail);
+  return reason === undefined || reason === UNDER_STAKED ? underStake : undefined;
 }
 
 export type LiveState = "up" | "down" | "stale" | "unknown";
@@ -124,15 +143,19 @@ export function formatLatency(ms: number): string {
 
 /**
  * The warning a renter must read before renting this node, naming why (undefined: nothing to warn
- * about). The chain's reason comes first (the rent would revert); then the checkers' view (the rent
- * would go through, and the node would not serve it).
+ * about). The chain's reason comes first (the rent would revert; an under-staked provider's in the
+ * shared sentence with how much it must stake, when `underStake` is known); then the checkers' view
+ * (the rent would go through, and the node would not serve it).
  */
 export function rentWarning(
   n: ChainNode,
   live: LiveView | undefined,
   nowMs: number,
   jail?: JailInfo,
+  underStake?: string,
 ): { blocking: boolean; text: string } | undefined {
+  const stake = underStakeReason(n, Math.floor(nowMs / 1000), jail, underStake);
+  if (stake) return { blocking: true, text: stake };
   const reason = unavailableReason(n, Math.floor(nowMs / 1000), jail);
   if (reason) return { blocking: true, text: `This node takes no rentals now: ${reason}.` };
   const l = liveState(live, nowMs);

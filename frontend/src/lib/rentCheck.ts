@@ -10,7 +10,7 @@ import { ContractRevert, quote as chainQuote, type Plan } from "@kaisar/offchain
 
 import { ERROR_MESSAGES } from "./errors";
 import { parseAmount } from "./format";
-import { unavailableReason, type ChainNode, type JailInfo } from "./health";
+import { underStakeReason, unavailableReason, type ChainNode, type JailInfo } from "./health";
 
 export interface RentCheckInput {
   node: ChainNode & { id: number };
@@ -33,6 +33,8 @@ export interface RentCheckInput {
   token: { symbol: string; decimals: number };
   nowSec: number;
   jail?: JailInfo;
+  /** The provider's under-stake sentence (offchain/src/stake.ts), when its stake is under its requirement. */
+  underStake?: string;
 }
 
 /** The GPU counts this node can take now: 1 to its free GPUs (at most 255 per rental). */
@@ -45,6 +47,8 @@ export function rentProblem(i: RentCheckInput): string | undefined {
   const ctx = { token: i.token, now: i.nowSec };
   const say = (name: string, args: readonly unknown[]) => ERROR_MESSAGES[name](args, ctx);
   if (i.escrowPaused) return say("RentalEscrow_Paused", []);
+  const stake = underStakeReason(i.node, i.nowSec, i.jail, i.underStake);
+  if (stake) return stake;
   const reason = unavailableReason(i.node, i.nowSec, i.jail);
   if (reason) return `Node #${i.node.id} takes no rentals now: ${reason}.`;
   const { max } = gpuRange(i.node.freeGpus);

@@ -66,12 +66,15 @@ export async function providerRentals(
   }
 }
 
-/** Every penalty recorded for `provider` (KaisarLens.getPenalties, paged). */
+/**
+ * Every penalty recorded for `provider` (KaisarLens.getPenalties, paged), as plain objects: on an
+ * ethers Result, `.at` is `Array.prototype.at` (a function), not the struct's `at` field.
+ */
 export async function providerPenalties(contracts: KaisarContracts, provider: string) {
-  const out = [];
+  const out: { amount: bigint; at: bigint; reason: bigint; nodeId: bigint; evidence: string }[] = [];
   for (let offset = 0; ; offset += PAGE) {
     const page = await contracts.KaisarLens.getPenalties(provider, offset, PAGE);
-    out.push(...page);
+    out.push(...page.map(([amount, at, reason, nodeId, evidence]) => ({ amount, at, reason, nodeId, evidence })));
     if (page.length < PAGE) return out;
   }
 }

@@ -4,6 +4,7 @@
  * against the chain's root; vesting positions). Amounts read as people read them ("24,000 KAI") in
  * the text, and as exact decimal strings under --json.
  */
+import { underStakeSentence } from "@kaisar/offchain";
 import { formatUnits } from "ethers";
 
 import type { CommandResult } from "../chain/command";
@@ -146,6 +147,8 @@ export async function status(ctx: Ctx): Promise<CommandResult> {
     required: formatKai(p.requiredStake),
     locked: formatKai(p.lockedStake),
     covered: p.stake.staked >= p.requiredStake,
+    /** The shared sentence (offchain/src/stake.ts) when under the requirement, with how much to stake. */
+    underStake: underStakeSentence(chain.address, { staked: p.stake.staked, required: p.requiredStake }) ?? null,
     rewardsOwed: formatKai(p.stake.rewardsOwed),
   };
   const earnings = rentals.map((r) => ({
@@ -193,6 +196,7 @@ export async function status(ctx: Ctx): Promise<CommandResult> {
       (s.unbonding > 0n ? ` until ${date(s.unbondingEnd)}${stake.withdrawableNow ? " (withdrawable now)" : ""}` : "") +
       `, rewards owed ${displayKai(s.rewardsOwed)}`,
   );
+  if (stake.underStake) lines.push(stake.underStake);
   lines.push(`Nodes (${nodes.length}):`);
   for (const n of nodes) {
     lines.push(

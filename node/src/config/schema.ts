@@ -278,7 +278,7 @@ export const SETTINGS: readonly Setting[] = [
   {
     key: "rentals.poll",
     env: "KAISAR_RENTALS_POLL",
-    what: "how often `run` reads the node's rentals from the chain (launch specs go to <dataDir>/rentals)",
+    what: "how often `run` reads the node's rentals (launch specs go to <dataDir>/rentals) and the provider's stake against its requirement (/health's stake) from the chain",
     expected: 'a duration, e.g. "5s"',
     parse: parseDuration,
     roles: ["provider"],

@@ -1,6 +1,7 @@
 /**
  * `kaisar provider run`, the part that serves checkers: detect the hardware, warm the challenge
- * kernel, listen; then watch the chain for the node's rentals (rentals.ts).
+ * kernel, listen; then watch the chain for the node's rentals (rentals.ts) and the provider's stake
+ * against its requirement (stake.ts, reported by /health).
  */
 import { Wallet } from "ethers";
 import type { AddressInfo } from "net";
@@ -10,6 +11,8 @@ import { detectHardware, type DetectOptions, type Detection } from "./hardware";
 import { startRentalWatcher } from "./rentals";
 import { createAgentServer, type AgentServer, type Logger } from "./server";
 import { workerSolver, type ChallengeSolver } from "./solver";
+import { watchStake, type StakeWatcher } from "./stake";
+import { connectContracts, rpcProvider } from "../chain/contracts";
 
 export interface RunningAgent {
   address: AddressInfo;
@@ -24,7 +27,10 @@ export interface StartAgentOptions {
   detect?: Partial<DetectOptions>;
   /** Overrides the solver of the configured kernel (tests). */
   solver?: ChallengeSolver;
-  /** Watch the chain for the node's rentals and write their launch specs (default true). */
+  /**
+   * Watch the chain for the node's rentals and write their launch specs, and for the provider's stake
+   * against its requirement (default true).
+   */
   watchRentals?: boolean;
 }
 
@@ -43,6 +49,7 @@ export async function startAgent(config: ProviderConfig, options: StartAgentOpti
   const solver = options.solver ?? workerSolver(config.challenge.kernel);
   const t0 = performance.now();
   let server: AgentServer;
+  let stake: StakeWatcher | undefined;
   try {
     await solver.warm();
     log({
@@ -59,6 +66,7 @@ export async function startAgent(config: ProviderConfig, options: StartAgentOpti
       solver,
       maxChallengeN: config.challenge.maxN,
       maxBandwidthBytes: config.bandwidth.maxBytes,
+      stake: () => stake?.current(),
       log,
     });
   } catch (e) {
@@ -89,11 +97,23 @@ export async function startAgent(config: ProviderConfig, options: StartAgentOpti
     await server.close();
     throw e;
   }
+  // Stake: read every rentals.poll; /health says when the provider is under its requirement.
+  const stakeRpc = options.watchRentals !== false ? rpcProvider(config.rpcUrl, config.chainId) : undefined;
+  if (stakeRpc) {
+    stake = watchStake({
+      contracts: connectContracts(config.contracts, stakeRpc),
+      provider: signer.address,
+      intervalMs: config.rentals.poll,
+      log,
+    });
+  }
   return {
     address,
     detection,
     async close() {
       await rentals?.close();
+      await stake?.stop();
+      stakeRpc?.destroy();
       await server.close();
       log({ at: "Agent#stop" });
     },

@@ -1,7 +1,10 @@
 /**
  * The provider agent's checker-facing HTTP API (node:http, JSON):
  *
- *   GET  /health            200 {"ok":true,"nodeId","provider","version","uptimeSeconds"}
+ *   GET  /health            200 {"ok":true,"nodeId","provider","version","uptimeSeconds","stake"?}: `ok` is
+ *                           the agent answering; `stake` (stake.ts, while the agent watches the chain)
+ *                           {"ok":false,"staked","required","shortfall","message"} when the provider is
+ *                           under its stake requirement and its nodes take no rentals
  *   GET  /hardware          200 {"report":{...},"signature":"0x..."}: the hardware report, signed now
  *                           by the node's key (see hardware.ts: canonicalReportMessage, verifyHardwareReport)
  *   GET  /bandwidth?bytes=N 200 application/octet-stream: exactly N pseudo-random bytes, 1 <= N <= the cap
@@ -24,6 +27,7 @@ import { seedHex } from "../popw/prng";
 import type { ChallengeAnswer } from "../popw/challenge";
 import { signHardwareReport, type HardwareInfo, type MessageSigner } from "./hardware";
 import type { ChallengeSolver } from "./solver";
+import type { StakeHealth } from "./stake";
 
 /** A structured log line: `{ at: "Agent#challenge", ... }`. */
 export type LogEntry = { at: string } & Record<string, unknown>;
@@ -52,6 +56,8 @@ export interface AgentServerOptions {
   requestTimeoutMs?: number;
   /** A socket idle this long is closed, ms (a challenge must finish within it). Default 5 min. */
   idleTimeoutMs?: number;
+  /** The provider's stake against its requirement, reported by /health as `stake` (stake.ts). */
+  stake?: () => StakeHealth | undefined;
   /** Reported by /health. Default: @kaisar/node's version. */
   version?: string;
   log?: Logger;
@@ -104,12 +110,14 @@ export function createAgentServer(options: AgentServerOptions): AgentServer {
     "/health": {
       method: "GET",
       handle: async (_req, _url, res) => {
+        const stake = options.stake?.();
         sendJson(res, 200, {
           ok: true,
           nodeId: options.nodeId,
           provider,
           version,
           uptimeSeconds: Math.floor((Date.now() - started) / 1000),
+          ...(stake && { stake }),
         });
       },
     },

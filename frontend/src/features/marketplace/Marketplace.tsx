@@ -6,10 +6,11 @@ import { useMemo, useState } from "react";
 
 import { tokenOf, useNow, useTokens } from "../../hooks/kaisar";
 import { formatBps, formatCount, formatPricePerHour, formatRelative } from "../../lib/format";
-import { NOT_ATTESTED, liveState, unavailableReason } from "../../lib/health";
+import { NOT_ATTESTED, UNDER_STAKED, liveState, unavailableReason } from "../../lib/health";
 import { jailsOf, useLiveNodes, usePenalties } from "./health";
 import "./health.css";
 import { isComplete, useGpuClasses, useLatestMetrics, useNodes, type NodeRow } from "./hooks";
+import { useUnderStake } from "./stake";
 
 const ROWS = 50;
 type SortKey = "price" | "vram" | "free" | "uptime" | "id";
@@ -73,6 +74,10 @@ export function Marketplace() {
   const pages = Math.max(1, Math.ceil(rows.length / ROWS));
   const p = Math.min(page, pages - 1);
   const shown = rows.slice(p * ROWS, p * ROWS + ROWS);
+  // The stake and requirement of providers whose shown nodes are under-staked, to say how far under.
+  const underStake = useUnderStake(
+    shown.filter((n) => unavailableReason(n, now, jails.get(n.id)) === UNDER_STAKED).map((n) => n.provider),
+  );
   const reset =
     <T,>(set: (v: T) => void) =>
     (v: T) => {
@@ -209,7 +214,7 @@ export function Marketplace() {
                       </a>
                     ) : (
                       <span className="muted small" data-testid="node-unavailable">
-                        {why}
+                        {why === UNDER_STAKED ? (underStake.data?.get(n.provider.toLowerCase()) ?? why) : why}
                       </span>
                     )}{" "}
                     <a className="small" href={`#/node/${n.id}`} data-testid={`node-link-${n.id}`}>

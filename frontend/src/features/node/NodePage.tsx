@@ -10,9 +10,10 @@ import { Chart } from "../../components/chart/Chart";
 import { nodeRegistryAbi } from "../../contracts/generated";
 import { getJson, tokenOf, useAddresses, useClient, useNow, useRuntime, useTokens } from "../../hooks/kaisar";
 import { formatAmount, formatBps, formatPricePerHour, shortHash } from "../../lib/format";
-import { NOT_ATTESTED, liveState, unavailableReason } from "../../lib/health";
+import { NOT_ATTESTED, UNDER_STAKED, liveState, unavailableReason } from "../../lib/health";
 import { jailsOf, useLiveNodes, usePenalties } from "../marketplace/health";
 import { useGpuClasses, useKeeperEpochs, useNode, type KeeperEpoch } from "../marketplace/hooks";
+import { useUnderStake } from "../marketplace/stake";
 import "../marketplace/health.css";
 import "./node.css";
 
@@ -82,6 +83,7 @@ export default function NodePage({ nodeId }: { nodeId: number }) {
   const prices = usePriceHistory(nodeId);
   const now = useNow(3_000);
   const jail = useMemo(() => jailsOf(penalties.data).get(nodeId), [penalties.data, nodeId]);
+  const stake = useUnderStake(node.data ? [node.data.provider] : []);
   // The chart is drawn again only when the history changes, not on every clock tick.
   const chart = useMemo(() => {
     const h = uptime.data ?? [];
@@ -113,7 +115,11 @@ export default function NodePage({ nodeId }: { nodeId: number }) {
         </dd>
         <dt>Rentals</dt>
         <dd data-testid="node-availability">
-          {why ? `takes none now: ${why}` : `takes rentals · ${n.freeGpus} of ${n.gpuCount} GPUs free`}
+          {why
+            ? why === UNDER_STAKED
+              ? (stake.data?.get(n.provider.toLowerCase()) ?? `takes none now: ${why}`)
+              : `takes none now: ${why}`
+            : `takes rentals · ${n.freeGpus} of ${n.gpuCount} GPUs free`}
         </dd>
         <dt>Checkers</dt>
         <dd data-testid="node-live">

@@ -3,9 +3,10 @@
  * earnings, rewards and vesting (./Rewards), charts of earnings and rewards (./ProviderCharts), SLA
  * credits paid from the provider's nodes (with their epoch), penalties.
  */
+import { underStakeSentence } from "@kaisar/offchain/src/stake";
 import { useQuery } from "@tanstack/react-query";
 import { useState } from "react";
-import { stringToHex, type Address } from "viem";
+import { formatUnits, stringToHex, type Address } from "viem";
 
 import {
   kaisarLensAbi,
@@ -193,6 +194,7 @@ export default function Provider() {
   const stakeAmt = parseAmount(stake, 18);
   const unstakeAmt = parseAmount(unstake, 18);
   const covered = s.staked >= view.requiredStake;
+  const underStake = underStakeSentence(address, { staked: s.staked, required: view.requiredStake });
   const earnings = new Map<Address, { ids: bigint[]; total: bigint }>();
   for (const r of rentals.data ?? []) {
     if (r.withdrawable === 0n) continue;
@@ -212,12 +214,7 @@ export default function Provider() {
             <dd data-testid="staked">{formatAmount(s.staked, KAI)}</dd>
             <dt>Required by your listed GPUs</dt>
             <dd>
-              {formatAmount(view.requiredStake, KAI)}{" "}
-              {covered ? (
-                "✓ covered"
-              ) : (
-                <span className="error">— stake more: your nodes take no rentals until it is covered</span>
-              )}
+              {formatAmount(view.requiredStake, KAI)} {covered && "✓ covered"}
             </dd>
             <dt>Locked by saving plans</dt>
             <dd>{formatAmount(view.lockedStake, KAI)}</dd>
@@ -228,6 +225,12 @@ export default function Provider() {
                 : "—"}
             </dd>
           </dl>
+          {underStake && (
+            <p className="banner error" data-testid="provider-under-stake">
+              {underStake} Until then your nodes also earn no epoch rewards: “Fill the requirement” puts the amount in
+              the Stake field.
+            </p>
+          )}
           <div className="actions">
             <input
               placeholder="KAI"
@@ -261,7 +264,11 @@ export default function Provider() {
               Stake
             </button>
             {view.requiredStake > s.staked && (
-              <button className="ghost" onClick={() => setStake(String(Number(view.requiredStake - s.staked) / 1e18))}>
+              <button
+                className="ghost"
+                data-testid="stake-fill"
+                onClick={() => setStake(formatUnits(view.requiredStake - s.staked, 18))}
+              >
                 Fill the requirement
               </button>
             )}

@@ -20,6 +20,7 @@ import { useCatalog, rememberTemplate } from "../rentals/catalog";
 import { useGpuClasses, useNode } from "../marketplace/hooks";
 import { jailsOf, useLiveNodes, usePenalties } from "../marketplace/health";
 import "../marketplace/health.css";
+import { useUnderStake } from "../marketplace/stake";
 import type { Plan } from "@kaisar/offchain/src/rentalMath";
 
 function useEscrowTerms() {
@@ -89,6 +90,7 @@ export default function Rent({ nodeId }: { nodeId: number }) {
   const permit = usePermit();
   const now = useNow(1000);
   const tokenEnabled = useTokenEnabled(node.data?.tokens[tokenIndex]);
+  const stake = useUnderStake(node.data ? [node.data.provider] : []);
 
   const n = node.data;
   if (node.isLoading || tokens.isLoading || escrow.isLoading) return <p className="muted">Loading node #{nodeId}…</p>;
@@ -111,7 +113,8 @@ export default function Rent({ nodeId }: { nodeId: number }) {
   });
   const liveNode = live.data?.nodes.get(n.id);
   const jail = jailsOf(penalties.data).get(n.id);
-  const warning = rentWarning(n, liveNode, now * 1000, jail);
+  const underStake = stake.data?.get(n.provider.toLowerCase());
+  const warning = rentWarning(n, liveNode, now * 1000, jail, underStake);
   const balance = balances.data?.find((b) => b.token.address.toLowerCase() === tokenAddr?.toLowerCase())?.balance;
   const problem =
     "error" in q
@@ -132,6 +135,7 @@ export default function Rent({ nodeId }: { nodeId: number }) {
           token,
           nowSec: now,
           jail,
+          underStake,
         });
   const needsConsent = !!warning && !warning.blocking;
 
