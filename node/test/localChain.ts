@@ -40,7 +40,16 @@ export interface LocalChain {
  * and serves it on a free loopback port.
  */
 export async function startLocalChain(
-  options: { epochLengthSeconds?: number; blockEveryMs?: number } = {},
+  options: {
+    epochLengthSeconds?: number;
+    blockEveryMs?: number;
+    /**
+     * Sets the chain's clock this many seconds behind the wall clock instead of on it (its blocks then
+     * keep that lag). Hardhat's clock starts when Hardhat is loaded and cannot be set back: set
+     * KAISAR_CHAIN_INITIAL_DATE to a past date before the first chain of the process is started.
+     */
+    behindWallSeconds?: number;
+  } = {},
 ): Promise<LocalChain> {
   // Block time stays on the wall clock (hardhat.config.ts), as the checkers' epochs are.
   process.env.KAISAR_WALL_CLOCK_CHAIN = "1";
@@ -67,15 +76,21 @@ export async function startLocalChain(
   })) as {
     timestamp: string;
   };
-  const wall = Math.floor(Date.now() / 1000);
+  const wall = Math.floor(Date.now() / 1000) - (options.behindWallSeconds ?? 0);
   if (wall > Number(latest.timestamp)) {
     await hre.network.provider.request({ method: "evm_setNextBlockTimestamp", params: [wall] });
     await hre.network.provider.request({ method: "evm_mine", params: [] });
+  } else if (options.behindWallSeconds) {
+    throw new Error(
+      `the chain's clock is at ${latest.timestamp}, not ${options.behindWallSeconds} s behind the wall clock: ` +
+        "set KAISAR_CHAIN_INITIAL_DATE to a past date before Hardhat is loaded",
+    );
   }
   const params = {
     ...loadParameters("local"),
     timelockMinDelay: 0,
-    genesis: "now" as const,
+    // Epoch 0 starts now on the chain's clock (the wall clock's, unless set behind it).
+    genesis: options.behindWallSeconds ? wall : ("now" as const),
     epochLengthSeconds: options.epochLengthSeconds ?? 60,
   };
   const deployed = (await hre.ignition.deploy(buildKaisarModule(params))) as Record<

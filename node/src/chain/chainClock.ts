@@ -124,13 +124,19 @@ export class ChainClock implements Clock {
     return this.latest;
   }
 
-  /** The chain's block interval, ms: the mean over the last blocks, rounded up to whole seconds (at least 1 s). */
+  /**
+   * The chain's block interval, ms: the median gap between the last blocks' timestamps, rounded up to
+   * whole seconds, at least 1 s (a median: one long pause, or a chain restored after a stop, does not count).
+   */
   async blockIntervalMs(): Promise<number> {
     const head = await this.source("latest");
     const back = Math.min(INTERVAL_BLOCKS, head.number);
     if (back === 0) return TIMESTAMP_STEP_MS;
-    const from = await this.source(head.number - back);
-    return Math.max(1, Math.ceil((head.timestamp - from.timestamp) / back)) * TIMESTAMP_STEP_MS;
+    const blocks = await Promise.all(Array.from({ length: back }, (_, i) => this.source(head.number - back + i)));
+    blocks.push(head);
+    const gaps = blocks.slice(1).map((b, i) => b.timestamp - blocks[i].timestamp);
+    gaps.sort((a, b) => a - b);
+    return Math.max(1, Math.ceil(gaps[Math.floor(gaps.length / 2)])) * TIMESTAMP_STEP_MS;
   }
 
   /** Reads the chain every `everyMs` until `stop` (a failed reading keeps the offset; `onError` is told). */
