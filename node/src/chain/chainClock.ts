@@ -77,6 +77,7 @@ export function settleProblem(settleMs: number, blockIntervalMs: number): Config
   const tolerance = chainClockToleranceMs(blockIntervalMs);
   if (settleMs > tolerance) return undefined;
   const s = (ms: number) => `${ms / 1000}s`;
+  const enough = `${Math.ceil((tolerance + 1) / 1000)}s`;
   return {
     key: "exchange.settle",
     env: "KAISAR_EXCHANGE_SETTLE",
@@ -84,7 +85,9 @@ export function settleProblem(settleMs: number, blockIntervalMs: number): Config
       `is ${s(settleMs)}, not more than the chain clock's tolerance of ${s(tolerance)} (block interval ` +
       `${s(blockIntervalMs)} + ${s(TIMESTAMP_STEP_MS)} for whole-second block timestamps + ` +
       `${s(CHAIN_CLOCK_MAX_LATENCY_MS)} RPC latency): the checker could sign an epoch the chain has not ended`,
-    fix: `set "exchange" {"settle": "${Math.ceil((tolerance + 1) / 1000)}s"} or more in the config file, or export KAISAR_EXCHANGE_SETTLE`,
+    fix:
+      `set it to "${enough}" or more: "exchange": {"settle": "${enough}"} in the config file, ` +
+      `or export KAISAR_EXCHANGE_SETTLE=${enough}`,
   };
 }
 
