@@ -34,8 +34,8 @@ describe("checkers and keeper agree on epochs from chain time (chain behind the 
   const saved = { ...process.env };
 
   before(async () => {
-    // Hardhat's clock starts when Hardhat loads and cannot be set back: when this file loads it, it
-    // starts in the past (a test chain in a process that loaded it earlier is behind already).
+    // Hardhat's clock cannot be set back: when this file loads Hardhat, it starts in the past (without,
+    // startLocalChain waits until Hardhat was loaded BEHIND_SECONDS ago).
     process.env.KAISAR_CHAIN_INITIAL_DATE ??= "2020-01-01T00:00:00Z";
     chain = await startLocalChain({ epochLengthSeconds: EPOCH_SECONDS, behindWallSeconds: BEHIND_SECONDS });
     for (const k of Object.keys(process.env)) if (k.startsWith("KAISAR_")) delete process.env[k];
