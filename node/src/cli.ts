@@ -43,6 +43,7 @@ import { keeperCommands } from "./commands/keeper";
 import { hardwareProblem, providerCommands } from "./commands/provider";
 import { checkChainId, connectContracts, rpcProvider } from "./chain/contracts";
 import { chainNodeSource, discoverNodes } from "./chain/discovery";
+import { ChainClock, providerBlocks, settleProblem } from "./chain/chainClock";
 import { chainEpochContext, readEpochClock } from "./chain/epochContext";
 
 export { EXIT, type Io, type RunHooks } from "./commands/common";
@@ -311,9 +312,10 @@ async function checkerRun(opts: CommonOptions, io: Io, hooks: RunHooks): Promise
   let chain: Awaited<ReturnType<typeof checkerChain>> = undefined;
   try {
     chain = await checkerChain(config, log);
-    checker = await startChecker(chain ? { ...config, epoch: chain.clock } : config, {
+    checker = await startChecker(chain ? { ...config, epoch: chain.epoch } : config, {
       log,
       version,
+      ...(chain && { chainClock: chain.clock }),
       ...(source && { discoverNodes: source.discover, discoverEveryMs: config.discovery.interval }),
       ...(chain && { epochContext: chain.epochContext }),
     });
@@ -321,6 +323,7 @@ async function checkerRun(opts: CommonOptions, io: Io, hooks: RunHooks): Promise
     source?.close();
     chain?.close();
     stop.dispose();
+    if (e instanceof ConfigError) return configFailure(e, opts, io);
     log({ at: "Checker#error", error: (e as Error).message });
     return EXIT.error;
   }
@@ -342,11 +345,17 @@ async function checkerChain(config: CheckerConfig, log: (entry: CheckerLogEntry)
   try {
     await checkChainId(provider, config.chainId, config.rpcUrl);
     const contracts = connectContracts(config.contracts, provider);
-    const clock = await readEpochClock(contracts);
+    const epoch = await readEpochClock(contracts);
+    // Chain time: what the checker stamps probes and cuts epochs by (src/chain/chainClock.ts).
+    const clock = new ChainClock(providerBlocks(provider));
+    await clock.refresh();
+    const settle = settleProblem(config.exchange.settle, await clock.blockIntervalMs());
+    if (settle) throw new ConfigError("checker", [settle], config.configFile);
     const nodes = () => discoverNodes(contracts);
     let known: { id: number; provider: string }[] = config.nodes;
     const context = chainEpochContext(contracts, config.chainId, () => known);
     return {
+      epoch,
       clock,
       // The nodes of the epoch: read afresh from the registry (a static list when one is configured).
       epochContext: async (epoch: number) => {
@@ -357,7 +366,7 @@ async function checkerChain(config: CheckerConfig, log: (entry: CheckerLogEntry)
     };
   } catch (e) {
     provider.destroy();
-    if (config.nodes.length === 0) throw e;
+    if (config.nodes.length === 0 || e instanceof ConfigError) throw e;
     log({ at: "Checker#chain", ok: false, exchange: false, error: (e as Error).message });
     return undefined;
   }

@@ -179,7 +179,8 @@ describe("a full epoch on a local chain: probes, exchange, report, proofs, a cla
             bandwidth: { bytes: 4096 },
             probe: { concurrency: 8, jitterPercent: 0 },
             discovery: { interval: "1s" },
-            exchange: { settle: "1s", wait: "4s", timeout: "1s", retry: "250ms" },
+            // settle above the chain clock's tolerance on a 1-second chain (2.5 s: src/chain/chainClock.ts).
+            exchange: { settle: "3s", wait: "4s", timeout: "1s", retry: "250ms" },
           }),
         ),
       ),

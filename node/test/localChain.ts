@@ -40,7 +40,16 @@ export interface LocalChain {
  * and serves it on a free loopback port.
  */
 export async function startLocalChain(
-  options: { epochLengthSeconds?: number; blockEveryMs?: number } = {},
+  options: {
+    epochLengthSeconds?: number;
+    blockEveryMs?: number;
+    /**
+     * Sets the chain's clock this many seconds behind the wall clock instead of on it (its blocks then
+     * keep that lag). Hardhat's clock cannot be set back: a chain started within that many seconds of
+     * loading Hardhat waits out the rest first (none with KAISAR_CHAIN_INITIAL_DATE in the past).
+     */
+    behindWallSeconds?: number;
+  } = {},
 ): Promise<LocalChain> {
   // Block time stays on the wall clock (hardhat.config.ts), as the checkers' epochs are.
   process.env.KAISAR_WALL_CLOCK_CHAIN = "1";
@@ -61,21 +70,35 @@ export async function startLocalChain(
   await hre.network.provider.request({ method: "evm_setIntervalMining", params: [0] });
   // A reset chain's clock lags the wall clock by the time since Hardhat started: set it to now, which
   // the deployment's genesis ("now") and the programs' epoch clocks go by.
-  const latest = (await hre.network.provider.request({
-    method: "eth_getBlockByNumber",
-    params: ["latest", false],
-  })) as {
-    timestamp: string;
-  };
-  const wall = Math.floor(Date.now() / 1000);
+  const latestBlock = async () =>
+    (await hre.network.provider.request({ method: "eth_getBlockByNumber", params: ["latest", false] })) as {
+      timestamp: string;
+    };
+  let latest = await latestBlock();
+  // A reset chain starts at the time Hardhat was loaded: to be set `behindWallSeconds` back it must have
+  // been loaded that long ago (or with KAISAR_CHAIN_INITIAL_DATE in the past). Otherwise wait until it was
+  // and reset again: the lag is then at least that, however fast the machine.
+  const short = (options.behindWallSeconds ?? 0) + 1 - (Math.floor(Date.now() / 1000) - Number(latest.timestamp));
+  if (options.behindWallSeconds && short > 0) {
+    await new Promise((resolve) => setTimeout(resolve, short * 1000));
+    await hre.network.provider.request({ method: "hardhat_reset", params: [] });
+    latest = await latestBlock();
+  }
+  const wall = Math.floor(Date.now() / 1000) - (options.behindWallSeconds ?? 0);
   if (wall > Number(latest.timestamp)) {
     await hre.network.provider.request({ method: "evm_setNextBlockTimestamp", params: [wall] });
     await hre.network.provider.request({ method: "evm_mine", params: [] });
+  } else if (options.behindWallSeconds) {
+    throw new Error(
+      `the chain's clock is at ${latest.timestamp}, not ${options.behindWallSeconds} s behind the wall clock: ` +
+        "set KAISAR_CHAIN_INITIAL_DATE to a past date before Hardhat is loaded",
+    );
   }
   const params = {
     ...loadParameters("local"),
     timelockMinDelay: 0,
-    genesis: "now" as const,
+    // Epoch 0 starts now on the chain's clock (the wall clock's, unless set behind it).
+    genesis: options.behindWallSeconds ? wall : ("now" as const),
     epochLengthSeconds: options.epochLengthSeconds ?? 60,
   };
   const deployed = (await hre.ignition.deploy(buildKaisarModule(params))) as Record<

@@ -6,6 +6,7 @@
  */
 import { Wallet } from "ethers";
 
+import { epochAt, epochStart, type ChainClock } from "../chain/chainClock";
 import type { CheckerConfig } from "../config/load";
 import type { CheckerNode } from "../config/nodes";
 import { DEFAULT_SCORING_PARAMS, type ObservationWindow } from "../scoring/types";
@@ -37,7 +38,14 @@ export interface CheckerLogEntry {
 export interface StartCheckerOptions {
   log?: (entry: CheckerLogEntry) => void;
   version?: string;
+  /** The wall clock (tests: a ManualClock); ignored with `chainClock`. */
   clock?: Clock;
+  /**
+   * Chain time (src/chain/chainClock.ts), read once already: probes are stamped, epochs cut and settled
+   * by it, and it is read again before each discovery and epoch-end exchange run. Without it (a checker
+   * with no chain) the wall clock is used.
+   */
+  chainClock?: ChainClock;
   /**
    * What the chain says about an ended epoch (checker set, licenses, budget, report domain). Without
    * it the checker still serves its signed observations but computes no report.
@@ -67,13 +75,10 @@ export interface RunningChecker {
   stop(): Promise<void>;
 }
 
-/** ReportOracle.epochOf: epoch 0 until genesis, then one per `lengthMs` (whole seconds, as on chain). */
+/** ReportOracle.epochAt of a time in Unix ms (chain/chainClock.ts `epochAt`). */
 export function epochClock(genesisSeconds: number, lengthMs: number): (ms: number) => number {
-  const length = Math.max(1, Math.round(lengthMs / 1000));
-  return (ms) => {
-    const t = Math.floor(ms / 1000);
-    return t < genesisSeconds ? 0 : Math.floor((t - genesisSeconds) / length);
-  };
+  const schedule = { genesis: genesisSeconds, length: lengthMs };
+  return (ms) => epochAt(schedule, ms / 1000);
 }
 
 /**
@@ -87,17 +92,27 @@ export function epochWindow(
   lengthMs: number,
   heartbeatMs: number,
 ): (epoch: number) => ObservationWindow {
-  const length = Math.max(1, Math.round(lengthMs / 1000));
-  return (epoch) => {
-    const from = genesisSeconds + epoch * length;
-    return { from, to: from + length, heartbeatSeconds: heartbeatMs / 1000 };
-  };
+  const schedule = { genesis: genesisSeconds, length: lengthMs };
+  return (epoch) => ({
+    from: epochStart(schedule, epoch),
+    to: epochStart(schedule, epoch + 1),
+    heartbeatSeconds: heartbeatMs / 1000,
+  });
 }
 
 /** Starts the checker described by `config`. */
 export async function startChecker(config: CheckerConfig, options: StartCheckerOptions = {}): Promise<RunningChecker> {
   const log = options.log ?? (() => {});
-  const clock = options.clock ?? systemClock;
+  const chainClock = options.chainClock;
+  const clock: Clock = chainClock ?? options.clock ?? systemClock;
+  // A reading of the chain's clock before a decision by it; a failed one keeps the last offset.
+  const readChain = async (at: string) => {
+    try {
+      await chainClock?.refresh();
+    } catch (e) {
+      log({ at, chainClock: false, error: (e as Error)?.message });
+    }
+  };
   const wallet = new Wallet(config.privateKey);
   const checker = wallet.address;
   const epochOf = epochClock(config.epoch.genesis, config.epoch.length);
@@ -203,7 +218,6 @@ export async function startChecker(config: CheckerConfig, options: StartCheckerO
   let exchanging: Promise<void> = Promise.resolve();
   let lastFinalized = -1;
   const exchangeAbort = new AbortController();
-  const lengthMs = Math.max(1, Math.round(config.epoch.length / 1000)) * 1000;
   const epochContext = options.epochContext;
 
   const finalizeEnded = async (): Promise<void> => {
@@ -267,10 +281,11 @@ export async function startChecker(config: CheckerConfig, options: StartCheckerO
   };
   const runExchange = async (): Promise<void> => {
     let wait: number;
+    await readChain("Checker#exchange");
     try {
       await finalizeEnded();
       // Next due: when the settled epoch moves on, i.e. `settle` after the current one ends.
-      const due = config.epoch.genesis * 1000 + (settledEpoch() + 1) * lengthMs + config.exchange.settle;
+      const due = epochStart(config.epoch, settledEpoch() + 1) * 1000 + config.exchange.settle;
       wait = due - clock.now() + 10;
     } catch (e) {
       log({ at: "Checker#exchange", epoch: settledEpoch() - 1, error: (e as Error)?.message });
@@ -279,10 +294,12 @@ export async function startChecker(config: CheckerConfig, options: StartCheckerO
     scheduleExchange(wait);
   };
   if (epochContext) scheduleExchange(0);
+  chainClock?.start(undefined, (e) => log({ at: "Checker#chainClock", error: (e as Error)?.message }));
 
   // Discovery: the list replaces config.nodes, which the API and the exchange read.
   let discoverTimer: unknown;
   const discover = async () => {
+    await readChain("Checker#discovery");
     try {
       const found = await options.discoverNodes!();
       if (stopped) return;
@@ -307,6 +324,7 @@ export async function startChecker(config: CheckerConfig, options: StartCheckerO
     stop: () =>
       (stopping ??= (async () => {
         stopped = true;
+        chainClock?.stop();
         if (exchangeTimer !== undefined) clock.clearTimer(exchangeTimer);
         if (discoverTimer !== undefined) clock.clearTimer(discoverTimer);
         exchangeAbort.abort();

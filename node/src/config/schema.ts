@@ -353,8 +353,9 @@ export const SETTINGS: readonly Setting[] = [
     env: "KAISAR_EXCHANGE_SETTLE",
     what:
       "how long after an epoch ends the checker waits before it freezes and signs its observations of the epoch " +
-      "and starts the exchange (probes in flight at the end land first: make it longer than challenge.timeout)",
-    expected: 'a duration, e.g. "2m" (mainnet) or "2s" (local chain)',
+      "and starts the exchange (probes in flight at the end land first: make it longer than challenge.timeout), " +
+      "by the chain's clock: it must exceed that clock's tolerance, the block interval + 1.5 s (src/chain/chainClock.ts)",
+    expected: 'a duration, e.g. "2m" (mainnet) or "3s" (local chain)',
     parse: parseDuration,
     roles: ["checker"],
     default: "2m",

@@ -34,7 +34,9 @@ import {
   type TreeLeaf,
 } from "@kaisar/offchain";
 
+import { epochAt, type EpochSchedule } from "../chain/chainClock";
 import type { KaisarContracts } from "../chain/contracts";
+import { readEpochClock } from "../chain/epochContext";
 import type { KeeperStore } from "./store";
 import type { TxLogEntry, TxOutcome, TxSender } from "./tx";
 
@@ -156,6 +158,8 @@ export class ReportRelay {
   private readonly fetchTimeoutMs: number;
   private readonly log: (entry: TxLogEntry) => void;
   readonly oracle: string;
+  /** The oracle's epoch schedule (immutable), read once. */
+  private schedule: Promise<EpochSchedule> | undefined;
 
   /** Old epochs found without quorum (see the catch-up rule): not gathered again. */
   private readonly givenUp = new Set<bigint>();
@@ -204,10 +208,14 @@ export class ReportRelay {
   async view(): Promise<ChainView> {
     const oracle = this.o.contracts.ReportOracle;
     const provider = oracle.runner!.provider!;
-    const [config, checkers, block] = await Promise.all([
+    const [config, checkers, block, schedule] = await Promise.all([
       oracle.config(),
       oracle.checkers(),
       provider.getBlock("latest"),
+      (this.schedule ??= readEpochClock(this.o.contracts).catch((e: unknown) => {
+        this.schedule = undefined; // read again next time
+        throw e;
+      })),
     ]);
     return {
       chainId: this.o.chainId,
@@ -217,7 +225,8 @@ export class ReportRelay {
       lastEpoch: config.lastEpoch,
       anyReport: config.anyReport,
       checkers: checkers.map((c) => getAddress(c)),
-      currentEpoch: await oracle.epochAt(block!.timestamp),
+      // The checkers' epoch arithmetic (chain/chainClock.ts), on the latest block's time: what the oracle goes by.
+      currentEpoch: BigInt(epochAt(schedule, block!.timestamp)),
     };
   }
 
