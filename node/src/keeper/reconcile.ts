@@ -29,7 +29,7 @@ import { leafToJson, reportFromJson, reportToJson, signedReportFromJson, type Re
 import type { KaisarContracts } from "../chain/contracts";
 import type { ReportRelay } from "./reports";
 import { rpcUnavailable } from "./rpc";
-import type { ChainReportRow, KeeperStore } from "./store";
+import { chainReportFromEvent, type ChainReportRow, type KeeperStore } from "./store";
 import type { TxLogEntry } from "./tx";
 
 /** What an on-chain epoch lacks: its tree, or one of its follow-up passes. */
@@ -114,16 +114,7 @@ export class Reconciler {
     for (let w = 0; w < (this.o.maxWindows ?? 50) && from <= latest; w++) {
       const to = Math.min(from + size - 1, latest);
       for (const e of await oracle.queryFilter(oracle.filters.SubmitReport(), from, to)) {
-        this.o.store.recordChainReport({
-          epoch: Number(e.args.epoch),
-          root: e.args.root,
-          configVersion: e.args.configVersion,
-          nodeCount: e.args.nodeCount,
-          totalReward: e.args.totalReward,
-          signers: e.args.signers,
-          txHash: e.transactionHash,
-          block: e.blockNumber,
-        });
+        this.o.store.recordChainReport(chainReportFromEvent(e.args, e.transactionHash, e.blockNumber));
       }
       from = to + 1;
       this.o.store.setMeta(CURSOR, String(Math.min(from, finalized + 1)));

@@ -37,7 +37,7 @@ import {
 import { epochAt, type EpochSchedule } from "../chain/chainClock";
 import type { KaisarContracts } from "../chain/contracts";
 import { readEpochClock } from "../chain/epochContext";
-import type { KeeperStore } from "./store";
+import { chainReportFromEvent, type KeeperStore, type SubmitReportArgs } from "./store";
 import type { TxLogEntry, TxOutcome, TxSender } from "./tx";
 
 /** secp256k1n / 2: a signature with a larger s is refused by the oracle (malleable). */
@@ -189,16 +189,9 @@ export class ReportRelay {
       if (entry.address.toLowerCase() !== this.oracle.toLowerCase()) continue;
       const e = oracle.interface.parseLog(entry);
       if (e?.name !== "SubmitReport") continue;
-      this.o.store.recordChainReport({
-        epoch: Number(e.args.epoch),
-        root: e.args.root,
-        configVersion: e.args.configVersion,
-        nodeCount: e.args.nodeCount,
-        totalReward: e.args.totalReward,
-        signers: e.args.signers,
-        txHash: receipt!.hash,
-        block: receipt!.blockNumber,
-      });
+      this.o.store.recordChainReport(
+        chainReportFromEvent(e.args as unknown as SubmitReportArgs, receipt!.hash, receipt!.blockNumber),
+      );
     }
     this.log({ at: "Keeper#reportOnChain", epoch: epoch.toString(), root, txHash });
     return root;

@@ -144,6 +144,22 @@ export interface ReportRow {
 }
 
 /** A `SubmitReport` event: an epoch the oracle holds. */
+/** A `SubmitReport` event's arguments, as ethers decodes them. */
+export interface SubmitReportArgs {
+  epoch: bigint;
+  root: string;
+  configVersion: bigint;
+  nodeCount: bigint;
+  totalReward: bigint;
+  signers: bigint;
+}
+
+/** The row of a `SubmitReport` event mined in `block` by `txHash`. */
+export function chainReportFromEvent(args: SubmitReportArgs, txHash: string, block: number): ChainReportRow {
+  const { root, configVersion, nodeCount, totalReward, signers } = args;
+  return { epoch: Number(args.epoch), root, configVersion, nodeCount, totalReward, signers, txHash, block };
+}
+
 export interface ChainReportRow {
   epoch: number;
   root: string;
