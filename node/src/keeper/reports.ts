@@ -14,8 +14,9 @@
  * `holdEpochs` epochs after its end; after that it is skipped (its rewards are lost, the later ones paid).
  * Catching up after an outage starts at the epoch after the last reported one, never further on: an
  * old epoch that a quorum signed is submitted however far behind it is. A pass gathers at most
- * `maxCatchUp` epochs; an old one without quorum is given up once (logged) and not gathered again by
- * this process, so a long run of unsigned epochs cannot stall the catch-up.
+ * `maxCatchUp` epochs; an old one without quorum is set aside (logged once) and gathered again only
+ * `RETRY_PASSES` passes later, so a long run of unsigned epochs cannot stall the catch-up, and an epoch
+ * whose signatures come late is still submitted unless a later one got there first.
  */
 import { Signature, TypedDataEncoder, ZeroAddress, getAddress, recoverAddress, AbiCoder, keccak256 } from "ethers";
 import {
@@ -154,6 +155,9 @@ async function fetchJson(url: string, timeoutMs: number): Promise<{ status: numb
 }
 
 /** The report relay (see the file comment). */
+/** Passes an old epoch found without quorum waits before it is gathered again. */
+const RETRY_PASSES = 20;
+
 export class ReportRelay {
   private readonly fetchTimeoutMs: number;
   private readonly log: (entry: TxLogEntry) => void;
@@ -161,8 +165,9 @@ export class ReportRelay {
   /** The oracle's epoch schedule (immutable), read once. */
   private schedule: Promise<EpochSchedule> | undefined;
 
-  /** Old epochs found without quorum (see the catch-up rule): not gathered again. */
-  private readonly givenUp = new Set<bigint>();
+  /** Old epochs found without quorum (see the catch-up rule), with the pass that set each aside. */
+  private readonly setAside = new Map<bigint, number>();
+  private passes = 0;
 
   constructor(private readonly o: ReportRelayOptions) {
     this.fetchTimeoutMs = o.fetchTimeoutMs ?? 10_000;
@@ -229,7 +234,8 @@ export class ReportRelay {
     const max = this.o.maxCatchUp ?? 16;
     const epochs: bigint[] = [];
     for (let e = v.anyReport ? v.lastEpoch + 1n : 0n; e < v.currentEpoch && epochs.length < max; e++) {
-      if (!this.givenUp.has(e)) epochs.push(e);
+      const at = this.setAside.get(e);
+      if (at === undefined || this.passes - at >= RETRY_PASSES) epochs.push(e);
     }
     return epochs;
   }
@@ -503,7 +509,9 @@ export class ReportRelay {
    * looked at.
    */
   async tick(): Promise<EpochResult[]> {
+    this.passes++;
     const v = await this.view();
+    for (const e of this.setAside.keys()) if (v.anyReport && e <= v.lastEpoch) this.setAside.delete(e);
     const results: EpochResult[] = [];
     const hold = BigInt(this.o.holdEpochs ?? 2);
     for (const epoch of await this.pendingEpochs(v)) {
@@ -513,8 +521,15 @@ export class ReportRelay {
       // An epoch still without its report holds later ones back while it is recent.
       if (v.currentEpoch - epoch <= hold) break;
       if (result.status === "no-quorum") {
-        this.givenUp.add(epoch);
-        this.log({ at: "Keeper#epochGivenUp", epoch: epoch.toString(), reason: result.reason });
+        if (!this.setAside.has(epoch)) {
+          this.log({
+            at: "Keeper#epochSetAside",
+            epoch: epoch.toString(),
+            reason: result.reason,
+            retryInPasses: RETRY_PASSES,
+          });
+        }
+        this.setAside.set(epoch, this.passes);
       }
     }
     return results;
