@@ -12,8 +12,8 @@ import {Plan} from "../types/DataTypes.sol";
 /// Counting units (not amounts) lets the escrow record provider withdrawals in 32 bits.
 /// @dev Mirrored one function to one function, same names in the same order, by
 /// `offchain/src/rentalMath.ts` (checked against each other by `test/unit/RentalMath.test.ts`). The
-/// mirror's `pending`, `split` and `closableAt` read a stored rental: they mirror `RentalEscrow`'s
-/// `_pending`, `_split` and `_closableAt`, which call in here.
+/// mirror's `pending` and `split` read a stored rental: they mirror `RentalEscrow._pending` and
+/// `_split`, which call in here.
 library RentalMath {
     uint256 internal constant UINT32_MAX = type(uint32).max;
     uint256 internal constant UINT96_MAX = type(uint96).max;

@@ -11,7 +11,7 @@ import {RentalMath} from "./RentalMath.sol";
 /// falls on the provider's stake.
 /// @dev Mirrored one function to one function, same names in the same order, by
 /// `offchain/src/sla.ts` (where the schedule is a list of `CreditStep`s, not a packed word).
-/// `packCreditSchedule` and `creditSchedule` are the slot's encoding and have no mirror; the mirror's
+/// `packCreditSchedule` and `creditSchedule` (last) are the slot's encoding and have no mirror; the mirror's
 /// `paidWithin`, `slaCredit` and `nodeEpochProof` read a stored rental or build a proof: they mirror
 /// `RentalEscrow._paidWithin`, `RentalEscrow.creditSla` and `SlaEnforcer`'s proof argument.
 library SlaMath {
@@ -19,48 +19,6 @@ library SlaMath {
     uint256 internal constant MAX_CREDIT_STEPS = 8;
     /// @notice `kaiPerToken` is KAI units per 1e18 token units.
     uint256 internal constant KAI_RATE_SCALE = 1e18;
-
-    /// @notice The schedule in one word: step i is bits [32i, 32i + 16) minimum shortfall and
-    /// [32i + 16, 32i + 32) credit, both bps; a zero shortfall ends the list. Reverts
-    /// `RentalEscrow_InvalidCreditSchedule(i)` at the first bad step: shortfalls must rise strictly
-    /// within (0, 100%], credits rise within (0, 100%]; 1 to 8 steps, both lists of one length.
-    function packCreditSchedule(
-        uint256[] memory minShortfallBps,
-        uint256[] memory creditBps
-    ) internal pure returns (uint256 schedule) {
-        uint256 count = minShortfallBps.length;
-        if (count == 0 || count > MAX_CREDIT_STEPS) revert IRentalEscrow.RentalEscrow_InvalidCreditSchedule(count);
-        if (creditBps.length != count) revert IRentalEscrow.RentalEscrow_InvalidCreditSchedule(creditBps.length);
-        uint256 lastShortfall;
-        uint256 lastCredit;
-        for (uint256 i; i < count; ++i) {
-            uint256 shortfall = minShortfallBps[i];
-            uint256 credit = creditBps[i];
-            if (
-                shortfall <= lastShortfall ||
-                shortfall > RentalMath.BPS ||
-                credit < lastCredit ||
-                credit == 0 ||
-                credit > RentalMath.BPS
-            ) revert IRentalEscrow.RentalEscrow_InvalidCreditSchedule(i);
-            schedule |= (shortfall | (credit << 16)) << (32 * i);
-            (lastShortfall, lastCredit) = (shortfall, credit);
-        }
-    }
-
-    /// @notice The steps of a packed `schedule`, as `packCreditSchedule` took them.
-    function creditSchedule(
-        uint256 schedule
-    ) internal pure returns (uint256[] memory minShortfallBps, uint256[] memory creditBps) {
-        uint256 count;
-        while (count < MAX_CREDIT_STEPS && (schedule >> (32 * count)) & 0xffff != 0) ++count;
-        minShortfallBps = new uint256[](count);
-        creditBps = new uint256[](count);
-        for (uint256 i; i < count; ++i) {
-            minShortfallBps[i] = (schedule >> (32 * i)) & 0xffff;
-            creditBps[i] = (schedule >> (32 * i + 16)) & 0xffff;
-        }
-    }
 
     /// @notice Credit (bps) the packed `schedule` gives for `uptimeBps` against `targetBps`; 0 if no
     /// breach or no SLA (target 0).
@@ -118,5 +76,47 @@ library SlaMath {
     /// @notice KAI units worth `amount` token units at `kaiPerToken` (per 1e18 token units), rounded down.
     function kaiValue(uint256 amount, uint256 kaiPerToken) internal pure returns (uint256) {
         return (amount * kaiPerToken) / KAI_RATE_SCALE;
+    }
+
+    /// @notice The schedule in one word: step i is bits [32i, 32i + 16) minimum shortfall and
+    /// [32i + 16, 32i + 32) credit, both bps; a zero shortfall ends the list. Reverts
+    /// `RentalEscrow_InvalidCreditSchedule(i)` at the first bad step: shortfalls must rise strictly
+    /// within (0, 100%], credits rise within (0, 100%]; 1 to 8 steps, both lists of one length.
+    function packCreditSchedule(
+        uint256[] memory minShortfallBps,
+        uint256[] memory creditBps
+    ) internal pure returns (uint256 schedule) {
+        uint256 count = minShortfallBps.length;
+        if (count == 0 || count > MAX_CREDIT_STEPS) revert IRentalEscrow.RentalEscrow_InvalidCreditSchedule(count);
+        if (creditBps.length != count) revert IRentalEscrow.RentalEscrow_InvalidCreditSchedule(creditBps.length);
+        uint256 lastShortfall;
+        uint256 lastCredit;
+        for (uint256 i; i < count; ++i) {
+            uint256 shortfall = minShortfallBps[i];
+            uint256 credit = creditBps[i];
+            if (
+                shortfall <= lastShortfall ||
+                shortfall > RentalMath.BPS ||
+                credit < lastCredit ||
+                credit == 0 ||
+                credit > RentalMath.BPS
+            ) revert IRentalEscrow.RentalEscrow_InvalidCreditSchedule(i);
+            schedule |= (shortfall | (credit << 16)) << (32 * i);
+            (lastShortfall, lastCredit) = (shortfall, credit);
+        }
+    }
+
+    /// @notice The steps of a packed `schedule`, as `packCreditSchedule` took them.
+    function creditSchedule(
+        uint256 schedule
+    ) internal pure returns (uint256[] memory minShortfallBps, uint256[] memory creditBps) {
+        uint256 count;
+        while (count < MAX_CREDIT_STEPS && (schedule >> (32 * count)) & 0xffff != 0) ++count;
+        minShortfallBps = new uint256[](count);
+        creditBps = new uint256[](count);
+        for (uint256 i; i < count; ++i) {
+            minShortfallBps[i] = (schedule >> (32 * i)) & 0xffff;
+            creditBps[i] = (schedule >> (32 * i + 16)) & 0xffff;
+        }
     }
 }
