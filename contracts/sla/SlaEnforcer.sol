@@ -11,7 +11,9 @@ import {IReportOracle} from "../interfaces/IReportOracle.sol";
 import {IRentalEscrow} from "../interfaces/IRentalEscrow.sol";
 import {INodeRegistry} from "../interfaces/INodeRegistry.sol";
 import {RentalMath} from "../libraries/RentalMath.sol";
+import {SlaMath} from "../libraries/SlaMath.sol";
 import {CloseReason, Node, NodeStatus, Plan, ProviderStake, Rental, RentalStatus} from "../types/DataTypes.sol";
+import {NodeId, RentalId} from "../types/Ids.sol";
 
 /// @title SlaEnforcer
 /// @notice SLA credits and PoPW slashing from accepted epoch reports. See `ISlaEnforcer`.
@@ -39,7 +41,6 @@ contract SlaEnforcer is ISlaEnforcer, AccessControl, ReentrancyGuardTransient {
     /// @dev The registry's `SLASHER_ROLE` (needed to push `slashLatency`).
     bytes32 internal constant SLASHER_ROLE = keccak256("SLASHER_ROLE");
     uint256 internal constant BPS = 10_000;
-    uint256 internal constant RATE_SCALE = 1e18;
 
     /// @dev First epochs whose evidence may still slash a node, in one slot.
     struct SlashableFrom {
@@ -161,7 +162,12 @@ contract SlaEnforcer is ISlaEnforcer, AccessControl, ReentrancyGuardTransient {
         uint256 lastEpoch = firstEpoch + proofs.length - 1;
         _checkNotExpired(lastEpoch);
 
-        bytes32[] memory leafHashes = _checkDowntime(rentalId, nodeId, proofs, pol.downtimeThresholdBps);
+        bytes32[] memory leafHashes = _checkDowntime(
+            RentalId.wrap(rentalId),
+            NodeId.wrap(nodeId),
+            proofs,
+            pol.downtimeThresholdBps
+        );
         _slashableFrom[nodeId].downtime = uint128(lastEpoch + 1);
 
         // Per GPU of the node, not of the rental: the node was down, and the size of the slash must
@@ -343,19 +349,19 @@ contract SlaEnforcer is ISlaEnforcer, AccessControl, ReentrancyGuardTransient {
     /// @dev Checks that `proofs` are the node's leaves for consecutive epochs of the rental, each
     /// with uptime below `thresholdBps`; returns their hashes.
     function _checkDowntime(
-        uint256 rentalId,
-        uint256 nodeId,
+        RentalId rentalId,
+        NodeId nodeId,
         NodeEpochProof[] calldata proofs,
         uint256 thresholdBps
     ) internal view returns (bytes32[] memory leafHashes) {
-        (uint256 start, uint256 end) = escrow.serviceWindow(rentalId);
+        (uint256 start, uint256 end) = escrow.serviceWindow(RentalId.unwrap(rentalId));
         uint256 firstEpoch = proofs[0].leaf.epoch;
         leafHashes = new bytes32[](proofs.length);
         for (uint256 i; i < proofs.length; ++i) {
             NodeEpochProof calldata p = proofs[i];
             leafHashes[i] = _verify(p);
             uint256 epoch = p.leaf.epoch;
-            if (p.leaf.id != nodeId) revert SlaEnforcer_WrongNode(i, p.leaf.id, nodeId);
+            if (p.leaf.id != NodeId.unwrap(nodeId)) revert SlaEnforcer_WrongNode(i, p.leaf.id, NodeId.unwrap(nodeId));
             if (epoch != firstEpoch + i) revert SlaEnforcer_NotConsecutive(i, epoch);
             if (p.metrics.uptimeBps >= thresholdBps) {
                 revert SlaEnforcer_UptimeAboveThreshold(epoch, p.metrics.uptimeBps, thresholdBps);
@@ -363,7 +369,7 @@ contract SlaEnforcer is ISlaEnforcer, AccessControl, ReentrancyGuardTransient {
             // The downtime must fall while the rental ran (Aethir slashes downtime during rentals).
             uint256 epochFrom = _epochStart(epoch);
             if (epochFrom >= end || epochFrom + _epochLength <= start) {
-                revert SlaEnforcer_NotDuringRental(rentalId, epoch);
+                revert SlaEnforcer_NotDuringRental(RentalId.unwrap(rentalId), epoch);
             }
         }
     }
@@ -389,7 +395,13 @@ contract SlaEnforcer is ISlaEnforcer, AccessControl, ReentrancyGuardTransient {
         // is refunded in full on a jailed node (see `_refundSavingFromStake`).
         if (plan == Plan.Saving && fromEarnings != 0) savingCreditedFromEarnings[rentalId] += fromEarnings;
         if (credit != fromEarnings) {
-            kaiFromStake = _creditFromStake(rentalId, p.leaf.id, epoch, token, credit - fromEarnings);
+            kaiFromStake = _creditFromStake(
+                RentalId.wrap(rentalId),
+                NodeId.wrap(p.leaf.id),
+                epoch,
+                token,
+                credit - fromEarnings
+            );
         }
         // A credit that pays nothing now stays available: the provider's earnings may grow, or
         // governance may set a rate for the token (or the node's cap for the epoch is spent).
@@ -411,22 +423,24 @@ contract SlaEnforcer is ISlaEnforcer, AccessControl, ReentrancyGuardTransient {
     /// slashing window has passed), capped per node and epoch at `stakeCreditCapBps` of the node's
     /// required stake; the excess is forfeited. Returns the KAI recorded as due.
     function _creditFromStake(
-        uint256 rentalId,
-        uint256 nodeId,
+        RentalId rentalId,
+        NodeId nodeId,
         uint256 epoch,
         address token,
         uint256 rest
     ) internal returns (uint256 kaiDue) {
-        uint256 kaiOwed = (rest * kaiPerToken[token]) / RATE_SCALE;
+        uint256 kaiOwed = SlaMath.kaiValue(rest, kaiPerToken[token]);
         if (kaiOwed == 0) return 0;
-        uint256 cap = (perGpuStake(nodeId) * registry.getNode(nodeId).gpuCount * stakeCreditCapBps) / BPS;
-        uint256 owedBefore = nodeStakeCreditDue[nodeId][epoch];
+        uint256 node = NodeId.unwrap(nodeId);
+        uint256 cap = (perGpuStake(node) * registry.getNode(node).gpuCount * stakeCreditCapBps) / BPS;
+        uint256 owedBefore = nodeStakeCreditDue[node][epoch];
         uint256 room = cap > owedBefore ? cap - owedBefore : 0;
         kaiDue = kaiOwed < room ? kaiOwed : room;
         if (kaiDue == 0) return 0;
-        nodeStakeCreditDue[nodeId][epoch] = owedBefore + kaiDue;
-        stakeCreditDue[rentalId][epoch] = kaiDue;
-        emit DeferStakeCredit(rentalId, epoch, kaiDue);
+        nodeStakeCreditDue[node][epoch] = owedBefore + kaiDue;
+        uint256 rental = RentalId.unwrap(rentalId);
+        stakeCreditDue[rental][epoch] = kaiDue;
+        emit DeferStakeCredit(rental, epoch, kaiDue);
     }
 
     /// @dev Pays the stake credit due to `rentalId`'s renter for `epoch` (due > 0) from the provider's
@@ -458,7 +472,7 @@ contract SlaEnforcer is ISlaEnforcer, AccessControl, ReentrancyGuardTransient {
         uint256 taken = RentalMath.valueOf(Plan.Saving, rental.unitPrice, rental.amount, rental.withdrawnUnits);
         uint256 withdrawn = taken - savingCreditedFromEarnings[rentalId];
         if (withdrawn == 0) return;
-        uint256 kaiOwed = (withdrawn * kaiPerToken[escrow.paymentTokens()[rental.tokenIndex]]) / RATE_SCALE;
+        uint256 kaiOwed = SlaMath.kaiValue(withdrawn, kaiPerToken[escrow.paymentTokens()[rental.tokenIndex]]);
         uint256 kaiPaid;
         if (kaiOwed != 0) {
             ProviderStake memory s = registry.getStake(provider);

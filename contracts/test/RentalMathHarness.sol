@@ -50,4 +50,14 @@ contract RentalMathHarness {
     function bpsOf(uint256 amount, uint256 bps) external pure returns (uint256) {
         return RentalMath.bpsOf(amount, bps);
     }
+
+    function closableAt(
+        Plan plan,
+        uint256 anchor,
+        uint256 unitPrice,
+        uint256 deposit,
+        uint256 gracePeriod
+    ) external pure returns (uint256) {
+        return RentalMath.closableAt(plan, anchor, unitPrice, deposit, gracePeriod);
+    }
 }

@@ -13,7 +13,7 @@ contract RentalModelHarness is RentalEscrow {
     constructor(address admin) RentalEscrow(admin, admin, admin, admin) {}
 
     function checkDeposit(uint256 deposit, uint256 unitPrice) external pure {
-        _checkDeposit(deposit, unitPrice);
+        RentalMath.checkDeposit(deposit, unitPrice);
     }
 
     /// @notice `_quote` with the saving discount of `p.termDays` set to `discountBps` (any value) and

@@ -1,8 +1,9 @@
 /**
- * The rental escrow's money math, in bigint: a line-by-line mirror of
- * `contracts/libraries/RentalMath.sol` plus `RentalEscrow._quote`, `_checkDeposit`, `_pending` and
- * `_split`. Keepers, the frontend and the property walks price rentals with it; the differential
- * test (`test/unit/RentalMath.test.ts`) checks it against the Solidity harnesses.
+ * The rental escrow's money math, in bigint: a mirror of `contracts/libraries/RentalMath.sol`, one
+ * function to one function, same names in the same order; `pending` and `split` read a stored rental
+ * and mirror `RentalEscrow._pending` and `_split`. Keepers, the frontend and the property walks price
+ * rentals with it; the differential test (`test/unit/RentalMath.test.ts`) checks it against the
+ * Solidity harnesses.
  *
  * Solidity 0.8 arithmetic is checked: where the contract would panic (overflow 0x11, division by
  * zero 0x12) the model throws a {@link SolidityPanic}, with the same code (operands are evaluated in

@@ -1,6 +1,8 @@
 /**
- * SLA credits, in bigint: a mirror of `RentalEscrow.creditSla` (`_slaCreditBps`, `_serviceWindow`,
- * `_paidWithin`, `_takeEarnings`) and of the proofs `SlaEnforcer` takes. Keepers use it to find
+ * SLA credits, in bigint: a mirror of `contracts/libraries/SlaMath.sol`, one function to one
+ * function, same names in the same order (`slaCreditBps`, `serviceWindow`, `paidInWindow`,
+ * `kaiValue`); `paidWithin` and `slaCredit` read a stored rental and mirror `RentalEscrow._paidWithin`
+ * and `creditSla`, `nodeEpochProof` the proofs `SlaEnforcer` takes. Keepers use it to find
  * which rentals a report entitles to a credit, the web app to show what a renter will get, and the
  * tests to check the contracts.
  */

@@ -195,6 +195,20 @@ describe("RentalMath: Solidity vs offchain/src/rentalMath.ts (differential)", fu
     );
   });
 
+  it("closableAt: the term's end (Saving) or the paid time's plus the grace period", async () => {
+    await fc.assert(
+      fc.asyncProperty(mathArgsArb, uintArb(32n), async (a, grace) => {
+        await expectSame(
+          "closableAt",
+          () => model.closableAt(a, grace),
+          () => math.closableAt(a.plan, a.anchor, a.unitPrice, a.deposit, grace),
+          math,
+        );
+      }),
+      fcParams(),
+    );
+  });
+
   it("earnedUnits", async () => {
     await fc.assert(
       fc.asyncProperty(mathArgsArb, async (a) => {

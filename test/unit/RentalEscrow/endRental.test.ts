@@ -11,6 +11,7 @@ import {
   closedPayAsYouGoFixture,
   feesAccruedFixture,
   pausedFixture,
+  blocklistFixture,
   at,
   params,
   PAYG_DEPOSIT,
@@ -297,6 +298,23 @@ describe("RentalEscrow.endRental", () => {
         .to.be.revertedWithCustomError(c.escrow, "RentalEscrow_UnknownRental")
         .withArgs(0);
     });
+  });
+
+  describe("given the renter cannot receive the token (blocklisted)", () => {
+    async function blockedRenterFixture() {
+      const c = await blocklistFixture();
+      await c.token.setBlocked(c.renter.address, true);
+      return c;
+    }
+
+    it("reverts the renter's own end with the token's error: it takes its refund or keeps the rental", async () => {
+      const c = await loadFixture(blockedRenterFixture);
+      await expect(at(c.anchor + 100, () => c.escrow.connect(c.renter).endRental(c.rentalId))).to.be.revertedWith(
+        "blocked",
+      );
+      expect((await c.escrow.getRental(c.rentalId)).status).to.equal(RentalStatus.Active);
+    });
+    // The provider's end credits the refund instead: threats.test.ts #27.
   });
 
   describe("given the escrow is paused", () => {
