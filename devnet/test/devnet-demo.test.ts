@@ -10,8 +10,8 @@ import path from "node:path";
 
 import { expect } from "chai";
 
-import { JAILED } from "../src/keeper/sla";
-import { OutageProxy, flakyPlan, freePort, runOutages } from "../src/devnet/demo";
+import { JAILED } from "../../node/src/keeper/sla";
+import { OutageProxy, flakyPlan, freePort, runOutages } from "../src/demo";
 
 /** The enforcer's default downtime threshold (SlaEnforcer's constructor) and the demo rental's SLA target. */
 const THRESHOLD_BPS = 9000;

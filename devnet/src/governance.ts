@@ -5,9 +5,9 @@
  */
 import { Interface, encodeBytes32String, parseUnits, type Signer } from "ethers";
 
-import type { DeclaredSpec } from "../config/nodes";
-import { KaisarTimelock__factory } from "../../../typechain-types/factories/contracts/governance/KaisarTimelock__factory";
-import type { KaisarContracts } from "./contracts";
+import type { DeclaredSpec } from "../../node/src/config/nodes";
+import { KaisarTimelock__factory } from "../../typechain-types/factories/contracts/governance/KaisarTimelock__factory";
+import type { KaisarContracts } from "../../node/src/chain/contracts";
 
 /** One call governance makes through the timelock. */
 export interface GovernanceCall {

@@ -10,7 +10,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 
 import { expect } from "chai";
 
-import { Supervisor, backoffDelay, type Exit, type Restart, type Supervised } from "../src/devnet/supervisor";
+import { Supervisor, backoffDelay, type Exit, type Restart, type Supervised } from "../src/supervisor";
 
 const EXIT_3 = "process.exit(3)";
 const EXIT_1 = "process.exit(1)";

@@ -41,11 +41,11 @@ import path from "node:path";
 
 import { HDNodeWallet, JsonRpcSigner, Mnemonic, formatUnits, type Wallet } from "ethers";
 
-import { connectContracts, rpcProvider, walletOn, type KaisarContracts } from "../chain/contracts";
-import { fundRewardReserve, kai } from "../chain/devnet";
-import { main as kaisar } from "../cli";
-import type { RunProgram } from "../provider";
-import { exportDeployment } from "../../../scripts/export-deployment";
+import { connectContracts, rpcProvider, walletOn, type KaisarContracts } from "../../node/src/chain/contracts";
+import { fundRewardReserve, kai } from "./governance";
+import { main as kaisar } from "../../node/src/cli";
+import type { RunProgram } from "../../node/src/provider";
+import { exportDeployment } from "../../scripts/export-deployment";
 import { dumpChain, replayChain, PersistError, type ChainDump } from "./persist";
 import { HELP } from "./help";
 import { decodeChainLogLine } from "./chainLog";
@@ -991,7 +991,7 @@ export async function start(argv: string[]): Promise<void> {
 
   const writeLocalJson = () =>
     writeJson(LOCAL_JSON, {
-      $comment: "Written by npm start (node/src/devnet/start.ts) for this run. LOCAL-ONLY TEST KEYS.",
+      $comment: "Written by npm start (devnet/src/start.ts) for this run. LOCAL-ONLY TEST KEYS.",
       rpcUrl,
       chainId: CHAIN_ID,
       epochSeconds: e,

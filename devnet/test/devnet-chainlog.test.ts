@@ -5,8 +5,8 @@
  */
 import { expect } from "chai";
 
-import { contractInterface } from "../src/chain/contracts";
-import { decodeChainLogLine } from "../src/devnet/chainLog";
+import { contractInterface } from "../../node/src/chain/contracts";
+import { decodeChainLogLine } from "../src/chainLog";
 
 /** What Hardhat 2 prints (hardhat-network/stack-traces/solidity-errors.js) for return data `data`. */
 const hardhatLine = (data: string) =>
