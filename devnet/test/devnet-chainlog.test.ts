@@ -1,5 +1,5 @@
 /**
- * `npm start` prints the local chain's reverts decoded (node/src/devnet/chainLog.ts): Hardhat's line
+ * `npm start` prints the local chain's reverts decoded (devnet/src/chainLog.ts): Hardhat's line
  * for a custom error it does not know, with the return data of a real Kaisar error, names the error,
  * its arguments and its NatSpec sentence.
  */

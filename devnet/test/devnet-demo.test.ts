@@ -1,5 +1,5 @@
 /**
- * The demo of `npm start` (node/src/devnet/demo.ts): the flaky node's outage keeps its measured uptime
+ * The demo of `npm start` (devnet/src/demo.ts): the flaky node's outage keeps its measured uptime
  * between the downtime threshold and the SLA target, the outage proxy really refuses connections while
  * down, and a jailed node is not taken down.
  */

@@ -1,5 +1,5 @@
 /**
- * `npm start`'s supervisor (node/src/devnet/supervisor.ts) with real child processes (`node -e`
+ * `npm start`'s supervisor (devnet/src/supervisor.ts) with real child processes (`node -e`
  * scripts that exit with a code, or that run until the test SIGKILLs them). The delay and the clock
  * are injected: the backoff sequence is checked without waiting real seconds, and every step waits
  * for the supervisor's events, not for time.
