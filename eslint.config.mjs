@@ -47,6 +47,20 @@ export default tseslint.config(
     rules: { "max-lines": "off" },
   },
   {
+    // The node package users install holds no dev harness: nothing in it imports the devnet (devnet/).
+    files: ["node/src/**/*.ts"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            { group: ["**/devnet/**"], message: "devnet/ is npm start's harness, not part of the node package" },
+          ],
+        },
+      ],
+    },
+  },
+  {
     // Plain Node.js scripts (CommonJS).
     files: ["**/*.{js,cjs}"],
     languageOptions: {

@@ -5,6 +5,7 @@
  * gets SIGINT, like Ctrl-C, and every program it started must have exited and every port be free
  * (./network.ts).
  */
+import { SETTINGS, shiftedPorts } from "../devnet/src/env";
 import { startNetwork, stopNetwork } from "./network";
 
 export { localNetwork, startOutput } from "./network";
@@ -14,17 +15,14 @@ export { readLocalJson, localAccount, LOCAL_JSON, type LocalNetwork } from "./lo
 const READY_TIMEOUT_MS = Number(process.env.KAISAR_E2E_READY_SECONDS ?? 180) * 1000;
 
 /**
- * Ports of the tested network: away from a developer's own `npm start` (8545, 855x, 5173).
+ * Ports of the tested network: each default + 10000 (18545, 1855x ...), away from a developer's own
+ * `npm start` (8545, 855x, 5173).
  * KAISAR_E2E_PORT_OFFSET (default 0) moves them all, so that two checkouts can run the suite at once.
  */
 const OFFSET = Number(process.env.KAISAR_E2E_PORT_OFFSET ?? 0);
 export const E2E_ENV = {
-  KAISAR_EPOCH_SECONDS: process.env.KAISAR_E2E_EPOCH_SECONDS ?? "20",
-  KAISAR_RPC_PORT: String(18545 + OFFSET),
-  KAISAR_AGENT_PORT: String(18550 + OFFSET),
-  KAISAR_CHECKER_PORT: String(18560 + OFFSET),
-  KAISAR_KEEPER_PORT: String(18570 + OFFSET),
-  KAISAR_WEB_PORT: String(15173 + OFFSET),
+  [SETTINGS.epochSeconds.name]: process.env.KAISAR_E2E_EPOCH_SECONDS ?? "20",
+  ...shiftedPorts(10_000 + OFFSET),
 };
 
 export const mochaHooks = {

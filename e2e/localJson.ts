@@ -1,5 +1,5 @@
 /**
- * `.kaisar/local.json`: what `npm start` writes when the network is ready (node/src/devnet/start.ts).
+ * `.kaisar/local.json`: what `npm start` writes when the network is ready (devnet/src/start.ts).
  * The end-to-end tests (smoke and web) read it through `readLocalJson()`.
  */
 import { readFileSync } from "node:fs";

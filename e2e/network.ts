@@ -10,7 +10,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 
-import { portFree } from "../node/src/devnet/ports";
+import { portFree } from "../devnet/src/ports";
 import { readLocalJson, type LocalNetwork } from "./localJson";
 
 const ROOT = path.join(__dirname, "..");

@@ -6,6 +6,7 @@
  *
  *   npx ts-node --transpile-only e2e/start-check.ts
  */
+import { shiftedPorts } from "../devnet/src/env";
 import { startNetwork, stopNetwork } from "./network";
 
 /** A deadline against a hang (a fresh clone compiles first), not a measure of speed. */
@@ -13,13 +14,7 @@ const READY_TIMEOUT_MS = 15 * 60_000;
 const SHIFT = 30_000;
 
 async function main(): Promise<void> {
-  const env = {
-    KAISAR_RPC_PORT: String(8545 + SHIFT),
-    KAISAR_WEB_PORT: String(5173 + SHIFT),
-    KAISAR_AGENT_PORT: String(8550 + SHIFT),
-    KAISAR_CHECKER_PORT: String(8560 + SHIFT),
-    KAISAR_KEEPER_PORT: String(8570 + SHIFT),
-  };
+  const env = shiftedPorts(SHIFT);
   const began = Date.now();
   const network = await startNetwork(env, READY_TIMEOUT_MS, true);
   const ready = (Date.now() - began) / 1000;

@@ -1,5 +1,5 @@
 /**
- * `npm start` restarts a program that dies (node/src/devnet/supervisor.ts): the keeper of the running
+ * `npm start` restarts a program that dies (devnet/src/supervisor.ts): the keeper of the running
  * network (started by ./hooks.ts) is SIGKILLed; npm start prints one line naming it, the signal, the
  * delay and the attempt, starts it again (its new pid in .kaisar/local.json) and its /health answers.
  */

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * `npm start`: the whole Kaisar network on this machine. The work is in node/src/devnet/start.ts
+ * `npm start`: the whole Kaisar network on this machine. The work is in devnet/src/start.ts
  * (run through ts-node, transpile only: types are checked by `npm run lint:types`); `npm start --
  * --help` says what it starts, its ports and their variables, before anything is built. On a fresh
  * clone (or after a contract changed) it first compiles the contracts and their TypeChain bindings
@@ -8,11 +8,11 @@
  */
 const path = require("node:path");
 
-require("ts-node").register({ project: path.join(__dirname, "..", "node", "tsconfig.json"), transpileOnly: true });
+require("ts-node").register({ project: path.join(__dirname, "..", "devnet", "tsconfig.json"), transpileOnly: true });
 
 function main(argv) {
   if (argv.includes("--help") || argv.includes("-h")) {
-    console.log(require("../node/src/devnet/help.ts").HELP);
+    console.log(require("../devnet/src/help.ts").HELP);
     return;
   }
   try {
@@ -22,7 +22,7 @@ function main(argv) {
     process.exitCode = 1;
     return;
   }
-  require("../node/src/devnet/start.ts").run(argv);
+  require("../devnet/src/start.ts").run(argv);
 }
 
 main(process.argv.slice(2));

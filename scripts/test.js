@@ -13,7 +13,7 @@ const { tmpdir } = require("node:os");
 const { join } = require("node:path");
 
 const BESIDE_COVERAGE = ["lint", "test:web", "test:offchain", "test:gas-bounds", "test:walks"];
-const AFTERWARDS = ["test:node", "test:e2e"];
+const AFTERWARDS = ["test:node", "test:devnet", "test:e2e"];
 
 const running = new Set();
 

@@ -18,7 +18,7 @@ import { expect } from "chai";
 import { Wallet, type ContractTransactionResponse } from "ethers";
 import { LeafKind, packSignatures, reportDomain, signReport, type RewardLeaf } from "@kaisar/offchain";
 
-import { fundRewardReserve, governanceExecute, kai, nodeSpecOf, setUpCheckers } from "../src/chain/devnet";
+import { fundRewardReserve, governanceExecute, kai, nodeSpecOf, setUpCheckers } from "../../devnet/src/governance";
 import { chainEpochContext } from "../src/chain/epochContext";
 import {
   DEFAULT_SCORING_PARAMS,

@@ -6,7 +6,7 @@
  */
 import { expect } from "chai";
 
-import { kai } from "../src/chain/devnet";
+import { kai } from "../../devnet/src/governance";
 import { connectContracts, rpcProvider } from "../src/chain/contracts";
 import { chainEpochContext } from "../src/chain/epochContext";
 import { listRentableNode, startLocalChain, type LocalChain } from "./localChain";

@@ -1,6 +1,6 @@
 import { expect } from "chai";
 
-import { setUpCheckers, fundRewardReserve, kai } from "../src/chain/devnet";
+import { setUpCheckers, fundRewardReserve, kai } from "../../devnet/src/governance";
 import { checkChainId, rpcProvider } from "../src/chain/contracts";
 import { startLocalChain, type LocalChain } from "./localChain";
 

@@ -7,7 +7,7 @@ import { ZeroAddress } from "ethers";
 import { Plan } from "@kaisar/offchain";
 
 import { connectContracts, rpcProvider } from "../src/chain/contracts";
-import { kai, nodeSpecOf } from "../src/chain/devnet";
+import { kai, nodeSpecOf } from "../../devnet/src/governance";
 import { epochDelivery } from "../src/chain/epochContext";
 import { OpenRentalTracker, blockBefore, type RentalScoring } from "../src/chain/openRentals";
 import { startLocalChain, type LocalChain } from "./localChain";

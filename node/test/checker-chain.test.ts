@@ -6,7 +6,7 @@ import path from "path";
 import { Interface } from "ethers";
 
 import { discoverNodes } from "../src/chain/discovery";
-import { governanceExecute, kai, nodeSpecOf } from "../src/chain/devnet";
+import { governanceExecute, kai, nodeSpecOf } from "../../devnet/src/governance";
 import { EXIT, main, type RunHooks } from "../src/cli";
 import { startLocalChain, type LocalChain } from "./localChain";
 import { freeTcpPort as freePort, until } from "./support";

@@ -13,7 +13,7 @@ import path from "node:path";
 import { HDNodeWallet, JsonRpcProvider, Mnemonic } from "ethers";
 
 import { connectContracts, rpcProvider, type KaisarContracts } from "../src/chain/contracts";
-import { kai } from "../src/chain/devnet";
+import { kai } from "../../devnet/src/governance";
 import { LOCAL_CHAIN_ID } from "./localChain";
 
 const ROOT = path.join(__dirname, "..", "..");

@@ -9,7 +9,7 @@ import { expect } from "chai";
 import { gasLimitFor } from "@kaisar/offchain";
 import { Wallet } from "ethers";
 
-import { kai } from "../src/chain/devnet";
+import { kai } from "../../devnet/src/governance";
 import { listRentableNode, startLocalChain, type LocalChain } from "./localChain";
 
 describe("gas headroom: a transaction estimated in one block still fits in a later one", function () {

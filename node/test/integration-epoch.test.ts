@@ -12,7 +12,7 @@ import path from "node:path";
 
 import { encodeBytes32String, type Wallet } from "ethers";
 
-import { fundRewardReserve, kai, nodeSpecOf, setUpCheckers } from "../src/chain/devnet";
+import { fundRewardReserve, kai, nodeSpecOf, setUpCheckers } from "../../devnet/src/governance";
 import { main } from "../src/cli";
 import { startLocalChain, type LocalChain } from "./localChain";
 import { NO_SMI, freeTcpPort as freePort, getJson } from "./support";

@@ -10,7 +10,7 @@ import path from "node:path";
 import { expect } from "chai";
 import { Wallet } from "ethers";
 
-import { fundRewardReserve, kai, nodeSpecOf, setUpCheckers } from "../src/chain/devnet";
+import { fundRewardReserve, kai, nodeSpecOf, setUpCheckers } from "../../devnet/src/governance";
 import type { KeeperConfig } from "../src/config/load";
 import { KeeperStore, keeperDatabase, startKeeper } from "../src/keeper";
 import { startLocalChain, type LocalChain } from "./localChain";

@@ -10,7 +10,7 @@ import { Wallet, ZeroAddress } from "ethers";
 
 import { main } from "../src/cli";
 import type { Io } from "../src/commands/common";
-import { setUpCheckers } from "../src/chain/devnet";
+import { setUpCheckers } from "../../devnet/src/governance";
 import { startKeeper, type Keeper, type TickResult } from "../src/keeper";
 import type { TxLogEntry } from "../src/keeper/tx";
 import { startLocalChain, type LocalChain } from "./localChain";

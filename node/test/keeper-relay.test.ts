@@ -8,7 +8,7 @@ import { Signature, Wallet, ZeroHash } from "ethers";
 import { reportDomain, signReport, signedReportToJson, type Report } from "@kaisar/offchain";
 
 import { main, type Io } from "../src/cli";
-import { fundRewardReserve, kai, nodeSpecOf, setUpCheckers } from "../src/chain/devnet";
+import { fundRewardReserve, kai, nodeSpecOf, setUpCheckers } from "../../devnet/src/governance";
 import { startKeeper, startKeeperApi, type Keeper } from "../src/keeper";
 import { HALF_CURVE_ORDER } from "../src/keeper/reports";
 import { startLocalChain, type LocalChain } from "./localChain";

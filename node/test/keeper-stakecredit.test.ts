@@ -8,7 +8,7 @@
 import { expect } from "chai";
 import { Wallet } from "ethers";
 
-import { fundRewardReserve, kai, nodeSpecOf, setUpCheckers } from "../src/chain/devnet";
+import { fundRewardReserve, kai, nodeSpecOf, setUpCheckers } from "../../devnet/src/governance";
 import { startKeeper, type Keeper } from "../src/keeper";
 import type { TxLogEntry } from "../src/keeper/tx";
 import { startLocalChain, type LocalChain } from "./localChain";

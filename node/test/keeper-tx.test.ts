@@ -9,7 +9,7 @@ import { mkdtempSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 
-import { kai } from "../src/chain/devnet";
+import { kai } from "../../devnet/src/governance";
 import { FailoverRpcProvider, checkChainIds, KeeperStore, TxSender, startKeeper } from "../src/keeper";
 import type { TxLogEntry, TxRequest } from "../src/keeper/tx";
 import { startLocalChain, type LocalChain } from "./localChain";

@@ -19,7 +19,7 @@
  */
 import { Wallet } from "ethers";
 
-import { fundRewardReserve, governanceExecute, kai, nodeSpecOf, setUpCheckers } from "../src/chain/devnet";
+import { fundRewardReserve, governanceExecute, kai, nodeSpecOf, setUpCheckers } from "../../devnet/src/governance";
 import { chainEpochContext, readEpochClock } from "../src/chain/epochContext";
 import { startApi, type RunningApi } from "../src/checker/api";
 import { epochResultView, finalizeEpoch, freezeOwnBundle } from "../src/checker/exchange";

@@ -5,7 +5,7 @@
  */
 import { expect } from "chai";
 
-import { kai } from "../src/chain/devnet";
+import { kai } from "../../devnet/src/governance";
 import { ledgers, unconserved } from "./ledgers";
 import { startKeeperWorld, type KeeperWorld } from "./keeperWorld";
 

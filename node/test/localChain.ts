@@ -9,7 +9,7 @@ import path from "node:path";
 
 import { HDNodeWallet, Mnemonic, type Wallet } from "ethers";
 
-import { kai, nodeSpecOf } from "../src/chain/devnet";
+import { kai, nodeSpecOf } from "../../devnet/src/governance";
 import { connectContracts, HeadroomWallet, rpcProvider, type KaisarContracts } from "../src/chain/contracts";
 import { CONTRACTS, type ContractName } from "../src/config";
 

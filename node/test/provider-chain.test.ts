@@ -4,7 +4,7 @@ import os from "os";
 import path from "path";
 
 import { contractInterface } from "../src/chain/contracts";
-import { kai } from "../src/chain/devnet";
+import { kai } from "../../devnet/src/governance";
 import { decodeRevert } from "../src/chain/tx";
 import { EXIT, main, type RunHooks } from "../src/cli";
 import { gpuClassOfModel } from "../src/commands/provider";

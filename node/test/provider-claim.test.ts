@@ -13,7 +13,7 @@ import path from "node:path";
 
 import { Wallet } from "ethers";
 
-import { fundRewardReserve, kai, setUpCheckers } from "../src/chain/devnet";
+import { fundRewardReserve, kai, setUpCheckers } from "../../devnet/src/governance";
 import { formatKai } from "../src/chain/tx";
 import { EXIT, main } from "../src/cli";
 import { displayKai } from "../src/commands/providerRewards";

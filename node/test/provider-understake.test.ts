@@ -14,7 +14,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "fs";
 import os from "os";
 import path from "path";
 
-import { fundRewardReserve, kai, nodeSpecOf, setUpCheckers } from "../src/chain/devnet";
+import { fundRewardReserve, kai, nodeSpecOf, setUpCheckers } from "../../devnet/src/governance";
 import { decodeRevert } from "../src/chain/tx";
 import { EXIT, main } from "../src/cli";
 import { startKeeper, type Keeper } from "../src/keeper";

@@ -1,13 +1,14 @@
 /**
  * Setting up a local Kaisar network after the Ignition deployment: what governance (through the
  * timelock) and the demo accounts do once so that checkers can sign reports and providers can be
- * rented. Used by the integration tests and by `npm start`; never by anything on agung or peaq.
+ * rented. Used by the node software's integration tests and by `npm start`; never by anything on agung
+ * or peaq.
  */
-import { Interface, encodeBytes32String, parseUnits, type Signer } from "ethers";
+import { Interface, JsonRpcSigner, encodeBytes32String, parseUnits, type Signer } from "ethers";
 
-import type { DeclaredSpec } from "../config/nodes";
-import { KaisarTimelock__factory } from "../../../typechain-types/factories/contracts/governance/KaisarTimelock__factory";
-import type { KaisarContracts } from "./contracts";
+import { rpcProvider, type KaisarContracts } from "../../node/src/chain/contracts";
+import type { DeclaredSpec } from "../../node/src/config/nodes";
+import { KaisarTimelock__factory } from "../../typechain-types/factories/contracts/governance/KaisarTimelock__factory";
 
 /** One call governance makes through the timelock. */
 export interface GovernanceCall {
@@ -34,6 +35,30 @@ export async function governanceExecute(
   await (await timelock.scheduleBatch(targets, values, datas, encodeBytes32String(""), salt, delay)).wait();
   if (delay > 0n) await waitDelay(Number(delay) + 1);
   await (await timelock.executeBatch(targets, values, datas, encodeBytes32String(""), salt)).wait();
+}
+
+/** How governance makes `calls`: scheduled through the timelock (`governanceExecute`) or at once (`asTimelock`). */
+export type Govern = (calls: GovernanceCall[]) => Promise<void>;
+
+/**
+ * Local-only governance: the timelock (admin of everything, 60 s minimum delay in local.json) makes
+ * `calls` at once through Hardhat's account impersonation instead of scheduling and waiting out the
+ * delay (`npm start`'s chain runs on the wall clock). Nothing like this exists on agung or peaq, where
+ * governance schedules through the timelock.
+ */
+export function asTimelock(rpcUrl: string, chainId: number, timelock: string): Govern {
+  return async (calls) => {
+    const provider = rpcProvider(rpcUrl, chainId);
+    await provider.send("hardhat_impersonateAccount", [timelock]);
+    await provider.send("hardhat_setBalance", [timelock, "0x56BC75E2D63100000"]); // 100 ETH for gas
+    try {
+      const gov = new JsonRpcSigner(provider, timelock);
+      for (const call of calls) await (await gov.sendTransaction({ to: call.target, data: call.data })).wait();
+    } finally {
+      await provider.send("hardhat_stopImpersonatingAccount", [timelock]);
+      provider.destroy();
+    }
+  };
 }
 
 /** KAI with 18 decimals from a decimal string. */
@@ -68,8 +93,8 @@ export interface CheckerSetup {
 
 /**
  * Gives each operator KAI from the treasury, stakes the oracle's minimum, mints it a license (as
- * governance) which it delegates to itself, then sets the checker set and quorum. Returns the
- * config version.
+ * governance, through the timelock) which it delegates to itself, then sets the checker set and
+ * quorum. Returns the config version.
  */
 export async function setUpCheckers(
   contracts: KaisarContracts,
@@ -78,6 +103,18 @@ export async function setUpCheckers(
   treasury: Signer,
   setup: CheckerSetup,
   waitDelay?: (seconds: number) => Promise<void>,
+): Promise<bigint> {
+  return setUpCheckersWith(contracts, treasury, setup, (calls) =>
+    governanceExecute(timelock, governance, calls, waitDelay),
+  );
+}
+
+/** `setUpCheckers` with governance's calls made by `govern`. */
+export async function setUpCheckersWith(
+  contracts: KaisarContracts,
+  treasury: Signer,
+  setup: CheckerSetup,
+  govern: Govern,
 ): Promise<bigint> {
   const minimum = await contracts.ReportOracle.minCheckerStake();
   const stake = minimum > 0n ? minimum : kai(1);
@@ -90,27 +127,17 @@ export async function setUpCheckers(
   const license = new Interface(["function mint(address to, uint256 count)"]);
   const licenseAddress = await contracts.CheckerLicense.getAddress();
   const first = (await contracts.CheckerLicense.totalMinted()) + 1n;
-  await governanceExecute(
-    timelock,
-    governance,
-    addresses.map((a) => ({ target: licenseAddress, data: license.encodeFunctionData("mint", [a, 1]) })),
-    waitDelay,
-  );
+  await govern(addresses.map((a) => ({ target: licenseAddress, data: license.encodeFunctionData("mint", [a, 1]) })));
   for (const [i, operator] of setup.operators.entries()) {
     await (await contracts.CheckerLicense.connect(operator).delegate(first + BigInt(i), addresses[i])).wait();
   }
   const sorted = [...addresses].sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : 1));
-  await governanceExecute(
-    timelock,
-    governance,
-    [
-      {
-        target: await contracts.ReportOracle.getAddress(),
-        data: contracts.ReportOracle.interface.encodeFunctionData("setCheckerConfig", [sorted, setup.quorum]),
-      },
-    ],
-    waitDelay,
-  );
+  await govern([
+    {
+      target: await contracts.ReportOracle.getAddress(),
+      data: contracts.ReportOracle.interface.encodeFunctionData("setCheckerConfig", [sorted, setup.quorum]),
+    },
+  ]);
   return (await contracts.ReportOracle.config()).version;
 }
 

@@ -1,7 +1,15 @@
 /**
- * `npm start -- --help`. Its own module with no imports, so that scripts/start.js can print it on a fresh
- * clone before anything is compiled (the rest of ./start.ts needs the contracts' TypeChain bindings).
+ * `npm start -- --help`. It imports only the table of variables (./env.ts, no imports of its own), so
+ * that scripts/start.js can print it on a fresh clone before anything is compiled (the rest of
+ * ./start.ts needs the contracts' TypeChain bindings).
  */
+import { SETTINGS } from "./env";
+
+/** The settings' lines: `  NAME [default]` in a column of 28, then the help (continued under it). */
+const ENVIRONMENT = Object.values(SETTINGS)
+  .flatMap((v) => v.help.map((line, i) => `  ${(i === 0 ? `${v.name} [${v.fallback}]` : "").padEnd(28)}${line}`))
+  .join("\n");
+
 export const HELP = `npm start [-- --verbose] [-- --persist]: the whole Kaisar network on this machine (LOCAL ONLY).
 
 Starts a Hardhat chain (chain id 31337), deploys every contract with the Ignition module used for
@@ -27,13 +35,7 @@ Options:
   --help        this text
 
 Environment (defaults in brackets):
-  KAISAR_RPC_PORT [8545]      the chain's JSON-RPC port
-  KAISAR_WEB_PORT [5173]      the web app's port
-  KAISAR_AGENT_PORT [8550]    first of the 5 provider agents' ports (8550-8554)
-  KAISAR_CHECKER_PORT [8560]  first of the 3 checkers' ports (8560-8562)
-  KAISAR_KEEPER_PORT [8570]   the keeper's API port
-  KAISAR_EPOCH_SECONDS [60]   epoch length (at least 10); each epoch pays peaq's emission for
-                              that long (372.02 KAI for 60 s), and the flaky node is down 5% of it
+${ENVIRONMENT}
 
 Writes .kaisar/local.json (URLs, contracts, demo accounts with their keys) and
 deploy/exports/chain-31337.json (addresses and ABIs).`;

@@ -1,5 +1,5 @@
 /**
- * `npm start`'s supervisor (node/src/devnet/supervisor.ts) with real child processes (`node -e`
+ * `npm start`'s supervisor (devnet/src/supervisor.ts) with real child processes (`node -e`
  * scripts that exit with a code, or that run until the test SIGKILLs them). The delay and the clock
  * are injected: the backoff sequence is checked without waiting real seconds, and every step waits
  * for the supervisor's events, not for time.
@@ -10,7 +10,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 
 import { expect } from "chai";
 
-import { Supervisor, backoffDelay, type Exit, type Restart, type Supervised } from "../src/devnet/supervisor";
+import { Supervisor, backoffDelay, type Exit, type Restart, type Supervised } from "../src/supervisor";
 
 const EXIT_3 = "process.exit(3)";
 const EXIT_1 = "process.exit(1)";

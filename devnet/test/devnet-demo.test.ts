@@ -1,5 +1,5 @@
 /**
- * The demo of `npm start` (node/src/devnet/demo.ts): the flaky node's outage keeps its measured uptime
+ * The demo of `npm start` (devnet/src/demo.ts): the flaky node's outage keeps its measured uptime
  * between the downtime threshold and the SLA target, the outage proxy really refuses connections while
  * down, and a jailed node is not taken down.
  */
@@ -10,8 +10,8 @@ import path from "node:path";
 
 import { expect } from "chai";
 
-import { JAILED } from "../src/keeper/sla";
-import { OutageProxy, flakyPlan, freePort, runOutages } from "../src/devnet/demo";
+import { JAILED } from "../../node/src/keeper/sla";
+import { OutageProxy, flakyPlan, freePort, runOutages } from "../src/demo";
 
 /** The enforcer's default downtime threshold (SlaEnforcer's constructor) and the demo rental's SLA target. */
 const THRESHOLD_BPS = 9000;

@@ -1,12 +1,12 @@
 /**
- * `npm start` prints the local chain's reverts decoded (node/src/devnet/chainLog.ts): Hardhat's line
+ * `npm start` prints the local chain's reverts decoded (devnet/src/chainLog.ts): Hardhat's line
  * for a custom error it does not know, with the return data of a real Kaisar error, names the error,
  * its arguments and its NatSpec sentence.
  */
 import { expect } from "chai";
 
-import { contractInterface } from "../src/chain/contracts";
-import { decodeChainLogLine } from "../src/devnet/chainLog";
+import { contractInterface } from "../../node/src/chain/contracts";
+import { decodeChainLogLine } from "../src/chainLog";
 
 /** What Hardhat 2 prints (hardhat-network/stack-traces/solidity-errors.js) for return data `data`. */
 const hardhatLine = (data: string) =>

@@ -18,9 +18,9 @@ import net from "node:net";
 
 import { Contract, formatUnits, type JsonRpcProvider } from "ethers";
 
-import type { KaisarContracts } from "../chain/contracts";
-import { formatKai } from "../chain/tx";
-import { JAILED } from "../keeper/sla";
+import type { KaisarContracts } from "../../node/src/chain/contracts";
+import { formatKai } from "../../node/src/chain/tx";
+import { JAILED } from "../../node/src/keeper/sla";
 
 /** The flaky node's outage and the checkers' heartbeat period, for epochs of `epochSeconds`. */
 export interface FlakyPlan {

@@ -5,9 +5,9 @@ import path from "node:path";
 import { expect } from "chai";
 import { JsonRpcSigner, type Provider } from "ethers";
 
-import { connectContracts, rpcProvider } from "../src/chain/contracts";
-import { dumpChain, replayChain, rpcCall, type ChainDump } from "../src/devnet/persist";
-import { startLocalChain, type LocalChain } from "./localChain";
+import { connectContracts, rpcProvider } from "../../node/src/chain/contracts";
+import { dumpChain, replayChain, rpcCall, type ChainDump } from "../src/persist";
+import { startLocalChain, type LocalChain } from "../../node/test/localChain";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const HARDHAT = path.join(ROOT, "node_modules", "hardhat", "internal", "cli", "cli.js");

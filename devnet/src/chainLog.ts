@@ -4,7 +4,7 @@
  * 0x...)"), so the return data is decoded here with every contract's ABI and NatSpec (`decodeRevert`
  * of ../chain/tx, the CLI's decoder): "reverted with RentalEscrow_X(arg=1): <the error's sentence>".
  */
-import { decodeRevert } from "../chain/tx";
+import { decodeRevert } from "../../node/src/chain/tx";
 
 const UNRECOGNIZED = /an unrecognized custom error \(return data: (0x[0-9a-fA-F]*)\)/g;
 
