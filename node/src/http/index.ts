@@ -23,7 +23,7 @@ import { cors } from "hono/cors";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import type { z } from "zod";
+import { z } from "zod";
 
 /** An error answered as JSON with `status`; `code` is the short label some APIs answer beside the message. */
 export class HttpError extends Error {
@@ -47,13 +47,13 @@ export interface AppOptions {
   internal: (error: unknown, c: Context) => HttpError;
   /** Told of every `HttpError` answered (to log refusals). */
   onHttpError?: (error: HttpError, c: Context) => void;
-  /** No route matches: the error to answer (default 404 "no route <path>"). */
+  /** No route matches: the error to answer (default 404 "no route <path>", code "not found"). */
   notFound?: (c: Context) => HttpError;
 }
 
 /** A Hono app whose errors and unknown routes are answered as JSON in the app's shape. */
-export function createApp(options: AppOptions): Hono {
-  const app = new Hono();
+export function createApp(options: AppOptions & { strict?: boolean }): Hono {
+  const app = new Hono({ strict: options.strict ?? true });
   const answer = (error: HttpError, c: Context) => {
     options.onHttpError?.(error, c);
     return jsonAnswer(c, error.status, options.errorBody(error), error.headers);
@@ -107,6 +107,19 @@ export function parseInput<S extends z.ZodType>(schema: S, input: unknown): z.ou
   const result = schema.safeParse(input);
   if (!result.success) throw new HttpError(400, result.error.issues[0].message, "bad request");
   return result.data;
+}
+
+/**
+ * A path or query parameter that is a whole number in 0..`max` (written in decimal, at most 16 digits):
+ * anything else is a 400 naming the parameter (`name`), the value and the range.
+ */
+export function uintParam(name: string, max = Number.MAX_SAFE_INTEGER) {
+  const bad = (input: unknown) => `${name} ${JSON.stringify(input)} is not a whole number in 0..${max}`;
+  return z
+    .string({ error: (issue) => bad(issue.input) })
+    .regex(/^\d{1,16}$/, { error: (issue) => bad(issue.input) })
+    .transform(Number)
+    .refine((n) => n <= max, { error: (issue) => bad(String(issue.input)) });
 }
 
 /** The methods of a read-only API. */
