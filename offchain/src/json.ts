@@ -150,16 +150,6 @@ function read<S extends z.ZodType>(schema: S, raw: unknown, what: string): z.out
   throw new JsonShapeError(`${name(issue.path)} ${issue.message}`);
 }
 
-const REPORT_FIELDS = [
-  "epoch",
-  "configVersion",
-  "root",
-  "nodeCount",
-  "totalReward",
-  "totalCapacityPoints",
-  "totalDeliveryPoints",
-] as const;
-
 /** The JSON form of a report. */
 export function reportToJson(r: Report): ReportJson {
   return {

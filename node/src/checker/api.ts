@@ -19,7 +19,6 @@
  * HEAD works wherever GET does; OPTIONS answers CORS preflights (204). Anything else: a JSON error
  * `{ error, message }` with 400 (bad parameter), 404 (no such route or node), 405 (method) or 500.
  */
-import { getRequestListener } from "@hono/node-server";
 import type { RequestListener, Server } from "node:http";
 import { z } from "zod";
 
@@ -31,6 +30,7 @@ import {
   parseInput,
   readOnlyCors,
   READ_ONLY_METHODS,
+  requestListener,
   serve,
   uintParam,
 } from "../http";
@@ -98,7 +98,7 @@ const samplesQuery = z.object({
 
 /** The request handler (exported for tests and for embedding in another server). */
 export function apiHandler(options: ApiOptions): RequestListener {
-  return getRequestListener(apiApp(options).fetch);
+  return requestListener(apiApp(options));
 }
 
 /** The API as a Hono app. */

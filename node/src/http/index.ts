@@ -15,13 +15,13 @@
  * - limits on slow clients (headers and request timeouts, idle sockets), and requests node:http cannot
  *   parse or that come too slowly answered in JSON (400, 408, 431) before the socket is closed.
  */
-import { createAdaptorServer } from "@hono/node-server";
+import { createAdaptorServer, getRequestListener } from "@hono/node-server";
 import { getConnInfo } from "@hono/node-server/conninfo";
 import { Hono, type Context, type MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import type { Server } from "node:http";
+import type { RequestListener, Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { z } from "zod";
 
@@ -222,6 +222,11 @@ export function createHttpServer(app: Hono, options: ServerOptions): HttpServer 
       return closed;
     },
   };
+}
+
+/** `app` as a node:http request listener, to embed in another server (tests). */
+export function requestListener(app: Hono): RequestListener {
+  return getRequestListener(app.fetch);
 }
 
 /** A server for `app` listening on `host:port` (port 0: any free port). */
