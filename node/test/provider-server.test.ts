@@ -179,6 +179,26 @@ describe("provider agent server", function () {
         await expectError(await fetch(`${ctx.base}/bandwidth?${q}`), 400, new RegExp(`1\\.\\.${MAX_BYTES}`));
       }
     });
+    it("frees a bandwidth slot when the client goes away mid-stream, and logs it", async function () {
+      this.timeout(60_000);
+      // 1 GiB: far more than the socket buffers hold, so the stream waits on the client.
+      const other = await start({ maxConcurrentBandwidth: 1, maxBandwidthBytes: 2 ** 30 });
+      try {
+        const abort = new AbortController();
+        const res = await fetch(`${other.base}/bandwidth?bytes=${2 ** 30}`, { signal: abort.signal });
+        const reader = res.body!.getReader();
+        await reader.read(); // the stream is running
+        await expectError(await fetch(`${other.base}/bandwidth?bytes=1`), 429, /1 bandwidth tests are running/);
+        abort.abort();
+        await until(() => other.logs.some((l) => l.at === "Agent#bandwidth" && "aborted" in l));
+        const again = await fetch(`${other.base}/bandwidth?bytes=10`);
+        expect(again.status, "the slot is free again").to.equal(200);
+        expect((await again.arrayBuffer()).byteLength, "bytes").to.equal(10);
+        await until(() => other.logs.some((l) => l.at === "Agent#bandwidth" && l.bytes === 10 && "ms" in l));
+      } finally {
+        await other.agent.close();
+      }
+    });
   });
 
   describe("POST /challenge", () => {
@@ -354,3 +374,12 @@ describe("provider agent server: slow or broken clients", function () {
     }
   });
 });
+
+/** Resolves once `condition()` holds (checked every 10 ms, for at most 30 s: a generous deadline). */
+async function until(condition: () => boolean): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error("the condition did not hold within 30 s");
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}

@@ -4,7 +4,8 @@
  * an epoch's reward tree (`GET <checker>/epochs/:epoch/tree`) and one leaf with its proof
  * (`GET <keeper>/epochs/:epoch/nodes/:id/proof` and the like). Bigints are decimal strings, addresses
  * and hashes 0x hex. A peer's answer is untrusted input: every field is checked (extra fields of a
- * record refused, an answer's informative extras ignored), and a bad one is named in the JsonShapeError.
+ * record refused, an answer's informative extras ignored) by a zod schema, and a bad one is named in the
+ * JsonShapeError (`leaves[1].epoch is not a decimal string`).
  *
  *   report: { report: { epoch, configVersion, root, nodeCount, totalReward, totalCapacityPoints,
  *             totalDeliveryPoints }, signature, signer, root?, nodeCount? }
@@ -13,9 +14,10 @@
  *   proof:  { epoch, index, root, leaf, metrics?, proof: [bytes32], claim: { leaf, proof } }
  *             (leaf without its metrics; the keeper's root is informative, only the chain's counts)
  *
- * Browser-safe (ethers only): the web app imports this file directly, not the package's index.
+ * Browser-safe (ethers and zod only): the web app imports this file directly, not the package's index.
  */
 import { getAddress, isHexString } from "ethers";
+import { z } from "zod";
 
 import type { NodeMetrics, RewardLeaf } from "./leaves";
 import type { Report } from "./report";
@@ -79,45 +81,74 @@ export interface TreeLeaf {
 const UINT = /^(0|[1-9][0-9]{0,77})$/;
 const MAX_UINT256 = 2n ** 256n - 1n;
 
-function object(what: string, raw: unknown): Record<string, unknown> {
-  if (typeof raw !== "object" || raw === null || Array.isArray(raw))
-    throw new JsonShapeError(`${what} is not an object`);
-  return raw as Record<string, unknown>;
-}
+/** A uint256 as a decimal string. */
+const uint = z
+  .string({ error: "is not a decimal string" })
+  .regex(UINT, { error: "is not a decimal string" })
+  .transform(BigInt)
+  .refine((v) => v <= MAX_UINT256, { error: "does not fit uint256" });
+/** A 32-byte hash, read in lower case. */
+const bytes32 = z
+  .string({ error: "is not 0x and 64 hex digits" })
+  .refine((v) => isHexString(v, 32), { error: "is not 0x and 64 hex digits" })
+  .transform((v) => v.toLowerCase());
+/** An address, read checksummed. */
+const address = z
+  .string({ error: "is not an address" })
+  .refine((v) => isHexString(v, 20), { error: "is not an address" })
+  .transform((v) => getAddress(v.toLowerCase()));
+/** A record with exactly these fields (`strict`), or with these and any informative extras (`loose`). */
+const strict = <T extends z.ZodRawShape>(shape: T) => z.strictObject(shape, { error: "is not an object" });
+const loose = <T extends z.ZodRawShape>(shape: T) => z.looseObject(shape, { error: "is not an object" });
 
-function onlyKeys(what: string, o: Record<string, unknown>, required: string[], optional: string[] = []) {
-  for (const k of required) if (!(k in o)) throw new JsonShapeError(`${what} lacks "${k}"`);
-  for (const k of Object.keys(o)) {
-    if (!required.includes(k) && !optional.includes(k)) throw new JsonShapeError(`${what} has an unknown field "${k}"`);
+const reportSchema = strict({
+  epoch: uint,
+  configVersion: uint,
+  root: bytes32,
+  nodeCount: uint,
+  totalReward: uint,
+  totalCapacityPoints: uint,
+  totalDeliveryPoints: uint,
+});
+const metricsSchema = strict({
+  uptimeBps: uint,
+  bandwidthMbps: uint,
+  hardwareScore: uint,
+  deliveredGpuSeconds: uint,
+  capacityPoints: uint,
+  deliveryPoints: uint,
+  hardwareMismatch: z.boolean({ error: "is not a boolean" }),
+  evidence: bytes32,
+});
+const leafSchema = strict({
+  kind: z.union([z.literal(0), z.literal(1)], { error: "is not 0 (node) or 1 (checker)" }),
+  epoch: uint,
+  account: address,
+  id: uint,
+  capacityReward: uint,
+  deliveryReward: uint,
+  checkerReward: uint,
+  metricsHash: bytes32,
+  metrics: metricsSchema.optional(),
+});
+
+/** `raw` through `schema`, or a JsonShapeError naming the first bad field under `what` (`leaf.epoch`). */
+function read<S extends z.ZodType>(schema: S, raw: unknown, what: string): z.output<S> {
+  const result = schema.safeParse(raw, { reportInput: true });
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  const name = (path: readonly PropertyKey[]) =>
+    path.reduce<string>(
+      (s, k) => (typeof k === "number" ? `${s}[${k}]` : s === "" ? String(k) : `${s}.${String(k)}`),
+      what,
+    ) || "the answer";
+  if (issue.code === "unrecognized_keys")
+    throw new JsonShapeError(`${name(issue.path)} has an unknown field "${issue.keys[0]}"`);
+  if ("input" in issue && issue.input === undefined && issue.path.length > 0) {
+    throw new JsonShapeError(`${name(issue.path.slice(0, -1))} lacks "${String(issue.path.at(-1))}"`);
   }
+  throw new JsonShapeError(`${name(issue.path)} ${issue.message}`);
 }
-
-function uint(what: string, raw: unknown): bigint {
-  if (typeof raw !== "string" || !UINT.test(raw)) throw new JsonShapeError(`${what} is not a decimal string`);
-  const v = BigInt(raw);
-  if (v > MAX_UINT256) throw new JsonShapeError(`${what} does not fit uint256`);
-  return v;
-}
-
-function bytes32(what: string, raw: unknown): string {
-  if (typeof raw !== "string" || !isHexString(raw, 32)) throw new JsonShapeError(`${what} is not 0x and 64 hex digits`);
-  return raw.toLowerCase();
-}
-
-function address(what: string, raw: unknown): string {
-  if (typeof raw !== "string" || !isHexString(raw, 20)) throw new JsonShapeError(`${what} is not an address`);
-  return getAddress(raw.toLowerCase());
-}
-
-const REPORT_FIELDS = [
-  "epoch",
-  "configVersion",
-  "root",
-  "nodeCount",
-  "totalReward",
-  "totalCapacityPoints",
-  "totalDeliveryPoints",
-] as const;
 
 /** The JSON form of a report. */
 export function reportToJson(r: Report): ReportJson {
@@ -134,17 +165,7 @@ export function reportToJson(r: Report): ReportJson {
 
 /** Reads a report's JSON form; throws JsonShapeError naming the bad field. */
 export function reportFromJson(raw: unknown, what = "report"): Report {
-  const o = object(what, raw);
-  onlyKeys(what, o, [...REPORT_FIELDS]);
-  return {
-    epoch: uint(`${what}.epoch`, o.epoch),
-    configVersion: uint(`${what}.configVersion`, o.configVersion),
-    root: bytes32(`${what}.root`, o.root),
-    nodeCount: uint(`${what}.nodeCount`, o.nodeCount),
-    totalReward: uint(`${what}.totalReward`, o.totalReward),
-    totalCapacityPoints: uint(`${what}.totalCapacityPoints`, o.totalCapacityPoints),
-    totalDeliveryPoints: uint(`${what}.totalDeliveryPoints`, o.totalDeliveryPoints),
-  };
+  return read(reportSchema, raw, what);
 }
 
 /** The body a checker serves at `/epochs/:epoch/report`. */
@@ -158,14 +179,18 @@ export function signedReportToJson(s: SignedReport) {
   };
 }
 
+const signedReportSchema = loose({
+  report: z.unknown().refine((v) => v !== undefined),
+  signature: z
+    .string({ error: "is not 0x and 130 hex digits (r, s, v)" })
+    .refine((v) => isHexString(v, 65), { error: "is not 0x and 130 hex digits (r, s, v)" }),
+  signer: address,
+});
+
 /** Reads a checker's `/epochs/:epoch/report` answer (extra informative fields are ignored, not trusted). */
 export function signedReportFromJson(raw: unknown): SignedReport {
-  const o = object("the answer", raw);
-  for (const k of ["report", "signature", "signer"]) if (!(k in o)) throw new JsonShapeError(`the answer lacks "${k}"`);
-  if (typeof o.signature !== "string" || !isHexString(o.signature, 65)) {
-    throw new JsonShapeError("signature is not 0x and 130 hex digits (r, s, v)");
-  }
-  return { report: reportFromJson(o.report), signature: o.signature, signer: address("signer", o.signer) };
+  const o = read(signedReportSchema, raw, "");
+  return { report: reportFromJson(o.report), signature: o.signature, signer: o.signer };
 }
 
 /** The JSON form of node metrics. */
@@ -184,29 +209,7 @@ export function metricsToJson(m: NodeMetrics): NodeMetricsJson {
 
 /** Reads node metrics. */
 export function metricsFromJson(raw: unknown, what = "metrics"): NodeMetrics {
-  const o = object(what, raw);
-  const keys = [
-    "uptimeBps",
-    "bandwidthMbps",
-    "hardwareScore",
-    "deliveredGpuSeconds",
-    "capacityPoints",
-    "deliveryPoints",
-    "hardwareMismatch",
-    "evidence",
-  ];
-  onlyKeys(what, o, keys);
-  if (typeof o.hardwareMismatch !== "boolean") throw new JsonShapeError(`${what}.hardwareMismatch is not a boolean`);
-  return {
-    uptimeBps: uint(`${what}.uptimeBps`, o.uptimeBps),
-    bandwidthMbps: uint(`${what}.bandwidthMbps`, o.bandwidthMbps),
-    hardwareScore: uint(`${what}.hardwareScore`, o.hardwareScore),
-    deliveredGpuSeconds: uint(`${what}.deliveredGpuSeconds`, o.deliveredGpuSeconds),
-    capacityPoints: uint(`${what}.capacityPoints`, o.capacityPoints),
-    deliveryPoints: uint(`${what}.deliveryPoints`, o.deliveryPoints),
-    hardwareMismatch: o.hardwareMismatch,
-    evidence: bytes32(`${what}.evidence`, o.evidence),
-  };
+  return read(metricsSchema, raw, what);
 }
 
 /** The JSON form of a leaf (with its node metrics when given). */
@@ -227,25 +230,8 @@ export function leafToJson(leaf: RewardLeaf, metrics?: NodeMetrics): LeafJson {
 
 /** Reads a leaf's JSON form. */
 export function leafFromJson(raw: unknown, what = "leaf"): TreeLeaf {
-  const o = object(what, raw);
-  onlyKeys(
-    what,
-    o,
-    ["kind", "epoch", "account", "id", "capacityReward", "deliveryReward", "checkerReward", "metricsHash"],
-    ["metrics"],
-  );
-  if (o.kind !== 0 && o.kind !== 1) throw new JsonShapeError(`${what}.kind is not 0 (node) or 1 (checker)`);
-  const leaf: RewardLeaf = {
-    kind: o.kind,
-    epoch: uint(`${what}.epoch`, o.epoch),
-    account: address(`${what}.account`, o.account),
-    id: uint(`${what}.id`, o.id),
-    capacityReward: uint(`${what}.capacityReward`, o.capacityReward),
-    deliveryReward: uint(`${what}.deliveryReward`, o.deliveryReward),
-    checkerReward: uint(`${what}.checkerReward`, o.checkerReward),
-    metricsHash: bytes32(`${what}.metricsHash`, o.metricsHash),
-  };
-  return o.metrics === undefined ? { leaf } : { leaf, metrics: metricsFromJson(o.metrics, `${what}.metrics`) };
+  const { metrics, ...leaf } = read(leafSchema, raw, what);
+  return metrics === undefined ? { leaf } : { leaf, metrics };
 }
 
 /** The body a checker serves at `/epochs/:epoch/tree`. */
@@ -253,12 +239,15 @@ export function treeToJson(root: string, leaves: readonly TreeLeaf[]): TreeJson 
   return { root, leaves: leaves.map((l) => leafToJson(l.leaf, l.metrics)) };
 }
 
+const treeSchema = strict({ root: bytes32, leaves: z.array(leafSchema, { error: "is not a list" }) });
+
 /** Reads a checker's `/epochs/:epoch/tree` answer. */
 export function treeFromJson(raw: unknown): { root: string; leaves: TreeLeaf[] } {
-  const o = object("the tree", raw);
-  onlyKeys("the tree", o, ["root", "leaves"]);
-  if (!Array.isArray(o.leaves)) throw new JsonShapeError("the tree's leaves are not a list");
-  return { root: bytes32("root", o.root), leaves: o.leaves.map((l, i) => leafFromJson(l, `leaves[${i}]`)) };
+  const o = read(treeSchema, raw, "");
+  return {
+    root: o.root,
+    leaves: o.leaves.map(({ metrics, ...leaf }) => (metrics === undefined ? { leaf } : { leaf, metrics })),
+  };
 }
 
 /** The keeper's answer at `/epochs/:epoch/nodes/:nodeId/proof` (and `/checkers/:address/proof`, `/proofs/:index`). */
@@ -309,14 +298,20 @@ export function keeperProofToJson(
  * against the chain's root (`verifyRewardProof` in leaves.ts).
  */
 export function keeperProofFromJson(raw: unknown, what = "answer"): KeeperProof {
-  const o = object(what, raw);
-  for (const k of ["leaf", "proof"]) if (!(k in o)) throw new JsonShapeError(`${what} lacks "${k}"`);
-  const { leaf, metrics: inLeaf } = leafFromJson(o.leaf, `${what}.leaf`);
-  if (!Array.isArray(o.proof)) throw new JsonShapeError(`${what}.proof is not a list`);
-  const proof = o.proof.map((h, i) => bytes32(`${what}.proof[${i}]`, h));
-  const metrics = o.metrics === undefined ? inLeaf : metricsFromJson(o.metrics, `${what}.metrics`);
-  const out: KeeperProof = { leaf, proof };
+  const o = read(
+    loose({
+      leaf: leafSchema,
+      proof: z.array(bytes32, { error: "is not a list" }),
+      metrics: metricsSchema.optional(),
+      root: bytes32.optional(),
+    }),
+    raw,
+    what,
+  );
+  const { metrics: inLeaf, ...leaf } = o.leaf;
+  const metrics = o.metrics ?? inLeaf;
+  const out: KeeperProof = { leaf, proof: o.proof };
   if (metrics) out.metrics = metrics;
-  if (o.root !== undefined) out.root = bytes32(`${what}.root`, o.root);
+  if (o.root !== undefined) out.root = o.root;
   return out;
 }

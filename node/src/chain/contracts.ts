@@ -4,7 +4,15 @@
  * deployment file the config names.
  */
 import { gasLimitFor } from "@kaisar/offchain";
-import { FetchRequest, JsonRpcProvider, Network, Wallet, type ContractRunner, type TransactionRequest } from "ethers";
+import {
+  FetchRequest,
+  JsonRpcProvider,
+  Network,
+  Wallet,
+  type ContractRunner,
+  type JsonRpcApiProvider,
+  type TransactionRequest,
+} from "ethers";
 
 import type { ContractName } from "../config/schema";
 import { CheckerLicense__factory } from "../../../typechain-types/factories/contracts/checker/CheckerLicense__factory";
@@ -107,6 +115,6 @@ export class HeadroomWallet extends Wallet {
 }
 
 /** A wallet for `privateKey` on `provider`. */
-export function walletOn(privateKey: string, provider: JsonRpcProvider): Wallet {
+export function walletOn(privateKey: string, provider: JsonRpcApiProvider): Wallet {
   return new HeadroomWallet(privateKey, provider);
 }

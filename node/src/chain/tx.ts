@@ -1,6 +1,6 @@
 /**
- * Sending transactions from the CLI: a session on the configured chain (chain id checked first, the
- * fallback RPC tried when the first does not answer), progress lines ("sending ...", "mined in block
+ * Sending transactions from the CLI: a session on the configured chain (chain id checked first; the
+ * fail-over client of rpc.ts, so the fallback RPC is tried whenever the first does not answer), progress lines ("sending ...", "mined in block
  * N"), and reverts decoded to the contract's custom error, its arguments and a sentence taken from
  * the error's NatSpec in contracts/interfaces.
  */
@@ -14,20 +14,14 @@ import {
   type ContractTransactionReceipt,
   type ContractTransactionResponse,
   type ErrorDescription,
-  type JsonRpcProvider,
+  type JsonRpcApiProvider,
   type Wallet,
 } from "ethers";
 
 import type { CommonConfig } from "../config/load";
 import { CONTRACTS } from "../config/schema";
-import {
-  checkChainId,
-  connectContracts,
-  contractInterface,
-  rpcProvider,
-  walletOn,
-  type KaisarContracts,
-} from "./contracts";
+import { connectContracts, contractInterface, walletOn, type KaisarContracts } from "./contracts";
+import { checkChainIds, FailoverRpcProvider } from "./rpc";
 
 /** Where progress lines go (stderr when stdout carries JSON). */
 export type Progress = (line: string) => void;
@@ -51,7 +45,7 @@ export class RevertError extends Error {
 
 /** An open connection to the configured chain, with the account of `privateKey`. */
 export interface ChainSession {
-  provider: JsonRpcProvider;
+  provider: JsonRpcApiProvider;
   wallet: Wallet;
   /** The account's address (checksummed). */
   address: string;
@@ -67,38 +61,27 @@ export interface ChainSession {
  * it serves `config.chainId`; throws a message naming the setting otherwise.
  */
 export async function openChain(config: CommonConfig, timeoutMs = 10_000): Promise<ChainSession> {
-  const urls = [config.rpcUrl, ...(config.rpcUrlFallback ? [config.rpcUrlFallback] : [])];
-  const failures: string[] = [];
-  for (const [i, url] of urls.entries()) {
-    const provider = rpcProvider(url, config.chainId, timeoutMs);
-    try {
-      await provider.send("eth_chainId", []);
-    } catch (e) {
-      provider.destroy();
-      failures.push(
-        `${i === 0 ? "rpcUrl (env KAISAR_RPC_URL)" : "rpcUrlFallback (env KAISAR_RPC_URL_FALLBACK)"} ${url}: ${shortMessage(e)}`,
-      );
-      continue;
-    }
-    try {
-      await checkChainId(provider, config.chainId, url);
-    } catch (e) {
-      provider.destroy();
-      throw e;
-    }
-    const wallet = walletOn(config.privateKey, provider);
-    return {
-      provider,
-      wallet,
-      address: wallet.address,
-      contracts: connectContracts(config.contracts, wallet),
-      rpcUrl: url,
-      close: () => provider.destroy(),
-    };
+  const provider = new FailoverRpcProvider({
+    chainId: config.chainId,
+    urls: [config.rpcUrl, ...(config.rpcUrlFallback ? [config.rpcUrlFallback] : [])],
+    timeoutMs,
+  });
+  let answered: string[];
+  try {
+    answered = await checkChainIds(provider, config.chainId);
+  } catch (e) {
+    provider.destroy();
+    throw e;
   }
-  throw new Error(
-    `no JSON-RPC endpoint answered: ${failures.join("; ")}. Start the chain's node or fix rpcUrl (env KAISAR_RPC_URL)`,
-  );
+  const wallet = walletOn(config.privateKey, provider);
+  return {
+    provider,
+    wallet,
+    address: wallet.address,
+    contracts: connectContracts(config.contracts, wallet),
+    rpcUrl: answered[0],
+    close: () => provider.destroy(),
+  };
 }
 
 /** The first line of an error's message, without ethers' long suffix. */

@@ -1,6 +1,6 @@
 /**
- * The checker's read-only HTTP API, for the web app's live monitoring (node:http, JSON, CORS open to
- * any origin: it only ever reads public measurements).
+ * The checker's read-only HTTP API, for the web app's live monitoring (a Hono app on the shared HTTP
+ * layer, src/http; JSON, CORS open to any origin: it only ever reads public measurements).
  *
  *   GET /health                        { ok, role, version, checker, epoch, uptimeSeconds, nodes, probes }
  *   GET /nodes                         every node with its latest probe result of each kind
@@ -19,10 +19,21 @@
  * HEAD works wherever GET does; OPTIONS answers CORS preflights (204). Anything else: a JSON error
  * `{ error, message }` with 400 (bad parameter), 404 (no such route or node), 405 (method) or 500.
  */
-import http from "node:http";
-import type { AddressInfo } from "node:net";
+import type { RequestListener, Server } from "node:http";
+import { z } from "zod";
 
 import type { CheckerNode } from "../config/nodes";
+import {
+  createApp,
+  HttpError,
+  jsonAnswer,
+  parseInput,
+  readOnlyCors,
+  READ_ONLY_METHODS,
+  requestListener,
+  serve,
+  uintParam,
+} from "../http";
 import { PROBE_KINDS, type ProbeKind } from "./probe";
 import { systemClock, type Clock, type SchedulerStats } from "./scheduler";
 import type { CheckerStore, Sample } from "./store";
@@ -55,22 +66,6 @@ export interface ApiOptions {
 export const DEFAULT_SAMPLE_LIMIT = 10_000;
 export const MAX_SAMPLE_LIMIT = 100_000;
 
-const CORS = {
-  "access-control-allow-origin": "*",
-  "access-control-allow-methods": "GET, HEAD, OPTIONS",
-  "access-control-max-age": "86400",
-};
-
-class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    readonly error: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
 /** A sample as the API shows it in a node's latest results: its figures, without nulls or evidence. */
 function view(s: Sample | undefined): Record<string, unknown> | null {
   if (!s) return null;
@@ -86,16 +81,28 @@ function view(s: Sample | undefined): Record<string, unknown> | null {
   return out;
 }
 
-function parseUint(name: string, raw: string | null, max: number): number | undefined {
-  if (raw === null || raw === "") return undefined;
-  if (!/^\d{1,16}$/.test(raw) || Number(raw) > max) {
-    throw new HttpError(400, "bad request", `${name} ${JSON.stringify(raw)} is not a whole number in 0..${max}`);
-  }
-  return Number(raw);
-}
+/** The API's error answers: `{ error, message }`. */
+const errorBody = (e: HttpError) => ({ error: e.code ?? "bad request", message: e.message });
+
+const nodeId = uintParam("node id", 0xffffffff);
+const epochParam = uintParam("epoch");
+const samplesQuery = z.object({
+  epoch: epochParam.optional(),
+  kind: z
+    .enum(PROBE_KINDS, {
+      error: (issue) => `kind ${JSON.stringify(issue.input)} is not one of ${PROBE_KINDS.join(", ")}`,
+    })
+    .optional(),
+  limit: uintParam("limit", MAX_SAMPLE_LIMIT).optional(),
+});
 
 /** The request handler (exported for tests and for embedding in another server). */
-export function apiHandler(options: ApiOptions): http.RequestListener {
+export function apiHandler(options: ApiOptions): RequestListener {
+  return requestListener(apiApp(options));
+}
+
+/** The API as a Hono app. */
+function apiApp(options: ApiOptions) {
   const clock = options.clock ?? systemClock;
   const startedAt = clock.now();
 
@@ -115,114 +122,101 @@ export function apiHandler(options: ApiOptions): http.RequestListener {
       latest: Object.fromEntries(PROBE_KINDS.map((k) => [k, view(latest?.[k])])),
     };
   };
+  /** An ended epoch from the path: 404 while it runs. */
+  const endedEpoch = (raw: string) => {
+    const epoch = parseInput(epochParam, raw);
+    const current = options.epochOf(clock.now());
+    if (epoch >= current) {
+      throw new HttpError(404, `epoch ${epoch} has not ended (the current epoch is ${current})`, "not found");
+    }
+    return epoch;
+  };
+  /** A node probed here (or with samples here), from the path. */
+  const probedNode = (raw: string) => {
+    const id = parseInput(nodeId, raw);
+    const latest = options.store.latestByNode();
+    const known = options.nodes().find((n) => n.id === id);
+    if (!known && !latest.has(id)) throw new HttpError(404, `node ${id} is not probed here`, "not found");
+    return { id, node: known, latest: latest.get(id) };
+  };
+  const found = (value: unknown, missing: string) => {
+    if (value === undefined) throw new HttpError(404, missing, "not found");
+    return value;
+  };
 
-  const routes = (url: URL): unknown => {
-    const parts = url.pathname.split("/").filter((p) => p !== "");
+  const app = createApp({
+    strict: false,
+    errorBody,
+    internal: (e) => {
+      options.onError?.(e);
+      return new HttpError(500, "the checker failed to answer; see its log", "internal error");
+    },
+  });
+  app.use(readOnlyCors((method) => `${method} is not allowed: this API is read-only`));
+  app.use(async (c, next) => {
+    await next();
+    c.header("access-control-allow-methods", READ_ONLY_METHODS);
+    c.header("access-control-max-age", "86400");
+    c.header("x-content-type-options", "nosniff");
+  });
+  app.get("/health", (c) => {
     const now = clock.now();
-    if (parts.length === 1 && parts[0] === "health") {
-      return {
-        ok: true,
-        role: "checker",
-        version: options.version ?? null,
-        checker: options.checker ?? null,
-        epoch: options.epochOf(now),
-        uptimeSeconds: Math.floor((now - startedAt) / 1000),
-        nodes: options.nodes().length,
-        probes: options.probes?.() ?? null,
-      };
-    }
-    if (parts[0] === "epochs" && parts.length === 3 && ["observations", "report", "tree"].includes(parts[2])) {
-      const epoch = parseUint("epoch", parts[1], Number.MAX_SAFE_INTEGER)!;
-      const current = options.epochOf(now);
-      if (epoch >= current) {
-        throw new HttpError(404, "not found", `epoch ${epoch} has not ended (the current epoch is ${current})`);
-      }
-      if (parts[2] === "observations") {
-        const bundle = options.observations?.(epoch);
-        if (bundle === undefined) {
-          throw new HttpError(
-            404,
-            "not found",
-            `no signed observations of epoch ${epoch} here (yet: they are signed exchange.settle after the epoch ends)`,
-          );
-        }
-        return bundle;
-      }
-      if (parts[2] === "tree") {
-        const tree = options.tree?.(epoch);
-        if (tree === undefined) throw new HttpError(404, "not found", `no reward tree of epoch ${epoch} here (yet)`);
-        return tree;
-      }
-      const report = options.report?.(epoch);
-      if (report === undefined) throw new HttpError(404, "not found", `no report of epoch ${epoch} here (yet)`);
-      return report;
-    }
-    if (parts[0] !== "nodes" || parts.length > 3) throw new HttpError(404, "not found", `no route ${url.pathname}`);
+    return jsonAnswer(c, 200, {
+      ok: true,
+      role: "checker",
+      version: options.version ?? null,
+      checker: options.checker ?? null,
+      epoch: options.epochOf(now),
+      uptimeSeconds: Math.floor((now - startedAt) / 1000),
+      nodes: options.nodes().length,
+      probes: options.probes?.() ?? null,
+    });
+  });
+  app.get("/epochs/:epoch/observations", (c) => {
+    const epoch = endedEpoch(c.req.param("epoch"));
+    const missing = `no signed observations of epoch ${epoch} here (yet: they are signed exchange.settle after the epoch ends)`;
+    return jsonAnswer(c, 200, found(options.observations?.(epoch), missing));
+  });
+  app.get("/epochs/:epoch/report", (c) => {
+    const epoch = endedEpoch(c.req.param("epoch"));
+    return jsonAnswer(c, 200, found(options.report?.(epoch), `no report of epoch ${epoch} here (yet)`));
+  });
+  app.get("/epochs/:epoch/tree", (c) => {
+    const epoch = endedEpoch(c.req.param("epoch"));
+    return jsonAnswer(c, 200, found(options.tree?.(epoch), `no reward tree of epoch ${epoch} here (yet)`));
+  });
+  app.get("/nodes", (c) => {
     const latest = options.store.latestByNode();
     const known = new Map(options.nodes().map((n) => [n.id, n]));
-    if (parts.length === 1) {
-      const ids = [...new Set([...known.keys(), ...latest.keys()])].sort((a, b) => a - b);
-      return { epoch: options.epochOf(now), nodes: ids.map((id) => nodeEntry(id, known.get(id), latest.get(id))) };
-    }
-    const id = parseUint("node id", parts[1], 0xffffffff)!;
-    if (!known.has(id) && !latest.has(id)) throw new HttpError(404, "not found", `node ${id} is not probed here`);
-    if (parts.length === 2) return nodeEntry(id, known.get(id), latest.get(id));
-    if (parts[2] !== "samples") throw new HttpError(404, "not found", `no route ${url.pathname}`);
-    const epoch = parseUint("epoch", url.searchParams.get("epoch"), Number.MAX_SAFE_INTEGER) ?? options.epochOf(now);
-    const kindParam = url.searchParams.get("kind");
-    if (kindParam !== null && !PROBE_KINDS.includes(kindParam as ProbeKind)) {
-      throw new HttpError(
-        400,
-        "bad request",
-        `kind ${JSON.stringify(kindParam)} is not one of ${PROBE_KINDS.join(", ")}`,
-      );
-    }
-    const kind = (kindParam ?? undefined) as ProbeKind | undefined;
-    const limit = parseUint("limit", url.searchParams.get("limit"), MAX_SAMPLE_LIMIT) ?? DEFAULT_SAMPLE_LIMIT;
-    const samples = options.store.samplesOf(epoch, id, { kind, limit });
-    return { nodeId: id, epoch, counts: options.store.countsOf(epoch, id), samples };
-  };
-
-  return (req, res) => {
-    const send = (status: number, body: unknown, extra: http.OutgoingHttpHeaders = {}) => {
-      const text = body === undefined ? "" : JSON.stringify(body);
-      res.writeHead(status, {
-        ...CORS,
-        "content-type": "application/json; charset=utf-8",
-        "cache-control": "no-store",
-        "x-content-type-options": "nosniff",
-        "content-length": Buffer.byteLength(text),
-        ...extra,
-      });
-      res.end(req.method === "HEAD" ? undefined : text);
-    };
-    try {
-      if (req.method === "OPTIONS") {
-        const asked = req.headers["access-control-request-headers"];
-        res.writeHead(204, {
-          ...CORS,
-          "access-control-allow-headers": typeof asked === "string" && asked !== "" ? asked : "content-type",
-          "content-length": 0,
-        });
-        return res.end();
-      }
-      if (req.method !== "GET" && req.method !== "HEAD") {
-        throw new HttpError(405, "method not allowed", `${req.method} is not allowed: this API is read-only`);
-      }
-      send(200, routes(new URL(req.url ?? "/", "http://checker")));
-    } catch (e) {
-      if (e instanceof HttpError) {
-        send(e.status, { error: e.error, message: e.message }, e.status === 405 ? { allow: "GET, HEAD, OPTIONS" } : {});
-      } else {
-        options.onError?.(e);
-        send(500, { error: "internal error", message: "the checker failed to answer; see its log" });
-      }
-    }
-  };
+    const ids = [...new Set([...known.keys(), ...latest.keys()])].sort((a, b) => a - b);
+    return jsonAnswer(c, 200, {
+      epoch: options.epochOf(clock.now()),
+      nodes: ids.map((id) => nodeEntry(id, known.get(id), latest.get(id))),
+    });
+  });
+  app.get("/nodes/:id", (c) => {
+    const { id, node, latest } = probedNode(c.req.param("id"));
+    return jsonAnswer(c, 200, nodeEntry(id, node, latest));
+  });
+  app.get("/nodes/:id/samples", (c) => {
+    const { id } = probedNode(c.req.param("id"));
+    const query = parseInput(samplesQuery, {
+      epoch: c.req.query("epoch") || undefined,
+      kind: c.req.query("kind"),
+      limit: c.req.query("limit") || undefined,
+    });
+    const epoch = query.epoch ?? options.epochOf(clock.now());
+    const samples = options.store.samplesOf(epoch, id, {
+      kind: query.kind,
+      limit: query.limit ?? DEFAULT_SAMPLE_LIMIT,
+    });
+    return jsonAnswer(c, 200, { nodeId: id, epoch, counts: options.store.countsOf(epoch, id), samples });
+  });
+  return app;
 }
 
 export interface RunningApi {
-  server: http.Server;
+  server: Server;
   /** http://host:port */
   url: string;
   close(): Promise<void>;
@@ -230,25 +224,9 @@ export interface RunningApi {
 
 /** Serves the API on `host:port` (port 0: any free port). */
 export function startApi(options: ApiOptions & { host: string; port: number }): Promise<RunningApi> {
-  const server = http.createServer(apiHandler(options));
-  server.headersTimeout = 10_000;
-  server.requestTimeout = 30_000;
-  server.keepAliveTimeout = 5_000;
-  return new Promise((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(options.port, options.host, () => {
-      server.off("error", reject);
-      const address = server.address() as AddressInfo;
-      const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
-      resolve({
-        server,
-        url: `http://${host}:${address.port}`,
-        close: () =>
-          new Promise<void>((done) => {
-            server.close(() => done());
-            server.closeAllConnections();
-          }),
-      });
-    });
+  return serve(apiApp(options), {
+    host: options.host,
+    port: options.port,
+    errorBody,
   });
 }

@@ -1,7 +1,7 @@
 /**
  * How many heartbeat probes per second the checker sustains: `probesPerSecond({ agents: 500 })`.
  *
- * The fake agents are `agents` node:http servers, each on its own loopback port (distinct ports, as
+ * The fake agents are `agents` servers on the shared HTTP layer (benchAgents.ts), each on its own loopback port (distinct ports, as
  * real nodes are distinct hosts: every probe opens its own TCP connection), all in one worker thread
  * so that they do not share the checker's event loop. Each answers `GET /health` for its node id.
  * The checker side is the real thing: the scheduler (concurrency bound, per-(node, kind) jobs),
@@ -12,9 +12,8 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { Worker } from "node:worker_threads";
-
 import type { CheckerNode } from "../config/nodes";
+import { moduleWorker } from "../provider/solver";
 import { probeHeartbeat } from "./probe";
 import { ProbeScheduler } from "./scheduler";
 import { openStore } from "./store";
@@ -44,32 +43,7 @@ export interface ProbeBenchResult {
 
 const PROVIDER = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8";
 
-/** The fake agents, plain JavaScript run in a worker thread: posts the ports, closes on "close". */
-const AGENTS_JS = `
-const http = require("node:http");
-const { parentPort, workerData } = require("node:worker_threads");
-const started = Date.now();
-const servers = [];
-let listening = 0;
-for (let i = 0; i < workerData.agents; i++) {
-  const nodeId = i + 1;
-  const server = http.createServer((req, res) => {
-    if (req.url !== "/health") { res.writeHead(404); return res.end(); }
-    const body = JSON.stringify({ ok: true, nodeId, provider: workerData.provider, version: "bench",
-      uptimeSeconds: Math.floor((Date.now() - started) / 1000) });
-    res.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(body) });
-    res.end(body);
-  });
-  servers.push(server);
-  server.listen(0, "127.0.0.1", () => {
-    if (++listening === workerData.agents) parentPort.postMessage(servers.map((s) => s.address().port));
-  });
-}
-parentPort.on("message", () => {
-  for (const s of servers) { s.close(); s.closeAllConnections(); }
-  parentPort.close();
-});
-`;
+const AGENTS_FILE = path.join(__dirname, `benchAgents${path.extname(__filename)}`);
 
 /** Heartbeat probes per second the checker sustains against `agents` fake agents on loopback. */
 export async function probesPerSecond(options: ProbeBenchOptions = {}): Promise<ProbeBenchResult> {
@@ -78,7 +52,7 @@ export async function probesPerSecond(options: ProbeBenchOptions = {}): Promise<
   const warmupMs = options.warmupMs ?? 1_000;
   const concurrency = options.concurrency ?? 64;
 
-  const worker = new Worker(AGENTS_JS, { eval: true, workerData: { agents, provider: PROVIDER } });
+  const worker = moduleWorker(AGENTS_FILE, { agents, provider: PROVIDER });
   const ports = await new Promise<number[]>((resolve, reject) => {
     worker.once("message", resolve);
     worker.once("error", reject);

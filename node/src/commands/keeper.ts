@@ -11,12 +11,8 @@ import type { Command } from "commander";
 
 import { KeeperStoppedError, startKeeper, type Keeper, type KeeperDeps } from "../keeper";
 import type { TxLogEntry } from "../keeper/tx";
-import { runLogger } from "./logFormat";
+import { createLogger, jsonWithBigints, runLogger } from "./logFormat";
 import { EXIT, print, roleConfig, waitForSignal, type CommandSpec, type CommonOptions, type Io } from "./common";
-
-/** JSON that writes bigints as decimal strings. */
-const line = (entry: object) =>
-  JSON.stringify({ time: new Date().toISOString(), ...entry }, (_k, v) => (typeof v === "bigint" ? v.toString() : v));
 
 /** Starts the keeper of the config in `opts`, or returns the exit code of what stopped it (printed). */
 async function open(opts: CommonOptions, io: Io, deps: KeeperDeps): Promise<Keeper | number> {
@@ -68,13 +64,15 @@ const submit: CommandSpec = {
       io.err(`kaisar keeper submit: --epoch "${raw}" is not a whole number: give the epoch, e.g. --epoch 12\n`);
       return EXIT.error;
     }
-    const keeper = await open(opts, io, { api: false, log: opts.json ? undefined : (e) => io.err(line(e) + "\n") });
+    const keeper = await open(opts, io, { api: false, log: opts.json ? undefined : createLogger(io.err, false) });
     if (typeof keeper === "number") return keeper;
     try {
       await keeper.sender.resume();
       const result = await keeper.relay.submitEpoch(BigInt(raw));
       const ok = result.status === "submitted" || result.status === "already-on-chain";
-      const json = JSON.parse(line({ ok, ...result, outcome: "outcome" in result ? result.outcome : undefined }));
+      const json = JSON.parse(
+        jsonWithBigints({ ok, ...result, outcome: "outcome" in result ? result.outcome : undefined }),
+      );
       const text = ok
         ? `epoch ${raw}: ${result.status} (root ${"root" in result ? result.root : ""})`
         : `epoch ${raw}: ${result.status}: ${"reason" in result ? result.reason : ""}`;

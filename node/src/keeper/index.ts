@@ -21,7 +21,7 @@ import { startKeeperApi, type KeeperApi } from "./api";
 import { CheckerSetKeeper } from "./checkers";
 import { ReportRelay, type EpochResult } from "./reports";
 import { Reconciler, type MissingEpoch } from "./reconcile";
-import { FailoverRpcProvider, RpcUnavailableError, checkChainIds, rpcUnavailable } from "./rpc";
+import { FailoverRpcProvider, RpcUnavailableError, checkChainIds, rpcUnavailable } from "../chain/rpc";
 import { SlaKeeper } from "./sla";
 import { KeeperStore } from "./store";
 import { TxSender, type TxLogEntry, type TxOutcome, type TxSenderOptions } from "./tx";
@@ -55,7 +55,7 @@ export { KeeperStore } from "./store";
 export { ReportRelay, contentHash, recoverReportSigner } from "./reports";
 export { SlaKeeper, type DowntimePolicy } from "./sla";
 export { CheckerSetKeeper, reasonNames, type CheckerSetView, type InactiveOperator } from "./checkers";
-export { FailoverRpcProvider, checkChainIds, rpcUnavailable } from "./rpc";
+export { FailoverRpcProvider, checkChainIds, rpcUnavailable } from "../chain/rpc";
 export { startKeeperApi } from "./api";
 export { Reconciler, type MissingEpoch } from "./reconcile";
 

@@ -28,7 +28,7 @@ import { leafToJson, reportFromJson, reportToJson, signedReportFromJson, type Re
 
 import type { KaisarContracts } from "../chain/contracts";
 import type { ReportRelay } from "./reports";
-import { rpcUnavailable } from "./rpc";
+import { rpcUnavailable } from "../chain/rpc";
 import { chainReportFromEvent, type ChainReportRow, type KeeperStore } from "./store";
 import type { TxLogEntry } from "./tx";
 

@@ -1,5 +1,5 @@
 /**
- * The provider agent's checker-facing HTTP API (node:http, JSON):
+ * The provider agent's checker-facing HTTP API (a Hono app on the shared HTTP layer, src/http; JSON):
  *
  *   GET  /health            200 {"ok":true,"nodeId","provider","version","uptimeSeconds","stake"?}: `ok` is
  *                           the agent answering; `stake` (stake.ts, while the agent watches the chain)
@@ -16,12 +16,13 @@
  * Every response has a content-type. Slow clients are cut off by headersTimeout/requestTimeout.
  */
 import { randomBytes } from "crypto";
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "http";
+import type { Context } from "hono";
+import type { Server } from "http";
 import type { AddressInfo } from "net";
-import { Readable } from "stream";
-import { pipeline } from "stream/promises";
+import { z } from "zod";
 
 import { version as packageVersion } from "../../package.json";
+import { createApp, createHttpServer, HttpError, jsonAnswer, parseInput, readJsonBody, remoteAddress } from "../http";
 import { MAX_N } from "../popw/matrix";
 import { seedHex } from "../popw/prng";
 import type { ChallengeAnswer } from "../popw/challenge";
@@ -74,16 +75,8 @@ export interface AgentServer {
 const DEFAULT_MAX_BANDWIDTH = 64 * 1024 * 1024;
 const CHUNK = 64 * 1024;
 
-/** An error answered as JSON with `status`. */
-class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-    readonly headers: Record<string, string> = {},
-  ) {
-    super(message);
-  }
-}
+/** The agent's error answers: `{"ok":false,"error":"..."}`. */
+const errorBody = (e: HttpError) => ({ ok: false, error: e.message });
 
 export function createAgentServer(options: AgentServerOptions): AgentServer {
   const log = options.log ?? (() => {});
@@ -103,15 +96,34 @@ export function createAgentServer(options: AgentServerOptions): AgentServer {
   let challengeBusy = false;
   let streams = 0;
 
-  const handlers: Record<
-    string,
-    { method: "GET" | "POST"; handle(req: IncomingMessage, url: URL, res: ServerResponse): Promise<void> }
-  > = {
+  const bandwidthBytes = z
+    .string()
+    .regex(/^\d{1,16}$/)
+    .transform(Number)
+    .pipe(z.number().min(1).max(maxBytes));
+  const badSeed = (input: unknown) => `seed must be 0x and 1 to 32 hex digits, not ${JSON.stringify(input)}`;
+  const badN = `n must be a whole number in 1..${maxN} (this agent's largest challenge)`;
+  const challengeBody = z.object(
+    {
+      seed: z.string({ error: (issue) => badSeed(issue.input) }).transform((s, ctx) => {
+        try {
+          return seedHex(s);
+        } catch {
+          ctx.addIssue({ code: "custom", message: badSeed(s) });
+          return z.NEVER;
+        }
+      }),
+      n: z.number({ error: badN }).int({ error: badN }).min(1, { error: badN }).max(maxN, { error: badN }),
+    },
+    { error: 'the body must be a JSON object {"seed":"0x...","n":N}' },
+  );
+
+  const handlers: Record<string, { method: "GET" | "POST"; handle(c: Context): Promise<Response> }> = {
     "/health": {
       method: "GET",
-      handle: async (_req, _url, res) => {
+      handle: async (c) => {
         const stake = options.stake?.();
-        sendJson(res, 200, {
+        return jsonAnswer(c, 200, {
           ok: true,
           nodeId: options.nodeId,
           provider,
@@ -123,222 +135,137 @@ export function createAgentServer(options: AgentServerOptions): AgentServer {
     },
     "/hardware": {
       method: "GET",
-      handle: async (_req, _url, res) => {
+      handle: async (c) => {
         const body = await signHardwareReport(options.signer, options.hardware, {
           nodeId: options.nodeId,
           chainId: options.chainId,
         });
-        sendJson(res, 200, body);
+        return jsonAnswer(c, 200, body);
       },
     },
     "/bandwidth": {
       method: "GET",
-      handle: async (req, url, res) => {
-        const raw = url.searchParams.get("bytes");
-        if (raw === null || !/^\d{1,16}$/.test(raw) || Number(raw) < 1 || Number(raw) > maxBytes) {
+      handle: async (c) => {
+        const raw = c.req.query("bytes") ?? null;
+        const parsed = bandwidthBytes.safeParse(raw);
+        if (!parsed.success) {
           throw new HttpError(
             400,
             `bytes must be a whole number in 1..${maxBytes} (the bandwidth test limit), not ${JSON.stringify(raw)}`,
           );
         }
         if (streams >= maxStreams) {
-          throw new HttpError(429, `${maxStreams} bandwidth tests are running; try again later`, {
+          throw new HttpError(429, `${maxStreams} bandwidth tests are running; try again later`, undefined, {
             "retry-after": "1",
           });
         }
-        const bytes = Number(raw);
+        const bytes = parsed.data;
+        const remote = remoteAddress(c);
         streams++;
         const t0 = performance.now();
-        try {
-          res.writeHead(200, {
-            "content-type": "application/octet-stream",
-            "content-length": String(bytes),
-            "cache-control": "no-store",
-          });
-          await pipeline(randomStream(bytes), res);
-          log({ at: "Agent#bandwidth", remote: remote(req), bytes, ms: Math.round(performance.now() - t0) });
-        } catch (e) {
-          // The client went away mid-stream: nothing to answer.
-          log({ at: "Agent#bandwidth", remote: remote(req), bytes, aborted: (e as Error).message });
-          res.destroy();
-        } finally {
+        let left = bytes;
+        let done = false;
+        const end = (entry: Record<string, unknown>) => {
+          if (done) return;
+          done = true;
           streams--;
-        }
+          log({ at: "Agent#bandwidth", remote, bytes, ...entry });
+        };
+        // Fresh random bytes, in chunks, as fast as the socket takes them.
+        const stream = new ReadableStream<Uint8Array>(
+          {
+            pull(controller) {
+              if (left === 0) {
+                controller.close();
+                end({ ms: Math.round(performance.now() - t0) });
+                return;
+              }
+              const size = Math.min(CHUNK, left);
+              left -= size;
+              controller.enqueue(randomBytes(size));
+            },
+            // The client went away mid-stream: nothing to answer.
+            cancel(reason) {
+              end({ aborted: reason instanceof Error ? reason.message : String(reason ?? "the client went away") });
+            },
+          },
+          { highWaterMark: 0 },
+        );
+        return c.body(stream, 200, {
+          "content-type": "application/octet-stream",
+          "content-length": String(bytes),
+          "cache-control": "no-store",
+        });
       },
     },
     "/challenge": {
       method: "POST",
-      handle: async (req, _url, res) => {
-        const busy = () => new HttpError(429, "a challenge is running; one runs at a time", { "retry-after": "1" });
+      handle: async (c) => {
+        const busy = () =>
+          new HttpError(429, "a challenge is running; one runs at a time", undefined, { "retry-after": "1" });
         if (challengeBusy) throw busy();
-        const body = await readJson(req, maxBody);
-        if (typeof body !== "object" || body === null || Array.isArray(body)) {
-          throw new HttpError(400, 'the body must be a JSON object {"seed":"0x...","n":N}');
-        }
-        const { seed, n } = body as { seed?: unknown; n?: unknown };
-        let seedValue: string;
-        try {
-          seedValue = seedHex(typeof seed === "string" ? seed : "");
-        } catch {
-          throw new HttpError(400, `seed must be 0x and 1 to 32 hex digits, not ${JSON.stringify(seed)}`);
-        }
-        if (typeof n !== "number" || !Number.isInteger(n) || n < 1 || n > maxN) {
-          throw new HttpError(400, `n must be a whole number in 1..${maxN} (this agent's largest challenge)`);
-        }
+        const { seed: seedValue, n } = parseInput(challengeBody, await readJsonBody(c, maxBody));
         if (challengeBusy) throw busy();
         challengeBusy = true;
+        const remote = remoteAddress(c);
         let answer: ChallengeAnswer;
         try {
           answer = await options.solver.solve({ seed: seedValue, n });
         } catch (e) {
-          log({ at: "Agent#challenge", remote: remote(req), n, error: (e as Error).message });
+          log({ at: "Agent#challenge", remote, n, error: (e as Error).message });
           throw new HttpError(500, `the kernel failed: ${(e as Error).message}`);
         } finally {
           challengeBusy = false;
         }
         log({
           at: "Agent#challenge",
-          remote: remote(req),
+          remote,
           seed: seedValue,
           n,
           kernel: answer.kernel,
           elapsedMs: Math.round(answer.elapsedMs),
         });
-        sendJson(res, 200, answer);
+        return jsonAnswer(c, 200, answer);
       },
     },
   };
 
-  const headersTimeout = options.headersTimeoutMs ?? 10_000;
-  const requestTimeout = Math.max(options.requestTimeoutMs ?? 30_000, headersTimeout);
-  // node:http enforces both timeouts on a timer of `connectionsCheckingInterval` (30 s by default).
-  const checkEvery = Math.max(50, Math.min(1_000, Math.floor(headersTimeout / 4)));
-  const serverOptions = { headersTimeout, requestTimeout, connectionsCheckingInterval: checkEvery };
-  const server = createServer(serverOptions, (req, res) => {
-    const url = new URL(req.url ?? "/", "http://agent");
-    const route = handlers[url.pathname];
-    const run = async () => {
-      if (!route)
-        throw new HttpError(404, `no such path: ${url.pathname} (paths: ${Object.keys(handlers).join(", ")})`);
-      if (req.method !== route.method) {
-        throw new HttpError(405, `${url.pathname} takes ${route.method}, not ${req.method}`, { allow: route.method });
+  const app = createApp({
+    errorBody,
+    notFound: (c) => new HttpError(404, `no such path: ${c.req.path} (paths: ${Object.keys(handlers).join(", ")})`),
+    internal: (e, c) => {
+      log({ at: "Agent#error", remote: remoteAddress(c), path: c.req.path, error: (e as Error).stack ?? String(e) });
+      return new HttpError(500, "internal error");
+    },
+    onHttpError: (e, c) => {
+      if (e.status >= 500 || e.status === 429) {
+        log({ at: "Agent#refuse", remote: remoteAddress(c), path: c.req.path, status: e.status, error: e.message });
       }
-      await route.handle(req, url, res);
-    };
-    run().catch((e: unknown) => {
-      if (e instanceof HttpError) {
-        if (e.status >= 500 || e.status === 429) {
-          log({ at: "Agent#refuse", remote: remote(req), path: url.pathname, status: e.status, error: e.message });
-        }
-        // A body not read is dropped by node:http once the answer is sent.
-        sendJson(res, e.status, { ok: false, error: e.message }, e.headers);
-      } else {
-        log({ at: "Agent#error", remote: remote(req), path: url.pathname, error: (e as Error).stack ?? String(e) });
-        sendJson(res, 500, { ok: false, error: "internal error" });
-      }
-    });
+    },
   });
-  server.setTimeout(options.idleTimeoutMs ?? 300_000, (socket) => socket.destroy());
-  // Requests node:http cannot parse, or that come too slowly: answered in JSON too, then closed.
-  server.on("clientError", (err: NodeJS.ErrnoException, socket) => {
-    if (!socket.writable) return void socket.destroy();
-    const [status, reason, message] =
-      err.code === "ERR_HTTP_REQUEST_TIMEOUT"
-        ? [408, "Request Timeout", "the request took too long"]
-        : err.code === "HPE_HEADER_OVERFLOW"
-          ? [431, "Request Header Fields Too Large", "the request headers are too large"]
-          : [400, "Bad Request", "the request is not valid HTTP"];
-    const body = JSON.stringify({ ok: false, error: message });
-    socket.end(
-      `HTTP/1.1 ${status} ${reason}\r\ncontent-type: application/json; charset=utf-8\r\n` +
-        `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
-    );
+  for (const [path, route] of Object.entries(handlers)) {
+    app.all(path, (c) => {
+      if (c.req.method !== route.method) {
+        throw new HttpError(405, `${path} takes ${route.method}, not ${c.req.method}`, undefined, {
+          allow: route.method,
+        });
+      }
+      return route.handle(c);
+    });
+  }
+  const http = createHttpServer(app, {
+    errorBody,
+    headersTimeoutMs: options.headersTimeoutMs,
+    requestTimeoutMs: options.requestTimeoutMs,
+    idleTimeoutMs: options.idleTimeoutMs ?? 300_000,
   });
 
   return {
-    server,
-    listen(port, host) {
-      return new Promise<AddressInfo>((resolve, reject) => {
-        const onError = (e: Error) => reject(e);
-        server.once("error", onError);
-        server.listen(port, host, () => {
-          server.off("error", onError);
-          resolve(server.address() as AddressInfo);
-        });
-      });
-    },
+    server: http.server,
+    listen: (port, host) => http.listen(port, host),
     async close() {
-      const closed = new Promise<void>((resolve) => {
-        if (!server.listening) return resolve();
-        server.close(() => resolve());
-      });
-      server.closeAllConnections();
-      await closed;
+      await http.close();
       await options.solver.close();
     },
   };
-}
-
-function remote(req: IncomingMessage): string | undefined {
-  return req.socket.remoteAddress;
-}
-
-function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  if (res.headersSent) {
-    res.destroy();
-    return;
-  }
-  const text = JSON.stringify(body);
-  res.writeHead(status, {
-    "content-type": "application/json; charset=utf-8",
-    "content-length": String(Buffer.byteLength(text)),
-    "cache-control": "no-store",
-    ...headers,
-  });
-  res.end(text);
-}
-
-/**
- * Reads a JSON body of at most `limit` bytes: 413 above it (the rest is read and dropped, and the
- * connection closed after the answer), 400 if it does not parse.
- */
-function readJson(req: IncomingMessage, limit: number): Promise<unknown> {
-  const tooLarge = () => new HttpError(413, `the body is larger than ${limit} bytes`, { connection: "close" });
-  if (Number(req.headers["content-length"]) > limit) return Promise.reject(tooLarge());
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const onData = (chunk: Buffer) => {
-      size += chunk.length;
-      if (size <= limit) return void chunks.push(chunk);
-      req.off("data", onData).off("end", onEnd);
-      req.resume();
-      reject(tooLarge());
-    };
-    const onEnd = () => {
-      try {
-        resolve(JSON.parse(Buffer.concat(chunks).toString("utf8")));
-      } catch (e) {
-        reject(new HttpError(400, `the body is not valid JSON: ${(e as Error).message}`));
-      }
-    };
-    req.on("data", onData).on("end", onEnd).on("error", reject);
-  });
-}
-
-/** `bytes` fresh random bytes, in chunks, as fast as the socket takes them. */
-function randomStream(bytes: number): Readable {
-  let left = bytes;
-  return new Readable({
-    highWaterMark: CHUNK,
-    read() {
-      if (left === 0) {
-        this.push(null);
-        return;
-      }
-      const size = Math.min(CHUNK, left);
-      left -= size;
-      this.push(randomBytes(size));
-    },
-  });
 }

@@ -64,7 +64,7 @@ export function workerSolver(name: ChallengeKernelName): ChallengeSolver {
 
   const start = (): Promise<void> => {
     if (ready) return ready;
-    const w = path.extname(__filename) === ".ts" ? tsWorker(name) : new Worker(WORKER_FILE, { workerData: { name } });
+    const w = moduleWorker(WORKER_FILE, { name });
     worker = w;
     w.unref();
     ready = new Promise<void>((resolve, reject) => {
@@ -108,10 +108,16 @@ export function workerSolver(name: ChallengeKernelName): ChallengeSolver {
   };
 }
 
-function tsWorker(name: ChallengeKernelName): Worker {
+/**
+ * A worker thread running the module `file` (this folder's `.ts` or `.js` twin of the caller). Run from
+ * TypeScript sources (ts-node), the worker registers ts-node (transpile only) itself: require hooks do
+ * not cross into worker threads.
+ */
+export function moduleWorker(file: string, workerData: unknown): Worker {
+  if (path.extname(file) !== ".ts") return new Worker(file, { workerData });
   const code =
     // Resolved here: an eval worker resolves modules from the working directory, not from this file.
     `require(${JSON.stringify(require.resolve("ts-node"))}).register({ project: ${JSON.stringify(TSCONFIG)}, transpileOnly: true });\n` +
-    `require(${JSON.stringify(WORKER_FILE)});`;
-  return new Worker(code, { eval: true, workerData: { name } });
+    `require(${JSON.stringify(file)});`;
+  return new Worker(code, { eval: true, workerData });
 }

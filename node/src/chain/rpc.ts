@@ -1,10 +1,11 @@
 /**
- * The keeper's JSON-RPC client: every call has a timeout, and goes to the first URL (`rpcUrl`) then, when
+ * The JSON-RPC client with fail-over, used by the keeper and by every CLI command that sends
+ * transactions (tx.ts `openChain`): every call has a timeout, and goes to the first URL (`rpcUrl`) then, when
  * that one fails (connection refused, timeout, HTTP error, a body that is not JSON-RPC), to the second
  * (`rpcUrlFallback`), for a few rounds. A JSON-RPC error answer (a revert, "nonce too low") is an answer,
  * not a failure: it is returned as is. No response cache, no network detection round trip.
  *
- * Re-sending a call is safe for the keeper: reads are reads, and `eth_sendRawTransaction` of the same
+ * Re-sending a call is safe: reads are reads, and `eth_sendRawTransaction` of the same
  * signed bytes is idempotent on chain (a node answers "already known" or the hash; tx.ts handles both).
  */
 import { JsonRpcApiProvider, Network, type JsonRpcError, type JsonRpcPayload, type JsonRpcResult } from "ethers";
@@ -21,12 +22,12 @@ export interface FailoverOptions {
   onFailure?: (url: string, method: string, error: string) => void;
 }
 
-/** All URLs failed for one call. */
 /** Whether `error` says that no RPC URL answered (as opposed to an answer, such as a revert). */
 export function rpcUnavailable(error: string): boolean {
-  return /every RPC URL failed|no RPC answered|RPC_UNAVAILABLE/.test(error);
+  return /every RPC URL failed|no JSON-RPC endpoint answered|RPC_UNAVAILABLE/.test(error);
 }
 
+/** All URLs failed for one call. */
 export class RpcUnavailableError extends Error {
   readonly code = "RPC_UNAVAILABLE";
 }
@@ -34,7 +35,7 @@ export class RpcUnavailableError extends Error {
 /** An ethers provider over several JSON-RPC URLs with per-call timeouts and failover. */
 export class FailoverRpcProvider extends JsonRpcApiProvider {
   readonly urls: string[];
-  private readonly timeoutMs: number;
+  readonly timeoutMs: number;
   private readonly rounds: number;
   private readonly onFailure?: FailoverOptions["onFailure"];
   /** The URL that answered last (tried first next time). */
@@ -93,15 +94,20 @@ export class FailoverRpcProvider extends JsonRpcApiProvider {
   }
 }
 
+/** The setting a URL of `provider.urls` comes from. */
+function settingOf(index: number): string {
+  return index === 0 ? "rpcUrl (env KAISAR_RPC_URL)" : "rpcUrlFallback (env KAISAR_RPC_URL_FALLBACK)";
+}
+
 /**
  * Checks that every URL that answers serves `expected`. Throws naming the setting (rpcUrl or
- * rpcUrlFallback) on a mismatch, and when none answers. Returns the URLs that answered.
+ * rpcUrlFallback) on a mismatch, and when none answers. Returns the URLs that answered, in order.
  */
 export async function checkChainIds(provider: FailoverRpcProvider, expected: number): Promise<string[]> {
   const answered: string[] = [];
   const errors: string[] = [];
   for (const [i, url] of provider.urls.entries()) {
-    const setting = i === 0 ? "rpcUrl (env KAISAR_RPC_URL)" : "rpcUrlFallback (env KAISAR_RPC_URL_FALLBACK)";
+    const setting = settingOf(i);
     let actual: number;
     try {
       const body = (await provider.post(url, { jsonrpc: "2.0", id: 1, method: "eth_chainId", params: [] })) as {
@@ -109,7 +115,9 @@ export async function checkChainIds(provider: FailoverRpcProvider, expected: num
       };
       actual = Number(body.result);
     } catch (e) {
-      errors.push(`${url}: ${(e as Error).message}`);
+      errors.push(
+        `${setting} ${url}: ${(e as Error).name === "TimeoutError" ? `timed out after ${provider.timeoutMs} ms` : (e as Error).message}`,
+      );
       continue;
     }
     if (actual !== expected) {
@@ -122,7 +130,7 @@ export async function checkChainIds(provider: FailoverRpcProvider, expected: num
   }
   if (answered.length === 0) {
     throw new RpcUnavailableError(
-      `no RPC answered (${errors.join("; ")}): check rpcUrl (env KAISAR_RPC_URL) and rpcUrlFallback`,
+      `no JSON-RPC endpoint answered: ${errors.join("; ")}. Start the chain's node or fix rpcUrl (env KAISAR_RPC_URL)`,
     );
   }
   return answered;
