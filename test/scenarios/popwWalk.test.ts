@@ -34,7 +34,7 @@ import {
   setupWorld,
   stepArbitraries,
   type World,
-} from "../helpers/popwModel";
+} from "../helpers/popw";
 import { fcCount, fcPath, fcSeed } from "../helpers/fcEnv";
 
 const SEED = fcSeed("KAISAR_FC_SEED", 7_070);
