@@ -5,10 +5,10 @@
 
 import * as rm from "../../../offchain/src/rentalMath";
 import { Plan } from "../../../offchain/src/rentalMath";
-import { LeafKind, leafReward, nodeMetricsHash, proofOf, type RewardLeaf } from "../../../offchain/src/leaves";
+import { leafReward, proofOf, type RewardLeaf } from "../../../offchain/src/leaves";
 import { KAI } from "../../fixtures";
 import { checkerLeaf } from "../rewards";
-import { metricsWith } from "../sla";
+import { metricsWith, slaLeaf, type NodeEpochProof } from "../sla";
 import {
   BPS,
   DAY,
@@ -20,6 +20,7 @@ import {
   STAKERS,
 } from "./constants";
 import type { World } from "./world";
+import { nodeEpochProof } from "../../../offchain/src/sla";
 import { WalkStep } from "../walk/step";
 import {
   type Model,
@@ -40,7 +41,6 @@ import {
 import { actRent } from "./escrowActions";
 import { type Signing, actReport } from "./oracleActions";
 import { type ClaimInput, actClaim, actWithdrawVested } from "./distributorActions";
-import type { NodeProof } from "./slaActions";
 import { checkInvariants } from "./invariants";
 
 /** Prefixes an error with the failing step and lists every step so far. */
@@ -78,22 +78,12 @@ export const downtimeDue = (w: World, m: Model, r: ModelRental, epoch: bigint) =
 export const unreportedEpoch = (w: World, m: Model) => (m.anyReport ? m.lastEpoch + 1n : w.startEpoch);
 
 /** The node's proof in the accepted report of `epoch`; a made-up leaf (empty proof) if none was. */
-export function nodeProof(w: World, m: Model, epoch: bigint, nodeId: bigint): NodeProof {
-  const entry = m.reports.get(epoch)?.nodes.find((n) => n.nodeId === nodeId);
-  if (entry)
-    return { leaf: entry.leaf, metrics: entry.metrics, proof: proofOf(m.reports.get(epoch)!.tree, entry.leaf) };
+export function nodeProof(w: World, m: Model, epoch: bigint, nodeId: bigint): NodeEpochProof {
+  const report = m.reports.get(epoch);
+  const entry = report?.nodes.find((n) => n.nodeId === nodeId);
+  if (entry) return nodeEpochProof(report!.tree, entry.leaf, entry.metrics);
   const metrics = metricsWith(0n);
-  const node = nodeOf(m, nodeId);
-  const leaf: RewardLeaf = {
-    kind: LeafKind.Node,
-    epoch,
-    account: w.addr[PROVIDERS[node?.provider ?? 0]],
-    id: nodeId,
-    capacityReward: 0n,
-    deliveryReward: 0n,
-    checkerReward: 0n,
-    metricsHash: nodeMetricsHash(metrics),
-  };
+  const leaf = slaLeaf(epoch, w.addr[PROVIDERS[nodeOf(m, nodeId)?.provider ?? 0]], nodeId, metrics);
   return { leaf, metrics, proof: [] };
 }
 

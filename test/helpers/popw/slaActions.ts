@@ -7,9 +7,9 @@ import type { ContractTransactionReceipt } from "ethers";
 
 import { CloseReason, Plan } from "../../../offchain/src/rentalMath";
 import { DEFAULT_CREDIT_SCHEDULE, kaiForShortfall, slaCredit, slaCreditBps } from "../../../offchain/src/sla";
-import { nodeMetricsHash, rewardLeafHash, type NodeMetrics, type RewardLeaf } from "../../../offchain/src/leaves";
+import { nodeMetricsHash, rewardLeafHash } from "../../../offchain/src/leaves";
 import { NodeStatus, RentalStatus } from "../../fixtures";
-import { Reason, SLASH_WINDOW, stakeCreditEvidence } from "../sla";
+import { Reason, SLASH_WINDOW, stakeCreditEvidence, type NodeEpochProof } from "../sla";
 import {
   BPS,
   DOWNTIME_EPOCHS,
@@ -44,15 +44,8 @@ import { predictSlash } from "./registryActions";
 import { predictClose } from "./escrowActions";
 import { proofReaches } from "./oracleActions";
 
-/** `NodeEpochProof`, as `SlaEnforcer` takes it. */
-export interface NodeProof {
-  leaf: RewardLeaf;
-  metrics: NodeMetrics;
-  proof: string[];
-}
-
 /** `SlaEnforcer._verify`: the revert a node proof causes, if any. */
-function verifyFailure(w: World, m: Model, p: NodeProof): Outcome | undefined {
+function verifyFailure(w: World, m: Model, p: NodeEpochProof): Outcome | undefined {
   const sla = w.c.sla;
   if (p.leaf.kind !== 0) return err(sla, "SlaEnforcer_NotNodeLeaf", p.leaf.kind);
   const metricsHash = nodeMetricsHash(p.metrics);
@@ -79,7 +72,7 @@ interface CreditPlan {
  * the stake holds. A credit that would pay nothing (nothing from earnings, no KAI) reverts
  * `NothingPaid` and stays available. Returns the revert, or the plan.
  */
-function predictCredit(w: World, m: Model, rentalId: bigint, p: NodeProof): Outcome | CreditPlan {
+function predictCredit(w: World, m: Model, rentalId: bigint, p: NodeEpochProof): Outcome | CreditPlan {
   const epoch = p.leaf.epoch;
   const r = rentalOf(m, rentalId);
   const from = epochStart(w, epoch);
@@ -193,7 +186,7 @@ export async function actPayStakeCredit(w: World, m: Model, rentalId: bigint, ep
 }
 
 /** `applySlaCredit(rentalId, p)` sent by a keeper: the proof verified, then the rental credited. */
-export async function actApplySlaCredit(w: World, m: Model, rentalId: bigint, p: NodeProof) {
+export async function actApplySlaCredit(w: World, m: Model, rentalId: bigint, p: NodeEpochProof) {
   const plan = verifyFailure(w, m, p) ?? predictCredit(w, m, rentalId, p);
   const outcome = "apply" in plan ? OK : plan;
   m.touched.credits.push([rentalId, p.leaf.epoch]);
@@ -207,7 +200,7 @@ export async function actApplySlaCredit(w: World, m: Model, rentalId: bigint, p:
  * `applySlaCredits(rentalIds, p)`: the proof verified once, then each rental credited in turn (a
  * rental twice is credited once, then reverts); any revert reverts the whole batch.
  */
-export async function actApplySlaCredits(w: World, m: Model, rentalIds: bigint[], p: NodeProof) {
+export async function actApplySlaCredits(w: World, m: Model, rentalIds: bigint[], p: NodeEpochProof) {
   let outcome = verifyFailure(w, m, p);
   const saved = structuredClone({
     rentals: m.rentals,
@@ -252,7 +245,7 @@ function predictSlashAndJail(w: World, m: Model, node: ModelNode, amount: bigint
  * downtime cursor; a third of the per-GPU stake of each of the node's GPUs is slashed and the node
  * jailed. The cursor moves past the last epoch used.
  */
-export async function actSlashForDowntime(w: World, m: Model, rentalId: bigint, proofs: NodeProof[]) {
+export async function actSlashForDowntime(w: World, m: Model, rentalId: bigint, proofs: NodeEpochProof[]) {
   const sla = w.c.sla;
   const r = rentalOf(m, rentalId);
   let outcome: Outcome | undefined;
@@ -304,7 +297,7 @@ export async function actSlashForDowntime(w: World, m: Model, rentalId: bigint, 
  * `slashForHardwareFraud(p)`: the full per-GPU stake of every GPU of the node; jailed. The epoch
  * must be at or after the node's fraud cursor, which moves past it.
  */
-export async function actSlashForFraud(w: World, m: Model, p: NodeProof) {
+export async function actSlashForFraud(w: World, m: Model, p: NodeEpochProof) {
   const sla = w.c.sla;
   const epoch = p.leaf.epoch;
   const nodeId = p.leaf.id;
