@@ -16,12 +16,27 @@ import {
   UNBONDING_PERIOD,
 } from "./constants";
 import type { World } from "./world";
+import { stakeActions } from "../walk/stakes";
 import { type Model, type Outcome, heldStake, move, nodeOf, pullFailure } from "./state";
 import { send } from "./send";
 import { expectEvent, OK, err } from "../walk/send";
 
 // Each action takes resolved arguments. Commands resolve generated selectors into them; the final
 // drain calls them directly.
+
+export const { actStake, actRequestUnstake, actWithdrawUnstaked, actDepositRewards, actWithdrawRewards } = stakeActions<
+  (typeof PROVIDERS)[number],
+  World,
+  Model
+>({
+  send,
+  staker: (p) => PROVIDERS[p],
+  moveKai: (m, from, to, amount) => move(m, "kai", from, to, amount),
+  held: heldStake,
+  unbondingPeriod: UNBONDING_PERIOD,
+  paused: (w, m) => (m.registryPaused ? err(w.c.registry, "EnforcedPause") : undefined),
+  pull: (w, m, from, amount) => pullFailure(w, m, "kai", from, amount),
+});
 
 export async function actRegisterNode(
   w: World,
@@ -54,76 +69,6 @@ export async function actRegisterNode(
     price: { ...prices },
   });
   m.stakes[p].listedWeight += gpuCount * GPU_CLASS_MULTIPLIER[gpuClass];
-}
-
-export async function actStake(w: World, m: Model, p: number, amount: bigint) {
-  const who = PROVIDERS[p];
-  const outcome = m.registryPaused
-    ? err(w.c.registry, "EnforcedPause")
-    : amount === 0n
-      ? err(w.c.registry, "NodeRegistry_ZeroAmount")
-      : (pullFailure(w, m, "kai", who, amount) ?? OK);
-  await send(m, outcome, (o) => w.c.registry.connect(w.signer[who]).stake(amount, o));
-  if (!outcome.ok) return;
-  m.stakes[p].staked += amount;
-  m.stakes[p].totalStaked += amount;
-  move(m, "kai", who, "registry", amount);
-}
-
-export async function actRequestUnstake(w: World, m: Model, p: number, amount: bigint) {
-  const who = PROVIDERS[p];
-  const s = m.stakes[p];
-  const locked = heldStake(m, p);
-  const unlocked = s.staked > locked ? s.staked - locked : 0n;
-  const outcome =
-    amount === 0n
-      ? err(w.c.registry, "NodeRegistry_ZeroAmount")
-      : amount > s.staked
-        ? err(w.c.registry, "NodeRegistry_InsufficientStaked", w.addr[who], amount, s.staked)
-        : amount > unlocked
-          ? err(w.c.registry, "NodeRegistry_StakeLocked", w.addr[who], amount, unlocked)
-          : OK;
-  await send(m, outcome, (o) => w.c.registry.connect(w.signer[who]).requestUnstake(amount, o));
-  if (!outcome.ok) return;
-  s.staked -= amount;
-  s.unbonding += amount;
-  s.unbondingEnd = m.now + UNBONDING_PERIOD;
-}
-
-export async function actWithdrawUnstaked(w: World, m: Model, p: number) {
-  const who = PROVIDERS[p];
-  const s = m.stakes[p];
-  const outcome =
-    s.unbonding === 0n || m.next < s.unbondingEnd
-      ? err(w.c.registry, "NodeRegistry_NothingToWithdraw", w.addr[who], s.unbondingEnd)
-      : OK;
-  await send(m, outcome, (o) => w.c.registry.connect(w.signer[who]).withdrawUnstaked(o));
-  if (!outcome.ok) return;
-  s.withdrawnStake += s.unbonding;
-  move(m, "kai", "registry", who, s.unbonding);
-  s.unbonding = 0n;
-  s.unbondingEnd = 0n;
-}
-
-export async function actDepositRewards(w: World, m: Model, p: number, amount: bigint) {
-  const outcome =
-    amount === 0n ? err(w.c.registry, "NodeRegistry_ZeroAmount") : (pullFailure(w, m, "kai", "oracle", amount) ?? OK);
-  await send(m, outcome, (o) => w.c.registry.connect(w.signer.oracle).depositRewards(w.addr[PROVIDERS[p]], amount, o));
-  if (!outcome.ok) return;
-  m.stakes[p].rewardsOwed += amount;
-  m.stakes[p].totalRewards += amount;
-  move(m, "kai", "oracle", "registry", amount);
-}
-
-export async function actWithdrawRewards(w: World, m: Model, p: number) {
-  const who = PROVIDERS[p];
-  const s = m.stakes[p];
-  const outcome = s.rewardsOwed === 0n ? err(w.c.registry, "NodeRegistry_ZeroAmount") : OK;
-  await send(m, outcome, (o) => w.c.registry.connect(w.signer[who]).withdrawRewards(o));
-  if (!outcome.ok) return;
-  move(m, "kai", "registry", who, s.rewardsOwed);
-  s.withdrawnRewards += s.rewardsOwed;
-  s.rewardsOwed = 0n;
 }
 
 /** Slash by the oracle (SLASHER_ROLE), or by a stranger (must revert); slashed KAI go to the treasury. */

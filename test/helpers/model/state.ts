@@ -39,10 +39,11 @@ export interface ModelStake {
   listedWeight: bigint;
   lockedWeight: bigint;
   // Books for the stake invariants.
-  totalStaked: bigint;
+  initialStaked: bigint;
+  toppedUp: bigint;
   slashedStake: bigint; // from active and unbonding stake
   withdrawnStake: bigint;
-  totalRewards: bigint;
+  rewardsDeposited: bigint;
   slashedRewards: bigint;
   withdrawnRewards: bigint;
 }
@@ -117,10 +118,11 @@ const emptyStake = (): ModelStake => ({
   rewardsOwed: 0n,
   listedWeight: 0n,
   lockedWeight: 0n,
-  totalStaked: 0n,
+  initialStaked: 0n,
+  toppedUp: 0n,
   slashedStake: 0n,
   withdrawnStake: 0n,
-  totalRewards: 0n,
+  rewardsDeposited: 0n,
   slashedRewards: 0n,
   withdrawnRewards: 0n,
 });
@@ -143,7 +145,7 @@ export async function initialModel(w: World): Promise<Model> {
     const st = emptyStake();
     st.listedWeight = BigInt(gpuCount) * GPU_CLASS_MULTIPLIER[gpuClass];
     st.staked = (base * st.listedWeight) / BPS;
-    st.totalStaked = st.staked;
+    st.initialStaked = st.staked;
     return st;
   };
   const nodeFor = (id: bigint, provider: number, gpuClass: number, gpuCount: number, prices: bigint[]): ModelNode => ({

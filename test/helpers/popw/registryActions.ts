@@ -4,6 +4,7 @@
 import { NodeStatus } from "../../fixtures";
 import { type Holder, PROVIDERS, STAKERS, UNBONDING_PERIOD } from "./constants";
 import type { World } from "./world";
+import { stakeActions } from "../walk/stakes";
 import { type Model, cursorsOf, epochAt, lockedStake, move, nodeOf, rentedStake, setCursors } from "./state";
 import { note, send } from "./send";
 import { expectEvent, OK, err } from "../walk/send";
@@ -43,75 +44,23 @@ export function predictSlash(w: World, m: Model, p: number, amount: bigint, reci
   return { taken, event, apply };
 }
 
-/** Staker `p` (a provider or a checker operator: the registry's ledger is shared) stakes `amount`. */
-export async function actStake(w: World, m: Model, p: number, amount: bigint) {
-  const who = STAKERS[p];
-  const outcome = amount === 0n ? err(w.c.registry, "NodeRegistry_ZeroAmount") : OK;
-  await send(m, outcome, (o) => w.c.registry.connect(w.signer[who]).stake(amount, o));
-  if (!outcome.ok) return;
-  m.stakes[p].staked += amount;
-  m.stakes[p].toppedUp += amount;
-  move(m, "kai", who, "registry", amount);
-}
-
-export async function actRequestUnstake(w: World, m: Model, p: number, amount: bigint) {
-  const who = STAKERS[p];
-  const s = m.stakes[p];
+/** Staker `p` is a provider or a checker operator: the registry's ledger is shared. */
+export const { actStake, actRequestUnstake, actWithdrawUnstaked, actDepositRewards, actWithdrawRewards } = stakeActions<
+  (typeof STAKERS)[number],
+  World,
+  Model
+>({
+  send,
+  staker: (p) => STAKERS[p],
+  moveKai: (m, from, to, amount) => move(m, "kai", from, to, amount),
   // The stake of saving plans, and the whole requirement of each listed node with an open rental.
-  const held = lockedStake(m, p);
-  const rented = rentedStake(m, p);
-  const locked = held > rented ? held : rented;
-  const unlocked = s.staked > locked ? s.staked - locked : 0n;
-  const outcome =
-    amount === 0n
-      ? err(w.c.registry, "NodeRegistry_ZeroAmount")
-      : amount > s.staked
-        ? err(w.c.registry, "NodeRegistry_InsufficientStaked", w.addr[who], amount, s.staked)
-        : amount > unlocked
-          ? err(w.c.registry, "NodeRegistry_StakeLocked", w.addr[who], amount, unlocked)
-          : OK;
-  await send(m, outcome, (o) => w.c.registry.connect(w.signer[who]).requestUnstake(amount, o));
-  if (!outcome.ok) return;
-  s.staked -= amount;
-  s.unbonding += amount;
-  s.unbondingEnd = m.now + UNBONDING_PERIOD;
-}
-
-export async function actWithdrawUnstaked(w: World, m: Model, p: number) {
-  const who = STAKERS[p];
-  const s = m.stakes[p];
-  const outcome =
-    s.unbonding === 0n || m.next < s.unbondingEnd
-      ? err(w.c.registry, "NodeRegistry_NothingToWithdraw", w.addr[who], s.unbondingEnd)
-      : OK;
-  await send(m, outcome, (o) => w.c.registry.connect(w.signer[who]).withdrawUnstaked(o));
-  if (!outcome.ok) return;
-  s.withdrawnStake += s.unbonding;
-  move(m, "kai", "registry", who, s.unbonding);
-  s.unbonding = 0n;
-  s.unbondingEnd = 0n;
-}
-
-/** The core's oracle signer (REWARDER_ROLE) credits KAI rewards to a staker: slashes take them first. */
-export async function actDepositRewards(w: World, m: Model, p: number, amount: bigint) {
-  const outcome = amount === 0n ? err(w.c.registry, "NodeRegistry_ZeroAmount") : OK;
-  await send(m, outcome, (o) => w.c.registry.connect(w.signer.oracle).depositRewards(w.addr[STAKERS[p]], amount, o));
-  if (!outcome.ok) return;
-  m.stakes[p].rewardsOwed += amount;
-  m.stakes[p].rewardsDeposited += amount;
-  move(m, "kai", "oracle", "registry", amount);
-}
-
-export async function actWithdrawRewards(w: World, m: Model, p: number) {
-  const who = STAKERS[p];
-  const s = m.stakes[p];
-  const outcome = s.rewardsOwed === 0n ? err(w.c.registry, "NodeRegistry_ZeroAmount") : OK;
-  await send(m, outcome, (o) => w.c.registry.connect(w.signer[who]).withdrawRewards(o));
-  if (!outcome.ok) return;
-  move(m, "kai", "registry", who, s.rewardsOwed);
-  s.withdrawnRewards += s.rewardsOwed;
-  s.rewardsOwed = 0n;
-}
+  held: (m, p) => {
+    const held = lockedStake(m, p);
+    const rented = rentedStake(m, p);
+    return held > rented ? held : rented;
+  },
+  unbondingPeriod: UNBONDING_PERIOD,
+});
 
 /**
  * The admin lifts a node's jailing (`SlaEnforcer.releaseNode`): it becomes paused, and is forgiven:
