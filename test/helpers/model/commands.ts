@@ -48,6 +48,18 @@ export abstract class Step extends WalkStep<Model, World> {
   }
 }
 
+/** A step that only calls one action with its arguments. */
+export const actionStep = <A extends object>(name: string, act: (w: World, m: Model, a: A) => Promise<unknown>) =>
+  class extends Step {
+    readonly name = name;
+    constructor(readonly args: A) {
+      super();
+    }
+    protected async exec(w: World, m: Model) {
+      await act(w, m, this.args);
+    }
+  };
+
 /** Picks an item of `list` from a generated selector; 1 in 16 selectors (or an empty list) gives none. */
 const pick = <T>(list: readonly T[], sel: number): T | undefined =>
   sel % 16 === 15 || list.length === 0 ? undefined : list[sel % list.length];
@@ -112,15 +124,9 @@ export class RequestUnstake extends Step {
   }
 }
 
-export class WithdrawUnstaked extends Step {
-  readonly name = "WithdrawUnstaked";
-  constructor(readonly args: { provider: number }) {
-    super();
-  }
-  protected exec(w: World, m: Model) {
-    return actWithdrawUnstaked(w, m, this.args.provider);
-  }
-}
+export const WithdrawUnstaked = actionStep<{ provider: number }>("WithdrawUnstaked", (w, m, a) =>
+  actWithdrawUnstaked(w, m, a.provider),
+);
 
 /** Ways a `rent` call can be wrong, one at a time (or none). */
 export type RentFault =
@@ -243,35 +249,18 @@ export class EndRental extends Step {
   }
 }
 
-export class FlagGracePeriod extends Step {
-  readonly name = "FlagGracePeriod";
-  constructor(readonly args: { rental: number }) {
-    super();
-  }
-  protected exec(w: World, m: Model) {
-    return actFlagGrace(w, m, rentalId(m, this.args.rental), "keeper");
-  }
-}
+export const FlagGracePeriod = actionStep<{ rental: number }>("FlagGracePeriod", (w, m, a) =>
+  actFlagGrace(w, m, rentalId(m, a.rental), "keeper"),
+);
 
-export class CloseRental extends Step {
-  readonly name = "CloseRental";
-  constructor(readonly args: { rental: number }) {
-    super();
-  }
-  protected exec(w: World, m: Model) {
-    return actCloseRental(w, m, rentalId(m, this.args.rental), "keeper");
-  }
-}
+export const CloseRental = actionStep<{ rental: number }>("CloseRental", (w, m, a) =>
+  actCloseRental(w, m, rentalId(m, a.rental), "keeper"),
+);
 
-export class CloseForProviderFault extends Step {
-  readonly name = "CloseForProviderFault";
-  constructor(readonly args: { rental: number; reason: number; asOracle: boolean }) {
-    super();
-  }
-  protected exec(w: World, m: Model) {
-    return actCloseForProviderFault(w, m, rentalId(m, this.args.rental), this.args.reason, this.args.asOracle);
-  }
-}
+export const CloseForProviderFault = actionStep<{ rental: number; reason: number; asOracle: boolean }>(
+  "CloseForProviderFault",
+  (w, m, a) => actCloseForProviderFault(w, m, rentalId(m, a.rental), a.reason, a.asOracle),
+);
 
 export class WithdrawEarnings extends Step {
   readonly name = "WithdrawEarnings";
@@ -314,25 +303,13 @@ export class NodeAdmin extends Step {
   }
 }
 
-export class ClaimRefundCredit extends Step {
-  readonly name = "ClaimRefundCredit";
-  constructor(readonly args: { renter: number; token: TokenKey }) {
-    super();
-  }
-  protected exec(w: World, m: Model) {
-    return actClaimRefundCredit(w, m, this.args.renter, this.args.token);
-  }
-}
+export const ClaimRefundCredit = actionStep<{ renter: number; token: TokenKey }>("ClaimRefundCredit", (w, m, a) =>
+  actClaimRefundCredit(w, m, a.renter, a.token),
+);
 
-export class WithdrawFees extends Step {
-  readonly name = "WithdrawFees";
-  constructor(readonly args: { token: TokenKey }) {
-    super();
-  }
-  protected exec(w: World, m: Model) {
-    return actWithdrawFees(w, m, this.args.token, "other");
-  }
-}
+export const WithdrawFees = actionStep<{ token: TokenKey }>("WithdrawFees", (w, m, a) =>
+  actWithdrawFees(w, m, a.token, "other"),
+);
 
 /** Moves the clock: the next transaction is mined `seconds` later. */
 export class TimeJump extends Step {
@@ -398,55 +375,23 @@ export class Slash extends Step {
   }
 }
 
-export class DepositRewards extends Step {
-  readonly name = "DepositRewards";
-  constructor(readonly args: { provider: number; amount: bigint }) {
-    super();
-  }
-  protected exec(w: World, m: Model) {
-    return actDepositRewards(w, m, this.args.provider, this.args.amount);
-  }
-}
+export const DepositRewards = actionStep<{ provider: number; amount: bigint }>("DepositRewards", (w, m, a) =>
+  actDepositRewards(w, m, a.provider, a.amount),
+);
 
-export class WithdrawRewards extends Step {
-  readonly name = "WithdrawRewards";
-  constructor(readonly args: { provider: number }) {
-    super();
-  }
-  protected exec(w: World, m: Model) {
-    return actWithdrawRewards(w, m, this.args.provider);
-  }
-}
+export const WithdrawRewards = actionStep<{ provider: number }>("WithdrawRewards", (w, m, a) =>
+  actWithdrawRewards(w, m, a.provider),
+);
 
-export class PauseEscrow extends Step {
-  readonly name = "PauseEscrow";
-  constructor(readonly args: { pause: boolean }) {
-    super();
-  }
-  protected exec(w: World, m: Model) {
-    return actPauseEscrow(w, m, this.args.pause);
-  }
-}
+export const PauseEscrow = actionStep<{ pause: boolean }>("PauseEscrow", (w, m, a) => actPauseEscrow(w, m, a.pause));
 
-export class PauseRegistry extends Step {
-  readonly name = "PauseRegistry";
-  constructor(readonly args: { pause: boolean }) {
-    super();
-  }
-  protected exec(w: World, m: Model) {
-    return actPauseRegistry(w, m, this.args.pause);
-  }
-}
+export const PauseRegistry = actionStep<{ pause: boolean }>("PauseRegistry", (w, m, a) =>
+  actPauseRegistry(w, m, a.pause),
+);
 
-export class SetBlocked extends Step {
-  readonly name = "SetBlocked";
-  constructor(readonly args: { renter: number; blocked: boolean }) {
-    super();
-  }
-  protected exec(w: World, m: Model) {
-    return actSetBlocked(w, m, this.args.renter, this.args.blocked);
-  }
-}
+export const SetBlocked = actionStep<{ renter: number; blocked: boolean }>("SetBlocked", (w, m, a) =>
+  actSetBlocked(w, m, a.renter, a.blocked),
+);
 
 export class Governance extends Step {
   readonly name = "Governance";

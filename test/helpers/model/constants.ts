@@ -3,28 +3,14 @@
  */
 import { ethers } from "hardhat";
 
-import { H100_MULTIPLIER_BPS, RTX_MULTIPLIER_BPS } from "../../fixtures";
+import { H100_MULTIPLIER_BPS, RTX_MULTIPLIER_BPS, SIGNER_NAMES } from "../../fixtures";
 
 export const TOKENS = ["usd", "kai", "busd"] as const;
 export type TokenKey = (typeof TOKENS)[number];
 /** Index of each token in the escrow's allow-list (the order `setupWorld` lists them in). */
 export const TOKEN_INDEX: Record<TokenKey, number> = { usd: 0, kai: 1, busd: 2 };
 
-export const HOLDERS = [
-  "admin",
-  "treasury",
-  "rewardPool",
-  "guardian",
-  "oracle",
-  "provider",
-  "provider2",
-  "renter",
-  "renter2",
-  "keeper",
-  "other",
-  "escrow",
-  "registry",
-] as const;
+export const HOLDERS = [...SIGNER_NAMES, "escrow", "registry"] as const;
 export type Holder = (typeof HOLDERS)[number];
 export const PROVIDERS = ["provider", "provider2"] as const;
 export const RENTERS = ["renter", "renter2"] as const;

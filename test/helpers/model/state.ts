@@ -20,6 +20,7 @@ import {
 } from "./constants";
 import { INITIAL_NODE_PRICES, SECOND_NODE_PRICES, SECOND_NODE_SPEC, type World } from "./world";
 import { type ProbeState, probe } from "./probe";
+import { type Outcome as Revertible, type Refusal, err } from "../walk/send";
 
 export interface ModelNode {
   id: bigint;

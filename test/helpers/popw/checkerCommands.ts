@@ -24,7 +24,7 @@ import {
   opStake,
   provenPair,
 } from "./checkerActions";
-import { Step } from "./commands";
+import { Step, actionStep } from "./commands";
 import type { LicenseAction, LicenseFault } from "./slaCommands";
 
 /**
@@ -76,15 +76,9 @@ export class MoveLicense extends Step {
   }
 }
 
-export class SetDepartureCooldown extends Step {
-  readonly name = "SetDepartureCooldown";
-  constructor(readonly args: { cooldown: bigint }) {
-    super();
-  }
-  protected exec(w: World, m: Model) {
-    return actSetDepartureCooldown(w, m, this.args.cooldown);
-  }
-}
+export const SetDepartureCooldown = actionStep<{ cooldown: bigint }>("SetDepartureCooldown", (w, m, a) =>
+  actSetDepartureCooldown(w, m, a.cooldown),
+);
 
 const operatorIndexes = OPERATORS.map((_, i) => i);
 

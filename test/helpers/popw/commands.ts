@@ -51,6 +51,18 @@ export abstract class Step extends WalkStep<Model, World> {
   }
 }
 
+/** A step that only calls one action with its arguments. */
+export const actionStep = <A extends object>(name: string, act: (w: World, m: Model, a: A) => Promise<unknown>) =>
+  class extends Step {
+    readonly name = name;
+    constructor(readonly args: A) {
+      super();
+    }
+    protected async exec(w: World, m: Model) {
+      await act(w, m, this.args);
+    }
+  };
+
 /** A reported epoch for `r` from a selector: 3 in 4 among those the rental ran in (if any). */
 export function epochFor(w: World, m: Model, r: ModelRental | undefined, sel: number): bigint | undefined {
   if (m.reported.length === 0) return undefined;

@@ -1,7 +1,7 @@
 /**
  * The PoPW walk's constants: holders, operators, plans, epochs, emission and the contracts' fixed figures.
  */
-import { KAI, defaultSpec } from "../../fixtures";
+import { KAI, SIGNER_NAMES, defaultSpec } from "../../fixtures";
 import { EPOCH_LENGTH } from "../sla";
 
 export const TOKENS = ["usd", "kai"] as const;
@@ -9,17 +9,7 @@ export type TokenKey = (typeof TOKENS)[number];
 
 /** Every account and contract that can hold USD or KAI in this world. */
 export const HOLDERS = [
-  "admin",
-  "treasury",
-  "rewardPool",
-  "guardian",
-  "oracle",
-  "provider",
-  "provider2",
-  "renter",
-  "renter2",
-  "keeper",
-  "other",
+  ...SIGNER_NAMES,
   "op0",
   "op1",
   "op2",

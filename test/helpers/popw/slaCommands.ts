@@ -25,7 +25,16 @@ import {
   actSlashForDowntime,
   actSlashForFraud,
 } from "./slaActions";
-import { Step, creditDue, downtimeDue, epochFor, nodeProof, otherNodeId, unreportedEpoch } from "./commands";
+import {
+  Step,
+  actionStep,
+  creditDue,
+  downtimeDue,
+  epochFor,
+  nodeProof,
+  otherNodeId,
+  unreportedEpoch,
+} from "./commands";
 import { rentalId } from "../walk/step";
 
 export type CreditFault =
@@ -228,15 +237,9 @@ export class EndRental extends Step {
   }
 }
 
-export class CloseRental extends Step {
-  readonly name = "CloseRental";
-  constructor(readonly args: { rental: number }) {
-    super();
-  }
-  protected exec(w: World, m: Model) {
-    return actCloseRental(w, m, rentalId(m, this.args.rental));
-  }
-}
+export const CloseRental = actionStep<{ rental: number }>("CloseRental", (w, m, a) =>
+  actCloseRental(w, m, rentalId(m, a.rental)),
+);
 
 /** The admin releases a node: mostly a jailed one, if there is one (2: an unknown node id). */
 export class ReleaseNode extends Step {
@@ -295,46 +298,20 @@ export class RequestUnstake extends Step {
   }
 }
 
-export class WithdrawUnstaked extends Step {
-  readonly name = "WithdrawUnstaked";
-  constructor(readonly args: { provider: number }) {
-    super();
-  }
-  protected exec(w: World, m: Model) {
-    return actWithdrawUnstaked(w, m, this.args.provider);
-  }
-}
+export const WithdrawUnstaked = actionStep<{ provider: number }>("WithdrawUnstaked", (w, m, a) =>
+  actWithdrawUnstaked(w, m, a.provider),
+);
 
 /** The rewarder credits KAI rewards to a staker (0-1: the providers, 2-5: the checker operators). */
-export class DepositRewards extends Step {
-  readonly name = "DepositRewards";
-  constructor(readonly args: { staker: number; amount: bigint }) {
-    super();
-  }
-  protected exec(w: World, m: Model) {
-    return actDepositRewards(w, m, this.args.staker, this.args.amount);
-  }
-}
+export const DepositRewards = actionStep<{ staker: number; amount: bigint }>("DepositRewards", (w, m, a) =>
+  actDepositRewards(w, m, a.staker, a.amount),
+);
 
-export class FundReserve extends Step {
-  readonly name = "FundReserve";
-  constructor(readonly args: { amount: bigint }) {
-    super();
-  }
-  protected exec(w: World, m: Model) {
-    return actFundReserve(w, m, this.args.amount);
-  }
-}
+export const FundReserve = actionStep<{ amount: bigint }>("FundReserve", (w, m, a) => actFundReserve(w, m, a.amount));
 
-export class SetKaiPerToken extends Step {
-  readonly name = "SetKaiPerToken";
-  constructor(readonly args: { rate: bigint }) {
-    super();
-  }
-  protected exec(w: World, m: Model) {
-    return actSetKaiPerToken(w, m, this.args.rate);
-  }
-}
+export const SetKaiPerToken = actionStep<{ rate: bigint }>("SetKaiPerToken", (w, m, a) =>
+  actSetKaiPerToken(w, m, a.rate),
+);
 
 /* ---------------------------- checker steps ------------------------------- */
 
