@@ -8,7 +8,7 @@ import { Plan } from "../../../offchain/src/rentalMath";
 import { KAI } from "../../fixtures";
 import { type Holder, PROVIDERS, RENTERS, SLA_TIER_COUNT, STRANGERS, type TokenKey } from "./constants";
 import type { World } from "./world";
-import { WalkStep, rentalId } from "../walk/step";
+import { rentalId, walkSteps } from "../walk/step";
 import { type Model, heldStake, isOpen, money, requiredStake } from "./state";
 import {
   type NodeAction,
@@ -42,23 +42,8 @@ import { checkInvariants } from "./invariants";
 
 /** Prefixes an error with the failing step and lists every step so far. */
 /** A step of the walk: it runs, then `checkInvariants` compares the chain with the model. */
-export abstract class Step extends WalkStep<Model, World> {
-  protected verify(w: World, m: Model): Promise<void> {
-    return checkInvariants(w, m);
-  }
-}
-
-/** A step that only calls one action with its arguments. */
-export const actionStep = <A extends object>(name: string, act: (w: World, m: Model, a: A) => Promise<unknown>) =>
-  class extends Step {
-    readonly name = name;
-    constructor(readonly args: A) {
-      super();
-    }
-    protected async exec(w: World, m: Model) {
-      await act(w, m, this.args);
-    }
-  };
+export const { Step, actionStep } = walkSteps<Model, World>(checkInvariants);
+export type Step = InstanceType<typeof Step>;
 
 /** Picks an item of `list` from a generated selector; 1 in 16 selectors (or an empty list) gives none. */
 const pick = <T>(list: readonly T[], sel: number): T | undefined =>

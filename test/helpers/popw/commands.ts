@@ -21,7 +21,7 @@ import {
 } from "./constants";
 import type { World } from "./world";
 import { nodeEpochProof } from "../../../offchain/src/sla";
-import { WalkStep } from "../walk/step";
+import { walkSteps } from "../walk/step";
 import {
   type Model,
   type ModelRental,
@@ -45,23 +45,8 @@ import { checkInvariants } from "./invariants";
 
 /** Prefixes an error with the failing step and lists every step so far. */
 /** A step of the walk: it runs, then `checkInvariants` compares the chain with the model. */
-export abstract class Step extends WalkStep<Model, World> {
-  protected verify(w: World, m: Model): Promise<void> {
-    return checkInvariants(w, m);
-  }
-}
-
-/** A step that only calls one action with its arguments. */
-export const actionStep = <A extends object>(name: string, act: (w: World, m: Model, a: A) => Promise<unknown>) =>
-  class extends Step {
-    readonly name = name;
-    constructor(readonly args: A) {
-      super();
-    }
-    protected async exec(w: World, m: Model) {
-      await act(w, m, this.args);
-    }
-  };
+export const { Step, actionStep } = walkSteps<Model, World>(checkInvariants);
+export type Step = InstanceType<typeof Step>;
 
 /** A reported epoch for `r` from a selector: 3 in 4 among those the rental ran in (if any). */
 export function epochFor(w: World, m: Model, r: ModelRental | undefined, sel: number): bigint | undefined {

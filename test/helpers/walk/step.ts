@@ -55,3 +55,26 @@ export function rentalId(m: { rentals: readonly unknown[] }, sel: number): bigin
   if (sel % 16 === 15 || n === 0) return BigInt(n + 1);
   return BigInt(n - (sel % n));
 }
+
+/**
+ * A walk's own `Step` (each step checks the walk's invariants with `verify` after it ran) and
+ * `actionStep`, which makes a step that only calls one action with its arguments.
+ */
+export function walkSteps<M extends Logged, W>(verify: (w: W, m: M) => Promise<void>) {
+  abstract class Step extends WalkStep<M, W> {
+    protected verify(w: W, m: M): Promise<void> {
+      return verify(w, m);
+    }
+  }
+  const actionStep = <A extends object>(name: string, act: (w: W, m: M, a: A) => Promise<unknown>) =>
+    class extends Step {
+      readonly name = name;
+      constructor(readonly args: A) {
+        super();
+      }
+      protected async exec(w: W, m: M) {
+        await act(w, m, this.args);
+      }
+    };
+  return { Step, actionStep };
+}
