@@ -3,7 +3,7 @@
  * test over NodeRegistry and RentalEscrow. Each run is a random sequence of up to
  * `MAX_COMMANDS` commands (register, stake, unstake, rent on every plan, top up, end, flag, close,
  * withdraw, claim, fees, time jumps, slashes, rewards, pauses, provider-fault closes, governance,
- * a blocklisting token) checked against the TypeScript model of `test/helpers/model.ts`, with
+ * a blocklisting token) checked against the TypeScript model of `test/helpers/model/`, with
  * every invariant of shared/threats.md asserted after every step and a final drain in which
  * everyone exits with exactly what the model says.
  *

@@ -11,7 +11,7 @@
  * the checker side license delegations, switches, undelegations and reinstatements under the
  * departure cooldown, operator stakes, unstakes and withdrawals, set rotations by governance,
  * exclusions of operators that lost their licenses or stake, equivocation proofs), each checked
- * against the model of `test/helpers/popwModel.ts` (success with its events, or the exact custom
+ * against the model of `test/helpers/popw/` (success with its events, or the exact custom
  * error), with the invariants asserted after every step (tokens conserved, escrow and registry
  * books, claims within budgets, the distributor's reserve and positions, every rental field by
  * field, credit marks; the checker set with its tombstones, every license, equivocations, bounties
@@ -34,7 +34,7 @@ import {
   setupWorld,
   stepArbitraries,
   type World,
-} from "../helpers/popwModel";
+} from "../helpers/popw";
 import { fcCount, fcPath, fcSeed } from "../helpers/fcEnv";
 
 const SEED = fcSeed("KAISAR_FC_SEED", 7_070);

@@ -6,7 +6,7 @@
  * with the final drain. The sequences are explicit step lists, so they survive changes to the
  * walk's generators; `expectOutcomes` pins the outcomes that make each one worth keeping.
  *
- * Selectors as in `test/helpers/model.ts`: rental selector 0 is the newest rental, 1 the one
+ * Selectors as in `test/helpers/model/` (`commands.ts`): rental selector 0 is the newest rental, 1 the one
  * before; node selector 0 is `provider`'s 8xH100 node, 1 is `provider2`'s 4xRTX node (no BUSD).
  */
 import { expect } from "chai";

@@ -7,7 +7,18 @@ import { expect } from "chai";
 import hre, { ethers, network } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 
-import { CloseReason, Plan, USD, USD_PRICE, KAI, HOUR, DAY, defaultSpec, registerNode } from "../../fixtures";
+import {
+  CloseReason,
+  Plan,
+  USD,
+  USD_PRICE,
+  KAI,
+  HOUR,
+  DAY,
+  defaultSpec,
+  registerNode,
+  SIGNER_NAMES,
+} from "../../fixtures";
 import {
   escrowFixture,
   payAsYouGoFixture,
@@ -32,19 +43,7 @@ import {
   UINT32_MAX,
 } from "../../helpers/escrow";
 
-const ROLES = [
-  "admin",
-  "treasury",
-  "rewardPool",
-  "guardian",
-  "oracle",
-  "provider",
-  "provider2",
-  "renter",
-  "renter2",
-  "keeper",
-  "other",
-];
+const ROLES: readonly string[] = SIGNER_NAMES;
 /** Every signer Hardhat gives us (20), named where the fixtures name them. */
 const SIGNERS = Array.from({ length: 20 }, (_, i) => ({ index: i, name: ROLES[i] ?? `account #${i}` }));
 

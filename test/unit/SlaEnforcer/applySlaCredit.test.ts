@@ -48,9 +48,9 @@ import {
   totalOf,
   withLeaf,
   withMetrics,
-  type NodeEpochProof,
   type SlaFixture,
 } from "../../helpers/sla";
+import { invalidProof, metricsMismatch, notNodeLeaf, unreported, type BadProof } from "../../helpers/slaProofs";
 import { nodeMetricsHash } from "../../../offchain/src/leaves";
 import { kaiForShortfall } from "../../../offchain/src/sla";
 
@@ -891,81 +891,31 @@ describe("SlaEnforcer.applySlaCredit", function () {
   });
 
   describe("proof checks (the canonical rental, epochs 2 and 3 reported)", function () {
-    type Case = {
-      name: string;
-      error: string;
-      make: (c: Awaited<ReturnType<typeof deployReported>>) => NodeEpochProof;
-      args: (c: Awaited<ReturnType<typeof deployReported>>) => unknown[];
-    };
-    const CASES: Case[] = [
-      {
-        name: "a checker leaf (kind 1)",
-        error: "SlaEnforcer_NotNodeLeaf",
-        make: (c) => withLeaf(c.p2, { kind: 1 }),
-        args: () => [1],
-      },
-      {
-        name: "metrics lowered to 0% uptime by the caller",
-        error: "SlaEnforcer_MetricsMismatch",
-        make: (c) => withMetrics(c.p2, { uptimeBps: 0n }),
-        args: (c) => [nodeMetricsHash({ ...c.p2.metrics, uptimeBps: 0n }), c.p2.leaf.metricsHash],
-      },
-      {
-        name: "metrics claiming a hardware mismatch",
-        error: "SlaEnforcer_MetricsMismatch",
-        make: (c) => withMetrics(c.p2, { hardwareMismatch: true }),
-        args: (c) => [nodeMetricsHash({ ...c.p2.metrics, hardwareMismatch: true }), c.p2.leaf.metricsHash],
-      },
-      {
-        name: "a leaf of an epoch with no report (7)",
-        error: "SlaEnforcer_NoReport",
-        make: (c) => withLeaf(c.p2, { epoch: 7n }),
-        args: () => [7n],
-      },
-      {
-        name: "the epoch-2 leaf presented as epoch 3's (reported)",
-        error: "SlaEnforcer_InvalidProof",
-        make: (c) => withLeaf(c.p2, { epoch: E3 }),
-        args: (c) => [E3, c.nodeId],
-      },
-      {
-        name: "the epoch-2 leaf with epoch 3's proof",
-        error: "SlaEnforcer_InvalidProof",
-        make: (c) => ({ ...c.p2, proof: c.p3.proof }),
-        args: (c) => [E2, c.nodeId],
-      },
-      {
-        name: "a capacity reward off by one",
-        error: "SlaEnforcer_InvalidProof",
-        make: (c) => withLeaf(c.p2, { capacityReward: c.p2.leaf.capacityReward + 1n }),
-        args: (c) => [E2, c.nodeId],
-      },
-      {
-        name: "a delivery reward off by one",
-        error: "SlaEnforcer_InvalidProof",
-        make: (c) => withLeaf(c.p2, { deliveryReward: 1n }),
-        args: (c) => [E2, c.nodeId],
-      },
-      {
-        name: "another account",
-        error: "SlaEnforcer_InvalidProof",
-        make: (c) => withLeaf(c.p2, { account: c.renter.address }),
-        args: (c) => [E2, c.nodeId],
-      },
-      {
-        name: "an empty proof",
-        error: "SlaEnforcer_InvalidProof",
-        make: (c) => ({ ...c.p2, proof: [] }),
-        args: (c) => [E2, c.nodeId],
-      },
-      {
-        name: "a zero hash as the whole proof",
-        error: "SlaEnforcer_InvalidProof",
-        make: (c) => ({ ...c.p2, proof: [ethers.ZeroHash] }),
-        args: (c) => [E2, c.nodeId],
-      },
+    type Reported = Awaited<ReturnType<typeof deployReported>>;
+    const P2 = (c: Reported) => c.p2;
+    const at2 = (c: Reported): [bigint, bigint] => [E2, c.nodeId];
+    const CASES: BadProof<Reported>[] = [
+      notNodeLeaf("a checker leaf (kind 1)", P2, 1),
+      metricsMismatch("metrics lowered to 0% uptime by the caller", P2, { uptimeBps: 0n }),
+      metricsMismatch("metrics claiming a hardware mismatch", P2, { hardwareMismatch: true }),
+      unreported("a leaf of an epoch with no report (7)", P2, 7n),
+      invalidProof(
+        "the epoch-2 leaf presented as epoch 3's (reported)",
+        (c) => withLeaf(c.p2, { epoch: E3 }),
+        (c) => [E3, c.nodeId],
+      ),
+      invalidProof("the epoch-2 leaf with epoch 3's proof", (c) => ({ ...c.p2, proof: c.p3.proof }), at2),
+      invalidProof(
+        "a capacity reward off by one",
+        (c) => withLeaf(c.p2, { capacityReward: c.p2.leaf.capacityReward + 1n }),
+        at2,
+      ),
+      invalidProof("a delivery reward off by one", (c) => withLeaf(c.p2, { deliveryReward: 1n }), at2),
+      invalidProof("another account", (c) => withLeaf(c.p2, { account: c.renter.address }), at2),
+      invalidProof("an empty proof", (c) => ({ ...c.p2, proof: [] }), at2),
+      invalidProof("a zero hash as the whole proof", (c) => ({ ...c.p2, proof: [ethers.ZeroHash] }), at2),
     ];
-    for (const { name, error, make, args } of CASES) {
+    for (const { name, error, proof: make, args } of CASES) {
       it(`reverts with ${error.replace("SlaEnforcer_", "")} for ${name}, and credits nothing`, async function () {
         const c = await loadFixture(deployReported);
         await expect(c.sla.connect(c.renter).applySlaCredit(c.rentalId, make(c)))

@@ -28,11 +28,10 @@ import {
   slashableFromOf,
   totalOf,
   withLeaf,
-  withMetrics,
-  type NodeEpochProof,
   type SlaFixture,
 } from "../../helpers/sla";
-import { nodeMetricsHash, rewardLeafHash } from "../../../offchain/src/leaves";
+import { invalidProof, metricsMismatch, notNodeLeaf, unreported, type BadProof } from "../../helpers/slaProofs";
+import { rewardLeafHash } from "../../../offchain/src/leaves";
 
 const STAKE = KAI(24_000);
 /** A node id no one registered. */
@@ -308,45 +307,29 @@ describe("SlaEnforcer.slashForHardwareFraud", function () {
       expect(await slashableFromOf(c, GHOST), "77").to.deep.equal([0n, 0n]);
     });
 
-    const CASES: { name: string; error: string; proof: (c: Fraud) => NodeEpochProof; args: (c: Fraud) => unknown[] }[] =
-      [
-        {
-          name: "a clean leaf whose metrics the caller flipped to a mismatch",
-          error: "SlaEnforcer_MetricsMismatch",
-          proof: (c) => withMetrics(c.pA4, { hardwareMismatch: true }),
-          args: (c) => [nodeMetricsHash({ ...c.pA4.metrics, hardwareMismatch: true }), c.pA4.leaf.metricsHash],
-        },
-        {
-          name: "a checker leaf",
-          error: "SlaEnforcer_NotNodeLeaf",
-          proof: (c) => withLeaf(c.pA2, { kind: 1 }),
-          args: () => [1],
-        },
-        {
-          name: "an epoch with no report (8)",
-          error: "SlaEnforcer_NoReport",
-          proof: (c) => withLeaf(c.pA2, { epoch: 8n }),
-          args: () => [8n],
-        },
-        {
-          name: "node B's leaf presented as node A's",
-          error: "SlaEnforcer_InvalidProof",
-          proof: (c) => withLeaf(c.pB2, { id: c.nodeId, account: c.provider.address }),
-          args: (c) => [2n, c.nodeId],
-        },
-        {
-          name: "node A's epoch-2 leaf presented as epoch 3's",
-          error: "SlaEnforcer_InvalidProof",
-          proof: (c) => withLeaf(c.pA2, { epoch: 3n }),
-          args: (c) => [3n, c.nodeId],
-        },
-        {
-          name: "a reward off by one",
-          error: "SlaEnforcer_InvalidProof",
-          proof: (c) => withLeaf(c.pA2, { capacityReward: 1n }),
-          args: (c) => [2n, c.nodeId],
-        },
-      ];
+    const A2 = (c: Fraud) => c.pA2;
+    const CASES: BadProof<Fraud>[] = [
+      metricsMismatch("a clean leaf whose metrics the caller flipped to a mismatch", (c) => c.pA4, {
+        hardwareMismatch: true,
+      }),
+      notNodeLeaf("a checker leaf", A2, 1),
+      unreported("an epoch with no report (8)", A2, 8n),
+      invalidProof(
+        "node B's leaf presented as node A's",
+        (c) => withLeaf(c.pB2, { id: c.nodeId, account: c.provider.address }),
+        (c) => [2n, c.nodeId],
+      ),
+      invalidProof(
+        "node A's epoch-2 leaf presented as epoch 3's",
+        (c) => withLeaf(c.pA2, { epoch: 3n }),
+        (c) => [3n, c.nodeId],
+      ),
+      invalidProof(
+        "a reward off by one",
+        (c) => withLeaf(c.pA2, { capacityReward: 1n }),
+        (c) => [2n, c.nodeId],
+      ),
+    ];
     for (const { name, error, proof, args } of CASES) {
       it(`with ${error.replace("SlaEnforcer_", "")} for ${name}`, async function () {
         const c = await loadFixture(deployFraud);

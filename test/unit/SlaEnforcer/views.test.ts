@@ -22,10 +22,9 @@ import {
   reportNodes,
   slashableFromOf,
   withLeaf,
-  withMetrics,
-  type NodeEpochProof,
 } from "../../helpers/sla";
-import { nodeMetricsHash, rewardLeafHash } from "../../../offchain/src/leaves";
+import { rewardLeafHash } from "../../../offchain/src/leaves";
+import { invalidProof, metricsMismatch, notNodeLeaf, unreported, type BadProof } from "../../helpers/slaProofs";
 
 /**
  * Node A (provider, 8xH100) and node B (provider2, 4xRTX4090 at 1x): epoch 2 reported with A at
@@ -183,57 +182,18 @@ describe("SlaEnforcer views", function () {
       }
     });
 
-    const CASES: { name: string; error: string; proof: (c: Views) => NodeEpochProof; args: (c: Views) => unknown[] }[] =
-      [
-        {
-          name: "a checker leaf",
-          error: "SlaEnforcer_NotNodeLeaf",
-          proof: (c) => withLeaf(c.pA2, { kind: 1 }),
-          args: () => [1],
-        },
-        {
-          name: "a leaf of kind 255",
-          error: "SlaEnforcer_NotNodeLeaf",
-          proof: (c) => withLeaf(c.pA2, { kind: 255 }),
-          args: () => [255],
-        },
-        {
-          name: "metrics that are not the leaf's",
-          error: "SlaEnforcer_MetricsMismatch",
-          proof: (c) => withMetrics(c.pA2, { bandwidthMbps: 1n }),
-          args: (c) => [nodeMetricsHash({ ...c.pA2.metrics, bandwidthMbps: 1n }), c.pA2.leaf.metricsHash],
-        },
-        {
-          name: "an epoch with no report (4)",
-          error: "SlaEnforcer_NoReport",
-          proof: (c) => withLeaf(c.pA2, { epoch: 4n }),
-          args: () => [4n],
-        },
-        {
-          name: "node A's leaf with node B's proof (another node)",
-          error: "SlaEnforcer_InvalidProof",
-          proof: (c) => ({ ...c.pA2, proof: c.pB2.proof }),
-          args: (c) => [2n, c.nodeId],
-        },
-        {
-          name: "a reward off by one",
-          error: "SlaEnforcer_InvalidProof",
-          proof: (c) => withLeaf(c.pA2, { checkerReward: 1n }),
-          args: (c) => [2n, c.nodeId],
-        },
-        {
-          name: "epoch 3's leaf with epoch 2's label (another epoch)",
-          error: "SlaEnforcer_InvalidProof",
-          proof: (c) => withLeaf(c.pA3, { epoch: 2n }),
-          args: (c) => [2n, c.nodeId],
-        },
-        {
-          name: "an empty proof (a leaf is never the root of a padded tree)",
-          error: "SlaEnforcer_InvalidProof",
-          proof: (c) => ({ ...c.pA2, proof: [] }),
-          args: (c) => [2n, c.nodeId],
-        },
-      ];
+    const A2 = (c: Views) => c.pA2;
+    const at2 = (c: Views): [bigint, bigint] => [2n, c.nodeId];
+    const CASES: BadProof<Views>[] = [
+      notNodeLeaf("a checker leaf", A2, 1),
+      notNodeLeaf("a leaf of kind 255", A2, 255),
+      metricsMismatch("metrics that are not the leaf's", A2, { bandwidthMbps: 1n }),
+      unreported("an epoch with no report (4)", A2, 4n),
+      invalidProof("node A's leaf with node B's proof (another node)", (c) => ({ ...c.pA2, proof: c.pB2.proof }), at2),
+      invalidProof("a reward off by one", (c) => withLeaf(c.pA2, { checkerReward: 1n }), at2),
+      invalidProof("epoch 3's leaf with epoch 2's label (another epoch)", (c) => withLeaf(c.pA3, { epoch: 2n }), at2),
+      invalidProof("an empty proof (a leaf is never the root of a padded tree)", (c) => ({ ...c.pA2, proof: [] }), at2),
+    ];
     for (const { name, error, proof, args } of CASES) {
       it(`reverts with ${error.replace("SlaEnforcer_", "")} for ${name}`, async function () {
         const c = await loadFixture(deployViews);
