@@ -8,8 +8,8 @@ import { Interface } from "ethers";
 import { discoverNodes } from "../src/chain/discovery";
 import { governanceExecute, kai, nodeSpecOf } from "../src/chain/devnet";
 import { EXIT, main, type RunHooks } from "../src/cli";
-import { startLocalChain, type LocalChain } from "./localChain";
-import { freeTcpPort as freePort, until } from "./support";
+import { startLocalChain, type LocalChain } from "./helpers/localChain";
+import { freeTcpPort as freePort, until } from "./helpers/support";
 
 describe("kaisar checker on a local chain: stake, delegate-accept, status, node discovery", function () {
   this.timeout(60_000);

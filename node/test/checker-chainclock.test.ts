@@ -18,9 +18,9 @@ import { loadConfig } from "../src/config";
 import { ReportRelay } from "../src/keeper/reports";
 import type { KeeperStore } from "../src/keeper/store";
 import type { TxSender } from "../src/keeper/tx";
-import { PROVIDER, SPEC, freePort, honestAgent, serve, type FakeServer } from "./checker-fakes";
-import { startLocalChain, type LocalChain } from "./localChain";
-import { getJson, until } from "./support";
+import { PROVIDER, SPEC, freePort, honestAgent, serve, type FakeServer } from "./helpers/checkerFakes";
+import { startLocalChain, type LocalChain } from "./helpers/localChain";
+import { getJson, until } from "./helpers/support";
 
 const EPOCH_SECONDS = 10;
 /** How far behind the wall clock the chain starts (it may then move up to an epoch less behind). */

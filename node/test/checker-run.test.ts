@@ -7,8 +7,8 @@ import { EXIT, main } from "../src/cli";
 import { CONTRACTS, ConfigError, loadConfig } from "../src/config";
 import { epochClock, startChecker } from "../src/checker/run";
 import { openStore } from "../src/checker/store";
-import { CHAIN_ID, PROVIDER, SPEC, freePort, honestAgent, serve, sleep, type FakeServer } from "./checker-fakes";
-import { getJson } from "./support";
+import { CHAIN_ID, PROVIDER, SPEC, freePort, honestAgent, serve, sleep, type FakeServer } from "./helpers/checkerFakes";
+import { getJson } from "./helpers/support";
 
 const KEY = "0x" + "ab".repeat(32);
 

@@ -7,7 +7,7 @@ import { JsonRpcSigner, type Provider } from "ethers";
 
 import { connectContracts, rpcProvider } from "../src/chain/contracts";
 import { dumpChain, replayChain, rpcCall, type ChainDump } from "../src/devnet/persist";
-import { startLocalChain, type LocalChain } from "./localChain";
+import { startLocalChain, type LocalChain } from "./helpers/localChain";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const HARDHAT = path.join(ROOT, "node_modules", "hardhat", "internal", "cli", "cli.js");

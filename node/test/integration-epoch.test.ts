@@ -14,8 +14,8 @@ import { encodeBytes32String, type Wallet } from "ethers";
 
 import { fundRewardReserve, kai, nodeSpecOf, setUpCheckers } from "../src/chain/devnet";
 import { main } from "../src/cli";
-import { startLocalChain, type LocalChain } from "./localChain";
-import { NO_SMI, freeTcpPort as freePort, getJson } from "./support";
+import { startLocalChain, type LocalChain } from "./helpers/localChain";
+import { NO_SMI, freeTcpPort as freePort, getJson } from "./helpers/support";
 
 const EPOCH_SECONDS = 10;
 /** Polls `check` every 250 ms until it returns a value; fails after `ms` with `what` and the logs' tail. */

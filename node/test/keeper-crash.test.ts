@@ -2,7 +2,7 @@
  * A real keeper process killed (SIGKILL) around the broadcast of its report, then started again (as
  * `kaisar keeper submit`, a second process): the work is done exactly once (one SubmitReport, one nonce used, the intent
  * done with the transaction that was broadcast). The keeper runs as a child process
- * (keeper-crash-child.ts) against the local chain served by this process; threats.md K1, K2.
+ * (helpers/keeperCrashChild.ts) against the local chain served by this process; threats.md K1, K2.
  */
 import { spawn } from "node:child_process";
 import path from "node:path";
@@ -13,8 +13,8 @@ import { Wallet } from "ethers";
 import { fundRewardReserve, kai, nodeSpecOf, setUpCheckers } from "../src/chain/devnet";
 import type { KeeperConfig } from "../src/config/load";
 import { KeeperStore, keeperDatabase, startKeeper } from "../src/keeper";
-import { startLocalChain, type LocalChain } from "./localChain";
-import { keeperConfig, scoreFixture, signedBody, startFakeCheckers, type FakeCheckers } from "./keeperHelpers";
+import { startLocalChain, type LocalChain } from "./helpers/localChain";
+import { keeperConfig, scoreFixture, signedBody, startFakeCheckers, type FakeCheckers } from "./helpers/keeper";
 
 interface ChildResult {
   code: number | null;
@@ -124,7 +124,7 @@ describe("keeper process killed around the broadcast", function () {
       [
         "-r",
         "ts-node/register/transpile-only",
-        path.join(__dirname, "keeper-crash-child.ts"),
+        path.join(__dirname, "helpers", "keeperCrashChild.ts"),
         JSON.stringify(config),
         String(e),
         when,

@@ -13,9 +13,9 @@ import type { Io } from "../src/commands/common";
 import { setUpCheckers } from "../src/chain/devnet";
 import { startKeeper, type Keeper, type TickResult } from "../src/keeper";
 import type { TxLogEntry } from "../src/keeper/tx";
-import { startLocalChain, type LocalChain } from "./localChain";
-import { keeperConfig } from "./keeperHelpers";
-import { until } from "./support";
+import { startLocalChain, type LocalChain } from "./helpers/localChain";
+import { keeperConfig } from "./helpers/keeper";
+import { until } from "./helpers/support";
 
 /** `ReportOracle.EXCLUDED_NO_LICENSE`, `EXCLUDED_UNDER_STAKED`. */
 const NO_LICENSE = 1n;

@@ -11,7 +11,7 @@ import { main, type Io } from "../src/cli";
 import { fundRewardReserve, kai, nodeSpecOf, setUpCheckers } from "../src/chain/devnet";
 import { startKeeper, startKeeperApi, type Keeper } from "../src/keeper";
 import { HALF_CURVE_ORDER } from "../src/keeper/reports";
-import { startLocalChain, type LocalChain } from "./localChain";
+import { startLocalChain, type LocalChain } from "./helpers/localChain";
 import {
   keeperConfig,
   scoreFixture,
@@ -20,7 +20,7 @@ import {
   startFaultyProxy,
   type EpochFixture,
   type FakeCheckers,
-} from "./keeperHelpers";
+} from "./helpers/keeper";
 
 const SECP256K1_N = HALF_CURVE_ORDER * 2n + 1n;
 

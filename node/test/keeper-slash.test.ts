@@ -10,8 +10,8 @@ import { Wallet } from "ethers";
 import { fundRewardReserve, kai, nodeSpecOf, setUpCheckers } from "../src/chain/devnet";
 import { startKeeper, type Keeper, type TickResult } from "../src/keeper";
 import type { TxLogEntry } from "../src/keeper/tx";
-import { startLocalChain, type LocalChain } from "./localChain";
-import { keeperConfig, scoreFixture, signedBody, startFakeCheckers, type FakeCheckers } from "./keeperHelpers";
+import { startLocalChain, type LocalChain } from "./helpers/localChain";
+import { keeperConfig, scoreFixture, signedBody, startFakeCheckers, type FakeCheckers } from "./helpers/keeper";
 
 /** `NodeStatus.Jailed`, `RentalStatus.Closed`, `CloseReason.ProviderSlashed`, `Plan.Saving`. */
 const JAILED = 3n;

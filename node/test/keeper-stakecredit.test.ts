@@ -11,8 +11,8 @@ import { Wallet } from "ethers";
 import { fundRewardReserve, kai, nodeSpecOf, setUpCheckers } from "../src/chain/devnet";
 import { startKeeper, type Keeper } from "../src/keeper";
 import type { TxLogEntry } from "../src/keeper/tx";
-import { startLocalChain, type LocalChain } from "./localChain";
-import { keeperConfig, scoreFixture, signedBody, startFakeCheckers, type FakeCheckers } from "./keeperHelpers";
+import { startLocalChain, type LocalChain } from "./helpers/localChain";
+import { keeperConfig, scoreFixture, signedBody, startFakeCheckers, type FakeCheckers } from "./helpers/keeper";
 
 describe("keeper stake credits", function () {
   this.timeout(60_000);

@@ -10,8 +10,8 @@ import { EXIT, main, type RunHooks } from "../src/cli";
 import { gpuClassOfModel } from "../src/commands/provider";
 import { cpuKernel } from "../src/popw";
 import { inlineSolver } from "../src/provider";
-import { startLocalChain, type LocalChain } from "./localChain";
-import { NO_SMI, freeTcpPort as freePort, jsonLines, until } from "./support";
+import { startLocalChain, type LocalChain } from "./helpers/localChain";
+import { NO_SMI, freeTcpPort as freePort, jsonLines, until } from "./helpers/support";
 
 const PROFILE = { gpuModel: "NVIDIA GeForce RTX 4090", gpuCount: 2, vramGiB: 24, bandwidthMbps: 1000 };
 describe("kaisar provider on a local chain: register, stake, status, unstake, withdraw, rentals", function () {

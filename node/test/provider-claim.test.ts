@@ -18,9 +18,9 @@ import { formatKai } from "../src/chain/tx";
 import { EXIT, main } from "../src/cli";
 import { displayKai } from "../src/commands/providerRewards";
 import { startKeeper, type Keeper } from "../src/keeper";
-import { startLocalChain, type LocalChain } from "./localChain";
-import { keeperConfig, scoreFixture, signedBody, startFakeCheckers, type FakeCheckers } from "./keeperHelpers";
-import { NO_SMI } from "./support";
+import { startLocalChain, type LocalChain } from "./helpers/localChain";
+import { keeperConfig, scoreFixture, signedBody, startFakeCheckers, type FakeCheckers } from "./helpers/keeper";
+import { NO_SMI } from "./helpers/support";
 
 const PROFILE = { gpuModel: "NVIDIA GeForce RTX 4090", gpuCount: 2, vramGiB: 24, bandwidthMbps: 1000 };
 

@@ -9,7 +9,7 @@ import { EXIT, main, type RunHooks } from "../src/cli";
 import { CHALLENGE_KERNELS, CONTRACTS, loadConfig } from "../src/config";
 import { cpuKernel } from "../src/popw";
 import { KERNELS, inlineSolver, type RunProgram } from "../src/provider";
-import { NO_SMI, freeTcpPort as freePort, jsonLines, until } from "./support";
+import { NO_SMI, freeTcpPort as freePort, jsonLines, until } from "./helpers/support";
 
 const KEY = "0x" + "ab".repeat(32);
 const PROFILE = { gpuModel: "NVIDIA GeForce RTX 4090", gpuCount: 2, vramGiB: 24, bandwidthMbps: 1000 };

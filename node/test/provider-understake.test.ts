@@ -20,9 +20,9 @@ import { EXIT, main } from "../src/cli";
 import { startKeeper, type Keeper } from "../src/keeper";
 import { cpuKernel } from "../src/popw";
 import { inlineSolver } from "../src/provider";
-import { startLocalChain, type LocalChain } from "./localChain";
-import { keeperConfig, scoreFixture, signedBody, startFakeCheckers, type FakeCheckers } from "./keeperHelpers";
-import { NO_SMI, freeTcpPort, getJson, jsonLines } from "./support";
+import { startLocalChain, type LocalChain } from "./helpers/localChain";
+import { keeperConfig, scoreFixture, signedBody, startFakeCheckers, type FakeCheckers } from "./helpers/keeper";
+import { NO_SMI, freeTcpPort, getJson, jsonLines } from "./helpers/support";
 
 /** Polls `check` until it returns a value (a generous deadline: no race with the agent's timer). */
 async function eventually<T>(check: () => Promise<T | undefined>, ms = 30_000): Promise<T> {

@@ -19,15 +19,15 @@
  */
 import { Wallet } from "ethers";
 
-import { fundRewardReserve, governanceExecute, kai, nodeSpecOf, setUpCheckers } from "../src/chain/devnet";
-import { chainEpochContext, readEpochClock } from "../src/chain/epochContext";
-import { startApi, type RunningApi } from "../src/checker/api";
-import { epochResultView, finalizeEpoch, freezeOwnBundle } from "../src/checker/exchange";
-import { epochClock, epochWindow } from "../src/checker/run";
-import { systemClock, type Clock } from "../src/checker/scheduler";
-import { openStore, type CheckerStore } from "../src/checker/store";
-import { DEFAULT_SCORING_PARAMS } from "../src/scoring";
-import { expectedHeartbeats } from "../src/scoring/observe";
+import { fundRewardReserve, governanceExecute, kai, nodeSpecOf, setUpCheckers } from "../../src/chain/devnet";
+import { chainEpochContext, readEpochClock } from "../../src/chain/epochContext";
+import { startApi, type RunningApi } from "../../src/checker/api";
+import { epochResultView, finalizeEpoch, freezeOwnBundle } from "../../src/checker/exchange";
+import { epochClock, epochWindow } from "../../src/checker/run";
+import { systemClock, type Clock } from "../../src/checker/scheduler";
+import { openStore, type CheckerStore } from "../../src/checker/store";
+import { DEFAULT_SCORING_PARAMS } from "../../src/scoring";
+import { expectedHeartbeats } from "../../src/scoring/observe";
 import { startLocalChain, type LocalChain } from "./localChain";
 
 export const CHECKER_NAMES = ["c1", "c2", "c3", "c4"];

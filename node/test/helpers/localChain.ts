@@ -9,9 +9,9 @@ import path from "node:path";
 
 import { HDNodeWallet, Mnemonic, type Wallet } from "ethers";
 
-import { kai, nodeSpecOf } from "../src/chain/devnet";
-import { connectContracts, HeadroomWallet, rpcProvider, type KaisarContracts } from "../src/chain/contracts";
-import { CONTRACTS, type ContractName } from "../src/config";
+import { kai, nodeSpecOf } from "../../src/chain/devnet";
+import { connectContracts, HeadroomWallet, rpcProvider, type KaisarContracts } from "../../src/chain/contracts";
+import { CONTRACTS, type ContractName } from "../../src/config";
 
 export const LOCAL_CHAIN_ID = 31337;
 const MNEMONIC = "test test test test test test test test test test test junk";
@@ -60,8 +60,8 @@ export async function startLocalChain(
     ignition: { deploy(module: unknown): Promise<unknown> };
   };
   const { TASK_NODE_CREATE_SERVER } = await import("hardhat/builtin-tasks/task-names");
-  const { buildKaisarModule } = await import("../../deploy/kaisarModule");
-  const { loadParameters } = await import("../../deploy/config");
+  const { buildKaisarModule } = await import("../../../deploy/kaisarModule");
+  const { loadParameters } = await import("../../../deploy/config");
 
   await hre.network.provider.request({ method: "hardhat_reset", params: [] });
   // A reset keeps the mining mode an earlier test file left (automine off, an interval): start from
