@@ -19,7 +19,7 @@ import {
 } from "ethers";
 
 import type { CommonConfig } from "../config/load";
-import { CONTRACTS } from "../config/schema";
+import { CONTRACTS, ENV } from "../config/schema";
 import {
   checkChainId,
   connectContracts,
@@ -76,7 +76,7 @@ export async function openChain(config: CommonConfig, timeoutMs = 10_000): Promi
     } catch (e) {
       provider.destroy();
       failures.push(
-        `${i === 0 ? "rpcUrl (env KAISAR_RPC_URL)" : "rpcUrlFallback (env KAISAR_RPC_URL_FALLBACK)"} ${url}: ${shortMessage(e)}`,
+        `${i === 0 ? `rpcUrl (env ${ENV.rpcUrl})` : `rpcUrlFallback (env ${ENV.rpcUrlFallback})`} ${url}: ${shortMessage(e)}`,
       );
       continue;
     }
@@ -97,7 +97,7 @@ export async function openChain(config: CommonConfig, timeoutMs = 10_000): Promi
     };
   }
   throw new Error(
-    `no JSON-RPC endpoint answered: ${failures.join("; ")}. Start the chain's node or fix rpcUrl (env KAISAR_RPC_URL)`,
+    `no JSON-RPC endpoint answered: ${failures.join("; ")}. Start the chain's node or fix rpcUrl (env ${ENV.rpcUrl})`,
   );
 }
 

@@ -22,6 +22,7 @@ import {
   type ContractName,
   type Role,
   type Setting,
+  ENV,
 } from "./schema";
 
 /** The repository root (node/src/config -> ../../..): default deployment files live under it. */
@@ -366,7 +367,7 @@ export function loadConfig<R extends Role>(role: R, options: LoadOptions = {}): 
     const override = read(s);
     const fromDeployment = deployed?.[`Kaisar#${name}`];
     const raw = override?.raw ?? fromDeployment;
-    const fix = `${describe(s, configFile)}: the address of ${name} on chain ${chainId ?? "<chainId>"}, or point "deployment" (env KAISAR_DEPLOYMENT) at a deployed_addresses.json that has "Kaisar#${name}"`;
+    const fix = `${describe(s, configFile)}: the address of ${name} on chain ${chainId ?? "<chainId>"}, or point "deployment" (env ${ENV.deployment}) at a deployed_addresses.json that has "Kaisar#${name}"`;
     if (raw === undefined) {
       if (required && chainId !== undefined) {
         const why =
@@ -387,7 +388,7 @@ export function loadConfig<R extends Role>(role: R, options: LoadOptions = {}): 
   if (explicitDeployment && deploymentProblem && !usedDeployment) {
     problems.push({
       key: "deployment",
-      env: "KAISAR_DEPLOYMENT",
+      env: ENV.deployment,
       problem: deploymentProblem,
       fix: `point it at Hardhat Ignition's deploy/deployments/chain-<id>/deployed_addresses.json, or leave it unset for the chain's default`,
     });
