@@ -11,7 +11,7 @@
 import { existsSync, readFileSync } from "fs";
 import path from "path";
 
-import { SettingValueError, parseAddress } from "./parsers";
+import { SettingValueError, parseAddress, parseWith } from "./parsers";
 import type { CheckerNode } from "./nodes";
 import {
   CONTRACTS,
@@ -323,7 +323,7 @@ export function loadConfig<R extends Role>(role: R, options: LoadOptions = {}): 
       continue;
     }
     try {
-      let v = s.parse(got.raw);
+      let v = parseWith(s.schema, got.raw);
       if (s.path) v = path.resolve(from === "env" ? cwd : fileDir, v as string);
       values.set(s.key, v);
     } catch (e) {

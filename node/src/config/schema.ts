@@ -2,36 +2,38 @@
  * Every setting of the three roles: where it lives in the config file, its environment variable,
  * what it is, what a valid value looks like, its default and the value `init` writes.
  */
+import { z } from "zod";
+
 import {
-  parseChainId,
-  parseChoice,
-  parseDuration,
-  parseHttpUrl,
-  parseHttpUrlList,
-  parseInteger,
-  parseNonEmptyString,
-  parsePort,
-  parsePositiveNumber,
-  parsePrivateKey,
-  SettingValueError,
+  chainIdSchema,
+  choiceSchema,
+  durationSchema,
+  httpUrlListSchema,
+  httpUrlSchema,
+  integerSchema,
+  nonEmptyStringSchema,
+  portSchema,
+  positiveNumberSchema,
+  privateKeySchema,
 } from "./parsers";
-import { parseCheckerNodes } from "./nodes";
+import { checkerNodesSchema } from "./nodes";
 
 /** A positive token amount with at most 18 decimals, e.g. "2.5"; kept as its decimal string. */
-function parseTokenAmount(raw: unknown): string {
-  const s = typeof raw === "number" ? String(raw) : typeof raw === "string" ? raw.trim() : "";
-  if (!/^\d+(\.\d{1,18})?$/.test(s) || /^0*(\.0*)?$/.test(s)) {
-    throw new SettingValueError(`${JSON.stringify(raw)} is not a positive amount with at most 18 decimals`);
-  }
-  return s;
-}
+const tokenAmountSchema = z
+  .union([z.number().transform(String), z.string().trim()], {
+    error: (issue) => `${JSON.stringify(issue.input)} is not a positive amount with at most 18 decimals`,
+  })
+  .refine((s) => /^\d+(\.\d{1,18})?$/.test(s) && !/^0*(\.0*)?$/.test(s), {
+    error: "{value} is not a positive amount with at most 18 decimals",
+  });
 
 /** true or false (in the environment: "true", "false", "1", "0"). */
-function parseBoolean(raw: unknown): boolean {
-  if (raw === true || raw === "true" || raw === "1") return true;
-  if (raw === false || raw === "false" || raw === "0") return false;
-  throw new SettingValueError(`${JSON.stringify(raw)} is not true or false`);
-}
+const booleanSchema = z.union(
+  [z.boolean(), z.stringbool({ truthy: ["true", "1"], falsy: ["false", "0"], case: "sensitive" })],
+  {
+    error: (issue) => `${JSON.stringify(issue.input)} is not true or false`,
+  },
+);
 
 export const ROLES = ["provider", "checker", "keeper"] as const;
 export type Role = (typeof ROLES)[number];
@@ -53,7 +55,8 @@ export interface SettingEntry {
   what: string;
   /** What a valid value looks like, with an example: completes "set it to ...". */
   expected: string;
-  parse(raw: unknown): unknown;
+  /** What a valid value is (src/config/parsers.ts); its message completes "<setting>: ...". */
+  schema: z.ZodType;
   /** Roles that read it (all if absent). */
   roles?: readonly Role[];
   /** No default: the program cannot start without it. */
@@ -121,7 +124,7 @@ const TABLE = [
     key: "chainId",
     what: "chain id of the network (31337 local, 9990 agung, 3338 peaq); checked against the RPC at start",
     expected: "a positive whole number, e.g. 31337",
-    parse: parseChainId,
+    schema: chainIdSchema,
     required: true,
     example: 31337,
   },
@@ -129,7 +132,7 @@ const TABLE = [
     key: "rpcUrl",
     what: "JSON-RPC endpoint of a node of that chain",
     expected: 'an http:// or https:// URL, e.g. "http://127.0.0.1:8545"',
-    parse: parseHttpUrl,
+    schema: httpUrlSchema,
     required: true,
     example: "http://127.0.0.1:8545",
   },
@@ -137,14 +140,14 @@ const TABLE = [
     key: "rpcUrlFallback",
     what: "second JSON-RPC endpoint, used while the first fails",
     expected: 'an http:// or https:// URL, e.g. "https://peaq-agung.api.onfinality.io/public"',
-    parse: parseHttpUrl,
+    schema: httpUrlSchema,
     example: "",
   },
   {
     key: "privateKey",
     what: "private key of the account this node signs and sends transactions with",
     expected: "0x and 64 hex digits (32 bytes); prefer the environment variable to the file",
-    parse: parsePrivateKey,
+    schema: privateKeySchema,
     required: true,
     secret: true,
     example: "",
@@ -155,7 +158,7 @@ const TABLE = [
       "Hardhat Ignition's deployed_addresses.json of the chain, where contract addresses are read " +
       "(default: this repository's deploy/deployments/chain-<chainId>/deployed_addresses.json)",
     expected: 'a path, e.g. "deploy/deployments/chain-31337/deployed_addresses.json"',
-    parse: parseNonEmptyString,
+    schema: nonEmptyStringSchema,
     path: true,
     example: "",
   },
@@ -163,7 +166,7 @@ const TABLE = [
     key: "dataDir",
     what: "folder for this node's state (database, cursors, pending transactions)",
     expected: 'a path, e.g. "./.kaisar/provider"',
-    parse: parseNonEmptyString,
+    schema: nonEmptyStringSchema,
     path: true,
     default: (role: Role) => `./.kaisar/${role}`,
   },
@@ -171,14 +174,14 @@ const TABLE = [
     key: "listen.host",
     what: "interface the HTTP server (probes, /health, proofs) listens on",
     expected: 'an IP address or host name, e.g. "0.0.0.0" (all) or "127.0.0.1" (this machine only)',
-    parse: parseNonEmptyString,
+    schema: nonEmptyStringSchema,
     default: "0.0.0.0",
   },
   {
     key: "listen.port",
     what: "TCP port of the HTTP server",
     expected: "a whole number in 1..65535, e.g. 8550",
-    parse: parsePort,
+    schema: portSchema,
     default: (role: Role) => DEFAULT_PORT[role],
   },
   // Provider agent.
@@ -186,7 +189,7 @@ const TABLE = [
     key: "publicUrl",
     what: "URL at which checkers reach this agent (registered with the node)",
     expected: 'an http:// or https:// URL, e.g. "https://gpu1.example.com:8550"',
-    parse: parseHttpUrl,
+    schema: httpUrlSchema,
     roles: ["provider"],
     required: true,
     example: "http://127.0.0.1:8550",
@@ -195,7 +198,7 @@ const TABLE = [
     key: "keeperUrl",
     what: "URL of a keeper's proofs API: `status` and `claim` read the node's reward proofs there (each checked against the chain's root)",
     expected: 'an http:// or https:// URL, e.g. "http://127.0.0.1:8570" (`npm start` runs one there)',
-    parse: parseHttpUrl,
+    schema: httpUrlSchema,
     roles: ["provider"],
     example: "",
   },
@@ -203,7 +206,7 @@ const TABLE = [
     key: "hardwareProfile",
     what: "declared hardware profile (JSON) for machines without nvidia-smi",
     expected: 'a path, e.g. "./hardware.json"',
-    parse: parseNonEmptyString,
+    schema: nonEmptyStringSchema,
     path: true,
     roles: ["provider"],
     example: "",
@@ -212,7 +215,7 @@ const TABLE = [
     key: "nodeId",
     what: "id of this node in the NodeRegistry (ids start at 1); `run` needs it, `register` gives it",
     expected: "a whole number from 1, e.g. 1",
-    parse: (raw) => parseInteger(raw, 1, Number.MAX_SAFE_INTEGER),
+    schema: integerSchema(1, Number.MAX_SAFE_INTEGER),
     roles: ["provider"],
     example: "",
   },
@@ -220,7 +223,7 @@ const TABLE = [
     key: "challenge.kernel",
     what: "matrix kernel that answers PoPW compute challenges (in a worker thread)",
     expected: `one of ${CHALLENGE_KERNELS.map((k) => JSON.stringify(k)).join(", ")}, e.g. "cpu"`,
-    parse: (raw) => parseChoice(raw, CHALLENGE_KERNELS),
+    schema: choiceSchema(CHALLENGE_KERNELS),
     roles: ["provider"],
     default: "cpu",
   },
@@ -228,7 +231,7 @@ const TABLE = [
     key: "challenge.maxN",
     what: "largest challenge size n the agent accepts; larger ones are refused (400), one challenge runs at a time",
     expected: "a whole number in 16..4096, e.g. 2048 (the CPU kernel takes seconds at 1024, about 8x that at 2048)",
-    parse: (raw) => parseInteger(raw, 16, 4096),
+    schema: integerSchema(16, 4096),
     roles: ["provider"],
     default: 2048,
   },
@@ -236,7 +239,7 @@ const TABLE = [
     key: "bandwidth.maxBytes",
     what: "largest bandwidth test a checker may ask for, in bytes",
     expected: "a whole number in 1..1073741824, e.g. 67108864 (64 MiB)",
-    parse: (raw) => parseInteger(raw, 1, 1 << 30),
+    schema: integerSchema(1, 1 << 30),
     roles: ["provider"],
     default: 64 * 1024 * 1024,
   },
@@ -246,7 +249,7 @@ const TABLE = [
       "GPU class name the node registers under (NodeRegistry.getGpuClass); default: from the detected GPU model " +
       "(H100 -> H100-80GB, A100 -> A100-80GB, L40S -> L40S-48GB, RTX 4090 -> RTX4090-24GB, RTX 3090 -> RTX3090-24GB)",
     expected: 'a class name registered on chain, e.g. "RTX4090-24GB"',
-    parse: parseNonEmptyString,
+    schema: nonEmptyStringSchema,
     roles: ["provider"],
     example: "",
   },
@@ -254,7 +257,7 @@ const TABLE = [
     key: "pricePerGpuHour",
     what: "price per GPU-hour in KAI that `register` lists the node at",
     expected: 'a positive number of KAI with at most 18 decimals, e.g. "2.5"',
-    parse: parseTokenAmount,
+    schema: tokenAmountSchema,
     roles: ["provider"],
     example: "",
   },
@@ -262,12 +265,9 @@ const TABLE = [
     key: "region",
     what: "short region code `register` declares (at most 8 characters)",
     expected: 'up to 8 ASCII characters, e.g. "eu-west"',
-    parse: (raw) => {
-      const s = parseNonEmptyString(raw);
-      if (!/^[\x20-\x7e]{1,8}$/.test(s))
-        throw new SettingValueError(`${JSON.stringify(s)} is not 1 to 8 ASCII characters`);
-      return s;
-    },
+    schema: nonEmptyStringSchema.regex(/^[\x20-\x7e]{1,8}$/, {
+      error: (issue) => `${JSON.stringify(issue.input)} is not 1 to 8 ASCII characters`,
+    }),
     roles: ["provider"],
     default: "local",
   },
@@ -275,7 +275,7 @@ const TABLE = [
     key: "rentals.template",
     what: "template of the catalog (templates/catalog.json) whose launch spec `run` writes for each new rental",
     expected: 'a template id, e.g. "pytorch"',
-    parse: parseNonEmptyString,
+    schema: nonEmptyStringSchema,
     roles: ["provider"],
     default: "pytorch",
   },
@@ -283,7 +283,7 @@ const TABLE = [
     key: "rentals.poll",
     what: "how often `run` reads the node's rentals (launch specs go to <dataDir>/rentals) and the provider's stake against its requirement (/health's stake) from the chain",
     expected: 'a duration, e.g. "5s"',
-    parse: parseDuration,
+    schema: durationSchema,
     roles: ["provider"],
     default: "5s",
   },
@@ -291,7 +291,7 @@ const TABLE = [
     key: "docker",
     what: "launch rental containers with Docker (off: the agent only writes launch specs)",
     expected: "true or false",
-    parse: parseBoolean,
+    schema: booleanSchema,
     roles: ["provider"],
     default: false,
   },
@@ -300,7 +300,7 @@ const TABLE = [
     key: "schedule.heartbeat",
     what: "how often every node's health is probed",
     expected: 'a duration, e.g. "1m"',
-    parse: parseDuration,
+    schema: durationSchema,
     roles: ["checker"],
     default: "1m",
   },
@@ -308,7 +308,7 @@ const TABLE = [
     key: "schedule.capacity",
     what: "how often every node gets a PoPW compute challenge and a bandwidth test",
     expected: 'a duration, e.g. "15m"',
-    parse: parseDuration,
+    schema: durationSchema,
     roles: ["checker"],
     default: "15m",
   },
@@ -316,7 +316,7 @@ const TABLE = [
     key: "schedule.hardware",
     what: "how often every node's signed hardware report is checked",
     expected: 'a duration, e.g. "24h"',
-    parse: parseDuration,
+    schema: durationSchema,
     roles: ["checker"],
     default: "24h",
   },
@@ -326,7 +326,7 @@ const TABLE = [
     env: "KAISAR_PROBE_TIMEOUT",
     what: "how long a probe may take before it counts as failed",
     expected: 'a duration, e.g. "10s"',
-    parse: parseDuration,
+    schema: durationSchema,
     roles: ["checker"],
     default: "10s",
   },
@@ -334,7 +334,7 @@ const TABLE = [
     key: "challenge.n",
     what: "size n of the n x n matrix product of compute challenges",
     expected: "a whole number in 16..4096, e.g. 1024",
-    parse: (raw) => parseInteger(raw, 16, 4096),
+    schema: integerSchema(16, 4096),
     roles: ["checker"],
     default: 1024,
   },
@@ -342,7 +342,7 @@ const TABLE = [
     key: "peers",
     what: "other checkers' URLs, to exchange observations with at epoch end",
     expected: 'a list of http(s) URLs (in the environment: comma-separated), e.g. ["http://10.0.0.2:8551"]',
-    parse: parseHttpUrlList,
+    schema: httpUrlListSchema,
     roles: ["checker"],
     default: [],
   },
@@ -353,7 +353,7 @@ const TABLE = [
       "and starts the exchange (probes in flight at the end land first: make it longer than challenge.timeout), " +
       "by the chain's clock: it must exceed that clock's tolerance, the block interval + 1.5 s (src/chain/chainClock.ts)",
     expected: 'a duration, e.g. "2m" (mainnet) or "3s" (local chain)',
-    parse: parseDuration,
+    schema: durationSchema,
     roles: ["checker"],
     default: "2m",
   },
@@ -363,7 +363,7 @@ const TABLE = [
       "how long the checker keeps asking peers for their observations of an ended epoch before it scores " +
       "without the ones that have not answered",
     expected: 'a duration, e.g. "5m" (mainnet) or "5s" (local chain)',
-    parse: parseDuration,
+    schema: durationSchema,
     roles: ["checker"],
     default: "5m",
   },
@@ -371,7 +371,7 @@ const TABLE = [
     key: "exchange.timeout",
     what: "how long one request for a peer's observations may take (a 100,000-node epoch is tens of MB)",
     expected: 'a duration, e.g. "30s"',
-    parse: parseDuration,
+    schema: durationSchema,
     roles: ["checker"],
     default: "30s",
   },
@@ -379,7 +379,7 @@ const TABLE = [
     key: "exchange.retry",
     what: "pause before asking again a peer that did not answer or is not ready (within exchange.wait)",
     expected: 'a duration, e.g. "10s"',
-    parse: parseDuration,
+    schema: durationSchema,
     roles: ["checker"],
     default: "10s",
   },
@@ -387,7 +387,7 @@ const TABLE = [
     key: "challenge.timeout",
     what: "how long a compute challenge may take, from sending it to the last byte of the answer, before it fails",
     expected: 'a duration, e.g. "60s" (a CPU answers n = 1024 in seconds; the answer is 5.6 MB of base64)',
-    parse: parseDuration,
+    schema: durationSchema,
     roles: ["checker"],
     default: "60s",
   },
@@ -395,7 +395,7 @@ const TABLE = [
     key: "bandwidth.bytes",
     what: "size of each bandwidth test, in bytes (every node, every capacity period)",
     expected: "a whole number in 1024..1073741824, e.g. 1048576 (1 MiB)",
-    parse: (raw) => parseInteger(raw, 1024, 1 << 30),
+    schema: integerSchema(1024, 1 << 30),
     roles: ["checker"],
     default: 1024 * 1024,
   },
@@ -403,7 +403,7 @@ const TABLE = [
     key: "probe.concurrency",
     what: "most probes in flight at once (challenges and bandwidth tests get at most half of them each)",
     expected: "a whole number in 1..4096, e.g. 64",
-    parse: (raw) => parseInteger(raw, 1, 4096),
+    schema: integerSchema(1, 4096),
     roles: ["checker"],
     default: 64,
   },
@@ -411,7 +411,7 @@ const TABLE = [
     key: "probe.jitterPercent",
     what: "random spread of each probe's next run, in percent of its period either way (so probes do not bunch up)",
     expected: "a whole number in 0..50, e.g. 10",
-    parse: (raw) => parseInteger(raw, 0, 50),
+    schema: integerSchema(0, 50),
     roles: ["checker"],
     default: 10,
   },
@@ -419,7 +419,7 @@ const TABLE = [
     key: "database",
     what: "SQLite file the checker keeps its samples in (default: checker.sqlite in dataDir)",
     expected: 'a path, e.g. "./.kaisar/checker/checker.sqlite"',
-    parse: parseNonEmptyString,
+    schema: nonEmptyStringSchema,
     path: true,
     roles: ["checker"],
     example: "",
@@ -428,7 +428,7 @@ const TABLE = [
     key: "epoch.genesis",
     what: "Unix time (seconds) epoch 0 of the ReportOracle starts at (ReportOracle.genesis())",
     expected: "a whole number of seconds, e.g. 1767225600",
-    parse: (raw) => parseInteger(raw, 0, Number.MAX_SAFE_INTEGER),
+    schema: integerSchema(0, Number.MAX_SAFE_INTEGER),
     roles: ["checker"],
     default: 0,
   },
@@ -436,7 +436,7 @@ const TABLE = [
     key: "epoch.length",
     what: "length of an epoch (ReportOracle.epochLength()): samples are kept per epoch",
     expected: 'a duration, e.g. "14d" (mainnet) or "60s" (local chain)',
-    parse: parseDuration,
+    schema: durationSchema,
     roles: ["checker"],
     default: "14d",
   },
@@ -448,7 +448,7 @@ const TABLE = [
     expected:
       'a JSON list (in the environment: the same JSON), e.g. [{"id": 1, "url": "http://127.0.0.1:8550", ' +
       '"provider": "0x70997970C51812dc3A010C7d01b50e0d17dc79C8", "spec": {"gpuClass": "H100-80GB", "gpuCount": 8, "vramGiB": 80}}]',
-    parse: parseCheckerNodes,
+    schema: checkerNodesSchema,
     roles: ["checker"],
     default: [],
   },
@@ -456,7 +456,7 @@ const TABLE = [
     key: "discovery.interval",
     what: "how often `run` reads the active nodes from the NodeRegistry when the static `nodes` list is empty",
     expected: 'a duration, e.g. "1m"',
-    parse: parseDuration,
+    schema: durationSchema,
     roles: ["checker"],
     default: "1m",
   },
@@ -465,7 +465,7 @@ const TABLE = [
     key: "pollInterval",
     what: "how often the keeper looks for work (reports to submit, rentals to settle, credits to apply)",
     expected: 'a duration, e.g. "15s"',
-    parse: parseDuration,
+    schema: durationSchema,
     roles: ["keeper"],
     default: "15s",
   },
@@ -473,7 +473,7 @@ const TABLE = [
     key: "checkers",
     what: "checker nodes' URLs, to gather report signatures from",
     expected: 'a list of http(s) URLs (in the environment: comma-separated), e.g. ["http://10.0.0.2:8551"]',
-    parse: parseHttpUrlList,
+    schema: httpUrlListSchema,
     roles: ["keeper"],
     default: [],
   },
@@ -481,7 +481,7 @@ const TABLE = [
     key: "maxFeePerGasGwei",
     what: "highest fee per gas the keeper pays, in gwei; above it, it waits",
     expected: "a positive number, e.g. 50",
-    parse: parsePositiveNumber,
+    schema: positiveNumberSchema,
     roles: ["keeper"],
     example: "",
   },
@@ -489,7 +489,7 @@ const TABLE = [
     key: "feeBumpPercent",
     what: "how much a replacement of a stuck keeper transaction raises both fees, percent (nodes refuse below 10)",
     expected: "a whole number from 10 to 100, e.g. 20",
-    parse: (raw: unknown) => parseInteger(raw, 10, 100),
+    schema: integerSchema(10, 100),
     roles: ["keeper"],
     default: 20,
   },
@@ -497,7 +497,7 @@ const TABLE = [
     key: "txTimeout",
     what: "how long a keeper transaction may stay unmined before it is replaced with higher fees",
     expected: 'a duration, e.g. "60s"',
-    parse: parseDuration,
+    schema: durationSchema,
     roles: ["keeper"],
     default: "60s",
   },
@@ -505,7 +505,7 @@ const TABLE = [
     key: "rpcTimeout",
     what: "how long one JSON-RPC call (or checker request) of the keeper may take before it tries the other URL",
     expected: 'a duration, e.g. "10s"',
-    parse: parseDuration,
+    schema: durationSchema,
     roles: ["keeper"],
     default: "10s",
   },
