@@ -10,10 +10,9 @@ import path from "node:path";
 import { expect } from "chai";
 import { Wallet } from "ethers";
 
-import { fundRewardReserve, kai, nodeSpecOf, setUpCheckers } from "../src/chain/devnet";
 import type { KeeperConfig } from "../src/config/load";
 import { KeeperStore, keeperDatabase, startKeeper } from "../src/keeper";
-import { startLocalChain, type LocalChain } from "./helpers/localChain";
+import { setUpCheckerSet, stakeAndList, startLocalChain, type LocalChain } from "./helpers/localChain";
 import { keeperConfig, scoreFixture, signedBody, startFakeCheckers, type FakeCheckers } from "./helpers/keeper";
 
 interface ChildResult {
@@ -66,29 +65,10 @@ describe("keeper process killed around the broadcast", function () {
     chain = await startLocalChain({ epochLengthSeconds: 10 });
     checkers = await startFakeCheckers();
     const operators = [1, 2, 3, 4].map((i) => new Wallet(chain.account(i).privateKey));
-    const gov = chain.account(0);
     const c = chain.contracts;
-    const version = await setUpCheckers(c, chain.addresses.KaisarTimelock, gov, gov, {
-      operators: [1, 2, 3, 4].map((i) => chain.account(i)),
-      quorum: 3,
-    });
-    await fundRewardReserve(c, gov, kai(1_000_000));
+    const version = await setUpCheckerSet(chain);
     const provider = chain.account(5);
-    await (await c.KaiToken.connect(gov).transfer(provider.address, kai(1_000))).wait();
-    await (await c.KaiToken.connect(provider).approve(chain.addresses.NodeRegistry, kai(1_000))).wait();
-    await (await c.NodeRegistry.connect(provider).stake(kai(1_000))).wait();
-    const spec = await nodeSpecOf(c, {
-      gpuClass: "RTX4090-24GB",
-      gpuCount: 1,
-      vramGiB: 24,
-      cpuCores: 16,
-      ramGiB: 64,
-      diskGiB: 500,
-      bandwidthMbps: 1_000,
-    });
-    await (
-      await c.NodeRegistry.connect(provider).registerNode(spec, "http://node", [chain.addresses.KaiToken], [kai(1)])
-    ).wait();
+    await stakeAndList(chain, provider);
 
     // Two epochs end; every checker serves a signed report and tree of each.
     epoch = Number(await c.ReportOracle.epochAt(await chain.now()));

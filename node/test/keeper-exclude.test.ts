@@ -16,6 +16,7 @@ import type { TxLogEntry } from "../src/keeper/tx";
 import { startLocalChain, type LocalChain } from "./helpers/localChain";
 import { keeperConfig } from "./helpers/keeper";
 import { until } from "./helpers/support";
+import { clearKaisarEnv } from "./helpers/cli";
 
 /** `ReportOracle.EXCLUDED_NO_LICENSE`, `EXCLUDED_UNDER_STAKED`. */
 const NO_LICENSE = 1n;
@@ -238,7 +239,7 @@ describe("keeper checker-set exclusions", function () {
       let err = "";
       const io: Io = { out: (t) => void (out += t), err: (t) => void (err += t) };
       try {
-        for (const k of Object.keys(process.env)) if (k.startsWith("KAISAR_")) delete process.env[k];
+        clearKaisarEnv();
         Object.assign(process.env, {
           KAISAR_CHAIN_ID: String(chain.chainId),
           KAISAR_RPC_URL: chain.rpcUrl,
