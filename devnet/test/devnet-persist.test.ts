@@ -7,7 +7,7 @@ import { JsonRpcSigner, type Provider } from "ethers";
 
 import { connectContracts, rpcProvider } from "../../node/src/chain/contracts";
 import { dumpChain, replayChain, rpcCall, type ChainDump } from "../src/persist";
-import { startLocalChain, type LocalChain } from "../../node/test/localChain";
+import { startLocalChain, type LocalChain } from "../../node/test/helpers/localChain";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const HARDHAT = path.join(ROOT, "node_modules", "hardhat", "internal", "cli", "cli.js");

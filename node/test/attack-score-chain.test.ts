@@ -29,7 +29,7 @@ import {
   type EpochScores,
   type NodeObservation,
 } from "../src/scoring";
-import { startLocalChain, type LocalChain } from "./localChain";
+import { startLocalChain, type LocalChain } from "./helpers/localChain";
 
 const EPOCH_SECONDS = 3_600;
 const HEARTBEAT_SECONDS = 60; // the default probe schedule

@@ -9,7 +9,7 @@ import { expect } from "chai";
 import { kai } from "../../devnet/src/governance";
 import { connectContracts, rpcProvider } from "../src/chain/contracts";
 import { chainEpochContext } from "../src/chain/epochContext";
-import { listRentableNode, startLocalChain, type LocalChain } from "./localChain";
+import { listRentableNode, startLocalChain, type LocalChain } from "./helpers/localChain";
 
 const EPOCH_SECONDS = 600;
 const DUST = 30;

@@ -2,7 +2,7 @@ import { expect } from "chai";
 
 import { setUpCheckers, fundRewardReserve, kai } from "../../devnet/src/governance";
 import { checkChainId, rpcProvider } from "../src/chain/contracts";
-import { startLocalChain, type LocalChain } from "./localChain";
+import { startLocalChain, type LocalChain } from "./helpers/localChain";
 
 describe("local chain fixture and devnet setup", function () {
   this.timeout(120_000);

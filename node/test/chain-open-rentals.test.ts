@@ -10,7 +10,7 @@ import { connectContracts, rpcProvider } from "../src/chain/contracts";
 import { kai, nodeSpecOf } from "../../devnet/src/governance";
 import { epochDelivery } from "../src/chain/epochContext";
 import { OpenRentalTracker, blockBefore, type RentalScoring } from "../src/chain/openRentals";
-import { startLocalChain, type LocalChain } from "./localChain";
+import { startLocalChain, type LocalChain } from "./helpers/localChain";
 
 describe("checkers' open-rental set, block search and epoch delivery", function () {
   this.timeout(120_000);

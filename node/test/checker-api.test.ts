@@ -4,7 +4,7 @@ import http from "node:http";
 import { startApi, type RunningApi } from "../src/checker/api";
 import { ManualClock } from "../src/checker/scheduler";
 import { openStore, type CheckerStore } from "../src/checker/store";
-import { nodeAt } from "./checker-fakes";
+import { nodeAt } from "./helpers/checkerFakes";
 
 interface Reply {
   status: number;

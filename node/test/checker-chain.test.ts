@@ -8,8 +8,9 @@ import { Interface } from "ethers";
 import { discoverNodes } from "../src/chain/discovery";
 import { governanceExecute, kai, nodeSpecOf } from "../../devnet/src/governance";
 import { EXIT, main, type RunHooks } from "../src/cli";
-import { startLocalChain, type LocalChain } from "./localChain";
-import { freeTcpPort as freePort, until } from "./support";
+import { startLocalChain, type LocalChain } from "./helpers/localChain";
+import { freeTcpPort as freePort, until } from "./helpers/support";
+import { clearKaisarEnv, kaisar as run } from "./helpers/cli";
 
 describe("kaisar checker on a local chain: stake, delegate-accept, status, node discovery", function () {
   this.timeout(60_000);
@@ -22,7 +23,7 @@ describe("kaisar checker on a local chain: stake, delegate-accept, status, node 
   before(async () => {
     chain = await startLocalChain();
     dir = mkdtempSync(path.join(os.tmpdir(), "kaisar-checker-chain-"));
-    for (const k of Object.keys(process.env)) if (k.startsWith("KAISAR_")) delete process.env[k];
+    clearKaisarEnv();
     process.env.KAISAR_DEPLOYMENT = chain.deploymentFile;
     process.env.KAISAR_PRIVATE_KEY = operator().privateKey;
     configFile = path.join(dir, "kaisar.checker.json");
@@ -39,13 +40,7 @@ describe("kaisar checker on a local chain: stake, delegate-accept, status, node 
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  async function kaisar(args: string[], hooks: RunHooks = {}) {
-    let out = "";
-    let err = "";
-    const io = { out: (t: string) => void (out += t), err: (t: string) => void (err += t) };
-    const code = await main(["node", "kaisar", "checker", ...args, "--config", configFile], io, hooks);
-    return { code, out, err };
-  }
+  const kaisar = (args: string[], hooks: RunHooks = {}) => run(["checker", ...args, "--config", configFile], hooks);
 
   it("status before anything: no license, no stake, not in the set, with what to do", async () => {
     const { code, out, err } = await kaisar(["status", "--json"]);

@@ -18,9 +18,10 @@ import { loadConfig } from "../src/config";
 import { ReportRelay } from "../src/keeper/reports";
 import type { KeeperStore } from "../src/keeper/store";
 import type { TxSender } from "../src/keeper/tx";
-import { PROVIDER, SPEC, freePort, honestAgent, serve, type FakeServer } from "./checker-fakes";
-import { startLocalChain, type LocalChain } from "./localChain";
-import { getJson, until } from "./support";
+import { PROVIDER, SPEC, freePort, honestAgent, serve, type FakeServer } from "./helpers/checkerFakes";
+import { startLocalChain, type LocalChain } from "./helpers/localChain";
+import { getJson, until } from "./helpers/support";
+import { clearKaisarEnv } from "./helpers/cli";
 
 const EPOCH_SECONDS = 10;
 /** How far behind the wall clock the chain starts (it may then move up to an epoch less behind). */
@@ -38,7 +39,7 @@ describe("checkers and keeper agree on epochs from chain time (chain behind the 
     // startLocalChain waits until Hardhat was loaded BEHIND_SECONDS ago).
     process.env.KAISAR_CHAIN_INITIAL_DATE ??= "2020-01-01T00:00:00Z";
     chain = await startLocalChain({ epochLengthSeconds: EPOCH_SECONDS, behindWallSeconds: BEHIND_SECONDS });
-    for (const k of Object.keys(process.env)) if (k.startsWith("KAISAR_")) delete process.env[k];
+    clearKaisarEnv();
     process.env.KAISAR_DEPLOYMENT = chain.deploymentFile;
     process.env.KAISAR_PRIVATE_KEY = chain.account(9).privateKey;
     agent = await serve(honestAgent({ nodeId: 1 }));

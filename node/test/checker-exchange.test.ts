@@ -45,7 +45,7 @@ import {
   serve,
   sleep,
   type FakeServer,
-} from "./checker-fakes";
+} from "./helpers/checkerFakes";
 
 const EPOCH = 5;
 const T = 1_700_000_000_000;

@@ -27,7 +27,7 @@ import {
   signedReport,
   trickleAgent,
   type FakeServer,
-} from "./checker-fakes";
+} from "./helpers/checkerFakes";
 
 describe("checker probes", () => {
   const servers: FakeServer[] = [];

@@ -7,8 +7,9 @@ import { EXIT, main } from "../src/cli";
 import { CONTRACTS, ConfigError, loadConfig } from "../src/config";
 import { epochClock, startChecker } from "../src/checker/run";
 import { openStore } from "../src/checker/store";
-import { CHAIN_ID, PROVIDER, SPEC, freePort, honestAgent, serve, sleep, type FakeServer } from "./checker-fakes";
-import { getJson } from "./support";
+import { CHAIN_ID, PROVIDER, SPEC, freePort, honestAgent, serve, sleep, type FakeServer } from "./helpers/checkerFakes";
+import { getJson } from "./helpers/support";
+import { clearKaisarEnv } from "./helpers/cli";
 
 const KEY = "0x" + "ab".repeat(32);
 
@@ -41,7 +42,7 @@ describe("kaisar checker run", () => {
 
   beforeEach(async () => {
     dir = mkdtempSync(path.join(os.tmpdir(), "kaisar-checker-"));
-    for (const k of Object.keys(process.env)) if (k.startsWith("KAISAR_")) delete process.env[k];
+    clearKaisarEnv();
     const deployment = path.join(dir, "deployed_addresses.json");
     const addresses = CONTRACTS.map((name, i) => [`Kaisar#${name}`, "0x" + (i + 1).toString(16).padStart(40, "0")]);
     writeFileSync(deployment, JSON.stringify(Object.fromEntries(addresses)));

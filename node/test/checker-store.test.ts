@@ -241,7 +241,7 @@ describe("checker store", () => {
     this.timeout(20_000);
     const child = spawnSync(
       process.execPath,
-      ["-r", "ts-node/register/transpile-only", path.join(__dirname, "checker-crash-child.ts"), file, "300"],
+      ["-r", "ts-node/register/transpile-only", path.join(__dirname, "helpers", "checkerCrashChild.ts"), file, "300"],
       { cwd: path.join(__dirname, ".."), encoding: "utf8" },
     );
     expect(child.signal, `killed (${child.stderr})`).to.equal("SIGKILL");

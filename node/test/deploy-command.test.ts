@@ -14,7 +14,7 @@ import { HDNodeWallet, JsonRpcProvider, Mnemonic } from "ethers";
 
 import { connectContracts, rpcProvider, type KaisarContracts } from "../src/chain/contracts";
 import { kai } from "../../devnet/src/governance";
-import { LOCAL_CHAIN_ID } from "./localChain";
+import { LOCAL_CHAIN_ID } from "./helpers/localChain";
 
 const ROOT = path.join(__dirname, "..", "..");
 const HARDHAT = require.resolve("hardhat/internal/cli/cli", { paths: [ROOT] });

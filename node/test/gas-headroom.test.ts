@@ -10,7 +10,7 @@ import { gasLimitFor } from "@kaisar/offchain";
 import { Wallet } from "ethers";
 
 import { kai } from "../../devnet/src/governance";
-import { listRentableNode, startLocalChain, type LocalChain } from "./localChain";
+import { listRentableNode, startLocalChain, type LocalChain } from "./helpers/localChain";
 
 describe("gas headroom: a transaction estimated in one block still fits in a later one", function () {
   this.timeout(120_000);

@@ -14,8 +14,9 @@ import { encodeBytes32String, type Wallet } from "ethers";
 
 import { fundRewardReserve, kai, nodeSpecOf, setUpCheckers } from "../../devnet/src/governance";
 import { main } from "../src/cli";
-import { startLocalChain, type LocalChain } from "./localChain";
-import { NO_SMI, freeTcpPort as freePort, getJson } from "./support";
+import { startLocalChain, type LocalChain } from "./helpers/localChain";
+import { NO_SMI, freeTcpPort as freePort, getJson } from "./helpers/support";
+import { clearKaisarEnv } from "./helpers/cli";
 
 const EPOCH_SECONDS = 10;
 /** Polls `check` every 250 ms until it returns a value; fails after `ms` with `what` and the logs' tail. */
@@ -69,7 +70,7 @@ describe("a full epoch on a local chain: probes, exchange, report, proofs, a cla
   before(async () => {
     chain = await startLocalChain({ epochLengthSeconds: EPOCH_SECONDS, blockEveryMs: 1000 });
     dir = mkdtempSync(path.join(os.tmpdir(), "kaisar-epoch-"));
-    for (const k of Object.keys(process.env)) if (k.startsWith("KAISAR_")) delete process.env[k];
+    clearKaisarEnv();
     process.env.KAISAR_DEPLOYMENT = chain.deploymentFile;
   });
 

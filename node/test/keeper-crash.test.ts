@@ -2,7 +2,7 @@
  * A real keeper process killed (SIGKILL) around the broadcast of its report, then started again (as
  * `kaisar keeper submit`, a second process): the work is done exactly once (one SubmitReport, one nonce used, the intent
  * done with the transaction that was broadcast). The keeper runs as a child process
- * (keeper-crash-child.ts) against the local chain served by this process; threats.md K1, K2.
+ * (helpers/keeperCrashChild.ts) against the local chain served by this process; threats.md K1, K2.
  */
 import { spawn } from "node:child_process";
 import path from "node:path";
@@ -10,11 +10,10 @@ import path from "node:path";
 import { expect } from "chai";
 import { Wallet } from "ethers";
 
-import { fundRewardReserve, kai, nodeSpecOf, setUpCheckers } from "../../devnet/src/governance";
 import type { KeeperConfig } from "../src/config/load";
 import { KeeperStore, keeperDatabase, startKeeper } from "../src/keeper";
-import { startLocalChain, type LocalChain } from "./localChain";
-import { keeperConfig, scoreFixture, signedBody, startFakeCheckers, type FakeCheckers } from "./keeperHelpers";
+import { setUpCheckerSet, stakeAndList, startLocalChain, type LocalChain } from "./helpers/localChain";
+import { keeperConfig, scoreFixture, signedBody, startFakeCheckers, type FakeCheckers } from "./helpers/keeper";
 
 interface ChildResult {
   code: number | null;
@@ -66,29 +65,10 @@ describe("keeper process killed around the broadcast", function () {
     chain = await startLocalChain({ epochLengthSeconds: 10 });
     checkers = await startFakeCheckers();
     const operators = [1, 2, 3, 4].map((i) => new Wallet(chain.account(i).privateKey));
-    const gov = chain.account(0);
     const c = chain.contracts;
-    const version = await setUpCheckers(c, chain.addresses.KaisarTimelock, gov, gov, {
-      operators: [1, 2, 3, 4].map((i) => chain.account(i)),
-      quorum: 3,
-    });
-    await fundRewardReserve(c, gov, kai(1_000_000));
+    const version = await setUpCheckerSet(chain);
     const provider = chain.account(5);
-    await (await c.KaiToken.connect(gov).transfer(provider.address, kai(1_000))).wait();
-    await (await c.KaiToken.connect(provider).approve(chain.addresses.NodeRegistry, kai(1_000))).wait();
-    await (await c.NodeRegistry.connect(provider).stake(kai(1_000))).wait();
-    const spec = await nodeSpecOf(c, {
-      gpuClass: "RTX4090-24GB",
-      gpuCount: 1,
-      vramGiB: 24,
-      cpuCores: 16,
-      ramGiB: 64,
-      diskGiB: 500,
-      bandwidthMbps: 1_000,
-    });
-    await (
-      await c.NodeRegistry.connect(provider).registerNode(spec, "http://node", [chain.addresses.KaiToken], [kai(1)])
-    ).wait();
+    await stakeAndList(chain, provider);
 
     // Two epochs end; every checker serves a signed report and tree of each.
     epoch = Number(await c.ReportOracle.epochAt(await chain.now()));
@@ -124,7 +104,7 @@ describe("keeper process killed around the broadcast", function () {
       [
         "-r",
         "ts-node/register/transpile-only",
-        path.join(__dirname, "keeper-crash-child.ts"),
+        path.join(__dirname, "helpers", "keeperCrashChild.ts"),
         JSON.stringify(config),
         String(e),
         when,

@@ -13,9 +13,10 @@ import type { Io } from "../src/commands/common";
 import { setUpCheckers } from "../../devnet/src/governance";
 import { startKeeper, type Keeper, type TickResult } from "../src/keeper";
 import type { TxLogEntry } from "../src/keeper/tx";
-import { startLocalChain, type LocalChain } from "./localChain";
-import { keeperConfig } from "./keeperHelpers";
-import { until } from "./support";
+import { startLocalChain, type LocalChain } from "./helpers/localChain";
+import { keeperConfig } from "./helpers/keeper";
+import { until } from "./helpers/support";
+import { clearKaisarEnv } from "./helpers/cli";
 
 /** `ReportOracle.EXCLUDED_NO_LICENSE`, `EXCLUDED_UNDER_STAKED`. */
 const NO_LICENSE = 1n;
@@ -238,7 +239,7 @@ describe("keeper checker-set exclusions", function () {
       let err = "";
       const io: Io = { out: (t) => void (out += t), err: (t) => void (err += t) };
       try {
-        for (const k of Object.keys(process.env)) if (k.startsWith("KAISAR_")) delete process.env[k];
+        clearKaisarEnv();
         Object.assign(process.env, {
           KAISAR_CHAIN_ID: String(chain.chainId),
           KAISAR_RPC_URL: chain.rpcUrl,

@@ -31,9 +31,9 @@ import { appendFileSync } from "node:fs";
 import { expect } from "chai";
 import { Transaction, Wallet } from "ethers";
 
-import { KeeperProcess, cleanEnv, keeperConfig, startFaultProxy, type FaultProxy } from "./keeperHelpers";
-import { startKeeperWorld, type KeeperWorld } from "./keeperWorld";
-import { ledgers, unconserved } from "./ledgers";
+import { KeeperProcess, cleanEnv, keeperConfig, startFaultProxy, type FaultProxy } from "./helpers/keeper";
+import { startKeeperWorld, type KeeperWorld } from "./helpers/keeperWorld";
+import { ledgers, unconserved } from "./helpers/ledgers";
 
 /** The keeper API port of this file (the other programs' defaults, offset). */
 const API_PORT = 28_970;

@@ -16,8 +16,8 @@ import { Wallet } from "ethers";
 
 import { startKeeper, type Keeper } from "../src/keeper";
 import type { TxLogEntry } from "../src/keeper/tx";
-import { keeperConfig, startFaultProxy } from "./keeperHelpers";
-import { startKeeperWorld, type KeeperWorld } from "./keeperWorld";
+import { keeperConfig, startFaultProxy } from "./helpers/keeper";
+import { startKeeperWorld, type KeeperWorld } from "./helpers/keeperWorld";
 
 /** The keeper API port of this test (offset from the other programs' defaults, see README). */
 const API_PORT = 28_975;

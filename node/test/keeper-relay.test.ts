@@ -8,10 +8,10 @@ import { Signature, Wallet, ZeroHash } from "ethers";
 import { reportDomain, signReport, signedReportToJson, type Report } from "@kaisar/offchain";
 
 import { main, type Io } from "../src/cli";
-import { fundRewardReserve, kai, nodeSpecOf, setUpCheckers } from "../../devnet/src/governance";
+import { kai } from "../../devnet/src/governance";
 import { startKeeper, startKeeperApi, type Keeper } from "../src/keeper";
 import { HALF_CURVE_ORDER } from "../src/keeper/reports";
-import { startLocalChain, type LocalChain } from "./localChain";
+import { fundRenter, setUpCheckerSet, stakeAndList, startLocalChain, type LocalChain } from "./helpers/localChain";
 import {
   keeperConfig,
   scoreFixture,
@@ -20,7 +20,8 @@ import {
   startFaultyProxy,
   type EpochFixture,
   type FakeCheckers,
-} from "./keeperHelpers";
+} from "./helpers/keeper";
+import { clearKaisarEnv } from "./helpers/cli";
 
 const SECP256K1_N = HALF_CURVE_ORDER * 2n + 1n;
 
@@ -61,34 +62,16 @@ describe("keeper report relay, proofs, SLA and settlement", function () {
     chain = await startLocalChain({ epochLengthSeconds: 10 });
     checkers = await startFakeCheckers();
     operators = [1, 2, 3, 4].map((i) => new Wallet(chain.account(i).privateKey));
-    const gov = chain.account(0);
-    version = await setUpCheckers(chain.contracts, chain.addresses.KaisarTimelock, gov, gov, {
-      operators: [1, 2, 3, 4].map((i) => chain.account(i)),
-      quorum: 3,
-    });
-    await fundRewardReserve(chain.contracts, gov, kai(1_000_000));
+    version = await setUpCheckerSet(chain);
     oracle = chain.addresses.ReportOracle;
 
     // A provider with one RTX 4090 node, rented twice in KAI: one rental with the 99.9% SLA tier, one
     // that runs out in 20 seconds.
     const c = chain.contracts;
     const kaiToken = chain.addresses.KaiToken;
-    await (await c.KaiToken.connect(gov).transfer(provider().address, kai(2_000))).wait();
-    await (await c.KaiToken.connect(provider()).approve(chain.addresses.NodeRegistry, kai(2_000))).wait();
-    await (await c.NodeRegistry.connect(provider()).stake(kai(2_000))).wait();
-    const spec = await nodeSpecOf(c, {
-      gpuClass: "RTX4090-24GB",
-      gpuCount: 2,
-      vramGiB: 24,
-      cpuCores: 16,
-      ramGiB: 64,
-      diskGiB: 500,
-      bandwidthMbps: 1_000,
-    });
-    await (await c.NodeRegistry.connect(provider()).registerNode(spec, "http://node", [kaiToken], [kai(36)])).wait();
+    await stakeAndList(chain, provider(), { stake: kai(2_000), gpuCount: 2, price: kai(36) });
     nodeId = 1n;
-    await (await c.KaiToken.connect(gov).transfer(renter().address, kai(1_000))).wait();
-    await (await c.KaiToken.connect(renter()).approve(chain.addresses.RentalEscrow, kai(1_000))).wait();
+    await fundRenter(chain, renter(), kai(1_000));
     const rent = async (deposit: bigint, slaTier: number) => {
       const params = {
         nodeId,
@@ -316,7 +299,7 @@ describe("keeper report relay, proofs, SLA and settlement", function () {
       out = err = "";
     });
     const env = (rpcUrl: string, dataDir: string) => {
-      for (const k of Object.keys(process.env)) if (k.startsWith("KAISAR_")) delete process.env[k];
+      clearKaisarEnv();
       Object.assign(process.env, {
         KAISAR_CHAIN_ID: "31337",
         KAISAR_RPC_URL: rpcUrl,

@@ -7,11 +7,11 @@
 import { expect } from "chai";
 import { Wallet } from "ethers";
 
-import { fundRewardReserve, kai, nodeSpecOf, setUpCheckers } from "../../devnet/src/governance";
+import { kai, nodeSpecOf } from "../../devnet/src/governance";
 import { startKeeper, type Keeper, type TickResult } from "../src/keeper";
 import type { TxLogEntry } from "../src/keeper/tx";
-import { startLocalChain, type LocalChain } from "./localChain";
-import { keeperConfig, scoreFixture, signedBody, startFakeCheckers, type FakeCheckers } from "./keeperHelpers";
+import { fundRenter, setUpCheckerSet, startLocalChain, type LocalChain } from "./helpers/localChain";
+import { keeperConfig, scoreFixture, signedBody, startFakeCheckers, type FakeCheckers } from "./helpers/keeper";
 
 /** `NodeStatus.Jailed`, `RentalStatus.Closed`, `CloseReason.ProviderSlashed`, `Plan.Saving`. */
 const JAILED = 3n;
@@ -67,11 +67,7 @@ describe("keeper slashing", function () {
     operators = [1, 2, 3, 4].map((i) => new Wallet(chain.account(i).privateKey));
     const gov = chain.account(0);
     const c = chain.contracts;
-    version = await setUpCheckers(c, chain.addresses.KaisarTimelock, gov, gov, {
-      operators: [1, 2, 3, 4].map((i) => chain.account(i)),
-      quorum: 3,
-    });
-    await fundRewardReserve(c, gov, kai(1_000_000));
+    version = await setUpCheckerSet(chain);
 
     const kaiToken = chain.addresses.KaiToken;
     const register = async (provider: Wallet, stake: bigint, gpuCount: number) => {
@@ -93,8 +89,7 @@ describe("keeper slashing", function () {
     await register(providerB(), stakeB0, 1);
 
     // On node 1: a pay-as-you-go rental and a 7-day saving plan, one GPU each.
-    await (await c.KaiToken.connect(gov).transfer(renter().address, kai(1_000))).wait();
-    await (await c.KaiToken.connect(renter()).approve(chain.addresses.RentalEscrow, kai(1_000))).wait();
+    await fundRenter(chain, renter(), kai(1_000));
     const rent = async (plan: number, deposit: bigint, termDays: number) => {
       const params = {
         nodeId: 1n,

@@ -8,11 +8,11 @@
 import { expect } from "chai";
 import { Wallet } from "ethers";
 
-import { fundRewardReserve, kai, nodeSpecOf, setUpCheckers } from "../../devnet/src/governance";
+import { kai } from "../../devnet/src/governance";
 import { startKeeper, type Keeper } from "../src/keeper";
 import type { TxLogEntry } from "../src/keeper/tx";
-import { startLocalChain, type LocalChain } from "./localChain";
-import { keeperConfig, scoreFixture, signedBody, startFakeCheckers, type FakeCheckers } from "./keeperHelpers";
+import { fundRenter, setUpCheckerSet, stakeAndList, startLocalChain, type LocalChain } from "./helpers/localChain";
+import { keeperConfig, scoreFixture, signedBody, startFakeCheckers, type FakeCheckers } from "./helpers/keeper";
 
 describe("keeper stake credits", function () {
   this.timeout(60_000);
@@ -35,29 +35,11 @@ describe("keeper stake credits", function () {
     chain = await startLocalChain({ epochLengthSeconds: 10 });
     checkers = await startFakeCheckers();
     operators = [1, 2, 3, 4].map((i) => new Wallet(chain.account(i).privateKey));
-    const gov = chain.account(0);
     const c = chain.contracts;
-    version = await setUpCheckers(c, chain.addresses.KaisarTimelock, gov, gov, {
-      operators: [1, 2, 3, 4].map((i) => chain.account(i)),
-      quorum: 3,
-    });
-    await fundRewardReserve(c, gov, kai(1_000_000));
+    version = await setUpCheckerSet(chain);
     const kaiToken = chain.addresses.KaiToken;
-    await (await c.KaiToken.connect(gov).transfer(provider().address, kai(1_000))).wait();
-    await (await c.KaiToken.connect(provider()).approve(chain.addresses.NodeRegistry, kai(1_000))).wait();
-    await (await c.NodeRegistry.connect(provider()).stake(kai(1_000))).wait();
-    const spec = await nodeSpecOf(c, {
-      gpuClass: "RTX4090-24GB",
-      gpuCount: 1,
-      vramGiB: 24,
-      cpuCores: 16,
-      ramGiB: 64,
-      diskGiB: 500,
-      bandwidthMbps: 1_000,
-    });
-    await (await c.NodeRegistry.connect(provider()).registerNode(spec, "http://node", [kaiToken], [PRICE])).wait();
-    await (await c.KaiToken.connect(gov).transfer(renter().address, kai(2_000))).wait();
-    await (await c.KaiToken.connect(renter()).approve(chain.addresses.RentalEscrow, kai(2_000))).wait();
+    await stakeAndList(chain, provider(), { price: PRICE });
+    await fundRenter(chain, renter(), kai(2_000));
     const tier = (await c.RentalEscrow.slaTiers()).findIndex((t) => t === 9_990n);
     const params = {
       nodeId: 1n,

@@ -12,8 +12,8 @@ import path from "node:path";
 import { kai } from "../../devnet/src/governance";
 import { FailoverRpcProvider, checkChainIds, KeeperStore, TxSender, startKeeper } from "../src/keeper";
 import type { TxLogEntry, TxRequest } from "../src/keeper/tx";
-import { startLocalChain, type LocalChain } from "./localChain";
-import { keeperConfig, startFaultyProxy } from "./keeperHelpers";
+import { startLocalChain, type LocalChain } from "./helpers/localChain";
+import { keeperConfig, startFaultyProxy } from "./helpers/keeper";
 
 class SimulatedCrash extends Error {}
 

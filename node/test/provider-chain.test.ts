@@ -10,8 +10,9 @@ import { EXIT, main, type RunHooks } from "../src/cli";
 import { gpuClassOfModel } from "../src/commands/provider";
 import { cpuKernel } from "../src/popw";
 import { inlineSolver } from "../src/provider";
-import { startLocalChain, type LocalChain } from "./localChain";
-import { NO_SMI, freeTcpPort as freePort, jsonLines, until } from "./support";
+import { startLocalChain, type LocalChain } from "./helpers/localChain";
+import { NO_SMI, freeTcpPort as freePort, jsonLines, until } from "./helpers/support";
+import { clearKaisarEnv, kaisar as run } from "./helpers/cli";
 
 const PROFILE = { gpuModel: "NVIDIA GeForce RTX 4090", gpuCount: 2, vramGiB: 24, bandwidthMbps: 1000 };
 describe("kaisar provider on a local chain: register, stake, status, unstake, withdraw, rentals", function () {
@@ -27,7 +28,7 @@ describe("kaisar provider on a local chain: register, stake, status, unstake, wi
   before(async () => {
     chain = await startLocalChain();
     dir = mkdtempSync(path.join(os.tmpdir(), "kaisar-provider-chain-"));
-    for (const k of Object.keys(process.env)) if (k.startsWith("KAISAR_")) delete process.env[k];
+    clearKaisarEnv();
     process.env.KAISAR_DEPLOYMENT = chain.deploymentFile;
     process.env.KAISAR_PRIVATE_KEY = provider().privateKey;
     writeFileSync(path.join(dir, "hardware.json"), JSON.stringify(PROFILE));
@@ -57,16 +58,7 @@ describe("kaisar provider on a local chain: register, stake, status, unstake, wi
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  async function kaisar(args: string[], hooks: RunHooks = {}) {
-    let out = "";
-    let err = "";
-    const io = { out: (t: string) => void (out += t), err: (t: string) => void (err += t) };
-    const code = await main(["node", "kaisar", "provider", ...args, "--config", configFile], io, {
-      agent: { detect: { run: NO_SMI } },
-      ...hooks,
-    });
-    return { code, out, err };
-  }
+  const kaisar = (args: string[], hooks: RunHooks = {}) => run(["provider", ...args, "--config", configFile], hooks);
 
   it("maps GPU models to the deployments' class names", () => {
     expect(gpuClassOfModel("NVIDIA H100 80GB HBM3")).to.equal("H100-80GB");

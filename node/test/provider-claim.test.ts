@@ -13,14 +13,14 @@ import path from "node:path";
 
 import { Wallet } from "ethers";
 
-import { fundRewardReserve, kai, setUpCheckers } from "../../devnet/src/governance";
+import { kai } from "../../devnet/src/governance";
 import { formatKai } from "../src/chain/tx";
 import { EXIT, main } from "../src/cli";
 import { displayKai } from "../src/commands/providerRewards";
 import { startKeeper, type Keeper } from "../src/keeper";
-import { startLocalChain, type LocalChain } from "./localChain";
-import { keeperConfig, scoreFixture, signedBody, startFakeCheckers, type FakeCheckers } from "./keeperHelpers";
-import { NO_SMI } from "./support";
+import { setUpCheckerSet, startLocalChain, type LocalChain } from "./helpers/localChain";
+import { keeperConfig, scoreFixture, signedBody, startFakeCheckers, type FakeCheckers } from "./helpers/keeper";
+import { clearKaisarEnv, kaisar as run } from "./helpers/cli";
 
 const PROFILE = { gpuModel: "NVIDIA GeForce RTX 4090", gpuCount: 2, vramGiB: 24, bandwidthMbps: 1000 };
 
@@ -44,15 +44,11 @@ describe("kaisar provider status and claim on a local chain: formatted amounts, 
     checkers = await startFakeCheckers();
     const gov = chain.account(0);
     const operators = [1, 2, 3, 4].map((i) => new Wallet(chain.account(i).privateKey));
-    const version = await setUpCheckers(chain.contracts, chain.addresses.KaisarTimelock, gov, gov, {
-      operators: [1, 2, 3, 4].map((i) => chain.account(i)),
-      quorum: 3,
-    });
-    await fundRewardReserve(chain.contracts, gov, kai(1_000_000));
+    const version = await setUpCheckerSet(chain);
     await (await chain.contracts.KaiToken.connect(gov).transfer(provider().address, kai(24_000))).wait();
 
     dir = mkdtempSync(path.join(os.tmpdir(), "kaisar-provider-claim-"));
-    for (const k of Object.keys(process.env)) if (k.startsWith("KAISAR_")) delete process.env[k];
+    clearKaisarEnv();
     process.env.KAISAR_DEPLOYMENT = chain.deploymentFile;
     process.env.KAISAR_PRIVATE_KEY = provider().privateKey;
     writeFileSync(path.join(dir, "hardware.json"), JSON.stringify(PROFILE));
@@ -122,15 +118,7 @@ describe("kaisar provider status and claim on a local chain: formatted amounts, 
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  async function kaisar(args: string[]) {
-    let out = "";
-    let err = "";
-    const io = { out: (t: string) => void (out += t), err: (t: string) => void (err += t) };
-    const code = await main(["node", "kaisar", "provider", ...args, "--config", configFile], io, {
-      agent: { detect: { run: NO_SMI } },
-    });
-    return { code, out, err };
-  }
+  const kaisar = (args: string[]) => run(["provider", ...args, "--config", configFile]);
 
   it("formats amounts for people: thousands separated, at most 4 decimals, dust named", () => {
     expect(displayKai(kai(24_000))).to.equal("24,000 KAI");

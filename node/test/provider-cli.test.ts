@@ -9,7 +9,8 @@ import { EXIT, main, type RunHooks } from "../src/cli";
 import { CHALLENGE_KERNELS, CONTRACTS, loadConfig } from "../src/config";
 import { cpuKernel } from "../src/popw";
 import { KERNELS, inlineSolver, type RunProgram } from "../src/provider";
-import { NO_SMI, freeTcpPort as freePort, jsonLines, until } from "./support";
+import { NO_SMI, freeTcpPort as freePort, jsonLines, until } from "./helpers/support";
+import { clearKaisarEnv, kaisar as run } from "./helpers/cli";
 
 const KEY = "0x" + "ab".repeat(32);
 const PROFILE = { gpuModel: "NVIDIA GeForce RTX 4090", gpuCount: 2, vramGiB: 24, bandwidthMbps: 1000 };
@@ -20,7 +21,7 @@ describe("kaisar provider (cli): register --dry-run and run", function () {
 
   beforeEach(() => {
     dir = mkdtempSync(path.join(os.tmpdir(), "kaisar-provider-cli-"));
-    for (const k of Object.keys(process.env)) if (k.startsWith("KAISAR_")) delete process.env[k];
+    clearKaisarEnv();
     const deployment = path.join(dir, "deployed_addresses.json");
     const addresses = CONTRACTS.map((name, i) => [`Kaisar#${name}`, "0x" + (i + 1).toString(16).padStart(40, "0")]);
     writeFileSync(deployment, JSON.stringify(Object.fromEntries(addresses)));
@@ -50,13 +51,7 @@ describe("kaisar provider (cli): register --dry-run and run", function () {
     return file;
   }
 
-  async function kaisar(args: string[], hooks: RunHooks = {}) {
-    let out = "";
-    let err = "";
-    const io = { out: (t: string) => void (out += t), err: (t: string) => void (err += t) };
-    const code = await main(["node", "kaisar", ...args], io, { agent: { detect: { run: NO_SMI } }, ...hooks });
-    return { code, out, err };
-  }
+  const kaisar = (args: string[], hooks: RunHooks = {}) => run([...args], hooks);
 
   describe("config", () => {
     it("defaults the agent's settings: cpu kernel, n up to 2048, 64 MiB bandwidth tests, no node id", () => {

@@ -14,15 +14,16 @@ import { mkdtempSync, rmSync, writeFileSync } from "fs";
 import os from "os";
 import path from "path";
 
-import { fundRewardReserve, kai, nodeSpecOf, setUpCheckers } from "../../devnet/src/governance";
+import { kai, nodeSpecOf } from "../../devnet/src/governance";
 import { decodeRevert } from "../src/chain/tx";
 import { EXIT, main } from "../src/cli";
 import { startKeeper, type Keeper } from "../src/keeper";
 import { cpuKernel } from "../src/popw";
 import { inlineSolver } from "../src/provider";
-import { startLocalChain, type LocalChain } from "./localChain";
-import { keeperConfig, scoreFixture, signedBody, startFakeCheckers, type FakeCheckers } from "./keeperHelpers";
-import { NO_SMI, freeTcpPort, getJson, jsonLines } from "./support";
+import { setUpCheckerSet, startLocalChain, type LocalChain } from "./helpers/localChain";
+import { keeperConfig, scoreFixture, signedBody, startFakeCheckers, type FakeCheckers } from "./helpers/keeper";
+import { NO_SMI, freeTcpPort, getJson, jsonLines } from "./helpers/support";
+import { clearKaisarEnv, kaisar as run } from "./helpers/cli";
 
 /** Polls `check` until it returns a value (a generous deadline: no race with the agent's timer). */
 async function eventually<T>(check: () => Promise<T | undefined>, ms = 30_000): Promise<T> {
@@ -68,15 +69,7 @@ describe("a provider under its stake requirement after a credit from stake is to
   const health = async () =>
     (await getJson(`${agentUrl}/health`)).body as { ok: boolean; stake?: Record<string, string | boolean> };
 
-  async function kaisar(args: string[]) {
-    let out = "";
-    let err = "";
-    const io = { out: (t: string) => void (out += t), err: (t: string) => void (err += t) };
-    const code = await main(["node", "kaisar", "provider", ...args, "--config", configFile], io, {
-      agent: { detect: { run: NO_SMI } },
-    });
-    return { code, out, err };
-  }
+  const kaisar = (args: string[]) => run(["provider", ...args, "--config", configFile]);
 
   before(async () => {
     chain = await startLocalChain({ epochLengthSeconds: 10 });
@@ -84,11 +77,7 @@ describe("a provider under its stake requirement after a credit from stake is to
     const operators = [1, 2, 3, 4].map((i) => new Wallet(chain.account(i).privateKey));
     const gov = chain.account(0);
     const c = chain.contracts;
-    const version = await setUpCheckers(c, chain.addresses.KaisarTimelock, gov, gov, {
-      operators: [1, 2, 3, 4].map((i) => chain.account(i)),
-      quorum: 3,
-    });
-    await fundRewardReserve(c, gov, kai(1_000_000));
+    const version = await setUpCheckerSet(chain);
     const kaiToken = chain.addresses.KaiToken;
     // The provider stakes exactly its one RTX 4090's requirement and keeps 100 KAI to stake later.
     await (await c.KaiToken.connect(gov).transfer(provider().address, kai(1_100))).wait();
@@ -129,7 +118,7 @@ describe("a provider under its stake requirement after a credit from stake is to
 
     // The provider's agent runs, watching the chain (rentals.poll: 100 ms).
     dir = mkdtempSync(path.join(os.tmpdir(), "kaisar-understake-"));
-    for (const k of Object.keys(process.env)) if (k.startsWith("KAISAR_")) delete process.env[k];
+    clearKaisarEnv();
     process.env.KAISAR_DEPLOYMENT = chain.deploymentFile;
     process.env.KAISAR_PRIVATE_KEY = provider().privateKey;
     writeFileSync(

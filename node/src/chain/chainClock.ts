@@ -28,6 +28,7 @@
  */
 import type { ConfigProblem } from "../config/load";
 import { systemClock, type Clock } from "../checker/scheduler";
+import { ENV } from "../config/schema";
 
 /** The oracle's epoch schedule: genesis in Unix seconds, length in milliseconds (whole seconds). */
 export interface EpochSchedule {
@@ -80,14 +81,14 @@ export function settleProblem(settleMs: number, blockIntervalMs: number): Config
   const enough = `${Math.ceil((tolerance + 1) / 1000)}s`;
   return {
     key: "exchange.settle",
-    env: "KAISAR_EXCHANGE_SETTLE",
+    env: ENV["exchange.settle"],
     problem:
       `is ${s(settleMs)}, not more than the chain clock's tolerance of ${s(tolerance)} (block interval ` +
       `${s(blockIntervalMs)} + ${s(TIMESTAMP_STEP_MS)} for whole-second block timestamps + ` +
       `${s(CHAIN_CLOCK_MAX_LATENCY_MS)} RPC latency): the checker could sign an epoch the chain has not ended`,
     fix:
       `set it to "${enough}" or more: "exchange": {"settle": "${enough}"} in the config file, ` +
-      `or export KAISAR_EXCHANGE_SETTLE=${enough}`,
+      `or export ${ENV["exchange.settle"]}=${enough}`,
   };
 }
 

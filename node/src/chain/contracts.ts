@@ -14,7 +14,7 @@ import {
   type TransactionRequest,
 } from "ethers";
 
-import type { ContractName } from "../config/schema";
+import { ENV, type ContractName } from "../config/schema";
 import { CheckerLicense__factory } from "../../../typechain-types/factories/contracts/checker/CheckerLicense__factory";
 import { KaiToken__factory } from "../../../typechain-types/factories/contracts/token/KaiToken__factory";
 import { KaisarLens__factory } from "../../../typechain-types/factories/contracts/lens/KaisarLens__factory";
@@ -42,7 +42,7 @@ export class MissingContractError extends Error {
   constructor(public readonly contract: ContractName) {
     super(
       `no address for ${contract}: set contracts.${contract} in the config file, or point "deployment" ` +
-        `(env KAISAR_DEPLOYMENT) at the chain's deployed_addresses.json`,
+        `(env ${ENV.deployment}) at the chain's deployed_addresses.json`,
     );
   }
 }
@@ -93,7 +93,7 @@ export function rpcProvider(url: string, chainId: number, timeoutMs = 10_000): J
 /** The sentence and fix for an RPC that serves chain `actual` while the config says `expected`. */
 export function chainIdMismatch(actual: number, expected: number, url: string): { problem: string; fix: string } {
   return {
-    problem: `the RPC at ${url} serves chain ${actual}, but chainId (env KAISAR_CHAIN_ID) is ${expected}`,
+    problem: `the RPC at ${url} serves chain ${actual}, but chainId (env ${ENV.chainId}) is ${expected}`,
     fix: `point rpcUrl at a node of chain ${expected}, or set chainId to ${actual}`,
   };
 }

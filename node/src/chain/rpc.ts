@@ -9,6 +9,7 @@
  * signed bytes is idempotent on chain (a node answers "already known" or the hash; tx.ts handles both).
  */
 import { JsonRpcApiProvider, Network, type JsonRpcError, type JsonRpcPayload, type JsonRpcResult } from "ethers";
+import { ENV } from "../config/schema";
 
 export interface FailoverOptions {
   chainId: number;
@@ -44,7 +45,7 @@ export class FailoverRpcProvider extends JsonRpcApiProvider {
   constructor(options: FailoverOptions) {
     super(Network.from(options.chainId), { staticNetwork: true, batchMaxCount: 1, cacheTimeout: -1 });
     this.urls = options.urls.filter((u) => u);
-    if (this.urls.length === 0) throw new Error("no RPC URL: set rpcUrl (env KAISAR_RPC_URL)");
+    if (this.urls.length === 0) throw new Error(`no RPC URL: set rpcUrl (env ${ENV.rpcUrl})`);
     this.timeoutMs = options.timeoutMs;
     this.rounds = options.rounds ?? 5;
     this.onFailure = options.onFailure;
@@ -96,7 +97,7 @@ export class FailoverRpcProvider extends JsonRpcApiProvider {
 
 /** The setting a URL of `provider.urls` comes from. */
 function settingOf(index: number): string {
-  return index === 0 ? "rpcUrl (env KAISAR_RPC_URL)" : "rpcUrlFallback (env KAISAR_RPC_URL_FALLBACK)";
+  return index === 0 ? `rpcUrl (env ${ENV.rpcUrl})` : `rpcUrlFallback (env ${ENV.rpcUrlFallback})`;
 }
 
 /**
@@ -122,7 +123,7 @@ export async function checkChainIds(provider: FailoverRpcProvider, expected: num
     }
     if (actual !== expected) {
       throw new Error(
-        `the RPC at ${url} (${setting}) serves chain ${actual}, but chainId (env KAISAR_CHAIN_ID) is ${expected}: ` +
+        `the RPC at ${url} (${setting}) serves chain ${actual}, but chainId (env ${ENV.chainId}) is ${expected}: ` +
           `point ${setting.split(" ")[0]} at a node of chain ${expected}, or set chainId to ${actual}`,
       );
     }
@@ -130,7 +131,7 @@ export async function checkChainIds(provider: FailoverRpcProvider, expected: num
   }
   if (answered.length === 0) {
     throw new RpcUnavailableError(
-      `no JSON-RPC endpoint answered: ${errors.join("; ")}. Start the chain's node or fix rpcUrl (env KAISAR_RPC_URL)`,
+      `no JSON-RPC endpoint answered: ${errors.join("; ")}. Start the chain's node or fix rpcUrl (env ${ENV.rpcUrl})`,
     );
   }
   return answered;

@@ -8,6 +8,7 @@ import { Wallet, hashMessage, verifyMessage } from "ethers";
 import { canonicalJson, type Canonical } from "../scoring/canonical";
 import type { NodeObservation, ObservationWindow } from "../scoring/types";
 import type { CheckerStore } from "./store";
+import { ENV } from "../config/schema";
 
 /** The `type` of an observation bundle: what the signed message is, and its version. */
 export const BUNDLE_TYPE = "kaisar/observations/v1";
@@ -271,7 +272,7 @@ export function freezeOwnBundle(
     throw new ExchangeError(
       `${store.file} holds observations of epoch ${fields.epoch} that do not fit this checker ` +
         `(${(e as Error).message}): chainId, contracts.ReportOracle or privateKey changed; point \`database\` ` +
-        "(env KAISAR_DATABASE) at a file of its own for each chain and key",
+        `(env ${ENV.database}) at a file of its own for each chain and key`,
     );
   }
 }

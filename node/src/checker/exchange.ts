@@ -44,6 +44,7 @@ import {
   type BundleProblem,
   type SignedBundle,
 } from "./bundle";
+import { ENV } from "../config/schema";
 
 export * from "./bundle";
 
@@ -104,7 +105,7 @@ export async function collectBundles(
     try {
       url = endpointUrl(peer, `epochs/${expected.epoch}/observations`);
     } catch (e) {
-      return { peer, problem: "bad-url", reason: `${(e as Error).message}: fix \`peers\` (env KAISAR_PEERS)` };
+      return { peer, problem: "bad-url", reason: `${(e as Error).message}: fix \`peers\` (env ${ENV.peers})` };
     }
     let tries = 0;
     let last = "not asked";
@@ -299,7 +300,7 @@ async function finalize(options: FinalizeOptions): Promise<EpochResult> {
   const me = signer.address.toLowerCase();
   if (!checkerSet.includes(me)) {
     throw new ExchangeError(
-      `this checker's operator ${signer.address} (from privateKey, env KAISAR_PRIVATE_KEY) is not in the checker ` +
+      `this checker's operator ${signer.address} (from privateKey, env ${ENV.privateKey}) is not in the checker ` +
         `set of config version ${options.configVersion} (never added, or excluded for lack of a license or ` +
         `stake): delegate a license to it, stake the minimum and wait for the next config`,
     );

@@ -1,13 +1,30 @@
 /**
- * `kaisar checker ...` commands that talk to the chain (the table cli.ts dispatches to): stake,
- * delegate-accept, status. Transactions check the chain id first, print their progress and decode
+ * `kaisar checker ...` commands (the table cli.ts wires): init, stake, delegate-accept, run, status. Transactions check the chain id first, print their progress and decode
  * reverts to the contract's custom error.
  */
 import { ZeroAddress } from "ethers";
 
 import { chainCommand, type CommandResult } from "../chain/command";
 import { formatKai, parseKaiOption, sendTx, stakeKai, type ChainSession, type Progress } from "../chain/tx";
-import type { CommandSpec } from "./common";
+import { version } from "../../package.json";
+import { ConfigError, type CheckerConfig } from "../config";
+import { startChecker, type CheckerLogEntry, type RunningChecker } from "../checker/run";
+import { checkChainId, connectContracts, rpcProvider } from "../chain/contracts";
+import { chainNodeSource, discoverNodes } from "../chain/discovery";
+import { ChainClock, providerBlocks, settleProblem } from "../chain/chainClock";
+import { chainEpochContext, readEpochClock } from "../chain/epochContext";
+import {
+  EXIT,
+  configFailure,
+  roleConfig,
+  waitForSignal,
+  type CommandGroup,
+  type CommonOptions,
+  type Io,
+  type RunHooks,
+} from "./common";
+import { initCommand } from "./init";
+import { runLogger } from "./logFormat";
 
 type Ctx = Parameters<Parameters<typeof chainCommand<"checker">>[4]>[0];
 
@@ -184,16 +201,110 @@ async function status(ctx: Ctx): Promise<CommandResult> {
   return { json, text: text.join("\n") };
 }
 
-/** Subcommands of `kaisar checker` implemented here, by name. */
-export const checkerCommands: Record<string, CommandSpec> = {
-  stake: {
-    options: (cmd) => void cmd.option("--amount <KAI>", "KAI to stake (default: up to ReportOracle.minCheckerStake)"),
-    run: (opts, io) => chainCommand("checker", "stake", opts, io, (ctx) => stakeChecker(opts, ctx, ctx.progress)),
-  },
-  "delegate-accept": {
-    run: (opts, io) => chainCommand("checker", "delegate-accept", opts, io, (ctx) => delegateAccept(ctx)),
-  },
-  status: {
-    run: (opts, io) => chainCommand("checker", "status", opts, io, (ctx) => status(ctx)),
-  },
+/**
+ * `kaisar checker run`: opens the sample database, probes the configured `nodes` on their schedule and
+ * serves the read-only API until SIGTERM or SIGINT, logging JSON lines (`{"at":"Checker#listen",...}`)
+ * on stdout. With no static `nodes`, the nodes come from the NodeRegistry (src/chain/discovery.ts).
+ */
+async function checkerRun(opts: CommonOptions, io: Io, hooks: RunHooks): Promise<number> {
+  const config: CheckerConfig | number = await roleConfig("checker", opts, io);
+  if (typeof config === "number") return config;
+  const log: (entry: CheckerLogEntry) => void = runLogger(io, opts);
+  const stop = hooks.shutdown ? { signal: hooks.shutdown(), dispose: () => {} } : waitForSignal();
+  let checker: RunningChecker;
+  // No static `nodes`: read them from the NodeRegistry every discovery.interval.
+  const source = config.nodes.length === 0 ? chainNodeSource(config) : undefined;
+  // With the chain reachable: the oracle's epoch clock, and the epoch-end exchange and report. A static
+  // node list without a chain (a probe-only checker) runs without them, and says so.
+  let chain: Awaited<ReturnType<typeof checkerChain>> = undefined;
+  try {
+    chain = await checkerChain(config, log);
+    checker = await startChecker(chain ? { ...config, epoch: chain.epoch } : config, {
+      log,
+      version,
+      ...(chain && { chainClock: chain.clock }),
+      ...(source && { discoverNodes: source.discover, discoverEveryMs: config.discovery.interval }),
+      ...(chain && { epochContext: chain.epochContext }),
+    });
+  } catch (e) {
+    source?.close();
+    chain?.close();
+    stop.dispose();
+    if (e instanceof ConfigError) return configFailure(e, opts, io);
+    log({ at: "Checker#error", error: (e as Error).message });
+    return EXIT.error;
+  }
+  const signal = await stop.signal;
+  log({ at: "Checker#shutdown", signal });
+  await checker.stop();
+  source?.close();
+  chain?.close();
+  return EXIT.ok;
+}
+
+/**
+ * The checker's view of the chain: the oracle's epoch clock and an epoch context provider reading the
+ * checker set, licenses, budget and delivered GPU-seconds. Undefined (logged) when the RPC does not
+ * answer with the configured chain and the node list is static; with no static list the chain is required.
+ */
+async function checkerChain(config: CheckerConfig, log: (entry: CheckerLogEntry) => void) {
+  const provider = rpcProvider(config.rpcUrl, config.chainId);
+  try {
+    await checkChainId(provider, config.chainId, config.rpcUrl);
+    const contracts = connectContracts(config.contracts, provider);
+    const epoch = await readEpochClock(contracts);
+    // Chain time: what the checker stamps probes and cuts epochs by (src/chain/chainClock.ts).
+    const clock = new ChainClock(providerBlocks(provider));
+    await clock.refresh();
+    const settle = settleProblem(config.exchange.settle, await clock.blockIntervalMs());
+    if (settle) throw new ConfigError("checker", [settle], config.configFile);
+    const nodes = () => discoverNodes(contracts);
+    let known: { id: number; provider: string }[] = config.nodes;
+    const context = chainEpochContext(contracts, config.chainId, () => known);
+    return {
+      epoch,
+      clock,
+      // The nodes of the epoch: read afresh from the registry (a static list when one is configured).
+      epochContext: async (epoch: number) => {
+        if (config.nodes.length === 0) known = await nodes();
+        return context(epoch);
+      },
+      close: () => provider.destroy(),
+    };
+  } catch (e) {
+    provider.destroy();
+    if (config.nodes.length === 0 || e instanceof ConfigError) throw e;
+    log({ at: "Checker#chain", ok: false, exchange: false, error: (e as Error).message });
+    return undefined;
+  }
+}
+
+/** `kaisar checker ...`, in the order of its help. */
+export const checkerCommands: CommandGroup = {
+  summary: "checker node: probe every node, agree on each epoch's scores, sign reports",
+  commands: [
+    initCommand("checker"),
+    {
+      name: "stake",
+      summary: "stake KAI as a checker operator",
+      options: (cmd) => void cmd.option("--amount <KAI>", "KAI to stake (default: up to ReportOracle.minCheckerStake)"),
+      run: (opts, io) => chainCommand("checker", "stake", opts, io, (ctx) => stakeChecker(opts, ctx, ctx.progress)),
+    },
+    {
+      name: "delegate-accept",
+      summary: "check the licenses delegated to this operator key and join the checker set",
+      details: "The license owner delegates with CheckerLicense.delegate; this command runs on the operator's machine.",
+      run: (opts, io) => chainCommand("checker", "delegate-accept", opts, io, (ctx) => delegateAccept(ctx)),
+    },
+    {
+      name: "run",
+      summary: "probe every node on the schedule, exchange observations at epoch end, sign the epoch's report",
+      run: checkerRun,
+    },
+    {
+      name: "status",
+      summary: "show licenses, stake, reports signed, error rate and rewards",
+      run: (opts, io) => chainCommand("checker", "status", opts, io, (ctx) => status(ctx)),
+    },
+  ],
 };

@@ -1,7 +1,7 @@
 /**
  * What every `kaisar` command shares: exit codes, output, configuration failures, signals.
  */
-import { ConfigError, loadConfig, type ConfigOf, type Role } from "../config";
+import { ConfigError, ENV, loadConfig, type ConfigOf, type Role } from "../config";
 import { chainIdMismatch, rpcProvider } from "../chain/contracts";
 import type { StartAgentOptions } from "../provider";
 
@@ -76,7 +76,7 @@ export async function chainIdFirst(e: ConfigError, timeoutMs = 5_000): Promise<C
   const others = e.problems.filter((p) => !p.key.startsWith("contracts.") && p.key !== "deployment");
   return new ConfigError(
     e.role,
-    [{ key: "chainId", env: "KAISAR_CHAIN_ID", ...chainIdMismatch(actual, chainId, rpcUrl) }, ...others],
+    [{ key: "chainId", env: ENV.chainId, ...chainIdMismatch(actual, chainId, rpcUrl) }, ...others],
     e.configFile,
   );
 }
@@ -95,9 +95,20 @@ export function waitForSignal(): { signal: Promise<string>; dispose(): void } {
   return { signal, dispose };
 }
 
-/** A subcommand another file implements: its extra options and what it does. */
+/** A subcommand of a role: its name and help, its extra options and what it does. */
 export interface CommandSpec {
+  name: string;
+  /** One line for `kaisar <role> --help`. */
+  summary: string;
+  /** More for `kaisar <role> <name> --help`, after the summary. */
+  details?: string;
   /** Adds the command's own options (beyond --config and --json). */
   options?: (cmd: import("commander").Command) => void;
   run(opts: CommonOptions & Record<string, unknown>, io: Io, hooks: RunHooks): Promise<number>;
+}
+
+/** A role's commands (src/commands/<role>.ts), in the order `kaisar <role> --help` lists them. */
+export interface CommandGroup {
+  summary: string;
+  commands: CommandSpec[];
 }

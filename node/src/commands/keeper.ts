@@ -1,5 +1,5 @@
 /**
- * `kaisar keeper ...` commands that talk to the chain (the table cli.ts dispatches to).
+ * `kaisar keeper ...` commands (the table cli.ts wires; `init` is src/commands/init.ts).
  *
  *   run                  every job until SIGTERM or SIGINT, JSON-line logs on stdout
  *   submit --epoch N     gather, verify and submit one epoch's report now
@@ -11,8 +11,18 @@ import type { Command } from "commander";
 
 import { KeeperStoppedError, startKeeper, type Keeper, type KeeperDeps } from "../keeper";
 import type { TxLogEntry } from "../keeper/tx";
+import { initCommand } from "./init";
 import { createLogger, jsonWithBigints, runLogger } from "./logFormat";
-import { EXIT, print, roleConfig, waitForSignal, type CommandSpec, type CommonOptions, type Io } from "./common";
+import {
+  EXIT,
+  print,
+  roleConfig,
+  waitForSignal,
+  type CommandGroup,
+  type CommandSpec,
+  type CommonOptions,
+  type Io,
+} from "./common";
 
 /** Starts the keeper of the config in `opts`, or returns the exit code of what stopped it (printed). */
 async function open(opts: CommonOptions, io: Io, deps: KeeperDeps): Promise<Keeper | number> {
@@ -30,6 +40,9 @@ async function open(opts: CommonOptions, io: Io, deps: KeeperDeps): Promise<Keep
 }
 
 const run: CommandSpec = {
+  name: "run",
+  summary:
+    "gather signatures until quorum, submit reports, publish trees and proofs, apply SLA credits, slash downtime and hardware fraud, settle rentals",
   async run(opts, io, hooks) {
     const log: (entry: TxLogEntry) => void = runLogger(io, opts);
     // Listen for the signals first: one that comes while the keeper starts still stops it.
@@ -54,6 +67,8 @@ const run: CommandSpec = {
 };
 
 const submit: CommandSpec = {
+  name: "submit",
+  summary: "submit one epoch's report now, if it has a quorum of signatures",
   options: (cmd: Command) => cmd.option("--epoch <n>", "the epoch whose report to submit (required)"),
   async run(opts, io) {
     // The config is validated first (exit 78 names every problem), then the epoch.
@@ -85,6 +100,8 @@ const submit: CommandSpec = {
 };
 
 const status: CommandSpec = {
+  name: "status",
+  summary: "show pending epochs, signatures gathered, submitted reports and the keeper's balance",
   async run(opts, io) {
     const keeper = await open(opts, io, { api: false });
     if (typeof keeper === "number") return keeper;
@@ -125,5 +142,8 @@ const status: CommandSpec = {
   },
 };
 
-/** Subcommands of `kaisar keeper` implemented here, by name. */
-export const keeperCommands: Record<string, CommandSpec> = { run, submit, status };
+/** `kaisar keeper ...`, in the order of its help. */
+export const keeperCommands: CommandGroup = {
+  summary: "keeper: relay quorum-signed reports, publish reward proofs, apply SLA credits, slash, settle rentals",
+  commands: [initCommand("keeper"), run, submit, status],
+};

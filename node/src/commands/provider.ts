@@ -1,39 +1,21 @@
 /**
- * `kaisar provider ...` commands that talk to the chain (the table cli.ts dispatches to): register,
- * stake, unstake, withdraw, status. Every transaction checks the chain id first, prints its progress
+ * `kaisar provider ...` commands (the table cli.ts wires): init, register, stake, unstake,
+ * withdraw, claim, withdraw-vested, status, run (claim, withdraw-vested and status in providerStatus.ts; run and
+ * register --dry-run in providerRun.ts). Every transaction checks the chain id first, prints its progress
  * and decodes a revert to the contract's custom error.
  */
 import { decodeBytes32String, encodeBytes32String, formatUnits, parseUnits, type EventLog, type Log } from "ethers";
 
-import { ConfigError, setConfigValue, type ConfigProblem, type ProviderConfig } from "../config";
+import { ConfigError, ENV, setConfigValue, type ConfigProblem, type ProviderConfig } from "../config";
 import { chainCommand, type CommandResult } from "../chain/command";
 import type { KaisarContracts } from "../chain/contracts";
 import { NODE_STATUS, providerNodes, providerRentals } from "../chain/rentals";
 import { OptionError, formatKai, parseKaiOption, sendTx, stakeKai } from "../chain/tx";
-import {
-  HARDWARE_PROFILE_SCHEMA_FILE,
-  HardwareDetectionError,
-  HardwareProfileError,
-  detectHardware,
-  type Detection,
-} from "../provider";
-import type { CommandSpec, RunHooks } from "./common";
+import { detectHardware, type Detection } from "../provider";
+import type { CommandGroup, RunHooks } from "./common";
+import { initCommand } from "./init";
+import { hardwareProblem, providerRegisterDryRun, providerRun } from "./providerRun";
 import { claim, status, withdrawVested } from "./providerStatus";
-
-/** A hardware profile or detection failure, as a problem of the `hardwareProfile` setting. */
-export function hardwareProblem(e: unknown, config: ProviderConfig): ConfigError | undefined {
-  if (!(e instanceof HardwareProfileError) && !(e instanceof HardwareDetectionError)) return undefined;
-  const problem: ConfigProblem = {
-    key: "hardwareProfile",
-    env: "KAISAR_HARDWARE_PROFILE",
-    problem: e.message,
-    fix:
-      'point it at a JSON file {"gpuModel": "NVIDIA GeForce RTX 4090", "gpuCount": 1, "vramGiB": 24} (optional: ' +
-      `cpuCores, ramGiB, diskGiB, bandwidthMbps; the format: ${HARDWARE_PROFILE_SCHEMA_FILE}), or install the NVIDIA ` +
-      "driver so that nvidia-smi runs",
-  };
-  return new ConfigError("provider", [problem], config.configFile);
-}
 
 /** GPU model (as nvidia-smi names it) -> the GPU class name of the deployments' class table. */
 const GPU_CLASS_BY_MODEL: [RegExp, string][] = [
@@ -74,7 +56,7 @@ async function resolveGpuClass(contracts: KaisarContracts, config: ProviderConfi
   }
   throw problem(config, {
     key: "gpuClass",
-    env: "KAISAR_GPU_CLASS",
+    env: ENV.gpuClass,
     problem: `GPU class "${name}" is not open to new nodes on chain ${config.chainId}`,
     fix: `set "gpuClass" to one of the chain's classes: ${open.join(", ")}`,
   });
@@ -101,7 +83,7 @@ async function register(opts: Record<string, unknown>, config: ProviderConfig, h
   if (!className) {
     throw problem(config, {
       key: "gpuClass",
-      env: "KAISAR_GPU_CLASS",
+      env: ENV.gpuClass,
       problem: `no GPU class is known for the GPU model "${h.gpuModel}"`,
       fix: 'set "gpuClass" to the chain\'s class name for it, e.g. "RTX4090-24GB"',
     });
@@ -109,15 +91,15 @@ async function register(opts: Record<string, unknown>, config: ProviderConfig, h
   if (config.pricePerGpuHour === undefined) {
     throw problem(config, {
       key: "pricePerGpuHour",
-      env: "KAISAR_PRICE_PER_GPU_HOUR",
+      env: ENV.pricePerGpuHour,
       problem: "is not set: register lists the node at a price per GPU-hour in KAI",
-      fix: 'set "pricePerGpuHour" in the config file or export KAISAR_PRICE_PER_GPU_HOUR, e.g. "2.5"',
+      fix: `set "pricePerGpuHour" in the config file or export ${ENV.pricePerGpuHour}, e.g. "2.5"`,
     });
   }
   if (!h.bandwidthMbps) {
     throw problem(config, {
       key: "hardwareProfile",
-      env: "KAISAR_HARDWARE_PROFILE",
+      env: ENV.hardwareProfile,
       problem: "declares no bandwidthMbps, and the NodeRegistry needs the node's declared uplink",
       fix: 'add "bandwidthMbps" (e.g. 1000) to the hardware profile file (checkers measure it anyway)',
     });
@@ -143,7 +125,7 @@ async function register(opts: Record<string, unknown>, config: ProviderConfig, h
   if (existing) {
     throw new Error(
       `${chain.address} already registered ${config.publicUrl} as node ${existing.nodeId}: set nodeId ` +
-        `(env KAISAR_NODE_ID) to ${existing.nodeId}, or change publicUrl (env KAISAR_PUBLIC_URL) to list another node`,
+        `(env ${ENV.nodeId}) to ${existing.nodeId}, or change publicUrl (env ${ENV.publicUrl}) to list another node`,
     );
   }
 
@@ -208,14 +190,14 @@ async function register(opts: Record<string, unknown>, config: ProviderConfig, h
  */
 function saveNodeId(config: ProviderConfig, nodeId: number): { file?: string; text: string } {
   const next = "`kaisar provider run`";
-  const env = process.env.KAISAR_NODE_ID?.trim();
+  const env = process.env[ENV.nodeId]?.trim();
   const envNote =
     env && env !== String(nodeId)
-      ? ` KAISAR_NODE_ID=${env} is exported and wins over the file: unset it or export KAISAR_NODE_ID=${nodeId}.`
+      ? ` ${ENV.nodeId}=${env} is exported and wins over the file: unset it or export ${ENV.nodeId}=${nodeId}.`
       : "";
   if (!config.configFile) {
     return {
-      text: `Next: export KAISAR_NODE_ID=${nodeId} (or set "nodeId": ${nodeId} in a config file), then ${next}.`,
+      text: `Next: export ${ENV.nodeId}=${nodeId} (or set "nodeId": ${nodeId} in a config file), then ${next}.`,
     };
   }
   try {
@@ -227,7 +209,7 @@ function saveNodeId(config: ProviderConfig, nodeId: number): { file?: string; te
     };
   } catch (e) {
     return {
-      text: `Could not write "nodeId" to ${config.configFile} (${(e as Error).message}): set "nodeId": ${nodeId} there (or export KAISAR_NODE_ID=${nodeId}), then ${next}.`,
+      text: `Could not write "nodeId" to ${config.configFile} (${(e as Error).message}): set "nodeId": ${nodeId} there (or export ${ENV.nodeId}=${nodeId}), then ${next}.`,
     };
   }
 }
@@ -339,34 +321,63 @@ async function withdraw(_opts: Record<string, unknown>, ctx: Ctx): Promise<Comma
 
 const amountOption = (what: string) => (cmd: import("commander").Command) => void cmd.option("--amount <KAI>", what);
 
-/** Subcommands of `kaisar provider` implemented here, by name. */
-export const providerCommands: Record<string, CommandSpec> = {
-  register: {
-    run: (opts, io, hooks) =>
-      chainCommand("provider", "register", opts, io, (ctx) => register(opts, ctx.config, hooks, ctx)),
-  },
-  stake: {
-    options: amountOption("KAI to stake (default: what the listed GPUs still require)"),
-    run: (opts, io) => chainCommand("provider", "stake", opts, io, (ctx) => stake(opts, ctx)),
-  },
-  unstake: {
-    options: amountOption("KAI to move from stake into unbonding"),
-    run: (opts, io) => chainCommand("provider", "unstake", opts, io, (ctx) => unstake(opts, ctx)),
-  },
-  withdraw: {
-    run: (opts, io) => chainCommand("provider", "withdraw", opts, io, (ctx) => withdraw(opts, ctx)),
-  },
-  status: {
-    run: (opts, io) => chainCommand("provider", "status", opts, io, (ctx) => status(ctx)),
-  },
-  claim: {
-    run: (opts, io) => chainCommand("provider", "claim", opts, io, (ctx) => claim(ctx)),
-  },
-  "withdraw-vested": {
-    options: (cmd) =>
-      void cmd
-        .option("--day <YYYY-MM-DD>", "the vesting position to withdraw (`kaisar provider status` lists them)")
-        .option("--accept-loss", "withdraw before the position is fully vested, forfeiting the rest"),
-    run: (opts, io) => chainCommand("provider", "withdraw-vested", opts, io, (ctx) => withdrawVested(opts, ctx)),
-  },
+/** `kaisar provider ...`, in the order of its help. */
+export const providerCommands: CommandGroup = {
+  summary: "provider agent: list GPUs, stake, answer checker probes, get paid",
+  commands: [
+    initCommand("provider"),
+    {
+      name: "register",
+      summary:
+        "register this machine's GPUs as a node (specs from nvidia-smi or the declared profile, price per GPU-hour)",
+      options: (cmd) =>
+        void cmd.option("--dry-run", "only detect the hardware and say where the figures come from; send nothing"),
+      run: (opts, io, hooks) =>
+        opts.dryRun
+          ? providerRegisterDryRun(opts, io, hooks)
+          : chainCommand("provider", "register", opts, io, (ctx) => register(opts, ctx.config, hooks, ctx)),
+    },
+    {
+      name: "stake",
+      summary: "stake KAI for the node's GPUs (base per GPU x GPU-class multiplier)",
+      options: amountOption("KAI to stake (default: what the listed GPUs still require)"),
+      run: (opts, io) => chainCommand("provider", "stake", opts, io, (ctx) => stake(opts, ctx)),
+    },
+    {
+      name: "unstake",
+      summary: "request to unstake: the stake unbonds (14 days by default) and stays slashable meanwhile",
+      options: amountOption("KAI to move from stake into unbonding"),
+      run: (opts, io) => chainCommand("provider", "unstake", opts, io, (ctx) => unstake(opts, ctx)),
+    },
+    {
+      name: "withdraw",
+      summary: "withdraw unbonded stake and rental earnings",
+      run: (opts, io) => chainCommand("provider", "withdraw", opts, io, (ctx) => withdraw(opts, ctx)),
+    },
+    {
+      name: "claim",
+      summary: "claim the nodes' epoch rewards: proofs from the keeper (keeperUrl), checked against the chain's roots",
+      details: "The KAI claimed vests from the end of the day (UTC); `kaisar provider status` lists the positions.",
+      run: (opts, io) => chainCommand("provider", "claim", opts, io, (ctx) => claim(ctx)),
+    },
+    {
+      name: "withdraw-vested",
+      summary: "withdraw a vesting position of claimed rewards (before it is fully vested only with --accept-loss)",
+      options: (cmd) =>
+        void cmd
+          .option("--day <YYYY-MM-DD>", "the vesting position to withdraw (`kaisar provider status` lists them)")
+          .option("--accept-loss", "withdraw before the position is fully vested, forfeiting the rest"),
+      run: (opts, io) => chainCommand("provider", "withdraw-vested", opts, io, (ctx) => withdrawVested(opts, ctx)),
+    },
+    {
+      name: "status",
+      summary: "show the nodes, stake, unbonding, earnings, rewards and penalties with their evidence",
+      run: (opts, io) => chainCommand("provider", "status", opts, io, (ctx) => status(ctx)),
+    },
+    {
+      name: "run",
+      summary: "run the agent: answer checker probes (health, signed hardware report, bandwidth, compute challenges)",
+      run: providerRun,
+    },
+  ],
 };

@@ -6,7 +6,7 @@
  */
 import { checkKeeperProof, formatTokenAmount, type CheckedProof, type RewardLeaf } from "@kaisar/offchain";
 
-import type { ProviderConfig } from "../config";
+import { ENV, type ProviderConfig } from "../config";
 import type { KaisarContracts } from "../chain/contracts";
 
 /** KAI (18 decimals) for people: thousands separated, at most 4 decimals (rounded down), "KAI". */
@@ -109,7 +109,7 @@ export async function providerRewards(
         }
       }
     } catch (e) {
-      out.keeperProblem = `the keeper at ${config.keeperUrl} (keeperUrl, env KAISAR_KEEPER_URL) could not be read: ${(e as Error).message}`;
+      out.keeperProblem = `the keeper at ${config.keeperUrl} (keeperUrl, env ${ENV.keeperUrl}) could not be read: ${(e as Error).message}`;
     }
   }
   for (const p of await RewardDistributor.positionsOf(provider)) {

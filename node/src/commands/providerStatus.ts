@@ -24,6 +24,7 @@ import {
 import { OptionError, formatKai, sendTx } from "../chain/tx";
 import type { Ctx } from "./provider";
 import { displayAmount, displayKai, providerRewards, type ProviderRewards } from "./providerRewards";
+import { ENV } from "../config";
 
 const date = (seconds: bigint | number) => new Date(Number(seconds) * 1000).toISOString();
 
@@ -57,7 +58,7 @@ function rewardsText(r: ProviderRewards): string[] {
   const total = r.claimable.reduce((s, c) => s + c.amount, 0n);
   if (!r.keeperUrl) {
     lines.push(
-      "Rewards: no keeper to read proofs from: set keeperUrl (env KAISAR_KEEPER_URL) to a keeper's API to see and claim them",
+      `Rewards: no keeper to read proofs from: set keeperUrl (env ${ENV.keeperUrl}) to a keeper's API to see and claim them`,
     );
   } else if (r.keeperProblem) {
     lines.push(`Rewards: ${r.keeperProblem}`);
@@ -236,7 +237,7 @@ export async function claim(ctx: Ctx): Promise<CommandResult> {
   const rewards = await providerRewards(contracts, ctx.config, chain.address, nodeIds, now);
   if (!rewards.keeperUrl) {
     throw new Error(
-      "keeperUrl (env KAISAR_KEEPER_URL) is not set: claims need a keeper's proofs; set it to a keeper's API, e.g. http://127.0.0.1:8570",
+      `keeperUrl (env ${ENV.keeperUrl}) is not set: claims need a keeper's proofs; set it to a keeper's API, e.g. http://127.0.0.1:8570`,
     );
   }
   if (rewards.keeperProblem) throw new Error(rewards.keeperProblem);

@@ -6,7 +6,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "fs";
 import path from "path";
 
-import { ROLE_CONTRACTS, contractEnv, settingsOf, type Role } from "./schema";
+import { ENV, ROLE_CONTRACTS, contractEnv, settingsOf, type Role } from "./schema";
 
 const TITLE: Record<Role, string> = {
   provider: "Kaisar provider agent",
@@ -22,7 +22,7 @@ export function exampleConfig(role: Role): Record<string, Json> {
     $comment: [
       `${TITLE[role]} configuration: \`kaisar ${role} <command> --config <this file>\`.`,
       "Each setting can be overridden by the environment variable named in its comment; pass the private key",
-      "that way (KAISAR_PRIVATE_KEY) rather than in this file. Keys starting with $ are comments; an empty",
+      `that way (${ENV.privateKey}) rather than in this file. Keys starting with $ are comments; an empty`,
       'string means "not set". Durations are strings with units: "500ms", "30s", "15m", "1h30m", "1d".',
       "Relative paths are relative to this file's folder.",
     ],

@@ -11,7 +11,7 @@
 import { existsSync, readFileSync } from "fs";
 import path from "path";
 
-import { SettingValueError, parseAddress } from "./parsers";
+import { SettingValueError, parseAddress, parseWith } from "./parsers";
 import type { CheckerNode } from "./nodes";
 import {
   CONTRACTS,
@@ -22,6 +22,7 @@ import {
   type ContractName,
   type Role,
   type Setting,
+  ENV,
 } from "./schema";
 
 /** The repository root (node/src/config -> ../../..): default deployment files live under it. */
@@ -322,7 +323,7 @@ export function loadConfig<R extends Role>(role: R, options: LoadOptions = {}): 
       continue;
     }
     try {
-      let v = s.parse(got.raw);
+      let v = parseWith(s.schema, got.raw);
       if (s.path) v = path.resolve(from === "env" ? cwd : fileDir, v as string);
       values.set(s.key, v);
     } catch (e) {
@@ -366,7 +367,7 @@ export function loadConfig<R extends Role>(role: R, options: LoadOptions = {}): 
     const override = read(s);
     const fromDeployment = deployed?.[`Kaisar#${name}`];
     const raw = override?.raw ?? fromDeployment;
-    const fix = `${describe(s, configFile)}: the address of ${name} on chain ${chainId ?? "<chainId>"}, or point "deployment" (env KAISAR_DEPLOYMENT) at a deployed_addresses.json that has "Kaisar#${name}"`;
+    const fix = `${describe(s, configFile)}: the address of ${name} on chain ${chainId ?? "<chainId>"}, or point "deployment" (env ${ENV.deployment}) at a deployed_addresses.json that has "Kaisar#${name}"`;
     if (raw === undefined) {
       if (required && chainId !== undefined) {
         const why =
@@ -387,7 +388,7 @@ export function loadConfig<R extends Role>(role: R, options: LoadOptions = {}): 
   if (explicitDeployment && deploymentProblem && !usedDeployment) {
     problems.push({
       key: "deployment",
-      env: "KAISAR_DEPLOYMENT",
+      env: ENV.deployment,
       problem: deploymentProblem,
       fix: `point it at Hardhat Ignition's deploy/deployments/chain-<id>/deployed_addresses.json, or leave it unset for the chain's default`,
     });

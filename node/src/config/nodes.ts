@@ -3,7 +3,14 @@
  * checker reads them from the NodeRegistry. Each entry: `{ id, url, provider, spec }`, where `url`
  * is the agent's endpoint (the node's metadata URI) and `spec` its declared hardware.
  */
-import { SettingValueError, parseAddress, parseHttpUrl, parseInteger, parseNonEmptyString } from "./parsers";
+import {
+  SettingValueError,
+  parseAddress,
+  parseHttpUrl,
+  parseInteger,
+  parseNonEmptyString,
+  parserSchema,
+} from "./parsers";
 
 /** Hardware a node declared at registration (NodeSpec), with its GPU class by name. */
 export interface DeclaredSpec {
@@ -89,3 +96,6 @@ export function parseCheckerNodes(raw: unknown): CheckerNode[] {
     return { id, url, provider, spec };
   });
 }
+
+/** `parseCheckerNodes` as the settings table's schema. */
+export const checkerNodesSchema = parserSchema(parseCheckerNodes);

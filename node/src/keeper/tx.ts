@@ -23,7 +23,7 @@
 import { gasLimitFor } from "@kaisar/offchain";
 import { Transaction, type JsonRpcApiProvider, type Wallet } from "ethers";
 
-import { CONTRACTS, type ContractName } from "../config/schema";
+import { CONTRACTS, ENV, type ContractName } from "../config/schema";
 import { contractInterface } from "../chain/contracts";
 import type { IntentRow, KeeperStore, TxRow } from "./store";
 
@@ -140,7 +140,7 @@ export class TxSender {
 
   constructor(private readonly o: TxSenderOptions) {
     if (!(o.feeBumpPercent >= 10)) {
-      throw new RangeError(`feeBumpPercent is ${o.feeBumpPercent}: set it (env KAISAR_FEE_BUMP_PERCENT) to 10 or more`);
+      throw new RangeError(`feeBumpPercent is ${o.feeBumpPercent}: set it (env ${ENV.feeBumpPercent}) to 10 or more`);
     }
     this.address = o.wallet.address;
     this.pollMs = o.pollMs ?? 250;
@@ -413,7 +413,7 @@ export class TxSender {
         hash: stuck.hash,
         maxFeePerGas: stuck.maxFee.toString(),
         cap: cap?.toString(),
-        fix: "raise maxFeePerGasGwei (env KAISAR_MAX_FEE_PER_GAS_GWEI) to pay more, or wait for fees to fall",
+        fix: `raise maxFeePerGasGwei (env ${ENV.maxFeePerGasGwei}) to pay more, or wait for fees to fall`,
       });
       this.o.store.touchTx(stuck.hash);
       return;

@@ -15,6 +15,7 @@ import path from "path";
 import { getAddress, verifyMessage } from "ethers";
 
 import { canonicalJson, type Canonical } from "../scoring/canonical";
+import { ENV } from "../config/schema";
 
 /** Where the hardware figures came from. */
 export type HardwareSource = "nvidia-smi" | "profile";
@@ -183,7 +184,7 @@ export function hardwareProfileSchema(): Record<string, unknown> {
     title: "Kaisar hardware profile",
     description:
       "What a provider declares about a machine without nvidia-smi (`hardwareProfile` in kaisar.provider.json, " +
-      "env KAISAR_HARDWARE_PROFILE). Keys starting with $ are comments. Generated from node/src/provider/hardware.ts.",
+      `env ${ENV.hardwareProfile}). Keys starting with $ are comments. Generated from node/src/provider/hardware.ts.`,
     type: "object",
     required: ["gpuModel", ...numbers.filter(([, f]) => f.required).map(([k]) => k)],
     properties: {
@@ -330,7 +331,7 @@ export async function detectHardware(options: DetectOptions = {}): Promise<Detec
     why += `; using ${profileSource}`;
   } else {
     throw new HardwareDetectionError(
-      `${why}, and no hardware profile is declared: set "hardwareProfile" (env KAISAR_HARDWARE_PROFILE) to a JSON ` +
+      `${why}, and no hardware profile is declared: set "hardwareProfile" (env ${ENV.hardwareProfile}) to a JSON ` +
         `file like {"gpuModel": "NVIDIA GeForce RTX 4090", "gpuCount": 1, "vramGiB": 24}`,
     );
   }

@@ -14,6 +14,7 @@ import { connectContracts, rpcProvider, type KaisarContracts } from "../chain/co
 import { CLOSE_REASON, PLAN, RENTAL_STATUS, providerRentals, type RentalView } from "../chain/rentals";
 import { findTemplate, launchSpec, loadCatalog, type Template } from "./catalog";
 import type { Logger } from "./server";
+import { ENV } from "../config/schema";
 
 /** What a rental's file holds. */
 export interface RentalFile {
@@ -195,7 +196,7 @@ export async function startRentalWatcher(
   try {
     template = findTemplate(loadCatalog(), config.rentals.template);
   } catch (e) {
-    throw new Error(`rentals.template (env KAISAR_RENTALS_TEMPLATE): ${(e as Error).message}`);
+    throw new Error(`rentals.template (env ${ENV["rentals.template"]}): ${(e as Error).message}`);
   }
   if (config.docker) {
     const docker = await dockerAvailable();

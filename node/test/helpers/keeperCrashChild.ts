@@ -6,8 +6,8 @@
  */
 import { writeSync } from "node:fs";
 
-import type { KeeperConfig } from "../src/config/load";
-import { startKeeper } from "../src/keeper";
+import type { KeeperConfig } from "../../src/config/load";
+import { startKeeper } from "../../src/keeper";
 
 const [config, epoch, when] = [JSON.parse(process.argv[2]) as KeeperConfig, BigInt(process.argv[3]), process.argv[4]];
 const die = () => process.kill(process.pid, "SIGKILL");

@@ -7,11 +7,11 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 
-import { HDNodeWallet, Mnemonic, type Wallet } from "ethers";
+import { HDNodeWallet, Mnemonic, type Signer, type Wallet } from "ethers";
 
-import { kai, nodeSpecOf } from "../../devnet/src/governance";
-import { connectContracts, HeadroomWallet, rpcProvider, type KaisarContracts } from "../src/chain/contracts";
-import { CONTRACTS, type ContractName } from "../src/config";
+import { fundRewardReserve, kai, nodeSpecOf, setUpCheckers } from "../../../devnet/src/governance";
+import { connectContracts, HeadroomWallet, rpcProvider, type KaisarContracts } from "../../src/chain/contracts";
+import { CONTRACTS, type ContractName } from "../../src/config";
 
 export const LOCAL_CHAIN_ID = 31337;
 const MNEMONIC = "test test test test test test test test test test test junk";
@@ -60,8 +60,8 @@ export async function startLocalChain(
     ignition: { deploy(module: unknown): Promise<unknown> };
   };
   const { TASK_NODE_CREATE_SERVER } = await import("hardhat/builtin-tasks/task-names");
-  const { buildKaisarModule } = await import("../../deploy/kaisarModule");
-  const { loadParameters } = await import("../../deploy/config");
+  const { buildKaisarModule } = await import("../../../deploy/kaisarModule");
+  const { loadParameters } = await import("../../../deploy/config");
 
   await hre.network.provider.request({ method: "hardhat_reset", params: [] });
   // A reset keeps the mining mode an earlier test file left (automine off, an interval): start from
@@ -168,29 +168,81 @@ export async function startLocalChain(
   };
 }
 
+/** The machine the tests list: RTX 4090s (24 GiB each), 16 cores, 64 GiB RAM, 500 GiB disk, 1 Gbps. */
+export const RTX4090 = {
+  gpuClass: "RTX4090-24GB",
+  gpuCount: 1,
+  vramGiB: 24,
+  cpuCores: 16,
+  ramGiB: 64,
+  diskGiB: 500,
+  bandwidthMbps: 1_000,
+};
+
+export interface ListOptions {
+  /** KAI governance (account 0) gives the provider, all approved to the registry; default `stake`. */
+  funds?: bigint;
+  /** KAI staked; default 1,000. */
+  stake?: bigint;
+  gpuCount?: number;
+  url?: string;
+  /** KAI per GPU-hour; default 1. */
+  price?: bigint;
+}
+
+/**
+ * `provider` funded by governance, staked and listing one node of RTX 4090s (`RTX4090`) priced in KAI;
+ * resolves to the node's id.
+ */
+export async function stakeAndList(chain: LocalChain, provider: Signer, options: ListOptions = {}): Promise<number> {
+  const { stake = kai(1_000), gpuCount = 1, url = "http://node", price = kai(1) } = options;
+  const funds = options.funds ?? stake;
+  const c = chain.contracts;
+  await (await c.KaiToken.connect(chain.account(0)).transfer(provider, funds)).wait();
+  await (await c.KaiToken.connect(provider).approve(chain.addresses.NodeRegistry, funds)).wait();
+  await (await c.NodeRegistry.connect(provider).stake(stake)).wait();
+  const spec = await nodeSpecOf(c, { ...RTX4090, gpuCount });
+  await (await c.NodeRegistry.connect(provider).registerNode(spec, url, [chain.addresses.KaiToken], [price])).wait();
+  return Number(await c.NodeRegistry.nodeCount());
+}
+
+/** `renter` given `amount` KAI by governance, all approved to the escrow. */
+export async function fundRenter(chain: LocalChain, renter: Signer, amount: bigint): Promise<void> {
+  const c = chain.contracts;
+  await (await c.KaiToken.connect(chain.account(0)).transfer(renter, amount)).wait();
+  await (await c.KaiToken.connect(renter).approve(chain.addresses.RentalEscrow, amount)).wait();
+}
+
+/**
+ * The checker set of `operators` (account indexes) with `quorum`, set up by governance (account 0)
+ * through the timelock, and `reserve` KAI in the reward reserve; resolves to the set's config version.
+ */
+export async function setUpCheckerSet(
+  chain: LocalChain,
+  { operators = [1, 2, 3, 4], quorum = 3, reserve = kai(1_000_000) } = {},
+): Promise<bigint> {
+  const gov = chain.account(0);
+  const version = await setUpCheckers(chain.contracts, chain.addresses.KaisarTimelock, gov, gov, {
+    operators: operators.map((i) => chain.account(i)),
+    quorum,
+  });
+  await fundRewardReserve(chain.contracts, gov, reserve);
+  return version;
+}
+
 /**
  * A provider (`account(providerIndex)`) funded, staked and listing one 2 × RTX4090 node at 1 KAI per
  * GPU-hour in KAI; `rentParams` are the escrow's `rent` arguments for one GPU, pay-as-you-go.
  */
 export async function listRentableNode(chain: LocalChain, providerIndex: number) {
-  const c = chain.contracts;
   const provider = chain.account(providerIndex);
-  const kaiToken = await c.KaiToken.getAddress();
-  await (await c.KaiToken.connect(chain.account(0)).transfer(provider, kai(60_000))).wait();
-  const registry = c.NodeRegistry.connect(provider);
-  await (await c.KaiToken.connect(provider).approve(await registry.getAddress(), kai(60_000))).wait();
-  await (await registry.stake(kai(50_000))).wait();
-  const spec = await nodeSpecOf(c, {
-    gpuClass: "RTX4090-24GB",
+  const kaiToken = chain.addresses.KaiToken;
+  const nodeId = await stakeAndList(chain, provider, {
+    funds: kai(60_000),
+    stake: kai(50_000),
     gpuCount: 2,
-    vramGiB: 24,
-    cpuCores: 16,
-    ramGiB: 64,
-    diskGiB: 500,
-    bandwidthMbps: 1000,
+    url: "http://127.0.0.1:1",
   });
-  await (await registry.registerNode(spec, "http://127.0.0.1:1", [kaiToken], [kai(1)])).wait();
-  const nodeId = Number(await c.NodeRegistry.nodeCount());
   const rentParams = (deposit: bigint) => ({
     nodeId,
     gpus: 1,

@@ -19,16 +19,16 @@
  */
 import { Wallet } from "ethers";
 
-import { fundRewardReserve, governanceExecute, kai, nodeSpecOf, setUpCheckers } from "../../devnet/src/governance";
-import { chainEpochContext, readEpochClock } from "../src/chain/epochContext";
-import { startApi, type RunningApi } from "../src/checker/api";
-import { epochResultView, finalizeEpoch, freezeOwnBundle } from "../src/checker/exchange";
-import { epochClock, epochWindow } from "../src/checker/run";
-import { systemClock, type Clock } from "../src/checker/scheduler";
-import { openStore, type CheckerStore } from "../src/checker/store";
-import { DEFAULT_SCORING_PARAMS } from "../src/scoring";
-import { expectedHeartbeats } from "../src/scoring/observe";
-import { startLocalChain, type LocalChain } from "./localChain";
+import { governanceExecute, kai } from "../../../devnet/src/governance";
+import { chainEpochContext, readEpochClock } from "../../src/chain/epochContext";
+import { startApi, type RunningApi } from "../../src/checker/api";
+import { epochResultView, finalizeEpoch, freezeOwnBundle } from "../../src/checker/exchange";
+import { epochClock, epochWindow } from "../../src/checker/run";
+import { systemClock, type Clock } from "../../src/checker/scheduler";
+import { openStore, type CheckerStore } from "../../src/checker/store";
+import { DEFAULT_SCORING_PARAMS } from "../../src/scoring";
+import { expectedHeartbeats } from "../../src/scoring/observe";
+import { fundRenter, setUpCheckerSet, stakeAndList, startLocalChain, type LocalChain } from "./localChain";
 
 export const CHECKER_NAMES = ["c1", "c2", "c3", "c4"];
 /** The heartbeat interval the samples are recorded at (a 10 s epoch expects 99 of them). */
@@ -67,11 +67,7 @@ export async function startKeeperWorld(ended: number, slashWindowSeconds?: numbe
   const chain = await startLocalChain({ epochLengthSeconds: 10 });
   const gov = chain.account(0);
   const c = chain.contracts;
-  await setUpCheckers(c, chain.addresses.KaisarTimelock, gov, gov, {
-    operators: [1, 2, 3, 4].map((i) => chain.account(i)),
-    quorum: 3,
-  });
-  await fundRewardReserve(c, gov, kai(1_000_000));
+  await setUpCheckerSet(chain);
   if (slashWindowSeconds !== undefined) {
     await governanceExecute(chain.addresses.KaisarTimelock, gov, [
       {
@@ -84,21 +80,8 @@ export async function startKeeperWorld(ended: number, slashWindowSeconds?: numbe
   const renter = chain.account(6);
   const kaiToken = chain.addresses.KaiToken;
   const price = kai(3_600);
-  await (await c.KaiToken.connect(gov).transfer(provider.address, kai(1_000))).wait();
-  await (await c.KaiToken.connect(provider).approve(chain.addresses.NodeRegistry, kai(1_000))).wait();
-  await (await c.NodeRegistry.connect(provider).stake(kai(1_000))).wait();
-  const spec = await nodeSpecOf(c, {
-    gpuClass: "RTX4090-24GB",
-    gpuCount: 1,
-    vramGiB: 24,
-    cpuCores: 16,
-    ramGiB: 64,
-    diskGiB: 500,
-    bandwidthMbps: 1_000,
-  });
-  await (await c.NodeRegistry.connect(provider).registerNode(spec, "http://node", [kaiToken], [price])).wait();
-  await (await c.KaiToken.connect(gov).transfer(renter.address, kai(5_000))).wait();
-  await (await c.KaiToken.connect(renter).approve(chain.addresses.RentalEscrow, kai(5_000))).wait();
+  await stakeAndList(chain, provider, { price });
+  await fundRenter(chain, renter, kai(5_000));
   const tier = (await c.RentalEscrow.slaTiers()).findIndex((t) => t === 9_990n);
   await (
     await c.RentalEscrow.connect(renter).rent({

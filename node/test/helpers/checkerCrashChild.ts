@@ -2,7 +2,7 @@
  * Child process of the store's crash test: records `count` heartbeats of node 1 in epoch 0 of the
  * database at argv[2], then dies by SIGKILL without closing it (no chance to flush anything).
  */
-import { openStore } from "../src/checker/store";
+import { openStore } from "../../src/checker/store";
 
 const [file, count] = [process.argv[2], Number(process.argv[3])];
 const store = openStore(file);

@@ -12,8 +12,8 @@ import path from "node:path";
 import { id, type Signer } from "ethers";
 import { reportDomain, signReport, signedReportToJson, treeToJson, type Report, type TreeLeaf } from "@kaisar/offchain";
 
-import type { KeeperConfig } from "../src/config/load";
-import { epochReport, epochTree, scoreEpoch, DEFAULT_SCORING_PARAMS, type NodeObservation } from "../src/scoring";
+import type { KeeperConfig } from "../../src/config/load";
+import { epochReport, epochTree, scoreEpoch, DEFAULT_SCORING_PARAMS, type NodeObservation } from "../../src/scoring";
 
 /** Serves `/<name>/epochs/:epoch/report` and `/<name>/epochs/:epoch/tree` from mutable maps. */
 export interface FakeCheckers {
@@ -384,10 +384,14 @@ export class KeeperProcess {
 
   /** Starts `kaisar keeper run --json` with `env`; each log line is appended to `logFile` if named. */
   constructor(env: NodeJS.ProcessEnv, logFile?: string) {
-    this.child = spawn(process.execPath, [path.join(__dirname, "..", "bin", "kaisar.js"), "keeper", "run", "--json"], {
-      cwd: path.join(__dirname, ".."),
-      env,
-    });
+    this.child = spawn(
+      process.execPath,
+      [path.join(__dirname, "..", "..", "bin", "kaisar.js"), "keeper", "run", "--json"],
+      {
+        cwd: path.join(__dirname, "..", ".."),
+        env,
+      },
+    );
     let buffer = "";
     this.child.stdout!.on("data", (d) => {
       buffer += d;

@@ -6,9 +6,9 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { Wallet } from "ethers";
 
-import type { CheckerNode } from "../src/config/nodes";
-import { hardwareReportMessage, type HardwareReport } from "../src/checker/hardware";
-import { cpuKernel, solveChallenge, type Challenge, type ChallengeAnswer } from "../src/popw";
+import type { CheckerNode } from "../../src/config/nodes";
+import { hardwareReportMessage, type HardwareReport } from "../../src/checker/hardware";
+import { cpuKernel, solveChallenge, type Challenge, type ChallengeAnswer } from "../../src/popw";
 
 export interface FakeServer {
   url: string;

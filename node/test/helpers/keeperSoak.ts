@@ -1,7 +1,7 @@
 /**
  * A long run of the real keeper process with many kills (issue #17): not part of `npm test`.
  *
- *   cd node && npx ts-node --transpile-only test/keeper-soak.ts [epochs=20] [seed=1] [port=28971]
+ *   cd node && npx ts-node --transpile-only test/helpers/keeperSoak.ts [epochs=20] [seed=1] [port=28971]
  *
  * On a local chain with the real checkers of keeperWorld.ts (their API and store), epochs are published one by one
  * (node 1 under its rental's 99.9% target in each: every epoch warrants a credit). For each epoch the
@@ -15,7 +15,7 @@
  */
 import { Wallet } from "ethers";
 
-import { KeeperProcess, cleanEnv, keeperConfig, startFaultProxy } from "./keeperHelpers";
+import { KeeperProcess, cleanEnv, keeperConfig, startFaultProxy } from "./keeper";
 import { startKeeperWorld } from "./keeperWorld";
 import { unconserved } from "./ledgers";
 

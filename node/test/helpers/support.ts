@@ -5,7 +5,7 @@
 import http from "node:http";
 import { createServer } from "node:net";
 
-import type { RunProgram } from "../src/provider";
+import type { RunProgram } from "../../src/provider";
 
 /** nvidia-smi is not installed (whatever this machine has): hardware comes from the declared profile. */
 export const NO_SMI: RunProgram = async () => {

@@ -6,6 +6,7 @@ import path from "path";
 
 import { EXIT, main } from "../src/cli";
 import { CONTRACTS } from "../src/config";
+import { clearKaisarEnv } from "./helpers/cli";
 
 const KEY = "0x" + "ab".repeat(32);
 
@@ -29,7 +30,7 @@ describe("kaisar (cli)", () => {
 
   beforeEach(() => {
     dir = mkdtempSync(path.join(os.tmpdir(), "kaisar-cli-"));
-    for (const k of Object.keys(process.env)) if (k.startsWith("KAISAR_")) delete process.env[k];
+    clearKaisarEnv();
     // A deployment with every contract (the repository's local one is not committed, and may be stale).
     const deployment = path.join(dir, "deployed_addresses.json");
     const addresses = CONTRACTS.map((name, i) => [`Kaisar#${name}`, "0x" + (i + 1).toString(16).padStart(40, "0")]);

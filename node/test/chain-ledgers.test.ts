@@ -6,8 +6,8 @@
 import { expect } from "chai";
 
 import { kai } from "../../devnet/src/governance";
-import { ledgers, unconserved } from "./ledgers";
-import { startKeeperWorld, type KeeperWorld } from "./keeperWorld";
+import { ledgers, unconserved } from "./helpers/ledgers";
+import { startKeeperWorld, type KeeperWorld } from "./helpers/keeperWorld";
 
 describe("ledgers: supply and every contract's books, from the chain", function () {
   this.timeout(120_000);

@@ -21,7 +21,7 @@
 import { Contract, ZeroAddress, getAddress, type Provider } from "ethers";
 import { valueOf, type Plan } from "@kaisar/offchain";
 
-import type { KaisarContracts } from "../src/chain/contracts";
+import type { KaisarContracts } from "../../src/chain/contracts";
 
 const ERC20 = [
   "event Transfer(address indexed from, address indexed to, uint256 value)",
