@@ -65,4 +65,6 @@ lines.push(`export type ContractName = (typeof CONTRACT_NAMES)[number];`, "");
 mkdirSync(path.dirname(out), { recursive: true });
 const text = lines.join("\n");
 if (!existsSync(out) || readFileSync(out, "utf8") !== text) writeFileSync(out, text);
-console.log(`[generate] ${path.relative(root, out)}: ${Object.keys(CONTRACTS).length} contracts, ${errors.size} errors`);
+console.log(
+  `[generate] ${path.relative(root, out)}: ${Object.keys(CONTRACTS).length} contracts, ${errors.size} errors`,
+);
