@@ -1,7 +1,7 @@
 import "@nomicfoundation/hardhat-toolbox";
 import "@nomicfoundation/hardhat-ignition-ethers";
-import { subtask } from "hardhat/config";
-import { TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD } from "hardhat/builtin-tasks/task-names";
+import { subtask, task } from "hardhat/config";
+import { TASK_COMPILE, TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD } from "hardhat/builtin-tasks/task-names";
 import type { HardhatUserConfig, NetworkUserConfig } from "hardhat/types";
 
 // Variables from a local .env file, if there is one (see .env.example); the shell wins.
@@ -25,6 +25,19 @@ subtask(TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD, async (args: { solcVersion: string
     version: SOLC_VERSION,
     longVersion: solc.version() as string,
   };
+});
+
+// Every compile also writes the protocol's vocabulary for the TypeScript packages (enums, custom errors
+// and their NatSpec sentences) into offchain/src/generated/protocol.ts: scripts/generate-protocol.js.
+// Not from coverage's instrumented build (KAISAR_COVERAGE_PATHS), which must not rewrite shared outputs.
+task(TASK_COMPILE, async (args, hre, runSuper) => {
+  const result = await runSuper(args);
+  if (process.env.KAISAR_COVERAGE_PATHS !== "1") {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const line: string = require("./scripts/generate-protocol").generateProtocol(hre.config.paths.artifacts);
+    if (!(args as { quiet?: boolean }).quiet) console.log(`Generated ${line}`);
+  }
+  return result;
 });
 
 // `hardhat test` and `hardhat coverage` run on a chain whose clock only the tests move (each block its

@@ -1,7 +1,7 @@
 /**
  * Builds what the node software needs to run from a checkout when it is missing or stale: the compiled
- * contracts (artifacts/) and their TypeChain bindings (typechain-types/), both written by
- * `hardhat compile`. `npm start` and the `kaisar` command call it first, so a fresh clone runs after
+ * contracts (artifacts/), their TypeChain bindings (typechain-types/) and the protocol's vocabulary
+ * for the TypeScript packages (offchain/src/generated/protocol.ts), all written by `hardhat compile`. `npm start` and the `kaisar` command call it first, so a fresh clone runs after
  * `npm ci` alone. It says in one line what it builds and why, and nothing when all is up to date.
  *
  * Stale means: a `.sol` file under contracts/ (or hardhat.config.ts, or package-lock.json) is newer
@@ -21,9 +21,10 @@ const OUTPUTS = [
   "typechain-types/index.ts",
   "typechain-types/factories/contracts/checker/CheckerLicense__factory.ts",
   "artifacts/contracts/escrow/RentalEscrow.sol/RentalEscrow.json",
+  "offchain/src/generated/protocol.ts",
 ];
 /** Inputs outside contracts/ whose change calls for a build. */
-const INPUTS = ["hardhat.config.ts", "package-lock.json"];
+const INPUTS = ["hardhat.config.ts", "package-lock.json", "scripts/generate-protocol.js"];
 
 /** The newest modification time (ms) of the `.sol` files under `dir`. */
 function newestSol(dir) {

@@ -197,7 +197,7 @@ interface ISlaEnforcer {
     /// `SlaEnforcer_SlashingWindowOpen`): every slash for the epoch had its chance first. Pays what
     /// the registry still holds, up to what is due (rewards owed first, then active stake, then
     /// unbonding). Anyone may call it. Reverts `SlaEnforcer_NothingDue` when nothing is due.
-    /// @dev Emits `PayStakeCredit` after the registry's `Slash` (reason `REASON_SLA_CREDIT`,
+    /// @dev Emits `PayStakeCredit` after the registry's `Slash` (reason `PenaltyReason.SlaCredit`,
     /// evidence `keccak256(abi.encode(rentalId, epoch))`, recipient the renter).
     /// @param rentalId The rental credited.
     /// @param epoch The epoch of the credit.
@@ -231,7 +231,7 @@ interface ISlaEnforcer {
     /// same and the renter gets what the stake gave (maybe 0).
     /// @dev Emits, per rental closed: the escrow's `CloseRental` (and `CreditRefund` if a refund push
     /// fails); for a saving plan the provider had withdrawn from, `RefundSavingFromStake`, after the
-    /// registry's `Slash` (reason `REASON_SAVING_REFUND`, evidence `keccak256(abi.encode(rentalId))`,
+    /// registry's `Slash` (reason `PenaltyReason.SavingRefund`, evidence `keccak256(abi.encode(rentalId))`,
     /// recipient the renter) when KAI is owed and the provider has any stake or rewards left.
     /// @param rentalIds Rentals on jailed nodes.
     /// @return closed How many rentals were closed.

@@ -9,6 +9,7 @@ import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol
 import {IReportOracle, Report} from "../interfaces/IReportOracle.sol";
 import {INodeRegistry} from "../interfaces/INodeRegistry.sol";
 import {ICheckerLicense} from "../interfaces/ICheckerLicense.sol";
+import {EQUIVOCATION_PENALTY_CODE} from "../types/DataTypes.sol";
 
 /// @title ReportOracle
 /// @notice Quorum-signed epoch reports of the checkers. See `IReportOracle`.
@@ -22,8 +23,6 @@ contract ReportOracle is IReportOracle, AccessControl, EIP712 {
         "Report(uint256 epoch,uint256 configVersion,bytes32 root,uint256 nodeCount,uint256 totalReward,"
         "uint256 totalCapacityPoints,uint256 totalDeliveryPoints)"
     );
-    /// @notice Reason code recorded in the registry when an equivocating checker is slashed.
-    uint8 public constant REASON_EQUIVOCATION = 100;
     /// @notice Bits of the `reasons` an operator was excluded from the set for (`ExcludeOperator`).
     uint256 public constant EXCLUDED_NO_LICENSE = 1;
     uint256 public constant EXCLUDED_UNDER_STAKED = 2;
@@ -231,7 +230,7 @@ contract ReportOracle is IReportOracle, AccessControl, EIP712 {
             operator,
             equivocationPenalty,
             0,
-            REASON_EQUIVOCATION,
+            EQUIVOCATION_PENALTY_CODE,
             evidence,
             address(this)
         );

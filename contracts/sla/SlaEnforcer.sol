@@ -12,22 +12,22 @@ import {IRentalEscrow} from "../interfaces/IRentalEscrow.sol";
 import {INodeRegistry} from "../interfaces/INodeRegistry.sol";
 import {RentalMath} from "../libraries/RentalMath.sol";
 import {SlaMath} from "../libraries/SlaMath.sol";
-import {CloseReason, Node, NodeStatus, Plan, ProviderStake, Rental, RentalStatus} from "../types/DataTypes.sol";
+import {
+    CloseReason,
+    Node,
+    NodeStatus,
+    PenaltyReason,
+    Plan,
+    ProviderStake,
+    Rental,
+    RentalStatus
+} from "../types/DataTypes.sol";
 import {NodeId, RentalId} from "../types/Ids.sol";
 
 /// @title SlaEnforcer
 /// @notice SLA credits and PoPW slashing from accepted epoch reports. See `ISlaEnforcer`.
 /// @dev Needs the escrow's `ORACLE_ROLE` and the registry's `SLASHER_ROLE`.
 contract SlaEnforcer is ISlaEnforcer, AccessControl, ReentrancyGuardTransient {
-    /// @notice Registry penalty reason: the stake part of an SLA credit.
-    uint8 public constant REASON_SLA_CREDIT = 1;
-    /// @notice Registry penalty reason: repeated downtime during a rental.
-    uint8 public constant REASON_DOWNTIME = 2;
-    /// @notice Registry penalty reason: attested hardware differs from the registration.
-    uint8 public constant REASON_HARDWARE_FRAUD = 3;
-    /// @notice Registry penalty reason: a saving plan on a jailed node refunded in full, what the
-    /// provider had withdrawn from it paid back from its stake.
-    uint8 public constant REASON_SAVING_REFUND = 4;
     /// @notice Bound on the downtime policy's consecutive epochs.
     uint256 public constant MAX_DOWNTIME_EPOCHS = 12;
     /// @notice Bound on `kaiPerToken`: 1e40 KAI units per 1e18 token units (no overflow below 2^96 credits).
@@ -174,7 +174,7 @@ contract SlaEnforcer is ISlaEnforcer, AccessControl, ReentrancyGuardTransient {
         // not depend on which of its rentals the caller names.
         uint256 amount = (perGpuStake(nodeId) * registry.getNode(nodeId).gpuCount * pol.downtimeSlashBps) / BPS;
         bytes32 evidence = keccak256(abi.encodePacked(leafHashes));
-        slashed = _slashAndJail(nodeId, amount, REASON_DOWNTIME, evidence);
+        slashed = _slashAndJail(nodeId, amount, uint8(PenaltyReason.Downtime), evidence);
         emit SlashDowntime(nodeId, rentalId, firstEpoch, lastEpoch, slashed, evidence);
     }
 
@@ -191,7 +191,7 @@ contract SlaEnforcer is ISlaEnforcer, AccessControl, ReentrancyGuardTransient {
 
         Node memory node = registry.getNode(nodeId);
         uint256 amount = (perGpuStake(nodeId) * node.gpuCount * policy.fraudSlashBps) / BPS;
-        slashed = _slashAndJail(nodeId, amount, REASON_HARDWARE_FRAUD, leafHash);
+        slashed = _slashAndJail(nodeId, amount, uint8(PenaltyReason.HardwareFraud), leafHash);
         emit SlashHardwareFraud(nodeId, epoch, slashed, leafHash);
     }
 
@@ -455,7 +455,7 @@ contract SlaEnforcer is ISlaEnforcer, AccessControl, ReentrancyGuardTransient {
             registry.nodeProvider(rental.nodeId),
             due,
             rental.nodeId,
-            REASON_SLA_CREDIT,
+            uint8(PenaltyReason.SlaCredit),
             keccak256(abi.encode(rentalId, epoch)),
             rental.renter
         );
@@ -482,7 +482,7 @@ contract SlaEnforcer is ISlaEnforcer, AccessControl, ReentrancyGuardTransient {
                     provider,
                     kaiOwed,
                     rental.nodeId,
-                    REASON_SAVING_REFUND,
+                    uint8(PenaltyReason.SavingRefund),
                     evidence,
                     rental.renter
                 );

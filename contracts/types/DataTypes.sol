@@ -37,6 +37,23 @@ enum CloseReason {
     ProviderSlashed // the provider was slashed
 }
 
+/// @notice Why a provider's (or a checker's) stake was taken: the `reason` code of the registry's
+/// `Slash` event and of each `Penalty`, a `uint8`. Each reason's code is its value here, except
+/// `Equivocation`, recorded as `EQUIVOCATION_PENALTY_CODE` (100): the oracle's reason, apart from the
+/// SLA enforcer's since the first deployments.
+enum PenaltyReason {
+    None,
+    SlaCredit, // the stake part of an SLA credit (SlaEnforcer)
+    Downtime, // repeated downtime during a rental (SlaEnforcer)
+    HardwareFraud, // attested hardware differs from the registration (SlaEnforcer)
+    SavingRefund, // a saving plan on a jailed node refunded in full: what the provider had withdrawn
+    // from it, paid back from its stake (SlaEnforcer)
+    Equivocation // a checker signed two different reports of one epoch (ReportOracle)
+}
+
+// The registry's reason code of `PenaltyReason.Equivocation`.
+uint8 constant EQUIVOCATION_PENALTY_CODE = 100;
+
 /// @notice Hardware a node declares at registration. Checkers re-test it.
 struct NodeSpec {
     uint16 gpuClass; // index into the registry's GPU class list
@@ -97,7 +114,7 @@ struct GpuClass {
 struct Penalty {
     uint96 amount; // KAI units actually taken
     uint40 at; // Unix seconds
-    uint8 reason; // reason code (see the oracle's reason table)
+    uint8 reason; // a `PenaltyReason` code (its value; `EQUIVOCATION_PENALTY_CODE` for `Equivocation`)
     uint32 nodeId; // 0 if not tied to a node
     bytes32 evidence; // hash of the evidence (e.g. a report leaf)
 }

@@ -7,7 +7,9 @@
  * another contract (a rent that NodeRegistry refuses). Addresses are not here: the app reads them at
  * run time from the deployment export (`/deployments/chain-<id>.json`), so one build serves every chain.
  *
- * Runs before dev, build, test and typecheck. Compiles first when artifacts/ is missing.
+ * Runs before dev, build, test and typecheck. Compiles first when artifacts/ is missing, or the
+ * protocol vocabulary the app imports from offchain (offchain/src/generated/protocol.ts, written by
+ * every `hardhat compile`).
  */
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -32,8 +34,9 @@ const CONTRACTS = {
 
 const artifactOf = (name) => path.join(root, "artifacts", "contracts", CONTRACTS[name], `${name}.json`);
 
-if (Object.keys(CONTRACTS).some((n) => !existsSync(artifactOf(n)))) {
-  console.log("[generate] artifacts/ is missing contracts: running `hardhat compile`");
+const vocabulary = path.join(root, "offchain", "src", "generated", "protocol.ts");
+if (Object.keys(CONTRACTS).some((n) => !existsSync(artifactOf(n))) || !existsSync(vocabulary)) {
+  console.log("[generate] artifacts/ or offchain/src/generated/ is missing: running `hardhat compile`");
   execFileSync("npx", ["hardhat", "compile", "--quiet"], { cwd: root, stdio: "inherit" });
 }
 
@@ -62,4 +65,6 @@ lines.push(`export type ContractName = (typeof CONTRACT_NAMES)[number];`, "");
 mkdirSync(path.dirname(out), { recursive: true });
 const text = lines.join("\n");
 if (!existsSync(out) || readFileSync(out, "utf8") !== text) writeFileSync(out, text);
-console.log(`[generate] ${path.relative(root, out)}: ${Object.keys(CONTRACTS).length} contracts, ${errors.size} errors`);
+console.log(
+  `[generate] ${path.relative(root, out)}: ${Object.keys(CONTRACTS).length} contracts, ${errors.size} errors`,
+);

@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 
+import { NodeStatus } from "@kaisar/offchain/src/vocabulary";
+
 import {
-  NodeStatus,
   STALE_AFTER_MS,
   formatLatency,
   formatMbps,

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { underStakeSentence } from "@kaisar/offchain/src/stake";
 
 import { formatAmount } from "../src/lib/format";
-import { NodeStatus } from "../src/lib/health";
+import { NodeStatus } from "@kaisar/offchain/src/vocabulary";
 import { gpuRange, rentProblem, topUpProblem, type RentCheckInput } from "../src/lib/rentCheck";
 
 const KAI = { symbol: "KAI", decimals: 18 };

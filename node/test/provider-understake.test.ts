@@ -7,7 +7,7 @@
  * agent's /health (`stake`, read from the chain while it keeps serving) and `kaisar provider status`
  * say the shared sentence (offchain/src/stake.ts); `kaisar provider stake` stakes the shortfall.
  */
-import { underStakeSentence } from "@kaisar/offchain";
+import { PENALTY_REASON_TEXT, underStakeSentence } from "@kaisar/offchain";
 import { expect } from "chai";
 import { Wallet } from "ethers";
 import { mkdtempSync, rmSync, writeFileSync } from "fs";
@@ -244,11 +244,10 @@ describe("a provider under its stake requirement after a credit from stake is to
     expect(status.stake).to.deep.include({ covered: false, underStake: sentence });
     // The credit from stake is listed as a penalty with its time (a Result's `.at` is Array#at).
     expect(status.penalties).to.have.length(1);
-    expect(status.penalties[0]).to.deep.include({ amount: "10", reason: "SLA credit (paid from stake)", nodeId: 1 });
+    expect(status.penalties[0]).to.deep.include({ amount: "10", reason: PENALTY_REASON_TEXT.SlaCredit, nodeId: 1 });
     expect(status.penalties[0].at).to.be.a("number").above(0);
-    expect(text.out).to.match(
-      /Penalties \(1\):\n {2}\d{4}-\d\d-\d\dT[\d:.]+Z 10 KAI for SLA credit \(paid from stake\) on node 1/,
-    );
+    expect(text.out).to.match(/Penalties \(1\):\n {2}\d{4}-\d\d-\d\dT[\d:.]+Z 10 KAI for SLA credit paid to a renter/);
+    expect(text.out).to.include(`10 KAI for ${PENALTY_REASON_TEXT.SlaCredit} on node 1`);
   });
 
   it("`kaisar provider stake` stakes the shortfall: /health is covered again and the rent goes through", async () => {

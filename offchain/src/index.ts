@@ -10,3 +10,5 @@ export * from "./amount";
 export * from "./delivery";
 export * from "./gas";
 export * from "./stake";
+export * from "./vocabulary";
+export * from "./revert";

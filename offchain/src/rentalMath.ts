@@ -13,21 +13,10 @@
  * Units: amounts in token units, times in Unix seconds, fees and discounts in bps.
  */
 
-/** How a rental is paid, numbered as `enum Plan` in `contracts/types/DataTypes.sol`. */
-export const Plan = { PayAsYouGo: 0, Hourly: 1, Saving: 2 } as const;
-export type Plan = (typeof Plan)[keyof typeof Plan];
+import { CloseReason, Plan } from "./generated/protocol";
 
-/** Why a rental closed, numbered as `enum CloseReason`. */
-export const CloseReason = {
-  None: 0,
-  Renter: 1,
-  Provider: 2,
-  Expired: 3,
-  InsufficientFunds: 4,
-  SlaBreach: 5,
-  ProviderSlashed: 6,
-} as const;
-export type CloseReason = (typeof CloseReason)[keyof typeof CloseReason];
+/** How a rental is paid and why it closed: `enum Plan` and `enum CloseReason`, generated from the contracts. */
+export { CloseReason, Plan };
 
 export const BPS = 10_000n;
 export const HOUR = 3_600n;

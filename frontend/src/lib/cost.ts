@@ -1,17 +1,25 @@
 /**
- * The rent form's cost preview: the same arithmetic as RentalEscrow._quote and RentalMath (unit
- * price, deposit, paid time), so what the person sees is what the contract charges. Pure, unit tested.
+ * The rent form's cost preview: the unit price and deposit come from offchain's mirror of
+ * RentalEscrow._quote (rentalMath.ts), so what the person sees is what the contract charges; this
+ * file adds the paid time, the fee and the refund rules in words. Pure, unit tested.
  */
+import {
+  ContractRevert,
+  SAVING_TERMS_DAYS,
+  bpsOf,
+  quote as escrowQuote,
+  type Quote as EscrowQuote,
+} from "@kaisar/offchain/src/rentalMath";
+import { Plan, type PlanName } from "@kaisar/offchain/src/vocabulary";
+
 import { formatBps } from "./format";
 
-export const HOUR = 3600;
-export const DAY = 86_400;
-export const BPS = 10_000n;
+const HOUR = 3600;
+const DAY = 86_400;
 
-export type PlanName = "PayAsYouGo" | "Hourly" | "Saving";
-/** The on-chain `Plan` enum. */
-export const PLAN_INDEX: Record<PlanName, number> = { PayAsYouGo: 0, Hourly: 1, Saving: 2 };
-export const SAVING_TERMS = [7, 30, 90] as const;
+export type { PlanName };
+/** The saving plan's terms, in days (7, 30, 90). */
+export const SAVING_TERMS = SAVING_TERMS_DAYS.map(Number);
 
 export interface QuoteInput {
   plan: PlanName;
@@ -53,7 +61,16 @@ export interface Quote {
   refundRules: string[];
 }
 
-const bpsOf = (amount: bigint, bps: bigint) => (amount * bps) / BPS;
+/** RentalEscrow._quote's unit price and deposit (`deposit` 0: the preview sets it), or its error in words. */
+function escrowPrice(input: QuoteInput, termDays: number): EscrowQuote | { error: string } {
+  try {
+    const { plan, pricePerGpuHour, gpus, savingDiscountBps } = input;
+    return escrowQuote(Plan[plan], pricePerGpuHour, BigInt(gpus), 0n, BigInt(termDays), savingDiscountBps, 0n);
+  } catch (e) {
+    if (e instanceof ContractRevert) return { error: "That price is too large for a single rental." };
+    throw e;
+  }
+}
 
 /** The contract's quote for `input`, or an error sentence when the input cannot rent. */
 export function quote(input: QuoteInput): Quote | { error: string } {
@@ -67,9 +84,10 @@ export function quote(input: QuoteInput): Quote | { error: string } {
   const perHour = pricePerGpuHour * BigInt(gpus);
   const grace = formatGrace(input.gracePeriod);
   if (plan === "Saving") {
-    if (!SAVING_TERMS.includes(input.termDays as 7 | 30 | 90)) return { error: "A saving plan runs 7, 30 or 90 days." };
-    const unitPrice = perHour - bpsOf(perHour, input.savingDiscountBps);
-    const total = unitPrice * 24n * BigInt(input.termDays);
+    if (!SAVING_TERMS.includes(input.termDays)) return { error: "A saving plan runs 7, 30 or 90 days." };
+    const price = escrowPrice(input, input.termDays);
+    if ("error" in price) return price;
+    const { unitPrice, deposit: total } = price;
     const full = perHour * 24n * BigInt(input.termDays);
     return {
       unitPrice,
@@ -88,9 +106,11 @@ export function quote(input: QuoteInput): Quote | { error: string } {
     };
   }
   if (!(input.hours > 0) || !Number.isFinite(input.hours)) return { error: "Prepay at least some runtime." };
+  const price = escrowPrice(input, 0);
+  if ("error" in price) return price;
+  const { unitPrice } = price;
   if (plan === "PayAsYouGo") {
-    // Per second, rounded up so that the rate never undercharges the provider (RentalEscrow._quote).
-    const unitPrice = (perHour + BigInt(HOUR) - 1n) / BigInt(HOUR);
+    // Per second, rounded up so that the rate never undercharges the provider.
     const seconds = Math.round(input.hours * HOUR);
     const total = unitPrice * BigInt(seconds);
     return {
@@ -109,11 +129,11 @@ export function quote(input: QuoteInput): Quote | { error: string } {
     };
   }
   const hours = Math.ceil(input.hours);
-  const total = perHour * BigInt(hours);
+  const total = unitPrice * BigInt(hours);
   return {
-    unitPrice: perHour,
+    unitPrice,
     total,
-    perHour,
+    perHour: unitPrice,
     seconds: hours * HOUR,
     discount: 0n,
     fee: bpsOf(total, input.feeBps),

@@ -3,9 +3,18 @@
  * wrong network, and each custom error of the contracts mapped by NAME (the NatSpec of
  * contracts/interfaces/*.sol, rephrased for a renter, provider or checker). Never a hex blob.
  */
-import { BaseError, ContractFunctionRevertedError, decodeErrorResult, type Hex } from "viem";
+import { BaseError } from "viem";
 
-import { kaisarErrorsAbi } from "../contracts/generated";
+import { decodeRevert } from "@kaisar/offchain/src/revert";
+import {
+  CloseReasonNames,
+  NodeStatus,
+  NodeStatusNames,
+  PlanNames,
+  enumName,
+  type PlanName,
+} from "@kaisar/offchain/src/vocabulary";
+
 import { formatAmount, formatDuration } from "./format";
 
 /** How amounts in an error are shown: the token of the action (rent, top up) or KAI. */
@@ -26,9 +35,11 @@ const when = (v: unknown, ctx: Required<ErrorContext>) => {
   const t = Number(big(v));
   return t > ctx.now ? `in ${formatDuration(t - ctx.now)}` : "now";
 };
-const PLAN_NAMES = ["pay-as-you-go", "hourly", "saving"];
-const CLOSE = ["none", "renter", "provider", "expired", "insufficient funds", "SLA breach", "provider slashed"];
-const STATUS = ["unknown", "active", "paused", "jailed", "retired"];
+/** A plan's name in a sentence. */
+const PLAN_WORDS: Record<PlanName, string> = { PayAsYouGo: "pay-as-you-go", Hourly: "hourly", Saving: "saving" };
+/** A node status in a sentence ("Node #3 is jailed"). */
+const nodeStatusWords = (s: unknown) =>
+  Number(s) === NodeStatus.None ? "unknown" : NodeStatusNames[Number(s)]?.toLowerCase();
 
 /** Custom error name → sentence. */
 export const ERROR_MESSAGES: Record<string, Explain> = {
@@ -38,9 +49,9 @@ export const ERROR_MESSAGES: Record<string, Explain> = {
   RentalEscrow_InvalidGpuCount: ([g]) => `A rental needs between 1 and 255 GPUs (you asked for ${g}).`,
   RentalEscrow_TokenNotAllowed: () => "That token is not accepted for payment.",
   RentalEscrow_InvalidTerm: ([plan, days]) =>
-    Number(plan) === 2
+    PlanNames[Number(plan)] === "Saving"
       ? `A saving plan runs 7, 30 or 90 days, not ${days}.`
-      : `The ${PLAN_NAMES[Number(plan)]} plan has no term.`,
+      : `The ${PLAN_WORDS[PlanNames[Number(plan)]]} plan has no term.`,
   RentalEscrow_InvalidDeposit: ([dep, min], ctx) =>
     big(min) === 0n
       ? "A saving plan is prepaid from its term: leave the deposit empty."
@@ -72,7 +83,7 @@ export const ERROR_MESSAGES: Record<string, Explain> = {
     `Rental #${id} is paid until later (${when(until, ctx)}); it has not run out.`,
   RentalEscrow_AlreadyInGrace: ([id]) => `Rental #${id} is already in its grace period.`,
   RentalEscrow_NotClosable: ([id, at], ctx) => `Rental #${id} can be closed ${when(at, ctx)}, not yet.`,
-  RentalEscrow_InvalidCloseReason: ([r]) => `"${CLOSE[Number(r)] ?? r}" is not a valid close reason here.`,
+  RentalEscrow_InvalidCloseReason: ([r]) => `"${enumName(CloseReasonNames, big(r))}" is not a valid close reason here.`,
   RentalEscrow_TokenMismatch: ([id]) => `Rental #${id} is paid in another token.`,
   RentalEscrow_NothingToWithdraw: () => "There is nothing to withdraw yet.",
   RentalEscrow_FeeOnTransfer: () => "That token takes a fee on transfers, which the escrow refuses.",
@@ -92,7 +103,7 @@ export const ERROR_MESSAGES: Record<string, Explain> = {
   NodeRegistry_InvalidSpec: ([field]) => `The hardware form is incomplete: check ${field}.`,
   NodeRegistry_InvalidMetadataURI: ([, max]) => `The endpoint URL must be 1 to ${max} characters.`,
   NodeRegistry_InvalidNodeStatus: ([id, s]) =>
-    `Node #${id} is ${STATUS[Number(s)] ?? "not in a state that allows this"}, so this is not possible now.`,
+    `Node #${id} is ${nodeStatusWords(s) ?? "not in a state that allows this"}, so this is not possible now.`,
   NodeRegistry_TokenNotAccepted: ([id]) => `Node #${id} does not accept that token.`,
   NodeRegistry_NotEnoughFreeGpus: ([id, req, free]) =>
     `Node #${id} has ${free} free GPU${Number(free) === 1 ? "" : "s"}; you asked for ${req}.`,
@@ -182,30 +193,13 @@ function fallback(name: string): string {
   return `The ${contract ? contract.replace(/([a-z])([A-Z])/g, "$1 $2") + " " : ""}contract refused: ${words}.`;
 }
 
-/** The custom error's name and args, when `error` is (or wraps) a revert we can decode. */
+/**
+ * The custom error's name and args, when `error` is (or wraps) a revert we can decode: offchain's
+ * revert decoder (every custom error of the contracts, whichever contract reverted).
+ */
 export function revertOf(error: unknown): { name: string; args: Args } | undefined {
-  if (error instanceof BaseError) {
-    const reverted = error.walk((e) => e instanceof ContractFunctionRevertedError);
-    if (reverted instanceof ContractFunctionRevertedError) {
-      if (reverted.data?.errorName) return { name: reverted.data.errorName, args: reverted.data.args ?? [] };
-      if (reverted.raw) return decode(reverted.raw);
-    }
-    const withData = error.walk((e) => typeof (e as { data?: unknown }).data === "string");
-    const data = (withData as { data?: unknown } | null)?.data;
-    if (typeof data === "string" && /^0x[0-9a-fA-F]{8}/.test(data)) return decode(data as Hex);
-  }
-  const data = (error as { data?: unknown } | null)?.data;
-  if (typeof data === "string" && /^0x[0-9a-fA-F]{8}/.test(data)) return decode(data as Hex);
-  return undefined;
-}
-
-function decode(data: Hex): { name: string; args: Args } | undefined {
-  try {
-    const r = decodeErrorResult({ abi: kaisarErrorsAbi, data });
-    return { name: r.errorName, args: (r.args ?? []) as Args };
-  } catch {
-    return undefined;
-  }
+  const decoded = decodeRevert(error);
+  return decoded && { name: decoded.name, args: decoded.args };
 }
 
 /** The sentence for any error thrown by a wallet, viem or the contracts. */

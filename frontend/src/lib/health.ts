@@ -5,10 +5,9 @@
  * One function per question, pure and unit tested; the marketplace, the rent page, the node page and
  * live monitoring all use them.
  */
-import { formatDuration, formatRelative } from "./format";
+import { NodeStatus } from "@kaisar/offchain/src/vocabulary";
 
-/** `enum NodeStatus` of contracts/types/DataTypes.sol. */
-export const NodeStatus = { None: 0, Active: 1, Paused: 2, Jailed: 3, Retired: 4 } as const;
+import { formatDuration, formatRelative } from "./format";
 
 /** What the chain says about a node (a subset of the marketplace's NodeRow). */
 export interface ChainNode {

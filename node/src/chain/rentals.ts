@@ -1,7 +1,7 @@
 /**
- * Paged reads of a provider's standing through KaisarLens: its nodes, its rentals, its penalties,
- * and the names of the on-chain enums, for `provider status`, `provider withdraw` and the agent's
- * rental watcher.
+ * Paged reads of a provider's standing through KaisarLens: its nodes, its rentals and its penalties,
+ * for `provider status`, `provider withdraw` and the agent's rental watcher. (The names of the
+ * on-chain enums: @kaisar/offchain's vocabulary.)
  */
 import { decodeBytes32String } from "ethers";
 
@@ -10,29 +10,6 @@ import type { KaisarContracts } from "./contracts";
 
 export type NodeView = IKaisarLens.NodeViewStructOutput;
 export type RentalView = IKaisarLens.RentalViewStructOutput;
-
-/** DataTypes.sol's enums, by value. */
-export const NODE_STATUS = ["None", "Active", "Paused", "Jailed", "Retired"] as const;
-export const RENTAL_STATUS = ["None", "Active", "Grace", "Closed"] as const;
-export const PLAN = ["PayAsYouGo", "Hourly", "Saving"] as const;
-export const CLOSE_REASON = [
-  "None",
-  "Renter",
-  "Provider",
-  "Expired",
-  "InsufficientFunds",
-  "SlaBreach",
-  "ProviderSlashed",
-] as const;
-
-/** Penalty reason codes (SlaEnforcer's and ReportOracle's REASON_* constants). */
-export const PENALTY_REASON: Record<number, string> = {
-  1: "SLA credit (paid from stake)",
-  2: "downtime",
-  3: "hardware fraud",
-  4: "saving plan refund (paid from stake)",
-  100: "checker equivocation",
-};
 
 const PAGE = 100;
 

@@ -1,26 +1,23 @@
 /**
  * Sending transactions from the CLI: a session on the configured chain (chain id checked first; the
  * fail-over client of rpc.ts, so the fallback RPC is tried whenever the first does not answer), progress lines ("sending ...", "mined in block
- * N"), and reverts decoded to the contract's custom error, its arguments and a sentence taken from
- * the error's NatSpec in contracts/interfaces.
+ * N"), and reverts decoded to the contract's custom error, its arguments and the sentence of the
+ * error's NatSpec (offchain's revert decoder, from the compiled contracts).
  */
-import { existsSync, readFileSync, readdirSync } from "fs";
-import path from "path";
-
 import {
   formatUnits,
   isError,
   parseUnits,
   type ContractTransactionReceipt,
   type ContractTransactionResponse,
-  type ErrorDescription,
   type JsonRpcApiProvider,
   type Wallet,
 } from "ethers";
 
+import { decodeRevert as decodeProtocolRevert, revertSentence } from "@kaisar/offchain";
+
 import type { CommonConfig } from "../config/load";
-import { CONTRACTS } from "../config/schema";
-import { connectContracts, contractInterface, walletOn, type KaisarContracts } from "./contracts";
+import { connectContracts, walletOn, type KaisarContracts } from "./contracts";
 import { checkChainIds, FailoverRpcProvider } from "./rpc";
 
 /** Where progress lines go (stderr when stdout carries JSON). */
@@ -112,31 +109,6 @@ export function parseKaiOption(raw: unknown, option: string): bigint {
   return v;
 }
 
-let natspec: Map<string, string> | undefined;
-
-/** `/// @notice` sentences of the custom errors in contracts/interfaces (empty if the sources are not here). */
-function errorSentences(): Map<string, string> {
-  if (natspec) return natspec;
-  natspec = new Map();
-  const dir = path.resolve(__dirname, "..", "..", "..", "contracts", "interfaces");
-  if (!existsSync(dir)) return natspec;
-  for (const file of readdirSync(dir).filter((f) => f.endsWith(".sol"))) {
-    const text = readFileSync(path.join(dir, file), "utf8");
-    const re = /((?:[ \t]*\/\/\/[^\n]*\n)+)[ \t]*error\s+(\w+)\s*\(/g;
-    for (const m of text.matchAll(re)) {
-      const doc = m[1]
-        .split("\n")
-        .map((l) => l.replace(/^\s*\/\/\/\s?/, "").trim())
-        .join(" ")
-        .replace(/@notice\s*/, "")
-        .replace(/\s+/g, " ")
-        .trim();
-      natspec.set(m[2], doc);
-    }
-  }
-  return natspec;
-}
-
 const KAI_ERRORS = /^(NodeRegistry|ReportOracle)_/;
 
 function showArg(errorName: string, value: unknown): string {
@@ -149,54 +121,20 @@ function showArg(errorName: string, value: unknown): string {
   return String(value);
 }
 
-/** Revert data (0x...) carried by an ethers or JSON-RPC error, if any. */
-function revertData(e: unknown): string | undefined {
-  const seen = new Set<unknown>();
-  const walk = (v: unknown, depth: number): string | undefined => {
-    if (!v || typeof v !== "object" || seen.has(v) || depth > 6) return undefined;
-    seen.add(v);
-    const o = v as Record<string, unknown>;
-    if (typeof o.data === "string" && /^0x[0-9a-fA-F]{8,}$/.test(o.data)) return o.data;
-    if (o.data && typeof o.data === "object") {
-      const d = (o.data as Record<string, unknown>).data;
-      if (typeof d === "string" && /^0x[0-9a-fA-F]{8,}$/.test(d)) return d;
-    }
-    for (const k of ["error", "info", "cause", "payload"]) {
-      const r = walk(o[k], depth + 1);
-      if (r) return r;
-    }
-    return undefined;
-  };
-  return walk(e, 0);
-}
-
 /**
- * The custom error in `e` (an ethers error from a call, gas estimate or receipt), decoded with every
- * Kaisar contract's interface: name, arguments by name, and the error's NatSpec sentence with the
- * arguments filled in. Undefined when `e` carries no known error.
+ * The custom error in `e` (an ethers error from a call, gas estimate or receipt), decoded by the
+ * protocol's one revert decoder (@kaisar/offchain): name, arguments by name, and the error's NatSpec
+ * sentence with the arguments filled in. Undefined when `e` carries no known error.
  */
 export function decodeRevert(
   e: unknown,
 ): { name: string; args: Record<string, string>; sentence?: string } | undefined {
-  const data = revertData(e);
-  if (!data) return undefined;
-  let parsed: ErrorDescription | null = null;
-  for (const name of CONTRACTS) {
-    try {
-      parsed = contractInterface(name).parseError(data);
-    } catch {
-      parsed = null;
-    }
-    if (parsed) break;
-  }
-  if (!parsed) return undefined;
+  const decoded = decodeProtocolRevert(e);
+  if (!decoded) return undefined;
   const args: Record<string, string> = {};
-  parsed.fragment.inputs.forEach(
-    (input, i) => (args[input.name || `arg${i}`] = showArg(parsed!.name, parsed!.args[i])),
-  );
-  const doc = errorSentences().get(parsed.name);
-  const sentence = doc?.replace(/`(\w+)`/g, (whole, name: string) => (name in args ? args[name] : whole));
-  return { name: parsed.name, args, sentence };
+  decoded.inputs.forEach((input, i) => (args[input.name || `arg${i}`] = showArg(decoded.name, decoded.args[i])));
+  const sentence = revertSentence(decoded, (_value, input) => args[input.name]);
+  return { name: decoded.name, args, sentence };
 }
 
 /** `e` as a RevertError when it is a revert, naming `action`; else `e` itself. */

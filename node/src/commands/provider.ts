@@ -6,10 +6,12 @@
  */
 import { decodeBytes32String, encodeBytes32String, formatUnits, parseUnits, type EventLog, type Log } from "ethers";
 
+import { NodeStatus } from "@kaisar/offchain";
+
 import { ConfigError, ENV, setConfigValue, type ConfigProblem, type ProviderConfig } from "../config";
 import { chainCommand, type CommandResult } from "../chain/command";
 import type { KaisarContracts } from "../chain/contracts";
-import { NODE_STATUS, providerNodes, providerRentals } from "../chain/rentals";
+import { providerNodes, providerRentals } from "../chain/rentals";
 import { OptionError, formatKai, parseKaiOption, sendTx, stakeKai } from "../chain/tx";
 import { detectHardware, type Detection } from "../provider";
 import type { CommandGroup, RunHooks } from "./common";
@@ -120,7 +122,7 @@ async function register(opts: Record<string, unknown>, config: ProviderConfig, h
   };
   // The same endpoint listed twice would be probed twice: point at the existing node instead.
   const existing = (await providerNodes(contracts, chain.address)).find(
-    (n) => n.node.metadataURI === config.publicUrl && NODE_STATUS[Number(n.node.status)] !== "Retired",
+    (n) => n.node.metadataURI === config.publicUrl && Number(n.node.status) !== NodeStatus.Retired,
   );
   if (existing) {
     throw new Error(

@@ -4,16 +4,19 @@
  * against the chain's root; vesting positions). Amounts read as people read them ("24,000 KAI") in
  * the text, and as exact decimal strings under --json.
  */
-import { underStakeSentence } from "@kaisar/offchain";
+import {
+  NodeStatus,
+  NodeStatusNames,
+  PlanNames,
+  RentalStatusNames,
+  penaltyText,
+  underStakeSentence,
+} from "@kaisar/offchain";
 import { formatUnits } from "ethers";
 
 import type { CommandResult } from "../chain/command";
 import { connectContracts } from "../chain/contracts";
 import {
-  NODE_STATUS,
-  PENALTY_REASON,
-  PLAN,
-  RENTAL_STATUS,
   declaredSpec,
   gpuClassNames,
   providerNodes,
@@ -128,8 +131,8 @@ export async function status(ctx: Ctx): Promise<CommandResult> {
     );
     nodes.push({
       nodeId: Number(v.nodeId),
-      status: NODE_STATUS[Number(n.status)],
-      jailed: NODE_STATUS[Number(n.status)] === "Jailed",
+      status: NodeStatusNames[Number(n.status)],
+      jailed: Number(n.status) === NodeStatus.Jailed,
       metadataURI: n.metadataURI,
       spec: { ...(await declaredSpec(n, className)), region: regionText(n.region) },
       pricePerGpuHour: kaiIndex >= 0 ? formatKai(v.pricesPerGpuHour[kaiIndex]) : "0",
@@ -156,8 +159,8 @@ export async function status(ctx: Ctx): Promise<CommandResult> {
     rentalId: r.rentalId.toString(),
     nodeId: Number(r.rental.nodeId),
     renter: r.rental.renter,
-    status: RENTAL_STATUS[Number(r.rental.status)],
-    plan: PLAN[Number(r.rental.plan)],
+    status: RentalStatusNames[Number(r.rental.status)],
+    plan: PlanNames[Number(r.rental.plan)],
     gpus: Number(r.rental.gpus),
     token: r.token,
     withdrawable: formatUnits(r.withdrawable, 18),
@@ -167,7 +170,7 @@ export async function status(ctx: Ctx): Promise<CommandResult> {
     amount: formatKai(x.amount),
     at: Number(x.at),
     reasonCode: Number(x.reason),
-    reason: PENALTY_REASON[Number(x.reason)] ?? `reason ${x.reason}`,
+    reason: penaltyText(x.reason),
     nodeId: Number(x.nodeId),
     evidence: x.evidence,
   }));
@@ -209,7 +212,7 @@ export async function status(ctx: Ctx): Promise<CommandResult> {
   lines.push(`Rentals (${rentals.length}), withdrawable now on ${withdrawable.length}:`);
   for (const r of rentals) {
     lines.push(
-      `  rental ${r.rentalId} on node ${r.rental.nodeId}: ${RENTAL_STATUS[Number(r.rental.status)]}, ${r.rental.gpus} GPU(s), ` +
+      `  rental ${r.rentalId} on node ${r.rental.nodeId}: ${RentalStatusNames[Number(r.rental.status)]}, ${r.rental.gpus} GPU(s), ` +
         `withdrawable ${await show(r.token, r.withdrawable)}`,
     );
   }
@@ -217,7 +220,7 @@ export async function status(ctx: Ctx): Promise<CommandResult> {
   lines.push(`Penalties (${penaltyList.length}):`);
   for (const x of penalties) {
     lines.push(
-      `  ${date(x.at)} ${displayKai(x.amount)} for ${PENALTY_REASON[Number(x.reason)] ?? `reason ${x.reason}`}` +
+      `  ${date(x.at)} ${displayKai(x.amount)} for ${penaltyText(x.reason)}` +
         `${x.nodeId ? ` on node ${x.nodeId}` : ""}, evidence ${x.evidence}`,
     );
   }

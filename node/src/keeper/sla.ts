@@ -35,16 +35,16 @@
  * Rentals are read by id from the escrow (`rentalCount`, `getRental`): fine for a devnet and the first
  * networks; a large network would index `OpenRental` events by node instead.
  */
-import { leafFromJson } from "@kaisar/offchain";
+import { NodeStatus, RentalStatus, leafFromJson } from "@kaisar/offchain";
 
 import type { KaisarContracts } from "../chain/contracts";
 import type { KeeperStore } from "./store";
 import type { TxLogEntry, TxOutcome, TxSender } from "./tx";
 
-/** `RentalStatus.Closed`. */
-const CLOSED = 3n;
-/** `NodeStatus.Jailed`. */
-export const JAILED = 3n;
+/** `RentalStatus.Closed`, as ethers reads it. */
+const CLOSED = BigInt(RentalStatus.Closed);
+/** `NodeStatus.Jailed`, as ethers reads it. */
+export const JAILED = BigInt(NodeStatus.Jailed);
 
 /** The enforcer's downtime policy, as the keeper uses it. */
 export interface DowntimePolicy {

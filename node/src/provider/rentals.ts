@@ -9,9 +9,11 @@ import { execFile } from "child_process";
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, writeFileSync } from "fs";
 import path from "path";
 
+import { CloseReasonNames, PlanNames, RentalStatusNames } from "@kaisar/offchain";
+
 import type { ProviderConfig } from "../config/load";
 import { connectContracts, rpcProvider, type KaisarContracts } from "../chain/contracts";
-import { CLOSE_REASON, PLAN, RENTAL_STATUS, providerRentals, type RentalView } from "../chain/rentals";
+import { providerRentals, type RentalView } from "../chain/rentals";
 import { findTemplate, launchSpec, loadCatalog, type Template } from "./catalog";
 import type { Logger } from "./server";
 import { ENV } from "../config/schema";
@@ -97,7 +99,7 @@ export function watchRentals(options: RentalWatcherOptions): RentalWatcher {
       nodeId,
       renter: launch.spec.renter,
       gpus: launch.spec.gpus,
-      plan: PLAN[Number(rental.plan)] ?? String(rental.plan),
+      plan: PlanNames[Number(rental.plan)] ?? String(rental.plan),
       token: r.token,
       template: template.id,
       launch,
@@ -124,7 +126,7 @@ export function watchRentals(options: RentalWatcherOptions): RentalWatcher {
     if (!existsSync(fileOf(id))) return;
     const body = JSON.parse(readFileSync(fileOf(id), "utf8")) as RentalFile;
     if (body.closed) return;
-    const reason = CLOSE_REASON[Number(r.rental.closeReason)] ?? String(r.rental.closeReason);
+    const reason = CloseReasonNames[Number(r.rental.closeReason)] ?? String(r.rental.closeReason);
     body.closed = { reason, seenAt: new Date().toISOString() };
     write(id, body);
     log({ at: "Agent#rental", event: "close", rentalId: id.toString(), reason, file: fileOf(id) });
@@ -140,7 +142,7 @@ export function watchRentals(options: RentalWatcherOptions): RentalWatcher {
       if (recheck.length > 0) views.push(...(await contracts.KaisarLens.getRentals(recheck)));
       for (const r of [...views].sort((a, b) => (a.rentalId < b.rentalId ? -1 : 1))) {
         if (Number(r.rental.nodeId) !== nodeId) continue;
-        const status = RENTAL_STATUS[Number(r.rental.status)];
+        const status = RentalStatusNames[Number(r.rental.status)];
         if (OPEN.has(status)) opened(r);
         else if (status === "Closed") closed(r);
       }

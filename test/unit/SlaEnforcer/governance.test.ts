@@ -13,6 +13,7 @@ import { KAI, NodeStatus, RentalStatus } from "../../fixtures";
 import {
   DEFAULT_POLICY,
   MAX_KAI_PER_TOKEN,
+  Reason,
   SLA_ROLES,
   SLASH_WINDOW,
   atTime,
@@ -26,7 +27,9 @@ import {
   slashableFromOf,
   type SlaFixture,
 } from "../../helpers/sla";
+import { REASON_EQUIVOCATION } from "../../helpers/oracleTests";
 import { rewardLeafHash } from "../../../offchain/src/leaves";
+import { PenaltyReason, PenaltyReasonNames, penaltyCode, penaltyReasonOf } from "../../../offchain/src/vocabulary";
 
 /** `policy()` as a plain tuple. */
 async function policyOf(c: SlaFixture) {
@@ -97,12 +100,24 @@ describe("SlaEnforcer governance", function () {
       expect(await c.sla.kaiPerToken(await c.kai.getAddress()), "KAI rate").to.equal(0n);
     });
 
-    it("exposes the reason codes 1, 2, 3, 4, at most 12 downtime epochs and a KAI rate of at most 1e40", async function () {
+    it("records the penalty reasons (PenaltyReason, generated for offchain) as codes 1, 2, 3, 4 and 100", function () {
+      // The Slash events of the SlaEnforcer's and the oracle's tests carry these codes (Reason, REASON_EQUIVOCATION).
+      const codes = PenaltyReasonNames.slice(1).map((name) => penaltyCode(PenaltyReason[name]));
+      expect(codes).to.deep.equal([
+        Reason.SlaCredit,
+        Reason.Downtime,
+        Reason.HardwareFraud,
+        Reason.SavingRefund,
+        REASON_EQUIVOCATION,
+      ]);
+      expect(penaltyReasonOf(100), "code 100").to.equal(PenaltyReason.Equivocation);
+      expect(penaltyReasonOf(PenaltyReason.Equivocation), "the enum value of Equivocation is no code").to.equal(
+        undefined,
+      );
+    });
+
+    it("exposes at most 12 downtime epochs and a KAI rate of at most 1e40", async function () {
       const c = await loadFixture(deploySla);
-      expect(await c.sla.REASON_SLA_CREDIT(), "SLA credit").to.equal(1n);
-      expect(await c.sla.REASON_DOWNTIME(), "downtime").to.equal(2n);
-      expect(await c.sla.REASON_HARDWARE_FRAUD(), "fraud").to.equal(3n);
-      expect(await c.sla.REASON_SAVING_REFUND(), "saving refund").to.equal(4n);
       expect(await c.sla.MAX_DOWNTIME_EPOCHS(), "max epochs").to.equal(12n);
       expect(await c.sla.MAX_KAI_PER_TOKEN(), "max KAI per token").to.equal(10n ** 40n);
     });

@@ -4,6 +4,7 @@
  * credits paid from the provider's nodes (with their epoch), penalties.
  */
 import { underStakeSentence } from "@kaisar/offchain/src/stake";
+import { NodeStatus, NodeStatusNames, penaltyText } from "@kaisar/offchain/src/vocabulary";
 import { useQuery } from "@tanstack/react-query";
 import { useState } from "react";
 import { formatUnits, stringToHex, type Address } from "viem";
@@ -25,15 +26,6 @@ import { ProviderCharts } from "./ProviderCharts";
 import { Rewards, useClaimable } from "./Rewards";
 
 const KAI = { symbol: "KAI", decimals: 18 };
-/** The reason codes of SlaEnforcer (REASON_*) and ReportOracle (REASON_EQUIVOCATION). */
-const PENALTY_REASONS: Record<number, string> = {
-  1: "SLA credit paid to a renter from your stake (uptime below the rental's SLA)",
-  2: "repeated downtime (attested uptime below the threshold for consecutive epochs)",
-  3: "hardware fraud (the checkers' hardware test differs from the registered spec)",
-  4: "saving plan refunded to its renter from your stake (your node was jailed; what you had withdrawn from the plan)",
-  100: "equivocation (signed two different reports for one epoch)",
-};
-
 function useProviderView(address: Address | undefined) {
   const client = useClient();
   const { KaisarLens, RewardDistributor } = useAddresses();
@@ -379,7 +371,7 @@ export default function Provider() {
                 {n.gpuCount}× {classes.data?.[n.gpuClass]?.name}
               </td>
               <td>{n.gpuCount - n.freeGpus}</td>
-              <td>{["—", "active", "paused", "jailed", "retired"][n.status]}</td>
+              <td>{n.status === NodeStatus.None ? "—" : NodeStatusNames[n.status]?.toLowerCase()}</td>
               <td>{n.acceptsRentals ? "yes" : "no"}</td>
             </tr>
           ))}
@@ -437,7 +429,7 @@ export default function Provider() {
               <tr key={i}>
                 <td>{new Date(Number(p.at) * 1000).toLocaleString()}</td>
                 <td>{formatAmount(p.amount, KAI)}</td>
-                <td>{PENALTY_REASONS[p.reason] ?? `reason ${p.reason}`}</td>
+                <td>{penaltyText(p.reason)}</td>
                 <td>{p.nodeId ? `node #${p.nodeId}` : ""}</td>
                 <td className="mono small" title={p.evidence}>
                   evidence {shortHash(p.evidence)}

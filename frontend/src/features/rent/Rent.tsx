@@ -12,7 +12,7 @@ import { kaiTokenAbi, rentalEscrowAbi } from "../../contracts/generated";
 import { tokenOf, useAddresses, useBalances, useClient, useNow, useTokens, useWallet } from "../../hooks/kaisar";
 import { usePermit } from "../../hooks/permit";
 import { useTransactor, type Call } from "../../hooks/useTransactor";
-import { PLAN_INDEX, SAVING_TERMS, priceCap, quote, type PlanName } from "../../lib/cost";
+import { SAVING_TERMS, priceCap, quote, type PlanName } from "../../lib/cost";
 import { formatAmount, formatBps, formatDuration, formatPricePerHour } from "../../lib/format";
 import { liveState, rentWarning } from "../../lib/health";
 import { gpuRange, rentProblem } from "../../lib/rentCheck";
@@ -21,7 +21,7 @@ import { useGpuClasses, useNode } from "../marketplace/hooks";
 import { jailsOf, useLiveNodes, usePenalties } from "../marketplace/health";
 import "../marketplace/health.css";
 import { useUnderStake } from "../marketplace/stake";
-import type { Plan } from "@kaisar/offchain/src/rentalMath";
+import { Plan } from "@kaisar/offchain/src/vocabulary";
 
 function useEscrowTerms() {
   const client = useClient();
@@ -122,7 +122,7 @@ export default function Rent({ nodeId }: { nodeId: number }) {
       : rentProblem({
           node: n,
           gpus,
-          plan: PLAN_INDEX[plan] as Plan,
+          plan: Plan[plan],
           pricePerGpuHour: price,
           depositParam: q.depositParam,
           termDays: plan === "Saving" ? termDays : 0,
@@ -146,7 +146,7 @@ export default function Rent({ nodeId }: { nodeId: number }) {
       nodeId: BigInt(n.id),
       gpus: BigInt(gpus),
       token: tokenAddr,
-      plan: PLAN_INDEX[plan],
+      plan: Plan[plan],
       deposit: q.depositParam,
       termDays: plan === "Saving" ? BigInt(termDays) : 0n,
       maxPricePerGpuHour: priceCap(price),

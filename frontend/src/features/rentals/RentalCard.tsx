@@ -4,7 +4,16 @@
  * refused input (one permit signature where the token has permit), and "End now" behind a dialog that
  * states the exact refund and penalty. A closed card names what it paid, refunded and the penalty.
  */
-import { CloseReason, Plan } from "@kaisar/offchain/src/rentalMath";
+import {
+  CloseReason,
+  CloseReasonNames,
+  Plan,
+  PlanNames,
+  RentalStatusNames,
+  type CloseReasonName,
+  type PlanName,
+  type RentalStatusName,
+} from "@kaisar/offchain/src/vocabulary";
 import { useState } from "react";
 
 import { kaiTokenAbi, rentalEscrowAbi } from "../../contracts/generated";
@@ -19,17 +28,26 @@ import { launchSpec, templateOf, useCatalog } from "./catalog";
 import { usePenaltyBps, type CloseFigures, type RentalRow } from "./data";
 import "./rentals.css";
 
-export const PLANS = ["Pay as you go", "Hourly", "Saving plan"];
-export const CLOSE_REASONS = [
-  "—",
-  "ended by you",
-  "ended by the provider",
-  "term ended",
-  "balance ran out (after the grace period)",
-  "SLA breach (refunded)",
-  "provider slashed (refunded)",
-];
-const STATUS = ["unknown", "running", "grace period", "closed"];
+/** The plans, rental states and close reasons in the renter's words (the enums: offchain's vocabulary). */
+const PLAN_LABELS: Record<PlanName, string> = { PayAsYouGo: "Pay as you go", Hourly: "Hourly", Saving: "Saving plan" };
+const CLOSE_REASON_LABELS: Record<CloseReasonName, string> = {
+  None: "—",
+  Renter: "ended by you",
+  Provider: "ended by the provider",
+  Expired: "term ended",
+  InsufficientFunds: "balance ran out (after the grace period)",
+  SlaBreach: "SLA breach (refunded)",
+  ProviderSlashed: "provider slashed (refunded)",
+};
+const STATUS_LABELS: Record<RentalStatusName, string> = {
+  None: "unknown",
+  Active: "running",
+  Grace: "grace period",
+  Closed: "closed",
+};
+export const PLANS = PlanNames.map((name) => PLAN_LABELS[name]);
+export const CLOSE_REASONS = CloseReasonNames.map((name) => CLOSE_REASON_LABELS[name]);
+const STATUS = RentalStatusNames.map((name) => STATUS_LABELS[name]);
 
 /** A clock time for "funds run out at": local, with the date when it is not today. */
 export function clockTime(unixSec: number, nowSec: number): string {

@@ -1,4 +1,6 @@
 /** The renter's rentals (cards in RentalCard: live figures, top up, end with confirmation), SLA credits, closed rentals. */
+import { RentalStatus } from "@kaisar/offchain/src/vocabulary";
+
 import { tokenOf, useNow, useTokens, useWallet } from "../../hooks/kaisar";
 import { formatAmount, formatBps } from "../../lib/format";
 import { RentalCard } from "./RentalCard";
@@ -14,8 +16,10 @@ export default function Rentals() {
   const credits = useSlaCredits(address);
   const tokens = useTokens();
   const now = useNow(1000);
-  const open = rentals.data?.filter((r) => r.rental.status === 1 || r.rental.status === 2) ?? [];
-  const closed = rentals.data?.filter((r) => r.rental.status === 3) ?? [];
+  const open =
+    rentals.data?.filter((r) => r.rental.status === RentalStatus.Active || r.rental.status === RentalStatus.Grace) ??
+    [];
+  const closed = rentals.data?.filter((r) => r.rental.status === RentalStatus.Closed) ?? [];
   const closeFigures = useCloseFigures(closed.map((r) => r.rentalId));
   if (!address) return <p>Connect a wallet to see your rentals.</p>;
   return (
