@@ -7,8 +7,8 @@ import { checkerLicenseAbi, nodeRegistryAbi, reportOracleAbi, rewardDistributorA
 import { useAddresses, useClient, useWallet } from "../../hooks/kaisar";
 import { useTransactor } from "../../hooks/useTransactor";
 import { formatAmount, shortAddress } from "../../lib/format";
-import { useKeeperEpochs } from "../marketplace/hooks";
-import { Rewards, useClaimable } from "../provider/Rewards";
+import { useKeeperEpochs } from "../../data/keeper";
+import { Rewards, useClaimable } from "../rewards/Rewards";
 
 const KAI = { symbol: "KAI", decimals: 18 };
 

@@ -7,10 +7,11 @@ import { useQueries } from "@tanstack/react-query";
 import { useMemo, useState } from "react";
 
 import { Chart } from "../../components/chart/Chart";
-import { getJson, tokenOf, useRuntime, useTokens } from "../../hooks/kaisar";
+import { getJson, useRuntime } from "../../hooks/kaisar";
+import { tokenOf, useTokens } from "../../data/tokens";
 import { formatAmount, formatBps, shortAddress, shortHash } from "../../lib/format";
-import { useKeeperEpoch, useKeeperEpochs, type KeeperEpoch, type KeeperLeaf } from "../marketplace/hooks";
-import { useSlaEvents, type SlaCredit, type SlaSlash } from "./sla";
+import { useKeeperEpoch, useKeeperEpochs, type KeeperEpoch, type KeeperLeaf } from "../../data/keeper";
+import { useSlaEvents, type SlaCredit, type SlaSlash } from "../../data/sla";
 
 import "./epochs.css";
 

@@ -8,12 +8,14 @@ import { useMemo } from "react";
 
 import { Chart } from "../../components/chart/Chart";
 import { nodeRegistryAbi } from "../../contracts/generated";
-import { getJson, tokenOf, useAddresses, useClient, useNow, useRuntime, useTokens } from "../../hooks/kaisar";
+import { getJson, useAddresses, useClient, useNow, useRuntime } from "../../hooks/kaisar";
+import { tokenOf, useTokens } from "../../data/tokens";
 import { formatAmount, formatBps, formatPricePerHour, shortHash } from "../../lib/format";
 import { NOT_ATTESTED, UNDER_STAKED, liveState, unavailableReason } from "../../lib/health";
-import { jailsOf, useLiveNodes, usePenalties } from "../marketplace/health";
-import { useGpuClasses, useKeeperEpochs, useNode, type KeeperEpoch } from "../marketplace/hooks";
-import { useUnderStake } from "../marketplace/stake";
+import { jailsOf, useLiveNodes, usePenalties } from "../../data/health";
+import { useGpuClasses, useNode } from "../../data/nodes";
+import { useKeeperEpochs, type KeeperEpoch } from "../../data/keeper";
+import { useUnderStake } from "../../data/stake";
 import "../marketplace/health.css";
 import "./node.css";
 

@@ -15,14 +15,16 @@ import {
   rentalEscrowAbi,
   rewardDistributorAbi,
 } from "../../contracts/generated";
-import { tokenOf, useAddresses, useClient, useNow, useTokens, useWallet } from "../../hooks/kaisar";
+import { tokenOf, useTokens } from "../../data/tokens";
+import { useAddresses, useClient, useNow, useWallet } from "../../hooks/kaisar";
 import { useTransactor } from "../../hooks/useTransactor";
 import { formatAmount, formatBps, formatDuration, parseAmount, shortHash } from "../../lib/format";
-import { toRow, useGpuClasses } from "../marketplace/hooks";
-import { useRentalsOf } from "../rentals/Rentals";
-import { useSlaEvents } from "../epochs/sla";
+import { toRow } from "../../data/nodeRow";
+import { useGpuClasses } from "../../data/nodes";
+import { useRentalsOf } from "../../data/rentals";
+import { useSlaEvents } from "../../data/sla";
 import { ProviderCharts } from "./ProviderCharts";
-import { Rewards, useClaimable } from "./Rewards";
+import { Rewards, useClaimable } from "../rewards/Rewards";
 
 const KAI = { symbol: "KAI", decimals: 18 };
 /** The reason codes of SlaEnforcer (REASON_*) and ReportOracle (REASON_EQUIVOCATION). */

@@ -10,8 +10,9 @@ import { formatUnits, type Address } from "viem";
 
 import { Chart, type ChartSeries } from "../../components/chart/Chart";
 import { rentalEscrowAbi, rewardDistributorAbi } from "../../contracts/generated";
-import { getJson, tokenOf, useAddresses, useClient, useRuntime, useTokens } from "../../hooks/kaisar";
-import { useKeeperEpochs, type KeeperEpoch } from "../marketplace/hooks";
+import { getJson, useAddresses, useClient, useRuntime } from "../../hooks/kaisar";
+import { tokenOf, useTokens } from "../../data/tokens";
+import { useKeeperEpochs, type KeeperEpoch } from "../../data/keeper";
 
 const kai = (v: bigint) => Number(formatUnits(v, 18));
 

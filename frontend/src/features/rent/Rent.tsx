@@ -9,7 +9,8 @@ import { useState } from "react";
 import { decodeEventLog } from "viem";
 
 import { kaiTokenAbi, rentalEscrowAbi } from "../../contracts/generated";
-import { tokenOf, useAddresses, useBalances, useClient, useNow, useTokens, useWallet } from "../../hooks/kaisar";
+import { tokenOf, useBalances, useTokens } from "../../data/tokens";
+import { useAddresses, useClient, useNow, useWallet } from "../../hooks/kaisar";
 import { usePermit } from "../../hooks/permit";
 import { useTransactor, type Call } from "../../hooks/useTransactor";
 import { PLAN_INDEX, SAVING_TERMS, priceCap, quote, type PlanName } from "../../lib/cost";
@@ -17,10 +18,10 @@ import { formatAmount, formatBps, formatDuration, formatPricePerHour } from "../
 import { liveState, rentWarning } from "../../lib/health";
 import { gpuRange, rentProblem } from "../../lib/rentCheck";
 import { useCatalog, rememberTemplate } from "../rentals/catalog";
-import { useGpuClasses, useNode } from "../marketplace/hooks";
-import { jailsOf, useLiveNodes, usePenalties } from "../marketplace/health";
+import { useGpuClasses, useNode } from "../../data/nodes";
+import { jailsOf, useLiveNodes, usePenalties } from "../../data/health";
 import "../marketplace/health.css";
-import { useUnderStake } from "../marketplace/stake";
+import { useUnderStake } from "../../data/stake";
 import type { Plan } from "@kaisar/offchain/src/rentalMath";
 
 function useEscrowTerms() {

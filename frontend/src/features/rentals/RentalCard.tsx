@@ -8,7 +8,8 @@ import { CloseReason, Plan } from "@kaisar/offchain/src/rentalMath";
 import { useState } from "react";
 
 import { kaiTokenAbi, rentalEscrowAbi } from "../../contracts/generated";
-import { tokenOf, useAddresses, useBalances, useClient, useTokens } from "../../hooks/kaisar";
+import { tokenOf, useBalances, useTokens } from "../../data/tokens";
+import { useAddresses, useClient } from "../../hooks/kaisar";
 import { usePermit } from "../../hooks/permit";
 import { useTransactor, type Call } from "../../hooks/useTransactor";
 import { rentalClock } from "../../lib/cost";
@@ -16,7 +17,7 @@ import { formatAmount, formatDuration, formatRelative, parseAmount, type TokenIn
 import { rentalFigures } from "../../lib/rentalView";
 import { topUpProblem } from "../../lib/rentCheck";
 import { launchSpec, templateOf, useCatalog } from "./catalog";
-import { usePenaltyBps, type CloseFigures, type RentalRow } from "./data";
+import { usePenaltyBps, type CloseFigures, type RentalRow } from "../../data/rentals";
 import "./rentals.css";
 
 export const PLANS = ["Pay as you go", "Hourly", "Saving plan"];

@@ -1,11 +1,11 @@
 /** The renter's rentals (cards in RentalCard: live figures, top up, end with confirmation), SLA credits, closed rentals. */
-import { tokenOf, useNow, useTokens, useWallet } from "../../hooks/kaisar";
+import { tokenOf, useTokens } from "../../data/tokens";
+import { useNow, useWallet } from "../../hooks/kaisar";
 import { formatAmount, formatBps } from "../../lib/format";
 import { RentalCard } from "./RentalCard";
-import { useCloseFigures, useRentalsOf, useSlaCredits } from "./data";
+import { useCloseFigures, useRentalsOf, useSlaCredits } from "../../data/rentals";
 import { LowBalanceNotices } from "./notify";
 
-export { useRentalsOf, type RentalRow } from "./data";
 export { PLANS, CLOSE_REASONS } from "./RentalCard";
 
 export default function Rentals() {

@@ -14,7 +14,7 @@ import { useTransactor } from "../../hooks/useTransactor";
 import { explainError } from "../../lib/errors";
 import { formatAmount, formatBps, formatRelative } from "../../lib/format";
 import { nextVestingStep, vestedBpsAt } from "../../lib/vesting";
-import { useKeeperEpochs, type KeeperEpoch } from "../marketplace/hooks";
+import { useKeeperEpochs, type KeeperEpoch } from "../../data/keeper";
 import { checkKeeperProof, type CheckedProof, type VerifiedProof } from "./verify";
 
 import "./rewards.css";
