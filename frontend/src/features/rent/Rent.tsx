@@ -163,7 +163,7 @@ export default function Rent({ nodeId }: { nodeId: number }) {
         // another contract's event
       }
     }
-    location.hash = "#/rentals";
+    location.assign("#/rentals");
   };
 
   return (
