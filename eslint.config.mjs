@@ -1,7 +1,9 @@
 // ESLint for every TypeScript file in the repository (flat config).
 import js from "@eslint/js";
 import tseslint from "typescript-eslint";
-import { importX, createNodeResolver } from "eslint-plugin-import-x";
+// The web app's block (frontend/) below.
+import { createNodeResolver, importX } from "eslint-plugin-import-x";
+import reactHooks from "eslint-plugin-react-hooks";
 
 export default tseslint.config(
   {
@@ -78,4 +80,19 @@ export default tseslint.config(
     },
     rules: { "@typescript-eslint/no-require-imports": "off" },
   },
+  // ---------------------------------------------------------------------------------------------
+  // The web app (frontend/): React's rules of hooks and the React Compiler's checks
+  // (eslint-plugin-react-hooks, recommended), and no import cycle between its modules.
+  {
+    files: ["frontend/**/*.{ts,tsx}"],
+    plugins: { "react-hooks": reactHooks, "import-x": importX },
+    settings: {
+      "import-x/resolver-next": [createNodeResolver({ extensions: [".ts", ".tsx", ".js", ".mjs", ".json"] })],
+    },
+    rules: {
+      ...reactHooks.configs["recommended-latest"].rules,
+      "import-x/no-cycle": "error",
+    },
+  },
+  // ---------------------------------------------------------------------------------------------
 );

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { concatHex, numberToHex, padHex, stringToHex, type Address, type Hex } from "viem";
 
-import { decodePackedNodes } from "../src/features/marketplace/packed";
+import { decodePackedNodes } from "../src/data/packed";
 
 const PROVIDER = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8" as Address;
 const USD = "0x5FbDB2315678afecb367f032d93F642f64180aa3" as Address;

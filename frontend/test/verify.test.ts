@@ -10,7 +10,7 @@ import {
   type RewardLeaf,
 } from "@kaisar/offchain/src/leaves";
 
-import { checkKeeperProof, mismatchMessage } from "../src/features/provider/verify";
+import { checkKeeperProof, mismatchMessage } from "../src/features/rewards/verify";
 
 const ALICE = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8";
 const BOB = "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC";

@@ -3,7 +3,8 @@ import { useState } from "react";
 import { useConnect, useConnectors, useDisconnect, useSwitchChain } from "wagmi";
 
 import { AGUNG_ID, PEAQ_ID, type Runtime } from "../config/runtime";
-import { useBalances, useRuntime, useWallet } from "../hooks/kaisar";
+import { useBalances } from "../data/tokens";
+import { useRuntime, useWallet } from "../hooks/kaisar";
 import { explainError } from "../lib/errors";
 import { formatAmount, shortAddress } from "../lib/format";
 

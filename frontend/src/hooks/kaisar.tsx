@@ -1,15 +1,13 @@
 /**
- * The app's context (runtime config and addresses) and the domain hooks every page uses. Components
- * never call wagmi directly: they use these hooks and `useTransactor`.
+ * The app's context: runtime config, addresses, the chain's client, the wallet, a ticking clock and
+ * JSON from the node services. Components never call wagmi directly: they read through the hooks of
+ * src/data/ and write through `useTransactor`.
  */
-import { useQuery } from "@tanstack/react-query";
 import { createContext, useContext, useEffect, useState } from "react";
 import type { Address } from "viem";
 import { useChainId, useConnection, usePublicClient } from "wagmi";
 
 import type { Runtime } from "../config/runtime";
-import { kaiTokenAbi, rentalEscrowAbi } from "../contracts/generated";
-import type { TokenInfo } from "../lib/format";
 
 export const RuntimeContext = createContext<Runtime | null>(null);
 
@@ -53,60 +51,6 @@ export function useNow(ms = 1000): number {
     return () => clearInterval(t);
   }, [ms]);
   return now;
-}
-
-/** The escrow's payment tokens with symbol and decimals. */
-export function useTokens() {
-  const client = useClient();
-  const { RentalEscrow } = useAddresses();
-  return useQuery({
-    queryKey: ["tokens", client.chain.id, RentalEscrow],
-    staleTime: Infinity,
-    queryFn: async (): Promise<TokenInfo[]> => {
-      const addrs = await client.readContract({
-        address: RentalEscrow,
-        abi: rentalEscrowAbi,
-        functionName: "paymentTokens",
-      });
-      return Promise.all(
-        addrs.map(async (address) => {
-          const [symbol, decimals] = await Promise.all([
-            client.readContract({ address, abi: kaiTokenAbi, functionName: "symbol" }),
-            client.readContract({ address, abi: kaiTokenAbi, functionName: "decimals" }),
-          ]);
-          return { address, symbol, decimals };
-        }),
-      );
-    },
-  });
-}
-
-export function tokenOf(tokens: TokenInfo[] | undefined, address: string | undefined): TokenInfo {
-  const t = tokens?.find((x) => x.address.toLowerCase() === address?.toLowerCase());
-  return t ?? { address: (address ?? "0x") as Address, symbol: "tokens", decimals: 18 };
-}
-
-/** `owner`'s balance of each payment token (refreshed after every transaction by invalidation). */
-export function useBalances(owner: Address | undefined) {
-  const client = useClient();
-  const tokens = useTokens();
-  return useQuery({
-    queryKey: ["balances", client.chain.id, owner, tokens.data?.map((t) => t.address)],
-    enabled: !!owner && !!tokens.data,
-    refetchInterval: 4_000,
-    queryFn: async () =>
-      Promise.all(
-        tokens.data!.map(async (t) => ({
-          token: t,
-          balance: await client.readContract({
-            address: t.address,
-            abi: kaiTokenAbi,
-            functionName: "balanceOf",
-            args: [owner!],
-          }),
-        })),
-      ),
-  });
 }
 
 /** JSON from a node service (keeper, checker); undefined on 404. */

@@ -1,32 +1,62 @@
 /**
- * The one transactor: for each call simulate → estimate (with the shared gas headroom) → write → wait, then invalidate every query and say
- * what happened. Progress and errors show as toasts; errors are sentences (lib/errors), never hex.
+ * The one transactor: for each call simulate → estimate (with the shared gas headroom) → write → wait,
+ * then invalidate the reads its calls change (data/keys: INVALIDATES) and say what happened. Progress
+ * and errors show as toasts; errors are sentences (lib/errors), never hex. Calls are built with
+ * `call()`, typed by the generated ABIs: a misspelt function or a wrong argument does not compile.
  */
 import { useQueryClient } from "@tanstack/react-query";
 import { createContext, useCallback, useContext, useState, type ReactNode } from "react";
-import type { Abi, Address, Hash, TransactionReceipt } from "viem";
+import type { Abi, Address, ContractFunctionArgs, ContractFunctionName, Hash, TransactionReceipt } from "viem";
 import { useConfig } from "wagmi";
 import { gasLimitFor } from "@kaisar/offchain/src/gas";
 import { getPublicClient, simulateContract, waitForTransactionReceipt, writeContract } from "wagmi/actions";
 
 import { kaisarErrorsAbi } from "../contracts/generated";
+import { invalidateAfter, type AppWrite } from "../data/keys";
 import { explainError, type ErrorContext } from "../lib/errors";
 import { useRuntime, useWallet } from "./kaisar";
 
-export interface Call {
+type Mutability = "nonpayable" | "payable";
+/** The writes of `abi` that the app makes (each says in data/keys which reads it changes). */
+type AppWriteOf<abi extends Abi> = Extract<ContractFunctionName<abi, Mutability>, AppWrite>;
+type WriteArgs<abi extends Abi, fn extends ContractFunctionName<abi, Mutability>> = ContractFunctionArgs<
+  abi,
+  Mutability,
+  fn
+>;
+
+/** One step of an action: a write of `abi`'s function `fn`, typed from the generated ABI. */
+export interface TypedCall<abi extends Abi, fn extends AppWriteOf<abi>> {
   /** What this step does, for the progress line ("Approve 10 KAI"). */
   label: string;
   address: Address;
-  abi: Abi | readonly unknown[];
-  functionName: string;
-  args?: readonly unknown[];
+  abi: abi;
+  functionName: fn;
+  args?: WriteArgs<abi, fn>;
   /**
    * A signature to ask for first (an EIP-2612 permit): `run` signs and returns the call's args.
    * `label` is the progress line while the wallet asks.
    */
-  sign?: { label: string; run: () => Promise<readonly unknown[]> };
+  sign?: { label: string; run: () => Promise<WriteArgs<abi, fn>> };
   /** What this step has done once mined, said if a later step fails ("The escrow may now spend 10 KAI of yours."). */
   done?: string;
+}
+
+/** A step whose types were checked by `call()`, as the transactor runs it. */
+export interface Call {
+  label: string;
+  address: Address;
+  abi: Abi;
+  functionName: AppWrite;
+  args?: readonly unknown[];
+  sign?: { label: string; run: () => Promise<readonly unknown[]> };
+  done?: string;
+}
+
+/** A step of an action, its function name and arguments checked against `abi`. */
+export function call<const abi extends Abi, fn extends AppWriteOf<abi>>(c: TypedCall<abi, fn>): Call {
+  // Checked above against the ABI; the transactor runs every step alike.
+  return c as Call;
 }
 
 /** The sentence for a failure at step `failed` of `calls`: what the steps before it already did, then why. */
@@ -78,39 +108,46 @@ export function useTransactor() {
       let step = 0;
       try {
         if (!address) throw new Error("Connect a wallet first.");
-        for (const [i, call] of calls.entries()) {
+        for (const [i, c] of calls.entries()) {
           step = i;
           const n = calls.length > 1 ? ` (step ${i + 1} of ${calls.length})` : "";
-          let args = call.args;
-          if (call.sign) {
-            set({ id, title, status: "pending", step: `${call.sign.label}${n}: sign in your wallet…` });
-            args = await call.sign.run();
+          let args = c.args;
+          if (c.sign) {
+            set({ id, title, status: "pending", step: `${c.sign.label}${n}: sign in your wallet…` });
+            args = await c.sign.run();
           }
-          set({ id, title, status: "pending", step: `${call.label}${n}: checking…` });
-          const { request } = await simulateContract(config, {
+          set({ id, title, status: "pending", step: `${c.label}${n}: checking…` });
+          const params = {
             account: address,
-            chainId,
-            address: call.address,
-            abi: [...(call.abi as Abi), ...(kaisarErrorsAbi as unknown as Abi)],
-            functionName: call.functionName,
+            address: c.address,
+            abi: [...c.abi, ...kaisarErrorsAbi] as Abi,
+            functionName: c.functionName,
             args,
-          } as never);
+          };
+          const { request } = await simulateContract(config, { ...params, chainId });
           // The estimate is exact for the block simulated; the block that includes it may take a dearer path.
-          const estimate = await getPublicClient(config, { chainId })!.estimateContractGas(request as never);
-          set({ id, title, status: "pending", step: `${call.label}${n}: confirm in your wallet…` });
-          const hash = await writeContract(config, { ...(request as object), gas: gasLimitFor(estimate) } as never);
-          set({ id, title, status: "pending", step: `${call.label}${n}: waiting for the network…`, hash });
+          const estimate = await getPublicClient(config, { chainId })!.estimateContractGas(params);
+          set({ id, title, status: "pending", step: `${c.label}${n}: confirm in your wallet…` });
+          const hash = await writeContract(config, { ...request, gas: gasLimitFor(estimate) });
+          set({ id, title, status: "pending", step: `${c.label}${n}: waiting for the network…`, hash });
           const receipt = await waitForTransactionReceipt(config, { hash, chainId });
           if (receipt.status !== "success") throw new Error("execution reverted");
           receipts.push(receipt);
         }
         set({ id, title, status: "done", step: "Done." });
-        await queryClient.invalidateQueries();
+        await invalidateAfter(
+          queryClient,
+          calls.map((c) => c.functionName),
+        );
         return receipts;
       } catch (e) {
         if (!(e instanceof Error) || e.message !== "Connect a wallet first.") console.warn(title, e);
         set({ id, title, status: "error", step: failureMessage(calls, step, explainError(e, context)) });
-        await queryClient.invalidateQueries();
+        // The steps before the failed one were mined; the failed one may have been.
+        await invalidateAfter(
+          queryClient,
+          calls.slice(0, step + 1).map((c) => c.functionName),
+        );
         return undefined;
       }
     },

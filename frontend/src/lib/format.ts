@@ -17,6 +17,9 @@ export interface TokenInfo {
  * balance is never shown larger than it is), thousands separated, and the symbol:
  * `formatAmount(1234567890000000000000n, kai)` = "1,234.5678 KAI".
  */
+/** The protocol's token as the pages name amounts of it (stake, rewards, slashes). */
+export const KAI: Pick<TokenInfo, "symbol" | "decimals"> = { symbol: "KAI", decimals: 18 };
+
 export function formatAmount(amount: bigint, token: Pick<TokenInfo, "symbol" | "decimals">, maxFraction = 4): string {
   return formatTokenAmount(amount, token.symbol, token.decimals, maxFraction);
 }

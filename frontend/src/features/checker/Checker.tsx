@@ -1,64 +1,15 @@
 /** Checker view: licenses owned and delegated, stake, reports signed (keeper), rewards. */
-import { useQuery } from "@tanstack/react-query";
 import { useState } from "react";
 import type { Address } from "viem";
 
-import { checkerLicenseAbi, nodeRegistryAbi, reportOracleAbi, rewardDistributorAbi } from "../../contracts/generated";
-import { useAddresses, useClient, useWallet } from "../../hooks/kaisar";
-import { useTransactor } from "../../hooks/useTransactor";
-import { formatAmount, shortAddress } from "../../lib/format";
-import { useKeeperEpochs } from "../marketplace/hooks";
-import { Rewards, useClaimable } from "../provider/Rewards";
-
-const KAI = { symbol: "KAI", decimals: 18 };
-
-function useChecker(address: Address | undefined) {
-  const client = useClient();
-  const { CheckerLicense, NodeRegistry, ReportOracle, RewardDistributor } = useAddresses();
-  return useQuery({
-    queryKey: ["checker", client.chain.id, address],
-    enabled: !!address,
-    refetchInterval: 10_000,
-    queryFn: async () => {
-      const read = (address: Address, abi: readonly unknown[], functionName: string, args: readonly unknown[] = []) =>
-        client.readContract({ address, abi, functionName, args } as never) as Promise<unknown>;
-      const [owned, asOperator, stake, minimum, checkers, positions, minted] = await Promise.all([
-        read(CheckerLicense, checkerLicenseAbi, "balanceOf", [address]) as Promise<bigint>,
-        read(CheckerLicense, checkerLicenseAbi, "licensesOf", [address]) as Promise<bigint>,
-        read(NodeRegistry, nodeRegistryAbi, "getStake", [address]) as Promise<{ staked: bigint }>,
-        read(ReportOracle, reportOracleAbi, "minCheckerStake") as Promise<bigint>,
-        read(ReportOracle, reportOracleAbi, "checkers") as Promise<readonly Address[]>,
-        read(RewardDistributor, rewardDistributorAbi, "positionsOf", [address]) as Promise<
-          readonly { day: bigint; amount: bigint }[]
-        >,
-        read(CheckerLicense, checkerLicenseAbi, "totalMinted") as Promise<bigint>,
-      ]);
-      // The licenses this account owns, with their operator (bounded scan of the minted ids).
-      const licenses: { id: bigint; operator: Address }[] = [];
-      if (owned > 0n) {
-        for (let id = 1n; id <= minted && id <= 2_000n && BigInt(licenses.length) < owned; id++) {
-          const owner = (await read(CheckerLicense, checkerLicenseAbi, "ownerOf", [id]).catch(() => undefined)) as
-            Address | undefined;
-          if (owner?.toLowerCase() === address!.toLowerCase()) {
-            licenses.push({
-              id,
-              operator: (await read(CheckerLicense, checkerLicenseAbi, "operatorOf", [id])) as Address,
-            });
-          }
-        }
-      }
-      return {
-        owned,
-        asOperator,
-        stake,
-        minimum,
-        active: checkers.some((c) => c.toLowerCase() === address!.toLowerCase()),
-        positions,
-        licenses,
-      };
-    },
-  });
-}
+import { Loading } from "../../components/Table";
+import { checkerLicenseAbi } from "../../contracts/generated";
+import { useChecker } from "../../data/checker";
+import { useAddresses, useWallet } from "../../hooks/kaisar";
+import { call, useTransactor } from "../../hooks/useTransactor";
+import { KAI, formatAmount, shortAddress } from "../../lib/format";
+import { useKeeperEpochs } from "../../data/keeper";
+import { Rewards } from "../rewards/Rewards";
 
 export default function Checker() {
   const { address } = useWallet();
@@ -67,9 +18,8 @@ export default function Checker() {
   const epochs = useKeeperEpochs();
   const transact = useTransactor();
   const [operator, setOperator] = useState<Record<string, string>>({});
-  const claimable = useClaimable(1, address ? [BigInt(address)] : []);
   if (!address) return <p>Connect a wallet to see your checker licenses.</p>;
-  if (!data.data) return <p className="muted">Loading…</p>;
+  if (!data.data) return <Loading />;
   const d = data.data;
   const signed = epochs.data?.filter((e) => e.signers.some((s) => s.toLowerCase() === address.toLowerCase())) ?? [];
   return (
@@ -101,7 +51,7 @@ export default function Checker() {
             </dd>
           </dl>
         </div>
-        <Rewards beneficiary={address} claimable={claimable.data} positions={d.positions} />
+        <Rewards beneficiary={address} kind={1} subjects={[BigInt(address)]} positions={d.positions} />
       </div>
       <h2>Delegation</h2>
       <table>
@@ -121,13 +71,14 @@ export default function Checker() {
                     <button
                       onClick={() =>
                         transact("Delegate a license", [
-                          {
+                          call({
                             label: `Delegate #${l.id}`,
                             address: CheckerLicense,
                             abi: checkerLicenseAbi,
                             functionName: "delegate",
-                            args: [l.id, operator[String(l.id)]],
-                          },
+                            // Unchecked here as before: the simulation refuses a malformed address with its own sentence.
+                            args: [l.id, operator[String(l.id)] as Address],
+                          }),
                         ])
                       }
                     >
@@ -139,13 +90,13 @@ export default function Checker() {
                     className="ghost"
                     onClick={() =>
                       transact("Undelegate a license", [
-                        {
+                        call({
                           label: `Undelegate #${l.id}`,
                           address: CheckerLicense,
                           abi: checkerLicenseAbi,
                           functionName: "undelegate",
                           args: [l.id],
-                        },
+                        }),
                       ])
                     }
                   >

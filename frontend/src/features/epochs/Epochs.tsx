@@ -7,36 +7,34 @@ import { useQueries } from "@tanstack/react-query";
 import { useMemo, useState } from "react";
 
 import { Chart } from "../../components/chart/Chart";
-import { getJson, tokenOf, useRuntime, useTokens } from "../../hooks/kaisar";
-import { formatAmount, formatBps, shortAddress, shortHash } from "../../lib/format";
-import { useKeeperEpoch, useKeeperEpochs, type KeeperEpoch, type KeeperLeaf } from "../marketplace/hooks";
-import { useSlaEvents, type SlaCredit, type SlaSlash } from "./sla";
+import { ListTable, Table } from "../../components/Table";
+import { keeperEpochQuery, useKeeperEpoch, useKeeperEpochs, type KeeperLeaf } from "../../data/keeper";
+import { useSlaEvents, type SlaCredit, type SlaSlash } from "../../data/sla";
+import { useRuntime } from "../../hooks/kaisar";
+import { KAI, formatAmount, formatBps, shortAddress, shortHash } from "../../lib/format";
+import { SlaCreditsTable } from "./SlaCredits";
 
 import "./epochs.css";
 
-const KAI = { symbol: "KAI", decimals: 18 };
 const toKai = (v: bigint) => Number(v) / 1e18;
 
 function UptimeChart({ nodeId, epochs }: { nodeId: number; epochs: number[] }) {
   const { keeperUrl } = useRuntime();
-  const results = useQueries({
-    queries: epochs.map((e) => ({
-      queryKey: ["keeper", "epoch", keeperUrl, e],
-      staleTime: Infinity,
-      queryFn: () => getJson<KeeperEpoch>(`${keeperUrl}/epochs/${e}`),
-    })),
+  // One uptime per epoch; the combined list is structurally shared, so it changes only when a value does.
+  const uptimes = useQueries({
+    queries: epochs.map((e) => keeperEpochQuery(keeperUrl, e)),
+    combine: (results) =>
+      results.map((r) => {
+        const leaf = r.data?.leaves?.find((l) => l.kind === 0 && Number(l.id) === nodeId);
+        return leaf?.metrics ? Number(leaf.metrics.uptimeBps) / 100 : null;
+      }),
   });
-  const uptimes = results.map((r) => {
-    const leaf = r.data?.leaves?.find((l) => l.kind === 0 && Number(l.id) === nodeId);
-    return leaf?.metrics ? Number(leaf.metrics.uptimeBps) / 100 : null;
-  });
-  const key = uptimes.join(",");
   const { x, series } = useMemo(
     () => ({
       x: [...epochs].reverse(),
       series: [{ label: "uptime (%)", values: [...uptimes].reverse(), bars: true }],
     }),
-    [epochs.join(","), key],
+    [epochs, uptimes],
   );
   return <Chart title={`Uptime of node ${nodeId} per epoch (%)`} x={x} series={series} xLabel="epoch" />;
 }
@@ -63,77 +61,37 @@ function RewardSplit({ epoch, leaves }: { epoch: number; leaves: KeeperLeaf[] })
 }
 
 function EpochSla({ credits, slashes }: { credits: SlaCredit[]; slashes: SlaSlash[] }) {
-  const tokens = useTokens();
   return (
     <>
       <h3>SLA credits</h3>
-      {credits.length === 0 ? (
-        <p className="muted" data-testid="epoch-credits">
-          None in this epoch.
-        </p>
-      ) : (
-        <div className="table-wrap">
-          <table data-testid="epoch-credits">
-            <thead>
-              <tr>
-                <th>Rental</th>
-                <th>Uptime</th>
-                <th>Credit</th>
-                <th>From earnings</th>
-                <th title="Owed from the provider's stake (capped per epoch) and paid after the epoch's slash window">
-                  Due from stake
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {credits.map((c) => (
-                <tr key={`${c.tx}-${c.rentalId}`} data-testid="epoch-credit">
-                  <td>#{String(c.rentalId)}</td>
-                  <td>{formatBps(c.uptimeBps)}</td>
-                  <td>{formatAmount(c.credit, tokenOf(tokens.data, c.token))}</td>
-                  <td>{formatAmount(c.fromEarnings, tokenOf(tokens.data, c.token))}</td>
-                  <td>{formatAmount(c.kaiFromStake, KAI)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
+      <SlaCreditsTable
+        credits={credits}
+        testId="epoch-credits"
+        rowTestId="epoch-credit"
+        empty="None in this epoch."
+        uptime="Uptime"
+      />
       <h3>Slashes</h3>
-      {slashes.length === 0 ? (
-        <p className="muted" data-testid="epoch-slashes">
-          None in this epoch.
-        </p>
-      ) : (
-        <div className="table-wrap">
-          <table data-testid="epoch-slashes">
-            <thead>
-              <tr>
-                <th>Node</th>
-                <th>Why</th>
-                <th>Slashed</th>
-                <th>Evidence</th>
-              </tr>
-            </thead>
-            <tbody>
-              {slashes.map((s) => (
-                <tr key={`${s.tx}-${s.nodeId}`} data-testid="epoch-slash">
-                  <td>#{s.nodeId}</td>
-                  <td>
-                    {s.reason === "downtime"
-                      ? `downtime in epochs ${s.firstEpoch}–${s.epoch}${s.rentalId ? ` (rental #${s.rentalId})` : ""}, jailed`
-                      : "hardware fraud, jailed"}
-                  </td>
-                  <td>{formatAmount(s.slashed, KAI)}</td>
-                  <td className="mono small" title={s.evidence}>
-                    {shortHash(s.evidence)}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
+      <ListTable
+        items={slashes}
+        testId="epoch-slashes"
+        empty="None in this epoch."
+        head={["Node", "Why", "Slashed", "Evidence"]}
+        row={(s) => (
+          <tr key={`${s.tx}-${s.nodeId}`} data-testid="epoch-slash">
+            <td>#{s.nodeId}</td>
+            <td>
+              {s.reason === "downtime"
+                ? `downtime in epochs ${s.firstEpoch}–${s.epoch}${s.rentalId ? ` (rental #${s.rentalId})` : ""}, jailed`
+                : "hardware fraud, jailed"}
+            </td>
+            <td>{formatAmount(s.slashed, KAI)}</td>
+            <td className="mono small" title={s.evidence}>
+              {shortHash(s.evidence)}
+            </td>
+          </tr>
+        )}
+      />
     </>
   );
 }
@@ -203,39 +161,21 @@ export default function Epochs() {
               )}
             </dl>
             {r.leaves && <RewardSplit epoch={r.epoch} leaves={r.leaves} />}
-            <div className="table-wrap">
-              <table>
-                <thead>
-                  <tr>
-                    <th>Leaf</th>
-                    <th>Account</th>
-                    <th>Uptime</th>
-                    <th>Bandwidth</th>
-                    <th>Score</th>
-                    <th>GPU-s delivered</th>
-                    <th>Reward</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {r.leaves?.map((l) => (
-                    <tr key={l.index}>
-                      <td>{l.kind === 0 ? `node #${l.id}` : "checker"}</td>
-                      <td>{shortAddress(l.account)}</td>
-                      <td>{l.metrics ? formatBps(Number(l.metrics.uptimeBps)) : "—"}</td>
-                      <td>{l.metrics ? `${l.metrics.bandwidthMbps} Mbit/s` : "—"}</td>
-                      <td>{l.metrics?.hardwareScore ?? "—"}</td>
-                      <td>{l.metrics?.deliveredGpuSeconds ?? "—"}</td>
-                      <td>
-                        {formatAmount(
-                          BigInt(l.capacityReward) + BigInt(l.deliveryReward) + BigInt(l.checkerReward),
-                          KAI,
-                        )}
-                      </td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
+            <Table head={["Leaf", "Account", "Uptime", "Bandwidth", "Score", "GPU-s delivered", "Reward"]}>
+              {r.leaves?.map((l) => (
+                <tr key={l.index}>
+                  <td>{l.kind === 0 ? `node #${l.id}` : "checker"}</td>
+                  <td>{shortAddress(l.account)}</td>
+                  <td>{l.metrics ? formatBps(Number(l.metrics.uptimeBps)) : "—"}</td>
+                  <td>{l.metrics ? `${l.metrics.bandwidthMbps} Mbit/s` : "—"}</td>
+                  <td>{l.metrics?.hardwareScore ?? "—"}</td>
+                  <td>{l.metrics?.deliveredGpuSeconds ?? "—"}</td>
+                  <td>
+                    {formatAmount(BigInt(l.capacityReward) + BigInt(l.deliveryReward) + BigInt(l.checkerReward), KAI)}
+                  </td>
+                </tr>
+              ))}
+            </Table>
             {sla.data && <EpochSla credits={creditsOf(r.epoch)} slashes={slashesOf(r.epoch)} />}
           </div>
         )}

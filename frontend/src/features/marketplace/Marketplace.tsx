@@ -4,13 +4,16 @@
  */
 import { useMemo, useState } from "react";
 
-import { tokenOf, useNow, useTokens } from "../../hooks/kaisar";
+import { tokenOf, useTokens } from "../../data/tokens";
+import { useNow } from "../../hooks/kaisar";
 import { formatBps, formatCount, formatPricePerHour, formatRelative } from "../../lib/format";
 import { NOT_ATTESTED, UNDER_STAKED, liveState, unavailableReason } from "../../lib/health";
-import { jailsOf, useLiveNodes, usePenalties } from "./health";
+import { jailsOf, useLiveNodes, usePenalties } from "../../data/health";
 import "./health.css";
-import { isComplete, useGpuClasses, useLatestMetrics, useNodes, type NodeRow } from "./hooks";
-import { useUnderStake } from "./stake";
+import { isComplete, useGpuClasses, useNodes } from "../../data/nodes";
+import { useLatestMetrics } from "../../data/keeper";
+import { type NodeRow } from "../../data/nodeRow";
+import { useUnderStake } from "../../data/stake";
 
 const ROWS = 50;
 type SortKey = "price" | "vram" | "free" | "uptime" | "id";

@@ -8,9 +8,10 @@ import { useMemo, useState } from "react";
 import { useNow, useRuntime, useWallet } from "../../hooks/kaisar";
 import { formatBps, formatDuration } from "../../lib/format";
 import { NOT_ATTESTED, formatMbps, latencyText, liveState, unavailableReason } from "../../lib/health";
-import { jailsOf, useLiveNodes, usePenalties } from "../marketplace/health";
-import { useLatestMetrics, useNodes } from "../marketplace/hooks";
-import { useRentalsOf } from "../rentals/data";
+import { jailsOf, useLiveNodes, usePenalties } from "../../data/health";
+import { useLatestMetrics } from "../../data/keeper";
+import { useNodes } from "../../data/nodes";
+import { useRentalsOf } from "../../data/rentals";
 import "../marketplace/health.css";
 
 export default function Monitor() {

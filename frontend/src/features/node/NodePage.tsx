@@ -7,20 +7,22 @@ import { useQuery } from "@tanstack/react-query";
 import { useMemo } from "react";
 
 import { Chart } from "../../components/chart/Chart";
+import { ListTable, Loading, Table } from "../../components/Table";
 import { nodeRegistryAbi } from "../../contracts/generated";
-import { getJson, tokenOf, useAddresses, useClient, useNow, useRuntime, useTokens } from "../../hooks/kaisar";
-import { formatAmount, formatBps, formatPricePerHour, shortHash } from "../../lib/format";
+import { getJson, useAddresses, useClient, useNow, useRuntime } from "../../hooks/kaisar";
+import { tokenOf, useTokens } from "../../data/tokens";
+import { KAI, formatAmount, formatBps, formatPricePerHour, shortHash } from "../../lib/format";
 import { NOT_ATTESTED, UNDER_STAKED, liveState, unavailableReason } from "../../lib/health";
-import { jailsOf, useLiveNodes, usePenalties } from "../marketplace/health";
-import { useGpuClasses, useKeeperEpochs, useNode, type KeeperEpoch } from "../marketplace/hooks";
-import { useUnderStake } from "../marketplace/stake";
+import { jailsOf, useLiveNodes, usePenalties } from "../../data/health";
+import { useGpuClasses, useNode } from "../../data/nodes";
+import { useKeeperEpochs, type KeeperEpoch } from "../../data/keeper";
+import { useUnderStake } from "../../data/stake";
+import { queryKeys } from "../../data/keys";
 import "../marketplace/health.css";
 import "./node.css";
 
 /** Epochs shown in the uptime history. */
 export const HISTORY_EPOCHS = 24;
-
-const KAI = { symbol: "KAI", decimals: 18 };
 
 /** The node's attested uptime (bps) in each of the latest reported epochs, oldest first; null: no leaf. */
 function useUptimeHistory(nodeId: number) {
@@ -28,7 +30,7 @@ function useUptimeHistory(nodeId: number) {
   const epochs = useKeeperEpochs();
   const latest = (epochs.data ?? []).slice(0, HISTORY_EPOCHS).map((e) => e.epoch);
   return useQuery({
-    queryKey: ["uptimeHistory", keeperUrl, nodeId, latest],
+    queryKey: queryKeys.uptimeHistory(keeperUrl, nodeId, latest),
     enabled: !!keeperUrl && latest.length > 0,
     queryFn: async () => {
       const all = await Promise.all(latest.map((e) => getJson<KeeperEpoch>(`${keeperUrl}/epochs/${e}`)));
@@ -47,7 +49,7 @@ function usePriceHistory(nodeId: number) {
   const client = useClient();
   const { NodeRegistry } = useAddresses();
   return useQuery({
-    queryKey: ["priceHistory", client.chain.id, nodeId],
+    queryKey: queryKeys.priceHistory(client.chain.id, nodeId),
     refetchInterval: 30_000,
     queryFn: async () => {
       const logs = await client.getContractEvents({
@@ -94,7 +96,7 @@ export default function NodePage({ nodeId }: { nodeId: number }) {
       ],
     };
   }, [uptime.data]);
-  if (node.isLoading) return <p className="muted">Loading node #{nodeId}…</p>;
+  if (node.isLoading) return <Loading what={`node #${nodeId}`} />;
   const n = node.data;
   if (!n) return <p className="error">Node #{nodeId} does not exist.</p>;
   const why = unavailableReason(n, now, jail);
@@ -154,82 +156,45 @@ export default function NodePage({ nodeId }: { nodeId: number }) {
               yLabel="%"
             />
           </div>
-          <div className="table-wrap">
-            <table data-testid="uptime-history">
-              <thead>
-                <tr>
-                  <th>Epoch</th>
-                  <th>Attested uptime</th>
-                </tr>
-              </thead>
-              <tbody>
-                {[...history].reverse().map((h) => (
-                  <tr key={h.epoch} data-testid="uptime-row">
-                    <td>{h.epoch}</td>
-                    <td>{h.uptimeBps === null ? NOT_ATTESTED : formatBps(h.uptimeBps)}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <Table testId="uptime-history" head={["Epoch", "Attested uptime"]}>
+            {[...history].reverse().map((h) => (
+              <tr key={h.epoch} data-testid="uptime-row">
+                <td>{h.epoch}</td>
+                <td>{h.uptimeBps === null ? NOT_ATTESTED : formatBps(h.uptimeBps)}</td>
+              </tr>
+            ))}
+          </Table>
         </>
       )}
 
       <h2>Price history</h2>
-      <div className="table-wrap">
-        <table data-testid="price-history">
-          <thead>
-            <tr>
-              <th>When</th>
-              <th>Price</th>
-              <th>Transaction</th>
-            </tr>
-          </thead>
-          <tbody>
-            {(prices.data ?? []).map((p) => (
-              <tr key={`${p.txHash}-${p.token}`}>
-                <td>{new Date(p.at * 1000).toLocaleString()}</td>
-                <td>
-                  {p.price > 0n
-                    ? formatPricePerHour(p.price, tokenOf(tokens.data, p.token))
-                    : "token no longer accepted"}
-                </td>
-                <td className="mono small">{shortHash(p.txHash)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <Table testId="price-history" head={["When", "Price", "Transaction"]}>
+        {(prices.data ?? []).map((p) => (
+          <tr key={`${p.txHash}-${p.token}`}>
+            <td>{new Date(p.at * 1000).toLocaleString()}</td>
+            <td>
+              {p.price > 0n ? formatPricePerHour(p.price, tokenOf(tokens.data, p.token)) : "token no longer accepted"}
+            </td>
+            <td className="mono small">{shortHash(p.txHash)}</td>
+          </tr>
+        ))}
+      </Table>
 
       <h2>Penalties</h2>
-      {(penalties.data ?? []).length === 0 ? (
-        <p className="muted" data-testid="penalties-none">
-          None: this node has never been slashed.
-        </p>
-      ) : (
-        <div className="table-wrap">
-          <table data-testid="penalties">
-            <thead>
-              <tr>
-                <th>Epoch</th>
-                <th>For</th>
-                <th>Slashed</th>
-                <th>Transaction</th>
-              </tr>
-            </thead>
-            <tbody>
-              {penalties.data!.map((p) => (
-                <tr key={p.txHash + p.kind}>
-                  <td>{p.epoch}</td>
-                  <td>{p.kind}</td>
-                  <td>{formatAmount(p.slashed, KAI)}</td>
-                  <td className="mono small">{shortHash(p.txHash)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
+      <ListTable
+        items={penalties.data ?? []}
+        testId={(penalties.data ?? []).length === 0 ? "penalties-none" : "penalties"}
+        empty="None: this node has never been slashed."
+        head={["Epoch", "For", "Slashed", "Transaction"]}
+        row={(p) => (
+          <tr key={p.txHash + p.kind}>
+            <td>{p.epoch}</td>
+            <td>{p.kind}</td>
+            <td>{formatAmount(p.slashed, KAI)}</td>
+            <td className="mono small">{shortHash(p.txHash)}</td>
+          </tr>
+        )}
+      />
     </section>
   );
 }

@@ -10,8 +10,10 @@ import { formatUnits, type Address } from "viem";
 
 import { Chart, type ChartSeries } from "../../components/chart/Chart";
 import { rentalEscrowAbi, rewardDistributorAbi } from "../../contracts/generated";
-import { getJson, tokenOf, useAddresses, useClient, useRuntime, useTokens } from "../../hooks/kaisar";
-import { useKeeperEpochs, type KeeperEpoch } from "../marketplace/hooks";
+import { keeperEpochQuery, useKeeperEpochs } from "../../data/keeper";
+import { queryKeys } from "../../data/keys";
+import { tokenOf, useTokens } from "../../data/tokens";
+import { useAddresses, useClient, useRuntime } from "../../hooks/kaisar";
 
 const kai = (v: bigint) => Number(formatUnits(v, 18));
 
@@ -19,32 +21,29 @@ function RewardsPerEpoch({ nodeIds }: { nodeIds: number[] }) {
   const { keeperUrl } = useRuntime();
   const epochs = useKeeperEpochs();
   const recent = epochs.data?.slice(0, 30).map((e) => e.epoch) ?? [];
-  const results = useQueries({
-    queries: recent.map((e) => ({
-      queryKey: ["keeper", "epoch", keeperUrl, e],
-      staleTime: Infinity,
-      queryFn: () => getJson<KeeperEpoch>(`${keeperUrl}/epochs/${e}`),
-    })),
+  // The rewards of our nodes per epoch, as numbers of KAI: structurally shared, so a new list only when one changes.
+  const rows = useQueries({
+    queries: recent.map((e) => keeperEpochQuery(keeperUrl, e)),
+    combine: (results) =>
+      results.map((r, i) => {
+        const mine = r.data?.leaves?.filter((l) => l.kind === 0 && nodeIds.includes(Number(l.id))) ?? [];
+        return {
+          epoch: recent[i],
+          capacity: kai(mine.reduce((s, l) => s + BigInt(l.capacityReward), 0n)),
+          delivery: kai(mine.reduce((s, l) => s + BigInt(l.deliveryReward), 0n)),
+        };
+      }),
   });
-  const rows = recent.map((epoch, i) => {
-    const mine = results[i].data?.leaves?.filter((l) => l.kind === 0 && nodeIds.includes(Number(l.id))) ?? [];
-    return {
-      epoch,
-      capacity: mine.reduce((s, l) => s + BigInt(l.capacityReward), 0n),
-      delivery: mine.reduce((s, l) => s + BigInt(l.deliveryReward), 0n),
-    };
-  });
-  const key = rows.map((r) => `${r.epoch}:${r.capacity}:${r.delivery}`).join(",");
   const { x, series } = useMemo(() => {
     const ordered = [...rows].reverse();
     return {
       x: ordered.map((r) => r.epoch),
       series: [
-        { label: "capacity (KAI)", values: ordered.map((r) => kai(r.capacity)) },
-        { label: "delivery (KAI)", values: ordered.map((r) => kai(r.delivery)), color: "#e3b341" },
+        { label: "capacity (KAI)", values: ordered.map((r) => r.capacity) },
+        { label: "delivery (KAI)", values: ordered.map((r) => r.delivery), color: "#e3b341" },
       ] as ChartSeries[],
     };
-  }, [key]);
+  }, [rows]);
   if (x.length === 0) return <p className="muted">No epoch reported yet.</p>;
   return <Chart title="Rewards your nodes earned per epoch (KAI)" x={x} series={series} xLabel="epoch" />;
 }
@@ -54,7 +53,7 @@ function TakenHome({ provider }: { provider: Address }) {
   const tokens = useTokens();
   const { RentalEscrow, RewardDistributor } = useAddresses();
   const events = useQuery({
-    queryKey: ["providerIncome", client.chain.id, provider],
+    queryKey: queryKeys.providerIncome(client.chain.id, provider),
     refetchInterval: 15_000,
     queryFn: async () => {
       const [earnings, claims] = await Promise.all([

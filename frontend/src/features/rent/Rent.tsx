@@ -4,66 +4,25 @@
  * would check, checked before the first signature; then one permit signature and one transaction
  * (`rentWithPermit`), or for a token without permit an approval of exactly the deposit and the rent.
  */
-import { useQuery } from "@tanstack/react-query";
 import { useState } from "react";
 import { decodeEventLog } from "viem";
 
 import { kaiTokenAbi, rentalEscrowAbi } from "../../contracts/generated";
-import { tokenOf, useAddresses, useBalances, useClient, useNow, useTokens, useWallet } from "../../hooks/kaisar";
+import { tokenOf, useBalances, useTokens } from "../../data/tokens";
+import { useAddresses, useClient, useNow, useWallet } from "../../hooks/kaisar";
 import { usePermit } from "../../hooks/permit";
-import { useTransactor, type Call } from "../../hooks/useTransactor";
+import { call, useTransactor, type Call } from "../../hooks/useTransactor";
+import { useEscrowTerms, useTokenEnabled } from "../../data/escrow";
 import { SAVING_TERMS, priceCap, quote, type PlanName } from "../../lib/cost";
 import { formatAmount, formatBps, formatDuration, formatPricePerHour } from "../../lib/format";
 import { liveState, rentWarning } from "../../lib/health";
 import { gpuRange, rentProblem } from "../../lib/rentCheck";
 import { useCatalog, rememberTemplate } from "../rentals/catalog";
-import { useGpuClasses, useNode } from "../marketplace/hooks";
-import { jailsOf, useLiveNodes, usePenalties } from "../marketplace/health";
+import { useGpuClasses, useNode } from "../../data/nodes";
+import { jailsOf, useLiveNodes, usePenalties } from "../../data/health";
 import "../marketplace/health.css";
-import { useUnderStake } from "../marketplace/stake";
+import { useUnderStake } from "../../data/stake";
 import { Plan } from "@kaisar/offchain/src/vocabulary";
-
-function useEscrowTerms() {
-  const client = useClient();
-  const { RentalEscrow } = useAddresses();
-  return useQuery({
-    queryKey: ["terms", client.chain.id],
-    staleTime: 30_000,
-    queryFn: async () => {
-      const read = <T,>(functionName: string, args: readonly unknown[] = []) =>
-        client.readContract({ address: RentalEscrow, abi: rentalEscrowAbi, functionName, args } as never) as Promise<T>;
-      const version = await read<bigint>("currentTermsVersion");
-      const [terms, tiers, paused, ...discounts] = await Promise.all([
-        read<{ feeBps: number; earlyExitPenaltyBps: number; gracePeriod: number }>("rentalTerms", [version]),
-        read<readonly number[]>("slaTiers"),
-        read<boolean>("paused"),
-        ...SAVING_TERMS.map((d) => read<bigint>("savingDiscountBps", [BigInt(d)])),
-      ]);
-      return {
-        terms,
-        tiers: [...tiers],
-        paused,
-        discounts: Object.fromEntries(SAVING_TERMS.map((d, i) => [d, discounts[i]])) as Record<number, bigint>,
-      };
-    },
-  });
-}
-
-function useTokenEnabled(token: string | undefined) {
-  const client = useClient();
-  const { RentalEscrow } = useAddresses();
-  return useQuery({
-    queryKey: ["tokenEnabled", client.chain.id, token],
-    enabled: !!token,
-    queryFn: () =>
-      client.readContract({
-        address: RentalEscrow,
-        abi: rentalEscrowAbi,
-        functionName: "isPaymentTokenEnabled",
-        args: [token as `0x${string}`],
-      }),
-  });
-}
 
 export default function Rent({ nodeId }: { nodeId: number }) {
   const node = useNode(nodeId);
@@ -156,19 +115,21 @@ export default function Rent({ nodeId }: { nodeId: number }) {
     const calls: Call[] = [];
     if (await permit.supports(tokenAddr)) {
       // One signature (a permit of exactly the deposit) and one transaction.
-      calls.push({
-        label,
-        address: RentalEscrow,
-        abi: rentalEscrowAbi,
-        functionName: "rentWithPermit",
-        sign: {
-          label: `Permit the escrow to take ${formatAmount(q.total, token)}`,
-          run: async () => {
-            const p = await permit.sign(tokenAddr, RentalEscrow, q.total);
-            return [params, p.deadline, p.v, p.r, p.s];
+      calls.push(
+        call({
+          label,
+          address: RentalEscrow,
+          abi: rentalEscrowAbi,
+          functionName: "rentWithPermit",
+          sign: {
+            label: `Permit the escrow to take ${formatAmount(q.total, token)}`,
+            run: async () => {
+              const p = await permit.sign(tokenAddr, RentalEscrow, q.total);
+              return [params, p.deadline, p.v, p.r, p.s] as const;
+            },
           },
-        },
-      });
+        }),
+      );
     } else {
       const allowance = await client.readContract({
         address: tokenAddr,
@@ -178,16 +139,18 @@ export default function Rent({ nodeId }: { nodeId: number }) {
       });
       if (allowance < q.total) {
         // Exactly the deposit: the rent spends all of it, so no allowance is left behind.
-        calls.push({
-          label: `Approve ${formatAmount(q.total, token)}`,
-          address: tokenAddr,
-          abi: kaiTokenAbi,
-          functionName: "approve",
-          args: [RentalEscrow, q.total],
-          done: `The escrow may now spend ${formatAmount(q.total, token)} of yours (approved, nothing paid); renting again uses that approval, or approve 0 in your wallet to withdraw it.`,
-        });
+        calls.push(
+          call({
+            label: `Approve ${formatAmount(q.total, token)}`,
+            address: tokenAddr,
+            abi: kaiTokenAbi,
+            functionName: "approve",
+            args: [RentalEscrow, q.total],
+            done: `The escrow may now spend ${formatAmount(q.total, token)} of yours (approved, nothing paid); renting again uses that approval, or approve 0 in your wallet to withdraw it.`,
+          }),
+        );
       }
-      calls.push({ label, address: RentalEscrow, abi: rentalEscrowAbi, functionName: "rent", args: [params] });
+      calls.push(call({ label, address: RentalEscrow, abi: rentalEscrowAbi, functionName: "rent", args: [params] }));
     }
     const receipts = await transact(`Rent node #${n.id}`, calls, { token });
     setBusy(false);
@@ -200,7 +163,7 @@ export default function Rent({ nodeId }: { nodeId: number }) {
         // another contract's event
       }
     }
-    location.hash = "#/rentals";
+    location.assign("#/rentals");
   };
 
   return (

@@ -17,15 +17,16 @@ import {
 import { useState } from "react";
 
 import { kaiTokenAbi, rentalEscrowAbi } from "../../contracts/generated";
-import { tokenOf, useAddresses, useBalances, useClient, useTokens } from "../../hooks/kaisar";
+import { tokenOf, useBalances, useTokens } from "../../data/tokens";
+import { useAddresses, useClient } from "../../hooks/kaisar";
 import { usePermit } from "../../hooks/permit";
-import { useTransactor, type Call } from "../../hooks/useTransactor";
+import { call, useTransactor, type Call } from "../../hooks/useTransactor";
 import { rentalClock } from "../../lib/cost";
 import { formatAmount, formatDuration, formatRelative, parseAmount, type TokenInfo } from "../../lib/format";
 import { rentalFigures } from "../../lib/rentalView";
 import { topUpProblem } from "../../lib/rentCheck";
 import { launchSpec, templateOf, useCatalog } from "./catalog";
-import { usePenaltyBps, type CloseFigures, type RentalRow } from "./data";
+import { usePenaltyBps, type CloseFigures, type RentalRow } from "../../data/rentals";
 import "./rentals.css";
 
 /** The plans, rental states and close reasons in the renter's words (the enums: offchain's vocabulary). */
@@ -124,19 +125,21 @@ function TopUp({ r, token }: { r: RentalRow; token: TokenInfo }) {
     const label = `Top up ${formatAmount(amount, token)}`;
     const calls: Call[] = [];
     if (await permit.supports(r.token)) {
-      calls.push({
-        label,
-        address: RentalEscrow,
-        abi: rentalEscrowAbi,
-        functionName: "topUpWithPermit",
-        sign: {
-          label: `Permit the escrow to take ${formatAmount(amount, token)}`,
-          run: async () => {
-            const p = await permit.sign(r.token, RentalEscrow, amount);
-            return [r.rentalId, amount, p.deadline, p.v, p.r, p.s];
+      calls.push(
+        call({
+          label,
+          address: RentalEscrow,
+          abi: rentalEscrowAbi,
+          functionName: "topUpWithPermit",
+          sign: {
+            label: `Permit the escrow to take ${formatAmount(amount, token)}`,
+            run: async () => {
+              const p = await permit.sign(r.token, RentalEscrow, amount);
+              return [r.rentalId, amount, p.deadline, p.v, p.r, p.s] as const;
+            },
           },
-        },
-      });
+        }),
+      );
     } else {
       const allowance = await client.readContract({
         address: r.token,
@@ -145,22 +148,26 @@ function TopUp({ r, token }: { r: RentalRow; token: TokenInfo }) {
         args: [r.rental.renter, RentalEscrow],
       });
       if (allowance < amount) {
-        calls.push({
-          label: `Approve ${formatAmount(amount, token)}`,
-          address: r.token,
-          abi: kaiTokenAbi,
-          functionName: "approve",
-          args: [RentalEscrow, amount],
-          done: `The escrow may now spend ${formatAmount(amount, token)} of yours (approved, nothing paid); a top-up of that amount uses it, or approve 0 in your wallet to withdraw it.`,
-        });
+        calls.push(
+          call({
+            label: `Approve ${formatAmount(amount, token)}`,
+            address: r.token,
+            abi: kaiTokenAbi,
+            functionName: "approve",
+            args: [RentalEscrow, amount],
+            done: `The escrow may now spend ${formatAmount(amount, token)} of yours (approved, nothing paid); a top-up of that amount uses it, or approve 0 in your wallet to withdraw it.`,
+          }),
+        );
       }
-      calls.push({
-        label,
-        address: RentalEscrow,
-        abi: rentalEscrowAbi,
-        functionName: "topUp",
-        args: [r.rentalId, amount],
-      });
+      calls.push(
+        call({
+          label,
+          address: RentalEscrow,
+          abi: rentalEscrowAbi,
+          functionName: "topUp",
+          args: [r.rentalId, amount],
+        }),
+      );
     }
     if (await transact(`Top up rental #${r.rentalId}`, calls, { token })) setText("");
   };
@@ -203,14 +210,14 @@ export function RentalCard({ r, now, closed }: { r: RentalRow; now: number; clos
   const template = catalog.data?.templates.find((t) => t.id === templateId);
   const end = () => {
     setConfirming(false);
-    const call: Call = {
+    const step = call({
       label: "End the rental",
       address: RentalEscrow,
       abi: rentalEscrowAbi,
       functionName: "endRental",
       args: [r.rentalId],
-    };
-    return transact(`End rental #${r.rentalId}`, [call], { token });
+    });
+    return transact(`End rental #${r.rentalId}`, [step], { token });
   };
   return (
     <div className={`card rental ${open ? "" : "closed"}`} data-testid={`rental-${r.rentalId}`}>

@@ -1,13 +1,14 @@
 /** The renter's rentals (cards in RentalCard: live figures, top up, end with confirmation), SLA credits, closed rentals. */
 import { RentalStatus } from "@kaisar/offchain/src/vocabulary";
 
-import { tokenOf, useNow, useTokens, useWallet } from "../../hooks/kaisar";
+import { Loading, Table } from "../../components/Table";
+import { tokenOf, useTokens } from "../../data/tokens";
+import { useNow, useWallet } from "../../hooks/kaisar";
 import { formatAmount, formatBps } from "../../lib/format";
 import { RentalCard } from "./RentalCard";
-import { useCloseFigures, useRentalsOf, useSlaCredits } from "./data";
+import { useCloseFigures, useRentalsOf, useSlaCredits } from "../../data/rentals";
 import { LowBalanceNotices } from "./notify";
 
-export { useRentalsOf, type RentalRow } from "./data";
 export { PLANS, CLOSE_REASONS } from "./RentalCard";
 
 export default function Rentals() {
@@ -26,7 +27,7 @@ export default function Rentals() {
     <section>
       <h1>My rentals</h1>
       <LowBalanceNotices rentals={open} now={now} />
-      {rentals.isLoading && <p className="muted">Loading…</p>}
+      {rentals.isLoading && <Loading />}
       {rentals.data?.length === 0 && (
         <p>
           No rentals yet. <a href="#/">Find a GPU in the marketplace.</a>
@@ -40,32 +41,19 @@ export default function Rentals() {
       {credits.data && credits.data.length > 0 && (
         <>
           <h2>SLA credits</h2>
-          <div className="table-wrap">
-            <table data-testid="sla-credits">
-              <thead>
-                <tr>
-                  <th>Epoch</th>
-                  <th>Rental</th>
-                  <th>Credit</th>
-                  <th>Share</th>
-                  <th>Evidence</th>
-                </tr>
-              </thead>
-              <tbody>
-                {credits.data.map((c) => (
-                  <tr key={`${c.transactionHash}-${c.logIndex}`}>
-                    <td data-testid="credit-epoch">{c.epoch ?? "—"}</td>
-                    <td>#{String(c.args.rentalId)}</td>
-                    <td>{formatAmount(c.args.credit ?? 0n, tokenOf(tokens.data, c.args.token))}</td>
-                    <td>{formatBps(c.args.creditBps ?? 0n)}</td>
-                    <td className="mono small">
-                      tx {c.transactionHash.slice(0, 12)}… (the epoch's attested uptime below your SLA, see Epochs)
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <Table testId="sla-credits" head={["Epoch", "Rental", "Credit", "Share", "Evidence"]}>
+            {credits.data.map((c) => (
+              <tr key={`${c.transactionHash}-${c.logIndex}`}>
+                <td data-testid="credit-epoch">{c.epoch ?? "—"}</td>
+                <td>#{String(c.args.rentalId)}</td>
+                <td>{formatAmount(c.args.credit ?? 0n, tokenOf(tokens.data, c.args.token))}</td>
+                <td>{formatBps(c.args.creditBps ?? 0n)}</td>
+                <td className="mono small">
+                  tx {c.transactionHash.slice(0, 12)}… (the epoch's attested uptime below your SLA, see Epochs)
+                </td>
+              </tr>
+            ))}
+          </Table>
         </>
       )}
       {closed.length > 0 && (

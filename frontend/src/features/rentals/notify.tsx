@@ -7,7 +7,7 @@ import { useEffect, useRef, useState } from "react";
 
 import { formatDuration } from "../../lib/format";
 import { LOW_BALANCE_SECONDS } from "../../lib/rentalView";
-import type { RentalRow } from "./data";
+import type { RentalRow } from "../../data/rentals";
 
 const KEY = "kaisar.notifyLowBalance";
 

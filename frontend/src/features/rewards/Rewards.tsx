@@ -3,91 +3,20 @@
  * checked against the chain before it is offered), and the vesting positions with "withdraw now at a
  * haircut or wait", behind a confirmation that states what is received and what is forfeited.
  */
-import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import type { Address, Hex } from "viem";
 
 import { Confirm } from "../../components/Confirm";
-import { reportOracleAbi, rewardDistributorAbi } from "../../contracts/generated";
-import { getJson, useAddresses, useClient, useNow, useRuntime, useWallet } from "../../hooks/kaisar";
-import { useTransactor } from "../../hooks/useTransactor";
+import { nodeRegistryAbi, rewardDistributorAbi } from "../../contracts/generated";
+import { useAddresses, useClient, useNow, useWallet } from "../../hooks/kaisar";
+import { call, useTransactor } from "../../hooks/useTransactor";
 import { explainError } from "../../lib/errors";
-import { formatAmount, formatBps, formatRelative } from "../../lib/format";
+import { KAI, formatAmount, formatBps, formatRelative } from "../../lib/format";
 import { nextVestingStep, vestedBpsAt } from "../../lib/vesting";
-import { useKeeperEpochs, type KeeperEpoch } from "../marketplace/hooks";
-import { checkKeeperProof, type CheckedProof, type VerifiedProof } from "./verify";
+import { useClaimable, type Proof } from "./claimable";
+import type { VerifiedProof } from "./verify";
 
 import "./rewards.css";
-
-const KAI = { symbol: "KAI", decimals: 18 };
-
-/** A reward leaf the keeper serves, checked against the chain (`problem` says why it cannot be claimed). */
-export type Proof = CheckedProof & { epoch: number; claimed: boolean };
-
-/** The keeper's epoch with its leaves, in the same cache as useKeeperEpoch (an epoch's report never changes). */
-export function useEpochDetail() {
-  const { keeperUrl } = useRuntime();
-  const queryClient = useQueryClient();
-  return (epoch: number) =>
-    queryClient.fetchQuery({
-      queryKey: ["keeper", "epoch", keeperUrl, epoch],
-      staleTime: Infinity,
-      queryFn: () => getJson<KeeperEpoch>(`${keeperUrl}/epochs/${epoch}`),
-    });
-}
-
-/**
- * Reward leaves of `subjects` (node ids, kind 0, or a checker operator as a number, kind 1), from the
- * keeper's proofs API. Only leaves the epoch lists are asked for (`/epochs/:e/proofs/:index`): an epoch
- * without a leaf of ours is a normal state, not a failed fetch (no 404s in the console). Each answer
- * is read with the shared decoder and its proof checked against the epoch's root on chain
- * (ReportOracle.reportRoot) before it is offered.
- */
-export function useClaimable(kind: 0 | 1, subjects: bigint[]) {
-  const { keeperUrl } = useRuntime();
-  const epochs = useKeeperEpochs();
-  const client = useClient();
-  const detail = useEpochDetail();
-  const { ReportOracle, RewardDistributor } = useAddresses();
-  return useQuery({
-    queryKey: ["claimable", keeperUrl, kind, subjects.map(String), epochs.data?.map((e) => e.epoch)],
-    enabled: !!keeperUrl && !!epochs.data && subjects.length > 0,
-    refetchInterval: 10_000,
-    queryFn: async () => {
-      const out: Proof[] = [];
-      for (const e of epochs.data!.slice(0, 30)) {
-        const leaves = (await detail(e.epoch))?.leaves ?? [];
-        const ours = leaves.filter(
-          (l) => l.kind === kind && subjects.includes(kind === 0 ? BigInt(l.id) : BigInt(l.account)),
-        );
-        if (ours.length === 0) continue;
-        // The chain's root, read once per epoch: the keeper's own `root` is not trusted.
-        const root = client.readContract({
-          address: ReportOracle,
-          abi: reportOracleAbi,
-          functionName: "reportRoot",
-          args: [BigInt(e.epoch)],
-        });
-        for (const l of ours) {
-          const subject = kind === 0 ? BigInt(l.id) : BigInt(l.account);
-          const raw = await getJson<unknown>(`${keeperUrl}/epochs/${e.epoch}/proofs/${l.index}`);
-          if (raw === undefined) continue;
-          const [claimed, chainRoot] = await Promise.all([
-            client.readContract({
-              address: RewardDistributor,
-              abi: rewardDistributorAbi,
-              functionName: "isClaimed",
-              args: [BigInt(e.epoch), kind, subject],
-            }),
-            root,
-          ]);
-          out.push({ ...checkKeeperProof(raw, { epoch: e.epoch, kind, subject }, chainRoot), epoch: e.epoch, claimed });
-        }
-      }
-      return out;
-    },
-  });
-}
 
 interface Position {
   day: bigint;
@@ -102,16 +31,22 @@ interface WithdrawQuote {
 
 const dayText = (day: bigint) => new Date(Number(day) * 86_400_000).toISOString().slice(0, 10);
 
-/** Claim unclaimed leaves, and the vesting positions with "withdraw now at a haircut or wait". */
+/**
+ * The rewards card: claim the unclaimed leaves of `subjects` (node ids, kind 0, or a checker operator,
+ * kind 1) to `beneficiary`, and its vesting positions with "withdraw now at a haircut or wait".
+ */
 export function Rewards({
   beneficiary,
-  claimable,
+  kind,
+  subjects,
   positions,
 }: {
   beneficiary: Address;
-  claimable?: Proof[];
+  kind: 0 | 1;
+  subjects: bigint[];
   positions: readonly Position[];
 }) {
+  const claimable = useClaimable(kind, subjects).data;
   const { RewardDistributor } = useAddresses();
   const { address } = useWallet();
   const client = useClient();
@@ -126,7 +61,7 @@ export function Rewards({
   const total = open.reduce((s, c) => s + c.amount, 0n);
   const claim = () =>
     transact("Claim rewards", [
-      {
+      call({
         label: `Claim ${formatAmount(total, KAI)} over ${open.length} epoch${open.length > 1 ? "s" : ""}`,
         address: RewardDistributor,
         abi: rewardDistributorAbi,
@@ -138,7 +73,7 @@ export function Rewards({
             proof: c.proof as Hex[],
           })),
         ],
-      },
+      }),
     ]);
   /** Asks the contract what a withdrawal now pays (its own vestedBps at the latest block), then confirms. */
   const askWithdraw = async (position: Position) => {
@@ -160,13 +95,13 @@ export function Rewards({
     if (!quote) return;
     setBusy(true);
     await transact("Withdraw vested rewards", [
-      {
+      call({
         label: `Withdraw ${formatAmount(quote.paid, KAI)}, forfeit ${formatAmount(quote.position.amount - quote.paid, KAI)}`,
         address: RewardDistributor,
         abi: rewardDistributorAbi,
         functionName: "withdrawVested",
         args: [quote.position.day],
-      },
+      }),
     ]);
     setBusy(false);
     setQuote(undefined);
@@ -243,5 +178,28 @@ export function Rewards({
         </Confirm>
       )}
     </div>
+  );
+}
+
+/** Rewards the registry credited to the provider's stake account, and their withdrawal. */
+export function StakeAccountRewards({ owed }: { owed: bigint }) {
+  const { NodeRegistry } = useAddresses();
+  const transact = useTransactor();
+  return (
+    <p>
+      Rewards credited to your stake account: {formatAmount(owed, KAI)}{" "}
+      {owed > 0n && (
+        <button
+          className="ghost"
+          onClick={() =>
+            transact("Withdraw rewards", [
+              call({ label: "Withdraw", address: NodeRegistry, abi: nodeRegistryAbi, functionName: "withdrawRewards" }),
+            ])
+          }
+        >
+          Withdraw
+        </button>
+      )}
+    </p>
   );
 }

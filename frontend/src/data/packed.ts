@@ -5,8 +5,8 @@
  */
 import { getAddress, type Address, type Hex } from "viem";
 
-import { bytesToText } from "../../lib/format";
-import type { NodeRow } from "./hooks";
+import { bytesToText } from "../lib/format";
+import type { NodeRow } from "./nodeRow";
 
 const hexInt = (hex: string, at: number, chars: number) => parseInt(hex.slice(at, at + chars), 16);
 

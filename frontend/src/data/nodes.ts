@@ -1,11 +1,12 @@
-/** Marketplace data: every node through KaisarLens.getNodesPacked pages, GPU classes, and the latest epoch's attested figures. */
+/** Nodes on chain: every node through KaisarLens.getNodesPacked pages, one node, the GPU classes. */
 import { experimental_streamedQuery as streamedQuery, useQuery } from "@tanstack/react-query";
-import { useMemo } from "react";
-import { createPublicClient, fallback, http, type Address, type Chain, type PublicClient } from "viem";
+import { createPublicClient, fallback, http, type Chain, type PublicClient } from "viem";
 
-import { kaisarLensAbi, nodeRegistryAbi } from "../../contracts/generated";
-import { getJson, useAddresses, useClient, useRuntime } from "../../hooks/kaisar";
-import { bytesToText } from "../../lib/format";
+import { kaisarLensAbi, nodeRegistryAbi } from "../contracts/generated";
+import { useAddresses, useClient } from "../hooks/kaisar";
+import { bytesToText } from "../lib/format";
+import { queryKeys } from "./keys";
+import { toRow, type NodeRow } from "./nodeRow";
 import { decodePackedNodes } from "./packed";
 
 /** Nodes per lens call (about 0.2 s of Hardhat's EVM each). */
@@ -28,75 +29,6 @@ function pageClient(chain: Chain): PublicClient {
   return c;
 }
 
-export interface NodeRow {
-  id: number;
-  provider: Address;
-  gpuClass: number;
-  gpuCount: number;
-  freeGpus: number;
-  vramGiB: number;
-  cpuCores: number;
-  ramGiB: number;
-  bandwidthMbps: number;
-  region: string;
-  status: number;
-  maintenanceStart: number;
-  maintenanceEnd: number;
-  /** Not in the marketplace's packed pages (`getNodesPacked`). */
-  metadataURI?: string;
-  /** Parallel to `tokens`: price per GPU-hour in token units, 0 = not accepted. */
-  prices: bigint[];
-  tokens: Address[];
-  acceptsRentals: boolean;
-}
-
-type NodeView = {
-  nodeId: bigint;
-  node: {
-    provider: Address;
-    gpuClass: number;
-    gpuCount: number;
-    rentedGpus: number;
-    status: number;
-    maintenanceStart: number;
-    maintenanceEnd: number;
-    vramGiB: number;
-    cpuCores: number;
-    ramGiB: number;
-    diskGiB: number;
-    bandwidthMbps: number;
-    region: `0x${string}`;
-    metadataURI: string;
-  };
-  freeGpus: bigint;
-  tokens: readonly Address[];
-  pricesPerGpuHour: readonly bigint[];
-  acceptsRentals: boolean;
-};
-
-export function toRow(v: NodeView): NodeRow {
-  const n = v.node;
-  return {
-    id: Number(v.nodeId),
-    provider: n.provider,
-    gpuClass: n.gpuClass,
-    gpuCount: n.gpuCount,
-    freeGpus: Number(v.freeGpus),
-    vramGiB: n.vramGiB,
-    cpuCores: n.cpuCores,
-    ramGiB: n.ramGiB,
-    bandwidthMbps: n.bandwidthMbps,
-    region: bytesToText(n.region),
-    status: n.status,
-    maintenanceStart: n.maintenanceStart,
-    maintenanceEnd: n.maintenanceEnd,
-    metadataURI: n.metadataURI,
-    prices: [...v.pricesPerGpuHour],
-    tokens: [...v.tokens],
-    acceptsRentals: v.acceptsRentals,
-  };
-}
-
 /** The marketplace's nodes: `rows` grows page by page until it holds all `total` (the node count). */
 export interface NodeList {
   rows: NodeRow[];
@@ -115,7 +47,7 @@ export function useNodes() {
   const client = useClient();
   const { KaisarLens, NodeRegistry } = useAddresses();
   return useQuery({
-    queryKey: ["nodes", client.chain.id],
+    queryKey: queryKeys.nodes(client.chain.id),
     refetchInterval: 15_000,
     queryFn: streamedQuery<NodeList, NodeList, readonly unknown[]>({
       refetchMode: "replace",
@@ -161,7 +93,7 @@ export function useNode(nodeId: number) {
   const client = useClient();
   const { KaisarLens } = useAddresses();
   return useQuery({
-    queryKey: ["node", client.chain.id, nodeId],
+    queryKey: queryKeys.node(client.chain.id, nodeId),
     refetchInterval: 5_000,
     queryFn: async () => {
       const [v] = await client.readContract({
@@ -171,7 +103,7 @@ export function useNode(nodeId: number) {
         args: [BigInt(nodeId), 1n],
       });
       // null, not undefined: a query's data may not be undefined (an unknown node is an answer).
-      return v ? toRow(v as NodeView) : null;
+      return v ? toRow(v) : null;
     },
   });
 }
@@ -187,7 +119,7 @@ export function useGpuClasses() {
   const client = useClient();
   const { NodeRegistry } = useAddresses();
   return useQuery({
-    queryKey: ["gpuClasses", client.chain.id],
+    queryKey: queryKeys.gpuClasses(client.chain.id),
     staleTime: 60_000,
     queryFn: async (): Promise<GpuClassInfo[]> => {
       const n = Number(
@@ -206,74 +138,4 @@ export function useGpuClasses() {
       );
     },
   });
-}
-
-export interface KeeperLeaf {
-  index: number;
-  kind: number;
-  epoch: string;
-  account: string;
-  id: string;
-  capacityReward: string;
-  deliveryReward: string;
-  checkerReward: string;
-  metricsHash: string;
-  metrics?: {
-    uptimeBps: string;
-    bandwidthMbps: string;
-    hardwareScore: string;
-    deliveredGpuSeconds: string;
-    hardwareMismatch: boolean;
-    evidence: string;
-  };
-}
-
-export interface KeeperEpoch {
-  epoch: number;
-  root: string;
-  signers: string[];
-  report: Record<string, string>;
-  txHash: string | null;
-  leaves?: KeeperLeaf[];
-}
-
-/** The keeper's list of epochs on chain (newest first), empty without a keeper. */
-export function useKeeperEpochs() {
-  const { keeperUrl } = useRuntime();
-  return useQuery({
-    queryKey: ["keeper", "epochs", keeperUrl],
-    enabled: !!keeperUrl,
-    refetchInterval: 10_000,
-    queryFn: async () => {
-      const r = await getJson<{ epochs: KeeperEpoch[] }>(`${keeperUrl}/epochs`);
-      return [...(r?.epochs ?? [])].sort((a, b) => b.epoch - a.epoch);
-    },
-  });
-}
-
-export function useKeeperEpoch(epoch: number | undefined) {
-  const { keeperUrl } = useRuntime();
-  return useQuery({
-    queryKey: ["keeper", "epoch", keeperUrl, epoch],
-    enabled: !!keeperUrl && epoch !== undefined,
-    staleTime: Infinity,
-    queryFn: async () => (await getJson<KeeperEpoch>(`${keeperUrl}/epochs/${epoch}`)) ?? null,
-  });
-}
-
-/** Attested uptime (bps) and hardware score per node id from the latest reported epoch. */
-export function useLatestMetrics() {
-  const epochs = useKeeperEpochs();
-  const latest = epochs.data?.[0]?.epoch;
-  const epoch = useKeeperEpoch(latest);
-  // One map per epoch read: the marketplace re-filters its nodes when it changes.
-  const map = useMemo(() => {
-    const m = new Map<number, { uptimeBps: number; hardwareScore: number }>();
-    for (const l of epoch.data?.leaves ?? []) {
-      if (l.kind === 0 && l.metrics)
-        m.set(Number(l.id), { uptimeBps: Number(l.metrics.uptimeBps), hardwareScore: Number(l.metrics.hardwareScore) });
-    }
-    return m;
-  }, [epoch.data]);
-  return { epoch: latest, metrics: map };
 }

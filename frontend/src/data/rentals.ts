@@ -1,51 +1,32 @@
 /** The renter's rentals and what belongs to them on chain: terms (penalty), close events, SLA credits. */
 import { useQuery } from "@tanstack/react-query";
-import type { Address } from "viem";
+import type { Address, ContractFunctionReturnType } from "viem";
 
-import { kaisarLensAbi, rentalEscrowAbi, slaEnforcerAbi } from "../../contracts/generated";
-import { useAddresses, useClient } from "../../hooks/kaisar";
+import { kaisarLensAbi, rentalEscrowAbi, slaEnforcerAbi } from "../contracts/generated";
+import { useAddresses, useClient } from "../hooks/kaisar";
+import { queryKeys } from "./keys";
 
-export interface RentalRow {
-  rentalId: bigint;
-  rental: {
-    renter: Address;
-    nodeId: number;
-    gpus: number;
-    plan: number;
-    status: number;
-    closeReason: number;
-    slaTier: number;
-    termsVersion: number;
-    amount: bigint;
-    unitPrice: bigint;
-    anchor: number;
-    withdrawnUnits: number;
-  };
-  token: Address;
-  withdrawable: bigint;
-  refundable: bigint;
-  paidUntil: bigint;
-  closableAt: bigint;
-}
+/** One rental as the lens's scans return it (typed from the generated ABI). */
+export type RentalRow = ContractFunctionReturnType<typeof kaisarLensAbi, "view", "getRenterRentals">[0][number];
 
 /** All rentals of `who` (renter or provider), newest first, through the lens's bounded scans. */
 export function useRentalsOf(who: Address | undefined, asProvider = false) {
   const client = useClient();
   const { KaisarLens } = useAddresses();
   return useQuery({
-    queryKey: ["rentals", client.chain.id, who, asProvider],
+    queryKey: queryKeys.rentals(client.chain.id, who, asProvider),
     enabled: !!who,
     refetchInterval: 5_000,
     queryFn: async () => {
       const out: RentalRow[] = [];
       let before = 0n;
       for (let i = 0; i < 20; i++) {
-        const [rentals, next] = (await client.readContract({
+        const [rentals, next] = await client.readContract({
           address: KaisarLens,
           abi: kaisarLensAbi,
           functionName: asProvider ? "getProviderRentals" : "getRenterRentals",
           args: [who!, before, 2_000n],
-        })) as readonly [readonly RentalRow[], bigint];
+        });
         out.push(...rentals);
         if (next === 0n) break;
         before = next;
@@ -60,7 +41,7 @@ export function usePenaltyBps(version: number) {
   const client = useClient();
   const { RentalEscrow } = useAddresses();
   return useQuery({
-    queryKey: ["penaltyBps", client.chain.id, version],
+    queryKey: queryKeys.penaltyBps(client.chain.id, version),
     staleTime: Infinity,
     queryFn: async () => {
       const t = await client.readContract({
@@ -86,7 +67,7 @@ export function useCloseFigures(rentalIds: bigint[]) {
   const client = useClient();
   const { RentalEscrow } = useAddresses();
   return useQuery({
-    queryKey: ["closeFigures", client.chain.id, rentalIds.map(String)],
+    queryKey: queryKeys.closeFigures(client.chain.id, rentalIds.map(String)),
     enabled: rentalIds.length > 0,
     queryFn: async () => {
       const logs = await client.getContractEvents({
@@ -117,7 +98,7 @@ export function useSlaCredits(renter: Address | undefined) {
   const client = useClient();
   const { RentalEscrow, SlaEnforcer } = useAddresses() as { RentalEscrow: Address; SlaEnforcer?: Address };
   return useQuery({
-    queryKey: ["slaCredits", client.chain.id, renter],
+    queryKey: queryKeys.slaCredits(client.chain.id, renter),
     enabled: !!renter,
     refetchInterval: 15_000,
     queryFn: async () => {

@@ -7,8 +7,9 @@
 import { useQuery } from "@tanstack/react-query";
 import type { Address, Hash, Hex } from "viem";
 
-import { rentalEscrowAbi, slaEnforcerAbi } from "../../contracts/generated";
-import { useAddresses, useClient } from "../../hooks/kaisar";
+import { rentalEscrowAbi, slaEnforcerAbi } from "../contracts/generated";
+import { useAddresses, useClient } from "../hooks/kaisar";
+import { queryKeys } from "./keys";
 
 export interface SlaCredit {
   epoch: number;
@@ -39,7 +40,7 @@ export function useSlaEvents() {
   const client = useClient();
   const { SlaEnforcer, RentalEscrow } = useAddresses();
   return useQuery({
-    queryKey: ["slaEvents", client.chain.id, SlaEnforcer],
+    queryKey: queryKeys.slaEvents(client.chain.id, SlaEnforcer),
     refetchInterval: 15_000,
     queryFn: async (): Promise<{ credits: SlaCredit[]; slashes: SlaSlash[] }> => {
       // A deployment without an SLA enforcer has neither credits nor slashes.

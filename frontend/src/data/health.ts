@@ -6,9 +6,10 @@
 import { useQuery } from "@tanstack/react-query";
 import type { Address } from "viem";
 
-import { slaEnforcerAbi } from "../../contracts/generated";
-import { getJson, useAddresses, useClient, useRuntime } from "../../hooks/kaisar";
-import { outageStart, type Heartbeat, type JailInfo, type LiveView } from "../../lib/health";
+import { slaEnforcerAbi } from "../contracts/generated";
+import { getJson, useAddresses, useClient, useRuntime } from "../hooks/kaisar";
+import { outageStart, type Heartbeat, type JailInfo, type LiveView } from "../lib/health";
+import { queryKeys } from "./keys";
 
 interface Probe extends Heartbeat {
   mbps?: number;
@@ -33,7 +34,7 @@ export interface LiveNode extends LiveView {
 export function useLiveNodes() {
   const { checkerUrls } = useRuntime();
   return useQuery({
-    queryKey: ["checkers", checkerUrls],
+    queryKey: queryKeys.checkers(checkerUrls),
     enabled: checkerUrls.length > 0,
     refetchInterval: 3_000,
     queryFn: async () => {
@@ -94,7 +95,7 @@ export function usePenalties(nodeId?: number) {
   const client = useClient();
   const { SlaEnforcer } = useAddresses() as { SlaEnforcer?: Address };
   return useQuery({
-    queryKey: ["penalties", client.chain.id, SlaEnforcer, nodeId],
+    queryKey: queryKeys.penalties(client.chain.id, SlaEnforcer, nodeId),
     enabled: !!SlaEnforcer,
     refetchInterval: 15_000,
     queryFn: async (): Promise<Penalty[]> => {

@@ -8,8 +8,9 @@ import { underStakeSentence } from "@kaisar/offchain/src/stake";
 import { useQuery } from "@tanstack/react-query";
 import { getAddress, type Address } from "viem";
 
-import { kaisarLensAbi } from "../../contracts/generated";
-import { useAddresses, useClient } from "../../hooks/kaisar";
+import { kaisarLensAbi } from "../contracts/generated";
+import { useAddresses, useClient } from "../hooks/kaisar";
+import { queryKeys } from "./keys";
 
 /** The sentence of each of `providers` that is under its requirement, by lower-case address. */
 export function useUnderStake(providers: readonly Address[]) {
@@ -17,7 +18,7 @@ export function useUnderStake(providers: readonly Address[]) {
   const { KaisarLens } = useAddresses();
   const unique = [...new Set(providers.map((p) => p.toLowerCase() as Address))].sort();
   return useQuery({
-    queryKey: ["underStake", client.chain.id, unique],
+    queryKey: queryKeys.underStake(client.chain.id, unique),
     enabled: unique.length > 0,
     refetchInterval: 5_000,
     queryFn: async () => {
