@@ -28,7 +28,7 @@ import { leafToJson, reportFromJson, reportToJson, signedReportFromJson, type Re
 
 import { epochStart, type EpochSchedule } from "../chain/chainClock";
 import type { KaisarContracts } from "../chain/contracts";
-import { open, opensAt } from "./jobs/stakecredit";
+import { opensAt, payable } from "./jobs/stakecredit";
 import type { ReportRelay } from "./reports";
 import { rpcUnavailable } from "./rpc";
 import { chainReportFromEvent, type ChainReportRow, type KeeperStore } from "./store";
@@ -303,7 +303,7 @@ export class Reconciler {
         else if (inFlight) reason = `transaction in flight (${inFlight})`;
         else if (job === "stakecredit" && this.clock && this.o.store.jobDone(`sla:${epoch}`)) {
           const { schedule, window, now } = this.clock;
-          if (!open({ now, opensAt: opensAt(BigInt(epochStart(schedule, epoch + 1)), window) })) {
+          if (!payable({ now, opensAt: opensAt(BigInt(epochStart(schedule, epoch + 1)), window) })) {
             // Not missing: not due yet.
             continue;
           }

@@ -116,7 +116,7 @@ export class SlaKeeper {
     const outcomes: TxOutcome[] = [];
     for (const epoch of epochs) {
       const state = await stakecredit.read(this.o.contracts, epoch, now, window);
-      if (!stakecredit.open(state)) continue;
+      if (!stakecredit.payable(state)) continue;
       const sent = await execute(this.ctx, stakecredit.check(state));
       outcomes.push(...sent);
       if (settled(sent)) this.o.store.markJobDone(`stakecredit:${epoch}`);

@@ -24,11 +24,11 @@ export interface StakeCreditState {
 }
 
 /** Whether the epoch's credits may be paid now. */
-export const open = (state: Pick<StakeCreditState, "now" | "opensAt">) => state.now >= state.opensAt;
+export const payable = (state: Pick<StakeCreditState, "now" | "opensAt">) => state.now >= state.opensAt;
 
 /** One payment of the rentals still due, once the window has passed (none before, none when none due). */
 export function check(state: StakeCreditState): JobStep[] {
-  if (!open(state)) return [];
+  if (!payable(state)) return [];
   const ids = state.due.filter((d) => d.amount > 0n).map((d) => d.rentalId);
   if (ids.length === 0) return [];
   return [
@@ -59,7 +59,7 @@ export async function read(
     opensAt: opensAt(await oracle.epochStart(epoch + 1), slashWindow),
     due: [],
   };
-  if (!open(state)) return state;
+  if (!payable(state)) return state;
   const events = await sla.queryFilter(sla.filters.DeferStakeCredit(undefined, epoch));
   for (const rentalId of new Set(events.map((e) => e.args.rentalId))) {
     state.due.push({ rentalId, amount: await sla.stakeCreditDue(rentalId, epoch) });
