@@ -4,12 +4,13 @@
  * real chain through the keeper).
  */
 import { expect } from "chai";
-import { ZeroHash } from "ethers";
+import { ZeroAddress, ZeroHash } from "ethers";
 import { leafToJson, type NodeMetrics, type RewardLeaf } from "@kaisar/offchain";
 
 import * as close from "../src/keeper/jobs/close";
 import * as credit from "../src/keeper/jobs/credit";
 import * as downtime from "../src/keeper/jobs/downtime";
+import * as exclude from "../src/keeper/jobs/exclude";
 import * as fraud from "../src/keeper/jobs/fraud";
 import * as jailclose from "../src/keeper/jobs/jailclose";
 import { nodeProofs, type NodeEpochProof } from "../src/keeper/jobs/leaves";
@@ -261,6 +262,43 @@ describe("keeper jobs: check", () => {
       ]);
       expect(stakecredit.check({ epoch: 6, now: 1_000n, opensAt: 1_061n, due })).to.deep.equal([]);
       expect(stakecredit.check({ epoch: 6, now: 2_000n, opensAt: 1_061n, due: [due[1]] })).to.deep.equal([]);
+    });
+  });
+
+  describe("exclude", () => {
+    const ops = [
+      "0x00000000000000000000000000000000000000B1",
+      ZeroAddress,
+      "0x00000000000000000000000000000000000000B3",
+      "0x00000000000000000000000000000000000000B4",
+    ];
+    const view = { version: 2n, quorum: 2, operators: ops, live: 3, minCheckerStake: 100n, block: 9 };
+    const state = {
+      view,
+      standing: [
+        { licenses: 1n, staked: 100n }, // active
+        undefined, // excluded already
+        { licenses: 0n, staked: 50n },
+        { licenses: 2n, staked: 99n },
+      ],
+    };
+
+    it("names the live operators without a license or under the minimum stake, with why", () => {
+      expect(exclude.inactive(state).map((o) => [o.index, o.reasons])).to.deep.equal([
+        [2, exclude.EXCLUDED_NO_LICENSE | exclude.EXCLUDED_UNDER_STAKED],
+        [3, exclude.EXCLUDED_UNDER_STAKED],
+      ]);
+    });
+
+    it("excludes each by index, keyed by config version and index, and sends nothing for an active set", () => {
+      const steps = exclude.check(state);
+      expect(keys(steps)).to.deep.equal(["exclude:2:2", "exclude:2:3"]);
+      expect(steps[0].call).to.deep.include({ contract: "ReportOracle", method: "excludeOperator" });
+      expect(steps[0].call!.args).to.deep.equal([2]);
+      expect(steps[0].log).to.deep.include({ reasons: ["no-license", "under-staked"], minCheckerStake: "100" });
+      expect(
+        exclude.check({ view, standing: [state.standing[0], undefined, state.standing[0], state.standing[0]] }),
+      ).to.deep.equal([]);
     });
   });
 });
