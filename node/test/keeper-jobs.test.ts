@@ -124,31 +124,27 @@ describe("keeper jobs: check", () => {
 
   describe("fraud", () => {
     const leaves = [node(1n, 9_999n, true), node(2n, 9_999n), node(3n, 9_999n, true)];
-
-    it("slashes the nodes that attest a hardware mismatch, keyed by epoch and node", () => {
-      expect(fraud.suspects(leaves).map((l) => l.leaf.id)).to.deep.equal([1n, 3n]);
-      const steps = fraud.check({
+    /** The check of epoch 5 with nodes 1 and 3's fraud cursors at `from1`, `from3`. */
+    const checkWith = (from1: bigint, from3: bigint) =>
+      fraud.check({
         epoch: 5,
         leaves,
         fraudFrom: new Map([
-          [1n, 0n],
-          [3n, 5n],
+          [1n, from1],
+          [3n, from3],
         ]),
       });
+
+    it("slashes the nodes that attest a hardware mismatch, keyed by epoch and node", () => {
+      expect(fraud.suspects(leaves).map((l) => l.leaf.id)).to.deep.equal([1n, 3n]);
+      const steps = checkWith(0n, 5n);
       expect(keys(steps)).to.deep.equal(["fraud:5:1", "fraud:5:3"]);
       expect(steps[0].call).to.deep.include({ method: "slashForHardwareFraud", contract: "SlaEnforcer" });
       expect(steps[0].call!.args).to.deep.equal([leaves[0]]);
     });
 
     it("skips, with a note, a node whose fraud cursor has passed the epoch", () => {
-      const steps = fraud.check({
-        epoch: 5,
-        leaves,
-        fraudFrom: new Map([
-          [1n, 6n],
-          [3n, 0n],
-        ]),
-      });
+      const steps = checkWith(6n, 0n);
       expect(keys(steps)).to.deep.equal(["Keeper#slashSkipped", "fraud:5:3"]);
       expect(steps[0].call).to.equal(undefined);
       expect(steps[0].log).to.deep.include({ kind: "fraud", nodeId: "1", epoch: 5, slashableFrom: "6" });
