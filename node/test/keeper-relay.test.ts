@@ -20,8 +20,6 @@ import {
   startFaultyProxy,
   type EpochFixture,
   type FakeCheckers,
-  startFaultProxy,
-  type FaultProxy,
 } from "./keeperHelpers";
 
 const SECP256K1_N = HALF_CURVE_ORDER * 2n + 1n;
@@ -35,8 +33,6 @@ describe("keeper report relay, proofs, SLA and settlement", function () {
   let oracle: string;
   let keeperA: Keeper;
   let keeperB: Keeper;
-  /** Keeper A's RPC (a proxy without faults: the test sees its reads). */
-  let proxy: FaultProxy;
   const provider = () => chain.account(5);
   const renter = () => chain.account(6);
   let nodeId: bigint;
@@ -123,9 +119,7 @@ describe("keeper report relay, proofs, SLA and settlement", function () {
       [{ nodeId: Number(nodeId), provider: provider().address, uptimeBps: 9_000 }],
     );
     const base = { checkers: names.map((n) => checkers.url(n)), rpcTimeout: 3_000 };
-    proxy = await startFaultProxy(chain.rpcUrl);
-    const throughProxy = { ...chain, rpcUrl: proxy.url };
-    keeperA = await startKeeper(keeperConfig(throughProxy, new Wallet(chain.account(7).privateKey), base), {
+    keeperA = await startKeeper(keeperConfig(chain, new Wallet(chain.account(7).privateKey), base), {
       api: false,
       pollMs: 50,
     });
@@ -137,7 +131,6 @@ describe("keeper report relay, proofs, SLA and settlement", function () {
   after(async () => {
     await keeperA?.close();
     await keeperB?.close();
-    await proxy?.close();
     await checkers?.close();
     await chain?.close();
   });
@@ -289,24 +282,23 @@ describe("keeper report relay, proofs, SLA and settlement", function () {
 
     it("applies the SLA credit of a node whose uptime was below its rental's target, once", async () => {
       expect(await chain.contracts.SlaEnforcer.isCredited(slaRental, epoch)).to.be.false;
-      // The escrow's and the lens's functions keeper A calls, read off its RPC requests.
+      // The escrow's and the lens's functions keeper A reads, seen on its provider.
       const reads: string[] = [];
       const { RentalEscrow: escrow, KaisarLens: lens } = chain.contracts;
-      const off = proxy.on((e) => {
-        if (e.at !== "request" || e.method !== "eth_call") return;
-        const { to, data } = e.params[0] as { to: string; data: string };
-        const target = [escrow, lens].find((c) => (c.target as string).toLowerCase() === to.toLowerCase());
-        const name = target?.interface.parseTransaction({ data })?.name;
+      const call = keeperA.provider.call;
+      keeperA.provider.call = async (tx) => {
+        const target = [escrow, lens].find((c) => (c.target as string).toLowerCase() === String(tx.to).toLowerCase());
+        const name = target?.interface.parseTransaction({ data: tx.data ?? "0x" })?.name;
         if (name) reads.push(name);
-      });
-      const outcomes = await keeperA.sla.creditAll();
-      off();
+        return call.call(keeperA.provider, tx);
+      };
+      const outcomes = await keeperA.sla.creditAll().finally(() => (keeperA.provider.call = call));
+      expect(outcomes.map((o) => o.status)).to.deep.equal(["mined"]);
+      expect(await chain.contracts.SlaEnforcer.isCredited(slaRental, epoch)).to.be.true;
       // Rentals through the lens's pages, never one id at a time.
       expect(reads).to.include.members(["getRentals", "getRentalScoring"]);
       expect(reads).to.not.include.members(["getRental"]);
       expect(reads).to.not.include.members(["serviceWindow"]);
-      expect(outcomes.map((o) => o.status)).to.deep.equal(["mined"]);
-      expect(await chain.contracts.SlaEnforcer.isCredited(slaRental, epoch)).to.be.true;
       expect(await chain.contracts.SlaEnforcer.isCredited(shortRental, epoch), "best-effort tier").to.be.false;
       // Keeper B stored the same tree: its pass finds the credit applied and sends nothing.
       const before = keeperB.store.txCount();
