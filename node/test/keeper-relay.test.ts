@@ -265,9 +265,23 @@ describe("keeper report relay, proofs, SLA and settlement", function () {
 
     it("applies the SLA credit of a node whose uptime was below its rental's target, once", async () => {
       expect(await chain.contracts.SlaEnforcer.isCredited(slaRental, epoch)).to.be.false;
-      const outcomes = await keeperA.sla.creditAll();
+      // The escrow's and the lens's functions keeper A reads, seen on its provider.
+      const reads: string[] = [];
+      const { RentalEscrow: escrow, KaisarLens: lens } = chain.contracts;
+      const call = keeperA.provider.call;
+      keeperA.provider.call = async (tx) => {
+        const target = [escrow, lens].find((c) => (c.target as string).toLowerCase() === String(tx.to).toLowerCase());
+        const name = target?.interface.parseTransaction({ data: tx.data ?? "0x" })?.name;
+        if (name) reads.push(name);
+        return call.call(keeperA.provider, tx);
+      };
+      const outcomes = await keeperA.sla.creditAll().finally(() => (keeperA.provider.call = call));
       expect(outcomes.map((o) => o.status)).to.deep.equal(["mined"]);
       expect(await chain.contracts.SlaEnforcer.isCredited(slaRental, epoch)).to.be.true;
+      // Rentals through the lens's pages, never one id at a time.
+      expect(reads).to.include.members(["getRentals", "getRentalScoring"]);
+      expect(reads).to.not.include.members(["getRental"]);
+      expect(reads).to.not.include.members(["serviceWindow"]);
       expect(await chain.contracts.SlaEnforcer.isCredited(shortRental, epoch), "best-effort tier").to.be.false;
       // Keeper B stored the same tree: its pass finds the credit applied and sends nothing.
       const before = keeperB.store.txCount();

@@ -21,34 +21,10 @@ import { ZeroAddress, getAddress } from "ethers";
 import type { KaisarContracts } from "../chain/contracts";
 import { CheckerLicense__factory } from "../../../typechain-types/factories/contracts/checker/CheckerLicense__factory";
 import { NodeRegistry__factory } from "../../../typechain-types/factories/contracts/registry/NodeRegistry__factory";
+import * as exclude from "./jobs/exclude";
+import { execute, type ExecuteContext } from "./jobs/execute";
+import type { CheckerSetView, InactiveOperator } from "./jobs/exclude";
 import type { TxLogEntry, TxOutcome, TxSender } from "./tx";
-
-/** `ReportOracle.EXCLUDED_NO_LICENSE`, `EXCLUDED_UNDER_STAKED`. */
-export const EXCLUDED_NO_LICENSE = 1n;
-export const EXCLUDED_UNDER_STAKED = 2n;
-
-/** The current checker set, as the oracle holds it. */
-export interface CheckerSetView {
-  version: bigint;
-  quorum: number;
-  /** Sorted, checksummed, in signer index order; the zero address where an operator was excluded. */
-  operators: string[];
-  /** Operators not excluded. */
-  live: number;
-  minCheckerStake: bigint;
-  /** The block the view was read at. */
-  block: number;
-}
-
-/** An operator of the current set that `excludeOperator` would exclude. */
-export interface InactiveOperator {
-  index: number;
-  operator: string;
-  /** `ExcludeOperator`'s reasons bits (see the constants above). */
-  reasons: bigint;
-  licenses: bigint;
-  staked: bigint;
-}
 
 export interface CheckerSetKeeperOptions {
   contracts: KaisarContracts;
@@ -56,17 +32,10 @@ export interface CheckerSetKeeperOptions {
   log?: (entry: TxLogEntry) => void;
 }
 
-/** The names of `reasons` bits, for logs. */
-export function reasonNames(reasons: bigint): string[] {
-  const names: string[] = [];
-  if (reasons & EXCLUDED_NO_LICENSE) names.push("no-license");
-  if (reasons & EXCLUDED_UNDER_STAKED) names.push("under-staked");
-  return names;
-}
-
 /** Excludes the operators of the current checker set that are no longer active (see the file comment). */
 export class CheckerSetKeeper {
   private readonly log: (entry: TxLogEntry) => void;
+  private readonly ctx: ExecuteContext;
   private readers?: Promise<{
     license: ReturnType<typeof CheckerLicense__factory.connect>;
     registry: ReturnType<typeof NodeRegistry__factory.connect>;
@@ -76,6 +45,7 @@ export class CheckerSetKeeper {
 
   constructor(private readonly o: CheckerSetKeeperOptions) {
     this.log = o.log ?? (() => {});
+    this.ctx = { contracts: o.contracts, sender: o.sender, log: this.log };
   }
 
   /** The license and registry contracts the oracle checks against (immutables: read once). */
@@ -121,50 +91,30 @@ export class CheckerSetKeeper {
 
   /** The live operators of `view` that are no longer active (no license, or under the minimum stake). */
   async inactive(view: CheckerSetView): Promise<InactiveOperator[]> {
+    return exclude.inactive(await this.read(view));
+  }
+
+  /** Each live operator's licenses and stake, at the view's block (what `excludeOperator` checks). */
+  private async read(view: CheckerSetView): Promise<exclude.ExcludeState> {
     const { license, registry } = await this.contractsOfOracle();
     const at = { blockTag: view.block };
-    const rows = await Promise.all(
-      view.operators.map(async (operator, index): Promise<InactiveOperator | undefined> => {
+    const standing = await Promise.all(
+      view.operators.map(async (operator) => {
         if (operator === ZeroAddress) return undefined;
         const [licenses, stake] = await Promise.all([
           license.licensesOf(operator, at),
           registry.getStake(operator, at),
         ]);
-        let reasons = 0n;
-        if (licenses === 0n) reasons |= EXCLUDED_NO_LICENSE;
-        if (stake.staked < view.minCheckerStake) reasons |= EXCLUDED_UNDER_STAKED;
-        return reasons === 0n ? undefined : { index, operator, reasons, licenses, staked: stake.staked };
+        return { licenses, staked: stake.staked };
       }),
     );
-    return rows.filter((r): r is InactiveOperator => r !== undefined);
+    return { view, standing };
   }
 
   /** One pass: excludes every operator no longer active, then warns if the set lost its quorum. */
   async excludeAll(): Promise<TxOutcome[]> {
-    const oracle = this.o.contracts.ReportOracle;
     let view = await this.view();
-    const outcomes: TxOutcome[] = [];
-    for (const op of await this.inactive(view)) {
-      this.log({
-        at: "Keeper#excludeOperator",
-        version: view.version.toString(),
-        index: op.index,
-        operator: op.operator,
-        reasons: reasonNames(op.reasons),
-        licenses: op.licenses.toString(),
-        staked: op.staked.toString(),
-        minCheckerStake: view.minCheckerStake.toString(),
-      });
-      outcomes.push(
-        await this.o.sender.send({
-          kind: "exclude",
-          key: `exclude:${view.version}:${op.index}`,
-          contract: "ReportOracle",
-          to: oracle.target as string,
-          data: oracle.interface.encodeFunctionData("excludeOperator", [op.index]),
-        }),
-      );
-    }
+    const outcomes = await execute(this.ctx, exclude.check(await this.read(view)));
     if (outcomes.some((o) => o.status === "mined" || o.status === "already")) view = await this.view();
     this.warnIfQuorumLost(view);
     return outcomes;

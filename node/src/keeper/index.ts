@@ -54,7 +54,8 @@ export { ALREADY_DONE, TxSender, bumped, decodeRevert, type TxOutcome, type TxRe
 export { KeeperStore } from "./store";
 export { ReportRelay, contentHash, recoverReportSigner } from "./reports";
 export { SlaKeeper, type DowntimePolicy } from "./sla";
-export { CheckerSetKeeper, reasonNames, type CheckerSetView, type InactiveOperator } from "./checkers";
+export { CheckerSetKeeper } from "./checkers";
+export { reasonNames, type CheckerSetView, type InactiveOperator } from "./jobs/exclude";
 export { FailoverRpcProvider, checkChainIds, rpcUnavailable } from "../chain/rpc";
 export { startKeeperApi } from "./api";
 export { Reconciler, type MissingEpoch } from "./reconcile";

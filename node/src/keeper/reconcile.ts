@@ -26,7 +26,9 @@
 import { getAddress, type Provider } from "ethers";
 import { leafToJson, reportFromJson, reportToJson, signedReportFromJson, type Report } from "@kaisar/offchain";
 
+import { epochStart, type EpochSchedule } from "../chain/chainClock";
 import type { KaisarContracts } from "../chain/contracts";
+import { opensAt, payable } from "./jobs/stakecredit";
 import type { ReportRelay } from "./reports";
 import { rpcUnavailable } from "../chain/rpc";
 import { chainReportFromEvent, type ChainReportRow, type KeeperStore } from "./store";
@@ -75,7 +77,7 @@ export class Reconciler {
   /** The chain's finalized block (last pass). */
   private finalized = -1;
   /** The slashing window and the epoch clock, for the reasons of stake credits not yet due. */
-  private clock?: { genesis: bigint; length: bigint; window: bigint; now: bigint };
+  private clock?: { schedule: EpochSchedule; window: bigint; now: bigint };
 
   constructor(private readonly o: ReconcilerOptions) {
     this.log = o.log ?? (() => {});
@@ -250,13 +252,16 @@ export class Reconciler {
 
   private async readClock(): Promise<void> {
     const { ReportOracle: oracle, SlaEnforcer: sla } = this.o.contracts;
-    const [genesis, length, window, block] = await Promise.all([
-      this.clock?.genesis ?? oracle.genesis(),
-      this.clock?.length ?? oracle.epochLength(),
+    const [schedule, window, block] = await Promise.all([
+      this.clock?.schedule ??
+        Promise.all([oracle.genesis(), oracle.epochLength()]).then(([genesis, length]) => ({
+          genesis: Number(genesis),
+          length: Number(length) * 1000,
+        })),
       sla.slashWindow(),
       this.provider.getBlock("latest"),
     ]);
-    this.clock = { genesis, length, window, now: BigInt(block!.timestamp) };
+    this.clock = { schedule, window, now: BigInt(block!.timestamp) };
   }
 
   /**
@@ -297,8 +302,8 @@ export class Reconciler {
           reason = `waits for finality: its report is in block ${row.block}, the chain is final at ${this.finalized}`;
         else if (inFlight) reason = `transaction in flight (${inFlight})`;
         else if (job === "stakecredit" && this.clock && this.o.store.jobDone(`sla:${epoch}`)) {
-          const opensAt = this.clock.genesis + BigInt(epoch + 1) * this.clock.length + this.clock.window + 1n;
-          if (this.clock.now < opensAt) {
+          const { schedule, window, now } = this.clock;
+          if (!payable({ now, opensAt: opensAt(BigInt(epochStart(schedule, epoch + 1)), window) })) {
             // Not missing: not due yet.
             continue;
           }
