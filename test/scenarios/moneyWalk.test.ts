@@ -4,7 +4,7 @@
  * `MAX_COMMANDS` commands (register, stake, unstake, rent on every plan, top up, end, flag, close,
  * withdraw, claim, fees, time jumps, slashes, rewards, pauses, provider-fault closes, governance,
  * a blocklisting token) checked against the TypeScript model of `test/helpers/model/`, with
- * every invariant of shared/threats.md asserted after every step and a final drain in which
+ * every invariant of docs/threats.md asserted after every step and a final drain in which
  * everyone exits with exactly what the model says.
  *
  * Sequences start from one `evm_snapshot` (no redeploys). Replay a failure with the line it prints:

@@ -9,7 +9,7 @@
  * An operator that signed two different reports of one epoch (seen now or earlier: every valid
  * signature is stored) is proven to equivocate through `ReportOracle.proveEquivocation`.
  *
- * Catch-up rule (threats.md K17): epochs are submitted in order. The oracle refuses an epoch older than
+ * Catch-up rule (docs/threats.md K17): epochs are submitted in order. The oracle refuses an epoch older than
  * the last reported one, so an epoch still without quorum holds the later ones back for
  * `holdEpochs` epochs after its end; after that it is skipped (its rewards are lost, the later ones paid).
  * Catching up after an outage starts at the epoch after the last reported one, never further on: an

@@ -16,7 +16,7 @@
  * - SlaEnforcer and ReportOracle keep no KAI (what they take from a stake is passed on in the same call).
  *
  * (The property walks of test/scenarios check the same books against their own model, field by field:
- * test/helpers/popwModel.ts `checkInvariants`; these figures need no model, so any run can be checked.)
+ * test/helpers/popw/invariants.ts `checkInvariants`; these figures need no model, so any run can be checked.)
  */
 import { Contract, ZeroAddress, getAddress, type Provider } from "ethers";
 import { valueOf, type Plan } from "@kaisar/offchain";

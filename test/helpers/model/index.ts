@@ -6,7 +6,7 @@
  * predicts the exact outcome (success, or the exact custom error with its arguments), sends the
  * transaction at a timestamp the model chose, and applies the prediction. After every step
  * `checkInvariants` reads the whole chain state in one call (`MoneyWalkProbe`) and compares it with
- * the model field by field, then checks the money invariants of shared/threats.md.
+ * the model field by field, then checks the money invariants of docs/threats.md.
  *
  * Every transaction is mined at a timestamp fixed by the model and sent with an explicit gas limit
  * (no estimate), so a sequence replays identically from a snapshot: same seed, same path, same

@@ -1,6 +1,6 @@
 /**
  * The invariants checked after every step: the chain read in one call (`MoneyWalkProbe`)
- * compared with the model field by field, then the money invariants of shared/threats.md.
+ * compared with the model field by field, then the money invariants of docs/threats.md.
  */
 import { expect } from "chai";
 
@@ -12,7 +12,7 @@ import { probe } from "./probe";
 import { type Model, isOpen, lockedStake, money, nodeOf } from "./state";
 
 /**
- * Reads the chain and checks it against the model and the invariants of shared/threats.md:
+ * Reads the chain and checks it against the model and the invariants of docs/threats.md:
  * - the chain state equals the model, field by field (rentals, stakes, nodes, fees, credits,
  *   pause flags, every holder's balance of every token);
  * - per token: `balanceOf(escrow) >= owed` and `in - out == owed`, owed = open deposits not yet

@@ -1,5 +1,5 @@
 /**
- * Threat rows of /work/shared/threats.md that concern the escrow, as unit tests.
+ * Threat rows of docs/threats.md that concern the escrow, as unit tests.
  * Rows: #2 over-withdrawal, #6 identity, #7 re-entrancy, #8 token quirks, #26 rounding and bounds,
  * #27 receivers that refuse tokens, #29 price front-running, #40 many rentals in one call.
  */
