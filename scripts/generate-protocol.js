@@ -14,7 +14,7 @@
  * scripts/generate-protocol.js` runs it alone on the artifacts already there.
  */
 "use strict";
-const { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } = require("node:fs");
+const { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } = require("node:fs");
 const path = require("node:path");
 
 const ROOT = path.resolve(__dirname, "..");
@@ -90,8 +90,12 @@ function collect(artifactsDir) {
         });
       }
     }
-    // Enums and constants from the AST of every protocol source this build compiled.
-    for (const [name, { ast }] of Object.entries(info.output.sources)) {
+  }
+  // Enums and constants from the AST of every protocol source, each from the newest build that
+  // compiled it (an incremental build leaves older build-info files, with older ASTs, beside it).
+  const newestFirst = [...buildInfos.keys()].sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs);
+  for (const file of newestFirst) {
+    for (const [name, { ast }] of Object.entries(buildInfo(file).output.sources)) {
       if (!name.startsWith("contracts/") || name.startsWith("contracts/test/") || seenSources.has(name)) continue;
       seenSources.add(name);
       walk(ast, (node) => {
