@@ -95,6 +95,11 @@ export async function signedBy(c: WithCheckers, report: Report, signers: HDNodeW
   );
 }
 
+/** Submits `report` signed by `signers` (by default the first three operators, a quorum of four). */
+export async function submitSigned(c: WithCheckers, report: Report, signers = c.operators.slice(0, 3)) {
+  return c.oracle.submitReport(report, await signedBy(c, report, signers));
+}
+
 /** Moves time past the end of `epoch`. */
 export async function endEpoch(c: { genesis: bigint; epochLength?: number }, epoch: bigint) {
   const end = c.genesis + (epoch + 1n) * BigInt(c.epochLength ?? EPOCH_LENGTH);

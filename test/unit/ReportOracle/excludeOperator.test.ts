@@ -16,6 +16,7 @@ import {
   makeReport,
   signedBy,
   type WithCheckers,
+  submitSigned,
 } from "../../helpers/oracle";
 import {
   EXCLUDED,
@@ -310,7 +311,7 @@ describe("ReportOracle.excludeOperator", function () {
         await c.oracle.excludeOperator(0);
         const report = makeReport(EPOCH);
         await endEpoch(c, EPOCH);
-        await expect(c.oracle.submitReport(report, await signedBy(c, report, [c.operators[1], c.operators[3]])))
+        await expect(submitSigned(c, report, [c.operators[1], c.operators[3]]))
           .to.be.revertedWithCustomError(c.oracle, "ReportOracle_BelowQuorum")
           .withArgs(2n, 3n);
       });
@@ -362,7 +363,7 @@ describe("ReportOracle.excludeOperator", function () {
       const report = makeReport(EPOCH);
       await endEpoch(c, EPOCH);
       const signers = c.operators.filter((_, i) => i !== 5).slice(0, 14);
-      await expect(c.oracle.submitReport(report, await signedBy(c, report, signers))).to.emit(c.oracle, "SubmitReport");
+      await expect(submitSigned(c, report, signers)).to.emit(c.oracle, "SubmitReport");
     });
   });
 

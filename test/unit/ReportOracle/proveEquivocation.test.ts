@@ -3,7 +3,14 @@ import { ethers } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 
 import { KAI } from "../../fixtures";
-import { EQUIVOCATION_PENALTY, MIN_CHECKER_STAKE, endEpoch, makeReport, signedBy } from "../../helpers/oracle";
+import {
+  EQUIVOCATION_PENALTY,
+  MIN_CHECKER_STAKE,
+  endEpoch,
+  makeReport,
+  signedBy,
+  submitSigned,
+} from "../../helpers/oracle";
 import {
   BPS,
   DEFAULT_BOUNTY_BPS,
@@ -577,10 +584,7 @@ describe("ReportOracle.proveEquivocation", function () {
       await prove(c);
       await endEpoch(c, EQUIVOCATION_EPOCH);
       const others = c.operators.filter((o) => o !== c.cheater);
-      await expect(c.oracle.submitReport(c.reportA, await signedBy(c, c.reportA, others))).to.emit(
-        c.oracle,
-        "SubmitReport",
-      );
+      await expect(submitSigned(c, c.reportA, others)).to.emit(c.oracle, "SubmitReport");
     });
 
     it("is refused by a later setCheckerConfig: OperatorEquivocated(operator)", async function () {

@@ -2,7 +2,15 @@ import { expect } from "chai";
 import { ethers, network } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 
-import { EPOCH_LENGTH, HALVING_EPOCHS, INITIAL_EMISSION, endEpoch, makeReport, signedBy } from "../../helpers/oracle";
+import {
+  EPOCH_LENGTH,
+  HALVING_EPOCHS,
+  INITIAL_EMISSION,
+  endEpoch,
+  makeReport,
+  signedBy,
+  submitSigned,
+} from "../../helpers/oracle";
 import {
   MAX_SET_QUORUM,
   REPORTED_EPOCH,
@@ -92,7 +100,7 @@ describe("ReportOracle.submitReport", function () {
         const c = await loadFixture(deployWithFourCheckers);
         const report = makeReport(0n);
         await endEpoch(c, 0n);
-        await c.oracle.submitReport(report, await signedBy(c, report, c.operators.slice(0, 3)));
+        await submitSigned(c, report);
         expect(await c.oracle.config(), "config").to.deep.equal([1n, 3n, 0n, true]);
       });
 
@@ -190,7 +198,7 @@ describe("ReportOracle.submitReport", function () {
     it("reverts with AlreadyProcessed(3) for a different report of epoch 3, also quorum-signed", async function () {
       const c = await loadFixture(deployWithReportedEpoch);
       const other = makeReport(REPORTED_EPOCH, 1n, { root: ethers.id("another root") });
-      await expect(c.oracle.submitReport(other, await signedBy(c, other, c.operators.slice(1))))
+      await expect(submitSigned(c, other, c.operators.slice(1)))
         .to.be.revertedWithCustomError(c.oracle, "ReportOracle_AlreadyProcessed")
         .withArgs(REPORTED_EPOCH);
     });
@@ -198,7 +206,7 @@ describe("ReportOracle.submitReport", function () {
     it("keeps the accepted root after a rejected conflicting report", async function () {
       const c = await loadFixture(deployWithReportedEpoch);
       const other = makeReport(REPORTED_EPOCH, 1n, { root: ethers.id("another root") });
-      await expect(c.oracle.submitReport(other, await signedBy(c, other, c.operators.slice(1)))).to.be.reverted;
+      await expect(submitSigned(c, other, c.operators.slice(1))).to.be.reverted;
       expect(await c.oracle.reportRoot(REPORTED_EPOCH), "reportRoot").to.equal(c.reported.root);
     });
 
@@ -206,7 +214,7 @@ describe("ReportOracle.submitReport", function () {
       it(`reverts with StaleEpoch(${older}, 3) for the older epoch ${older}`, async function () {
         const c = await loadFixture(deployWithReportedEpoch);
         const report = makeReport(older);
-        await expect(c.oracle.submitReport(report, await signedBy(c, report, c.operators.slice(0, 3))))
+        await expect(submitSigned(c, report))
           .to.be.revertedWithCustomError(c.oracle, "ReportOracle_StaleEpoch")
           .withArgs(older, REPORTED_EPOCH);
       });
@@ -217,7 +225,7 @@ describe("ReportOracle.submitReport", function () {
         const c = await loadFixture(deployWithReportedEpoch);
         const report = makeReport(6n);
         await endEpoch(c, 6n);
-        await expect(c.oracle.submitReport(report, await signedBy(c, report, c.operators.slice(0, 3))))
+        await expect(submitSigned(c, report))
           .to.emit(c.oracle, "SubmitReport")
           .withArgs(6n, 1n, report.root, report.nodeCount, report.totalReward, 0b111n, c.admin.address);
       });
@@ -226,7 +234,7 @@ describe("ReportOracle.submitReport", function () {
         const c = await loadFixture(deployWithReportedEpoch);
         const report = makeReport(6n);
         await endEpoch(c, 6n);
-        await c.oracle.submitReport(report, await signedBy(c, report, c.operators.slice(0, 3)));
+        await submitSigned(c, report);
         expect(await c.oracle.config(), "config").to.deep.equal([1n, 3n, 6n, true]);
         expect(await c.oracle.reportRoot(4n), "reportRoot(4)").to.equal(ethers.ZeroHash);
         expect(await c.oracle.reportRoot(5n), "reportRoot(5)").to.equal(ethers.ZeroHash);
@@ -236,9 +244,9 @@ describe("ReportOracle.submitReport", function () {
         const c = await loadFixture(deployWithReportedEpoch);
         const report = makeReport(6n);
         await endEpoch(c, 6n);
-        await c.oracle.submitReport(report, await signedBy(c, report, c.operators.slice(0, 3)));
+        await submitSigned(c, report);
         const skipped = makeReport(4n);
-        await expect(c.oracle.submitReport(skipped, await signedBy(c, skipped, c.operators.slice(0, 3))))
+        await expect(submitSigned(c, skipped))
           .to.be.revertedWithCustomError(c.oracle, "ReportOracle_StaleEpoch")
           .withArgs(4n, 6n);
       });
@@ -250,7 +258,7 @@ describe("ReportOracle.submitReport", function () {
       const c = await loadFixture(deployWithFourCheckers);
       const { epoch, endsAt } = await runningAt(c, BigInt(await time.latest()) + 1n);
       const report = makeReport(epoch);
-      await expect(c.oracle.submitReport(report, await signedBy(c, report, c.operators.slice(0, 3))))
+      await expect(submitSigned(c, report))
         .to.be.revertedWithCustomError(c.oracle, "ReportOracle_EpochNotEnded")
         .withArgs(epoch, endsAt);
     });
@@ -260,7 +268,7 @@ describe("ReportOracle.submitReport", function () {
       const endsAt = c.genesis + (EPOCH + 1n) * BigInt(EPOCH_LENGTH);
       await runningAt(c, endsAt - 1n);
       const report = makeReport(EPOCH);
-      await expect(c.oracle.submitReport(report, await signedBy(c, report, c.operators.slice(0, 3))))
+      await expect(submitSigned(c, report))
         .to.be.revertedWithCustomError(c.oracle, "ReportOracle_EpochNotEnded")
         .withArgs(EPOCH, endsAt);
     });
@@ -270,17 +278,14 @@ describe("ReportOracle.submitReport", function () {
       const endsAt = c.genesis + (EPOCH + 1n) * BigInt(EPOCH_LENGTH);
       await runningAt(c, endsAt);
       const report = makeReport(EPOCH);
-      await expect(c.oracle.submitReport(report, await signedBy(c, report, c.operators.slice(0, 3)))).to.emit(
-        c.oracle,
-        "SubmitReport",
-      );
+      await expect(submitSigned(c, report)).to.emit(c.oracle, "SubmitReport");
     });
 
     it("reverts with EpochNotEnded(epoch, never) for an epoch beyond 40 bits (2^200)", async function () {
       const c = await loadFixture(deployWithFourCheckers);
       const epoch = 2n ** 200n;
       const report = makeReport(epoch);
-      await expect(c.oracle.submitReport(report, await signedBy(c, report, c.operators.slice(0, 3))))
+      await expect(submitSigned(c, report))
         .to.be.revertedWithCustomError(c.oracle, "ReportOracle_EpochNotEnded")
         .withArgs(epoch, ethers.MaxUint256);
     });
@@ -288,7 +293,7 @@ describe("ReportOracle.submitReport", function () {
     it("reverts with EpochNotEnded (not an overflow panic) for epoch 2^256 - 1", async function () {
       const c = await loadFixture(deployWithFourCheckers);
       const report = makeReport(ethers.MaxUint256);
-      await expect(c.oracle.submitReport(report, await signedBy(c, report, c.operators.slice(0, 3))))
+      await expect(submitSigned(c, report))
         .to.be.revertedWithCustomError(c.oracle, "ReportOracle_EpochNotEnded")
         .withArgs(ethers.MaxUint256, ethers.MaxUint256);
     });
@@ -297,7 +302,7 @@ describe("ReportOracle.submitReport", function () {
       const c = await loadFixture(deployWithFourCheckers);
       const epoch = 2n ** 39n;
       const report = makeReport(epoch);
-      await expect(c.oracle.submitReport(report, await signedBy(c, report, c.operators.slice(0, 3))))
+      await expect(submitSigned(c, report))
         .to.be.revertedWithCustomError(c.oracle, "ReportOracle_EpochNotEnded")
         .withArgs(epoch, c.genesis + (epoch + 1n) * BigInt(EPOCH_LENGTH));
     });
@@ -315,7 +320,7 @@ describe("ReportOracle.submitReport", function () {
       const c = await loadFixture(deployWithFourCheckers);
       const report = makeReport(EPOCH, 2n);
       await endEpoch(c, EPOCH);
-      await expect(c.oracle.submitReport(report, await signedBy(c, report, c.operators.slice(0, 3))))
+      await expect(submitSigned(c, report))
         .to.be.revertedWithCustomError(c.oracle, "ReportOracle_WrongConfigVersion")
         .withArgs(2n, 1n);
     });
@@ -325,7 +330,7 @@ describe("ReportOracle.submitReport", function () {
         const c = await loadFixture(deployWithRotation);
         const report = makeReport(EPOCH, 1n);
         await endEpoch(c, EPOCH);
-        await expect(c.oracle.submitReport(report, await signedBy(c, report, c.operators.slice(0, 3))))
+        await expect(submitSigned(c, report))
           .to.be.revertedWithCustomError(c.oracle, "ReportOracle_WrongConfigVersion")
           .withArgs(1n, 2n);
       });
@@ -549,7 +554,7 @@ describe("ReportOracle.submitReport", function () {
       const epoch = HALVING_EPOCHS;
       const report = makeReport(epoch, 1n, { totalReward: INITIAL_EMISSION });
       await endEpoch(c, epoch);
-      await expect(c.oracle.submitReport(report, await signedBy(c, report, c.operators.slice(0, 3))))
+      await expect(submitSigned(c, report))
         .to.be.revertedWithCustomError(c.oracle, "ReportOracle_RewardAboveBudget")
         .withArgs(epoch, INITIAL_EMISSION, INITIAL_EMISSION / 2n);
     });
