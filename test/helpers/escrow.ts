@@ -7,6 +7,7 @@
  * Expected amounts in the tests are literals whose derivation is written beside them; no test asks
  * the escrow for the number it is being tested on.
  */
+import { expect } from "chai";
 import { ethers } from "hardhat";
 import { time } from "@nomicfoundation/hardhat-network-helpers";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
@@ -61,6 +62,9 @@ export const HOURLY_REMAINDER = 1_000_000n;
 /** Saving, 7 days at 5% off: 2_000_000 - 100_000 = 1_900_000 per hour; x 24 x 7 = 319_200_000. */
 export const SAVING_DEPOSIT = 319_200_000n;
 export const SAVING_TERM = 7 * DAY; // 604_800 seconds
+
+/** Pay-as-you-go in KAI at 20 KAI per GPU-hour: ceil(20e18 / 3600) = 5_555_555_555_555_556 per second. */
+export const KAI_PAYG_RATE = 5_555_555_555_555_556n;
 
 /* ------------------------------------------------------------------ */
 /*                               ACTIONS                              */
@@ -322,4 +326,19 @@ export async function lensFixture() {
   // Rental 3 (2 RTX at 2_000_000 each: 1_112 per second) ends 50 s in: 55_600 to the provider.
   await at(r3.anchor + 50, () => c.escrow.connect(c.renter).endRental(r3.rentalId));
   return { ...c, node2, node3, node4, rentals: [r1, r2, r3, r4, r5] };
+}
+
+/** `tx` reverts with RentalEscrow_NothingToWithdraw. */
+export function revertsNothingToWithdraw(c: { escrow: EscrowFixture["escrow"] }, tx: Promise<unknown>) {
+  return expect(tx).to.be.revertedWithCustomError(c.escrow, "RentalEscrow_NothingToWithdraw");
+}
+
+/** `tx` reverts with RentalEscrow_AmountTooLarge(amount, max). */
+export function revertsAmountTooLarge(
+  c: { escrow: EscrowFixture["escrow"] },
+  tx: Promise<unknown>,
+  amount: bigint,
+  max: bigint,
+) {
+  return expect(tx).to.be.revertedWithCustomError(c.escrow, "RentalEscrow_AmountTooLarge").withArgs(amount, max);
 }

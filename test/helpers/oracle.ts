@@ -2,6 +2,7 @@
  * Fixtures for checker licenses and the report oracle: N operator wallets, each holding a
  * delegated license and the minimum stake, in a config with a quorum.
  */
+import { expect } from "chai";
 import { ethers, network } from "hardhat";
 import type { HDNodeWallet } from "ethers";
 import { deployCore, KAI } from "../fixtures";
@@ -95,10 +96,27 @@ export async function signedBy(c: WithCheckers, report: Report, signers: HDNodeW
   );
 }
 
+/** Submits `report` signed by `signers` (by default the first three operators, a quorum of four). */
+export async function submitSigned(c: WithCheckers, report: Report, signers = c.operators.slice(0, 3)) {
+  return c.oracle.submitReport(report, await signedBy(c, report, signers));
+}
+
 /** Moves time past the end of `epoch`. */
 export async function endEpoch(c: { genesis: bigint; epochLength?: number }, epoch: bigint) {
   const end = c.genesis + (epoch + 1n) * BigInt(c.epochLength ?? EPOCH_LENGTH);
   const now = BigInt((await ethers.provider.getBlock("latest"))!.timestamp);
   if (now < end) await network.provider.send("evm_setNextBlockTimestamp", [Number(end)]);
   await network.provider.send("evm_mine", []);
+}
+
+/** `tx` reverts with the oracle's custom error `name`, with `args`. */
+export function revertsOracle(
+  c: { oracle: WithCheckers["oracle"] },
+  tx: Promise<unknown>,
+  name: string,
+  ...args: unknown[]
+) {
+  return expect(tx)
+    .to.be.revertedWithCustomError(c.oracle, name)
+    .withArgs(...args);
 }

@@ -142,6 +142,18 @@ export function claimOf(tree: ReturnType<typeof buildRewardTree>, leaf: RewardLe
   return { leaf, proof: proofOf(tree, leaf) };
 }
 
+/** `who` claims `leaves` (each with its proof in `c.tree`) for itself. */
+export function claimOwn(
+  c: { distributor: RewardDistributor; tree: ReturnType<typeof buildRewardTree> },
+  who: { address: string } & Parameters<RewardDistributor["connect"]>[0],
+  ...leaves: RewardLeaf[]
+) {
+  return c.distributor.connect(who).claim(
+    who.address,
+    leaves.map((leaf) => claimOf(c.tree, leaf)),
+  );
+}
+
 /* -------------------------------------------------------------------------- */
 /*                                    CHAIN                                   */
 /* -------------------------------------------------------------------------- */

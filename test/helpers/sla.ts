@@ -302,3 +302,66 @@ export async function afterSlashWindow(c: SlaFixture, epoch: bigint): Promise<bi
   if (BigInt(await time.latest()) < at) await time.setNextBlockTimestamp(at);
   return at;
 }
+
+import { expect } from "chai";
+
+/** `tx` reverts with SlaEnforcer_EvidenceTooOld(node, epoch, cursor): its evidence starts before the node's cursor. */
+export function revertsEvidenceTooOld(
+  c: Pick<SlaFixture, "sla" | "nodeId">,
+  tx: Promise<unknown>,
+  epoch: bigint,
+  cursor: bigint,
+) {
+  return expect(tx)
+    .to.be.revertedWithCustomError(c.sla, "SlaEnforcer_EvidenceTooOld")
+    .withArgs(c.nodeId, epoch, cursor);
+}
+
+/**
+ * `tx` emits the registry's Slash of node `c.nodeId`'s provider for `reason` with `evidence`, taking
+ * `[fromRewards, fromStake, fromUnbonding]`, to `to`.
+ */
+export function emitsSlash(
+  c: Pick<SlaFixture, "registry" | "provider" | "nodeId">,
+  tx: Promise<unknown>,
+  reason: number,
+  evidence: string,
+  [fromRewards, fromStake, fromUnbonding]: [bigint, bigint, bigint],
+  to: string,
+) {
+  return expect(tx)
+    .to.emit(c.registry, "Slash")
+    .withArgs(c.provider.address, c.nodeId, reason, evidence, fromRewards, fromStake, fromUnbonding, to);
+}
+
+/** `tx` emits the registry's Slash paying a stake credit: `amount` of the provider's active stake to the renter. */
+export function emitsStakeCreditSlash(
+  c: Pick<SlaFixture, "registry" | "provider" | "nodeId" | "renter">,
+  tx: Promise<unknown>,
+  rentalId: bigint,
+  epoch: bigint,
+  amount: bigint,
+) {
+  return emitsSlash(c, tx, Reason.SlaCredit, stakeCreditEvidence(rentalId, epoch), [0n, amount, 0n], c.renter.address);
+}
+
+/**
+ * Penalty `index` of node `c.nodeId`'s provider is `amount` for `reason` with `evidence`, recorded at
+ * the time of `tx`'s block, for the node.
+ */
+export async function expectPenalty(
+  c: SlaFixture,
+  tx: ContractTransactionResponse | Promise<ContractTransactionResponse>,
+  index: number,
+  label: string,
+  penalty: { amount: bigint; reason: number; evidence: string },
+) {
+  const block = await ethers.provider.getBlock((await tx).blockNumber!);
+  expect(await penaltyOf(c, c.provider.address, index), label).to.deep.equal({
+    amount: penalty.amount,
+    at: BigInt(block!.timestamp),
+    reason: penalty.reason,
+    nodeId: c.nodeId,
+    evidence: penalty.evidence,
+  });
+}

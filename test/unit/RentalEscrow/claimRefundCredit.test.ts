@@ -2,7 +2,15 @@ import { expect } from "chai";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 
 import { Plan } from "../../fixtures";
-import { blocklistFixture, creditedRefundFixture, rent, at, PAYG_DEPOSIT, PAYG_REMAINDER } from "../../helpers/escrow";
+import {
+  blocklistFixture,
+  creditedRefundFixture,
+  rent,
+  at,
+  PAYG_DEPOSIT,
+  PAYG_REMAINDER,
+  revertsNothingToWithdraw,
+} from "../../helpers/escrow";
 
 /** The credited fixture with the renter unblocked again. */
 async function unblockedFixture() {
@@ -43,26 +51,17 @@ describe("RentalEscrow.claimRefundCredit", () => {
     it("reverts with RentalEscrow_NothingToWithdraw on a second claim", async () => {
       const c = await loadFixture(unblockedFixture);
       await c.escrow.connect(c.renter).claimRefundCredit(c.tokenAddress);
-      await expect(c.escrow.connect(c.renter).claimRefundCredit(c.tokenAddress)).to.be.revertedWithCustomError(
-        c.escrow,
-        "RentalEscrow_NothingToWithdraw",
-      );
+      await revertsNothingToWithdraw(c, c.escrow.connect(c.renter).claimRefundCredit(c.tokenAddress));
     });
 
     it("reverts with RentalEscrow_NothingToWithdraw in another token", async () => {
       const c = await loadFixture(unblockedFixture);
-      await expect(c.escrow.connect(c.renter).claimRefundCredit(c.usdAddress)).to.be.revertedWithCustomError(
-        c.escrow,
-        "RentalEscrow_NothingToWithdraw",
-      );
+      await revertsNothingToWithdraw(c, c.escrow.connect(c.renter).claimRefundCredit(c.usdAddress));
     });
 
     it("pays the caller only: another account has nothing to claim", async () => {
       const c = await loadFixture(unblockedFixture);
-      await expect(c.escrow.connect(c.renter2).claimRefundCredit(c.tokenAddress)).to.be.revertedWithCustomError(
-        c.escrow,
-        "RentalEscrow_NothingToWithdraw",
-      );
+      await revertsNothingToWithdraw(c, c.escrow.connect(c.renter2).claimRefundCredit(c.tokenAddress));
     });
 
     it("still claims while the escrow is paused", async () => {
@@ -101,10 +100,7 @@ describe("RentalEscrow.claimRefundCredit", () => {
   describe("given nothing was ever credited", () => {
     it("reverts with RentalEscrow_NothingToWithdraw", async () => {
       const c = await loadFixture(blocklistFixture);
-      await expect(c.escrow.connect(c.renter).claimRefundCredit(c.tokenAddress)).to.be.revertedWithCustomError(
-        c.escrow,
-        "RentalEscrow_NothingToWithdraw",
-      );
+      await revertsNothingToWithdraw(c, c.escrow.connect(c.renter).claimRefundCredit(c.tokenAddress));
     });
   });
 });

@@ -15,6 +15,7 @@ import {
   ORACLE_ROLE,
   SAVING_DEPOSIT,
   SAVING_TERM,
+  revertsNothingToWithdraw,
 } from "../../helpers/escrow";
 
 type Fixture = Awaited<ReturnType<typeof payAsYouGoFixture>>;
@@ -171,9 +172,7 @@ describe("RentalEscrow.closeForProviderFault", () => {
     it("makes withdrawEarnings revert with RentalEscrow_NothingToWithdraw", async () => {
       const c = await loadFixture(savingFixture);
       await slash(c, DAY);
-      await expect(
-        c.escrow.connect(c.provider).withdrawEarnings(c.usdAddress, [c.rentalId]),
-      ).to.be.revertedWithCustomError(c.escrow, "RentalEscrow_NothingToWithdraw");
+      await revertsNothingToWithdraw(c, c.escrow.connect(c.provider).withdrawEarnings(c.usdAddress, [c.rentalId]));
     });
 
     it("leaves an empty service window [anchor, anchor)", async () => {

@@ -18,41 +18,47 @@ import {
   SAVING_DEPOSIT,
 } from "../../helpers/escrow";
 
-type Fixture = Awaited<ReturnType<typeof payAsYouGoFixture>>;
+type Fixture = Pick<Awaited<ReturnType<typeof payAsYouGoFixture>>, "escrow" | "keeper" | "rentalId" | "paidUntil">;
 const close = (c: Fixture, timestamp: number) =>
   at(timestamp, () => c.escrow.connect(c.keeper).closeRental(c.rentalId));
+
+/** A keeper's close at `timestamp` reverts with RentalEscrow_NotClosable(rentalId, closableAt). */
+const revertsNotClosable = (c: Fixture, timestamp: number, closableAt: number) =>
+  expect(close(c, timestamp))
+    .to.be.revertedWithCustomError(c.escrow, "RentalEscrow_NotClosable")
+    .withArgs(c.rentalId, closableAt);
+
+/** A keeper's close at P + grace emits CloseRental(InsufficientFunds): every paid second earned, the 124 back. */
+const closesOutOfFunds = (c: Fixture) =>
+  expect(close(c, c.paidUntil + GRACE))
+    .to.emit(c.escrow, "CloseRental")
+    .withArgs(
+      c.rentalId,
+      CloseReason.InsufficientFunds,
+      c.keeper.address,
+      PAYG_DEPOSIT - PAYG_REMAINDER,
+      PAYG_REMAINDER,
+      0,
+    );
 
 describe("RentalEscrow.closeRental", () => {
   describe("given a pay-as-you-go rental paid until P (grace 1 hour)", () => {
     describe("when closed before P + grace", () => {
       it("reverts with RentalEscrow_NotClosable(rentalId, P + grace) while it still runs", async () => {
         const c = await loadFixture(payAsYouGoFixture);
-        await expect(close(c, c.anchor + 100))
-          .to.be.revertedWithCustomError(c.escrow, "RentalEscrow_NotClosable")
-          .withArgs(c.rentalId, c.paidUntil + GRACE);
+        await revertsNotClosable(c, c.anchor + 100, c.paidUntil + GRACE);
       });
 
       it("reverts with RentalEscrow_NotClosable one second before the grace period ends", async () => {
         const c = await loadFixture(payAsYouGoFixture);
-        await expect(close(c, c.paidUntil + GRACE - 1))
-          .to.be.revertedWithCustomError(c.escrow, "RentalEscrow_NotClosable")
-          .withArgs(c.rentalId, c.paidUntil + GRACE);
+        await revertsNotClosable(c, c.paidUntil + GRACE - 1, c.paidUntil + GRACE);
       });
     });
 
     describe("when a keeper closes it at P + grace", () => {
       it("emits CloseRental(InsufficientFunds) with all paid seconds to the provider and 124 back", async () => {
         const c = await loadFixture(payAsYouGoFixture);
-        await expect(close(c, c.paidUntil + GRACE))
-          .to.emit(c.escrow, "CloseRental")
-          .withArgs(
-            c.rentalId,
-            CloseReason.InsufficientFunds,
-            c.keeper.address,
-            PAYG_DEPOSIT - PAYG_REMAINDER,
-            PAYG_REMAINDER,
-            0,
-          );
+        await closesOutOfFunds(c);
       });
 
       it("pushes the 124 left over to the renter (not the keeper)", async () => {
@@ -89,16 +95,7 @@ describe("RentalEscrow.closeRental", () => {
 
     it("closes a rental flagged in grace the same way", async () => {
       const c = await loadFixture(flaggedPayAsYouGoFixture);
-      await expect(close(c, c.paidUntil + GRACE))
-        .to.emit(c.escrow, "CloseRental")
-        .withArgs(
-          c.rentalId,
-          CloseReason.InsufficientFunds,
-          c.keeper.address,
-          PAYG_DEPOSIT - PAYG_REMAINDER,
-          PAYG_REMAINDER,
-          0,
-        );
+      await closesOutOfFunds(c);
     });
 
     it("keeps the grace period of the rental's terms after governance lengthens it", async () => {
@@ -126,9 +123,7 @@ describe("RentalEscrow.closeRental", () => {
   describe("given an hourly rental paid 5 hours (1_000_000 over)", () => {
     it("reverts with RentalEscrow_NotClosable before 5 hours + grace", async () => {
       const c = await loadFixture(hourlyFixture);
-      await expect(close(c, c.anchor + 5 * HOUR + GRACE - 1))
-        .to.be.revertedWithCustomError(c.escrow, "RentalEscrow_NotClosable")
-        .withArgs(c.rentalId, c.anchor + 5 * HOUR + GRACE);
+      await revertsNotClosable(c, c.anchor + 5 * HOUR + GRACE - 1, c.anchor + 5 * HOUR + GRACE);
     });
 
     it("emits CloseRental(InsufficientFunds) with 10_000_000 earned and 1_000_000 back", async () => {
@@ -142,9 +137,7 @@ describe("RentalEscrow.closeRental", () => {
   describe("given a 7-day saving plan", () => {
     it("reverts with RentalEscrow_NotClosable(rentalId, term end) one second before the term ends", async () => {
       const c = await loadFixture(savingFixture);
-      await expect(close(c, c.paidUntil - 1))
-        .to.be.revertedWithCustomError(c.escrow, "RentalEscrow_NotClosable")
-        .withArgs(c.rentalId, c.paidUntil);
+      await revertsNotClosable(c, c.paidUntil - 1, c.paidUntil);
     });
 
     describe("when closed at the end of the term", () => {
@@ -187,35 +180,24 @@ describe("RentalEscrow.closeRental", () => {
 
     it("still closes the rental", async () => {
       const c = await loadFixture(blockedRenterFixture);
-      await expect(at(c.paidUntil + GRACE, () => c.escrow.connect(c.keeper).closeRental(c.rentalId)))
-        .to.emit(c.escrow, "CloseRental")
-        .withArgs(
-          c.rentalId,
-          CloseReason.InsufficientFunds,
-          c.keeper.address,
-          PAYG_DEPOSIT - PAYG_REMAINDER,
-          PAYG_REMAINDER,
-          0,
-        );
+      await closesOutOfFunds(c);
     });
 
     it("emits CreditRefund(rentalId, renter, token, 124)", async () => {
       const c = await loadFixture(blockedRenterFixture);
-      await expect(at(c.paidUntil + GRACE, () => c.escrow.connect(c.keeper).closeRental(c.rentalId)))
+      await expect(close(c, c.paidUntil + GRACE))
         .to.emit(c.escrow, "CreditRefund")
         .withArgs(c.rentalId, c.renter.address, c.tokenAddress, PAYG_REMAINDER);
     });
 
     it("keeps the 124 in the escrow", async () => {
       const c = await loadFixture(blockedRenterFixture);
-      await expect(
-        at(c.paidUntil + GRACE, () => c.escrow.connect(c.keeper).closeRental(c.rentalId)),
-      ).to.changeTokenBalances(c.token, [c.renter, c.escrow], [0, 0]);
+      await expect(close(c, c.paidUntil + GRACE)).to.changeTokenBalances(c.token, [c.renter, c.escrow], [0, 0]);
     });
 
     it("credits the 124 to the renter's refund credit", async () => {
       const c = await loadFixture(blockedRenterFixture);
-      await at(c.paidUntil + GRACE, () => c.escrow.connect(c.keeper).closeRental(c.rentalId));
+      await close(c, c.paidUntil + GRACE);
       expect(await c.escrow.refundCredit(c.renter.address, c.tokenAddress)).to.equal(PAYG_REMAINDER);
     });
   });

@@ -881,6 +881,21 @@ describe("RentalEscrow.creditSla", () => {
       };
     }
 
+    /** What each holder gained since `start` (treasury and reward pool together as fees), and what the escrow keeps. */
+    async function movedSince(c: Fx, start: Awaited<ReturnType<typeof balances>>) {
+      const end = await balances(c);
+      const [renter, provider, treasury, pool] = end.each.map((b, i) => b - start.each[i]);
+      return { renter, provider, treasury, pool, fees: treasury + pool, escrow: end.escrow };
+    }
+
+    /** The provider withdraws the rental's `gross` (fee `fee` in the event), then the fees go out. */
+    async function providerTakes(c: Fx, gross: number, fee: number) {
+      await expect(c.escrow.connect(c.provider).withdrawEarnings(c.usdAddress, [c.rentalId]))
+        .to.emit(c.escrow, "WithdrawEarnings")
+        .withArgs(c.provider.address, c.usdAddress, 1, gross, fee);
+      await c.escrow.withdrawFees(c.usdAddress);
+    }
+
     async function drain(c: Fx) {
       if ((await c.escrow.withdrawable(c.rentalId)) > 0n) {
         await c.escrow.connect(c.provider).withdrawEarnings(c.usdAddress, [c.rentalId]);
@@ -909,10 +924,7 @@ describe("RentalEscrow.creditSla", () => {
         .to.emit(c.escrow, "CreditSla")
         .withArgs(c.rentalId, c.renter.address, c.usdAddress, 10_000, 27_800, 27_800);
       // The provider takes the 11_120 left: 10_008 net, 1_112 fee.
-      await expect(c.escrow.connect(c.provider).withdrawEarnings(c.usdAddress, [c.rentalId]))
-        .to.emit(c.escrow, "WithdrawEarnings")
-        .withArgs(c.provider.address, c.usdAddress, 1, 11_120, 1_112);
-      await c.escrow.withdrawFees(c.usdAddress);
+      await providerTakes(c, 11_120, 1_112);
       const renterBack = (await c.usd.balanceOf(c.renter.address)) - renter0;
       const providerNet = (await c.usd.balanceOf(c.provider.address)) - provider0;
       const fees =
@@ -943,13 +955,9 @@ describe("RentalEscrow.creditSla", () => {
         .to.emit(c.escrow, "CreditSla")
         .withArgs(c.rentalId, c.renter.address, c.usdAddress, 1_000, 16_666, 16_666);
       // 1_983_334 gross left: fee 198_333, 1_785_001 net.
-      await expect(c.escrow.connect(c.provider).withdrawEarnings(c.usdAddress, [c.rentalId]))
-        .to.emit(c.escrow, "WithdrawEarnings")
-        .withArgs(c.provider.address, c.usdAddress, 1, 1_983_334, 198_333);
-      await c.escrow.withdrawFees(c.usdAddress);
-      const end = await balances(c);
-      const [renter, provider, treasury, pool] = end.each.map((b, i) => b - start.each[i]);
-      expect([renter, provider, treasury + pool, end.escrow]).to.deep.equal([
+      await providerTakes(c, 1_983_334, 198_333);
+      const { renter, provider, treasury, pool, escrow } = await movedSince(c, start);
+      expect([renter, provider, treasury + pool, escrow]).to.deep.equal([
         5_000_000n + 2_000_000n + 16_666n,
         1_800_000n + 1_785_001n,
         200_000n + 198_333n,
@@ -976,13 +984,9 @@ describe("RentalEscrow.creditSla", () => {
       // A minute on day 2 at 50%: 15_833 from the 66_500_000.
       await credit(c, 3 * DAY, UP50, DAY, DAY + 60);
       // 66_484_167 gross: fee 6_648_416, 59_835_751 net.
-      await expect(c.escrow.connect(c.provider).withdrawEarnings(c.usdAddress, [c.rentalId]))
-        .to.emit(c.escrow, "WithdrawEarnings")
-        .withArgs(c.provider.address, c.usdAddress, 1, 66_484_167, 6_648_416);
-      await c.escrow.withdrawFees(c.usdAddress);
-      const end = await balances(c);
-      const [renter, provider, treasury, pool] = end.each.map((b, i) => b - start.each[i]);
-      expect([renter, provider, treasury + pool, end.escrow]).to.deep.equal([
+      await providerTakes(c, 66_484_167, 6_648_416);
+      const { renter, provider, treasury, pool, escrow } = await movedSince(c, start);
+      expect([renter, provider, treasury + pool, escrow]).to.deep.equal([
         228_000_000n + 1_900_000n + 15_833n,
         20_520_000n + 59_835_751n,
         2_280_000n + 6_648_416n,
@@ -1008,9 +1012,8 @@ describe("RentalEscrow.creditSla", () => {
         BigInt(c.anchor + HOUR),
       ]);
       await drain(c);
-      const end = await balances(c);
-      const [renter, provider, treasury, pool] = end.each.map((b, i) => b - start.each[i]);
-      expect([renter, provider, treasury + pool, end.escrow]).to.deep.equal([SAVING_DEPOSIT, 0n, 0n, 0n]);
+      const { renter, provider, treasury, pool, escrow } = await movedSince(c, start);
+      expect([renter, provider, treasury + pool, escrow]).to.deep.equal([SAVING_DEPOSIT, 0n, 0n, 0n]);
     });
 
     it("pay-as-you-go run out: closes InsufficientFunds and drains after a credit in grace", async () => {
@@ -1022,9 +1025,8 @@ describe("RentalEscrow.creditSla", () => {
       // Provider: 19_999_876 - 33_360 = 19_966_516 gross; the renter: 124 + 33_360.
       expect(await c.escrow.withdrawable(c.rentalId)).to.equal(19_966_516);
       await drain(c);
-      const end = await balances(c);
-      const [renter, provider, treasury, pool] = end.each.map((b, i) => b - start.each[i]);
-      expect([renter, provider + treasury + pool, end.escrow]).to.deep.equal([124n + 33_360n, 19_966_516n, 0n]);
+      const { renter, provider, treasury, pool, escrow } = await movedSince(c, start);
+      expect([renter, provider + treasury + pool, escrow]).to.deep.equal([124n + 33_360n, 19_966_516n, 0n]);
     });
   });
 

@@ -19,6 +19,10 @@ import {
   type EscrowFixture,
 } from "../../helpers/escrow";
 
+/** `tx` reverts with RentalEscrow_AlreadySet: the setting asked for is the one in force. */
+const revertsAlreadySet = (c: { escrow: EscrowFixture["escrow"] }, tx: Promise<unknown>) =>
+  expect(tx).to.be.revertedWithCustomError(c.escrow, "RentalEscrow_AlreadySet");
+
 type Role = "admin" | "treasury" | "rewardPool" | "guardian" | "oracle" | "provider" | "renter" | "keeper" | "other";
 
 interface Setter {
@@ -234,19 +238,13 @@ describe("RentalEscrow governance", () => {
 
     it("reverts with RentalEscrow_AlreadySet for a listed token", async () => {
       const c = await loadFixture(escrowFixture);
-      await expect(c.escrow.allowPaymentToken(c.usdAddress)).to.be.revertedWithCustomError(
-        c.escrow,
-        "RentalEscrow_AlreadySet",
-      );
+      await revertsAlreadySet(c, c.escrow.allowPaymentToken(c.usdAddress));
     });
 
     it("reverts with RentalEscrow_AlreadySet for a listed but disabled token", async () => {
       const c = await loadFixture(escrowFixture);
       await c.escrow.setPaymentTokenEnabled(c.usdAddress, false);
-      await expect(c.escrow.allowPaymentToken(c.usdAddress)).to.be.revertedWithCustomError(
-        c.escrow,
-        "RentalEscrow_AlreadySet",
-      );
+      await revertsAlreadySet(c, c.escrow.allowPaymentToken(c.usdAddress));
     });
 
     describe("given 256 tokens are listed", () => {
@@ -307,10 +305,7 @@ describe("RentalEscrow governance", () => {
 
     it("reverts with RentalEscrow_AlreadySet when nothing changes", async () => {
       const c = await loadFixture(escrowFixture);
-      await expect(c.escrow.setPaymentTokenEnabled(c.usdAddress, true)).to.be.revertedWithCustomError(
-        c.escrow,
-        "RentalEscrow_AlreadySet",
-      );
+      await revertsAlreadySet(c, c.escrow.setPaymentTokenEnabled(c.usdAddress, true));
     });
   });
 
@@ -351,7 +346,7 @@ describe("RentalEscrow governance", () => {
 
     it("reverts with RentalEscrow_AlreadySet for the fee in force", async () => {
       const c = await loadFixture(escrowFixture);
-      await expect(c.escrow.setFeeBps(1_000)).to.be.revertedWithCustomError(c.escrow, "RentalEscrow_AlreadySet");
+      await revertsAlreadySet(c, c.escrow.setFeeBps(1_000));
     });
 
     describe("given 65_535 terms versions exist", () => {
@@ -398,7 +393,7 @@ describe("RentalEscrow governance", () => {
 
     it("reverts with RentalEscrow_AlreadySet for the grace period in force", async () => {
       const c = await loadFixture(escrowFixture);
-      await expect(c.escrow.setGracePeriod(GRACE)).to.be.revertedWithCustomError(c.escrow, "RentalEscrow_AlreadySet");
+      await revertsAlreadySet(c, c.escrow.setGracePeriod(GRACE));
     });
   });
 
@@ -428,10 +423,7 @@ describe("RentalEscrow governance", () => {
 
     it("reverts with RentalEscrow_AlreadySet for the penalty in force", async () => {
       const c = await loadFixture(escrowFixture);
-      await expect(c.escrow.setEarlyExitPenaltyBps(1_000)).to.be.revertedWithCustomError(
-        c.escrow,
-        "RentalEscrow_AlreadySet",
-      );
+      await revertsAlreadySet(c, c.escrow.setEarlyExitPenaltyBps(1_000));
     });
   });
 
@@ -473,10 +465,7 @@ describe("RentalEscrow governance", () => {
 
     it("reverts with RentalEscrow_AlreadySet for the floor in force (0 at first)", async () => {
       const c = await loadFixture(escrowFixture);
-      await expect(c.escrow.setPriceFloor(0, c.usdAddress, 0)).to.be.revertedWithCustomError(
-        c.escrow,
-        "RentalEscrow_AlreadySet",
-      );
+      await revertsAlreadySet(c, c.escrow.setPriceFloor(0, c.usdAddress, 0));
     });
   });
 
@@ -510,10 +499,7 @@ describe("RentalEscrow governance", () => {
 
     it("reverts with RentalEscrow_AlreadySet for the discount in force", async () => {
       const c = await loadFixture(escrowFixture);
-      await expect(c.escrow.setSavingDiscount(7, 500)).to.be.revertedWithCustomError(
-        c.escrow,
-        "RentalEscrow_AlreadySet",
-      );
+      await revertsAlreadySet(c, c.escrow.setSavingDiscount(7, 500));
     });
 
     it("does not reprice a running saving plan", async () => {
@@ -571,9 +557,7 @@ describe("RentalEscrow governance", () => {
 
     it("reverts with RentalEscrow_AlreadySet when nothing changes", async () => {
       const c = await loadFixture(escrowFixture);
-      await expect(
-        c.escrow.setFeeRecipients(c.treasury.address, c.rewardPool.address, 5_000),
-      ).to.be.revertedWithCustomError(c.escrow, "RentalEscrow_AlreadySet");
+      await revertsAlreadySet(c, c.escrow.setFeeRecipients(c.treasury.address, c.rewardPool.address, 5_000));
     });
   });
 
@@ -767,10 +751,7 @@ describe("RentalEscrow governance", () => {
 
     it("pause reverts with RentalEscrow_AlreadySet when already paused", async () => {
       const c = await loadFixture(pausedEscrowFixture);
-      await expect(c.escrow.connect(c.guardian).pause()).to.be.revertedWithCustomError(
-        c.escrow,
-        "RentalEscrow_AlreadySet",
-      );
+      await revertsAlreadySet(c, c.escrow.connect(c.guardian).pause());
     });
 
     it("unpause emits SetPaused(false, guardian)", async () => {
@@ -788,10 +769,7 @@ describe("RentalEscrow governance", () => {
 
     it("unpause reverts with RentalEscrow_AlreadySet when not paused", async () => {
       const c = await loadFixture(escrowFixture);
-      await expect(c.escrow.connect(c.guardian).unpause()).to.be.revertedWithCustomError(
-        c.escrow,
-        "RentalEscrow_AlreadySet",
-      );
+      await revertsAlreadySet(c, c.escrow.connect(c.guardian).unpause());
     });
   });
 

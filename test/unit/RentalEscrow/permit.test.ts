@@ -3,7 +3,7 @@ import { ethers } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 
 import { KAI, KAI_PRICE, Plan, USD } from "../../fixtures";
-import { escrowFixture, params, rent } from "../../helpers/escrow";
+import { escrowFixture, params, rent, KAI_PAYG_RATE } from "../../helpers/escrow";
 import { signPermit } from "../../helpers/permit";
 
 /**
@@ -44,18 +44,7 @@ describe("RentalEscrow.rentWithPermit", () => {
       const tx = c.escrow.connect(c.renter).rentWithPermit(await c.kaiParams(), c.deadline, v, r, s);
       await expect(tx)
         .to.emit(c.escrow, "OpenRental")
-        .withArgs(
-          1,
-          c.renter.address,
-          c.nodeId,
-          c.kaiAddress,
-          Plan.PayAsYouGo,
-          1,
-          5_555_555_555_555_556n,
-          KAI_DEPOSIT,
-          0,
-          0,
-        );
+        .withArgs(1, c.renter.address, c.nodeId, c.kaiAddress, Plan.PayAsYouGo, 1, KAI_PAYG_RATE, KAI_DEPOSIT, 0, 0);
       await expect(tx).to.emit(c.kai, "Approval").withArgs(c.renter.address, c.escrowAddress, KAI_DEPOSIT);
     });
 

@@ -30,6 +30,8 @@ import {
   UINT32_MAX,
   UINT96_MAX,
   type EscrowFixture,
+  revertsAmountTooLarge,
+  KAI_PAYG_RATE,
 } from "../../helpers/escrow";
 
 /** Sets the fixture node's USD price per GPU-hour to `price`. */
@@ -333,9 +335,12 @@ describe("RentalEscrow.rent", () => {
     it("reverts with RentalEscrow_AmountTooLarge when a pay-as-you-go deposit buys more than 2^32-1 seconds", async () => {
       const c = await loadFixture(escrowFixture);
       const max = PAYG_RATE * UINT32_MAX; // units are counted in 32 bits
-      await expect(c.escrow.connect(c.renter).rent(await params(c, { deposit: max + 1n })))
-        .to.be.revertedWithCustomError(c.escrow, "RentalEscrow_AmountTooLarge")
-        .withArgs(max + 1n, max);
+      await revertsAmountTooLarge(
+        c,
+        c.escrow.connect(c.renter).rent(await params(c, { deposit: max + 1n })),
+        max + 1n,
+        max,
+      );
     });
 
     it("accepts a pay-as-you-go deposit of exactly 2^32-1 seconds", async () => {
@@ -349,9 +354,12 @@ describe("RentalEscrow.rent", () => {
     it("reverts with RentalEscrow_AmountTooLarge when an hourly deposit buys more than 2^32-1 hours", async () => {
       const c = await loadFixture(escrowFixture);
       const max = HOURLY_RATE * UINT32_MAX;
-      await expect(c.escrow.connect(c.renter).rent(await params(c, { plan: Plan.Hourly, deposit: max + 1n })))
-        .to.be.revertedWithCustomError(c.escrow, "RentalEscrow_AmountTooLarge")
-        .withArgs(max + 1n, max);
+      await revertsAmountTooLarge(
+        c,
+        c.escrow.connect(c.renter).rent(await params(c, { plan: Plan.Hourly, deposit: max + 1n })),
+        max + 1n,
+        max,
+      );
     });
 
     it("reverts with RentalEscrow_AmountTooLarge when a deposit exceeds 2^96-1", async () => {
@@ -363,9 +371,7 @@ describe("RentalEscrow.rent", () => {
         deposit: UINT96_MAX + 1n,
         maxPricePerGpuHour: KAI(20),
       });
-      await expect(c.escrow.connect(c.renter).rent(p))
-        .to.be.revertedWithCustomError(c.escrow, "RentalEscrow_AmountTooLarge")
-        .withArgs(UINT96_MAX + 1n, UINT96_MAX);
+      await revertsAmountTooLarge(c, c.escrow.connect(c.renter).rent(p), UINT96_MAX + 1n, UINT96_MAX);
     });
 
     for (const { plan, price, label } of [
@@ -384,9 +390,7 @@ describe("RentalEscrow.rent", () => {
           maxPricePerGpuHour: price,
         });
         // The price itself is over 96 bits: refused before any multiplication.
-        await expect(c.escrow.connect(c.renter).rent(p))
-          .to.be.revertedWithCustomError(c.escrow, "RentalEscrow_AmountTooLarge")
-          .withArgs(price, UINT96_MAX);
+        await revertsAmountTooLarge(c, c.escrow.connect(c.renter).rent(p), price, UINT96_MAX);
       });
     }
 
@@ -396,27 +400,26 @@ describe("RentalEscrow.rent", () => {
       await withUsdPrice(c, price);
       // 90 days at 30% off: 7e25 per hour x 24 x 90 = 1.512e29 > 2^96-1 (~7.92e28).
       const p = await params(c, { plan: Plan.Saving, termDays: 90, deposit: 0n, maxPricePerGpuHour: price });
-      await expect(c.escrow.connect(c.renter).rent(p))
-        .to.be.revertedWithCustomError(c.escrow, "RentalEscrow_AmountTooLarge")
-        .withArgs(151_200_000_000_000_000_000_000_000_000n, UINT96_MAX);
+      await revertsAmountTooLarge(
+        c,
+        c.escrow.connect(c.renter).rent(p),
+        151_200_000_000_000_000_000_000_000_000n,
+        UINT96_MAX,
+      );
     });
 
     it("reverts with RentalEscrow_AmountTooLarge(price, 2^96-1) when price x gpus would overflow 256 bits", async () => {
       const c = await loadFixture(escrowFixture);
       await withUsdPrice(c, 2n ** 255n);
       const p = await params(c, { plan: Plan.Hourly, gpus: 2, maxPricePerGpuHour: 2n ** 255n });
-      await expect(c.escrow.connect(c.renter).rent(p))
-        .to.be.revertedWithCustomError(c.escrow, "RentalEscrow_AmountTooLarge")
-        .withArgs(2n ** 255n, UINT96_MAX);
+      await revertsAmountTooLarge(c, c.escrow.connect(c.renter).rent(p), 2n ** 255n, UINT96_MAX);
     });
 
     it("reverts with RentalEscrow_AmountTooLarge(perHour, 2^96-1) when an hourly unit price (price x gpus) exceeds 96 bits", async () => {
       const c = await loadFixture(escrowFixture);
       await withUsdPrice(c, 2n ** 95n);
       const p = await params(c, { plan: Plan.Hourly, gpus: 2, deposit: UINT96_MAX, maxPricePerGpuHour: 2n ** 95n });
-      await expect(c.escrow.connect(c.renter).rent(p))
-        .to.be.revertedWithCustomError(c.escrow, "RentalEscrow_AmountTooLarge")
-        .withArgs(2n ** 96n, UINT96_MAX);
+      await revertsAmountTooLarge(c, c.escrow.connect(c.renter).rent(p), 2n ** 96n, UINT96_MAX);
     });
   });
 
@@ -515,18 +518,7 @@ describe("RentalEscrow.rent", () => {
       const p = await params(c, { token: c.kaiAddress, deposit: KAI(100), maxPricePerGpuHour: KAI(20) });
       await expect(c.escrow.connect(c.renter).rent(p))
         .to.emit(c.escrow, "OpenRental")
-        .withArgs(
-          1,
-          c.renter.address,
-          c.nodeId,
-          c.kaiAddress,
-          Plan.PayAsYouGo,
-          1,
-          5_555_555_555_555_556n,
-          KAI(100),
-          0,
-          0,
-        );
+        .withArgs(1, c.renter.address, c.nodeId, c.kaiAddress, Plan.PayAsYouGo, 1, KAI_PAYG_RATE, KAI(100), 0, 0);
     });
 
     it("stores the token index of the token paid in (KAI is index 1)", async () => {

@@ -41,6 +41,8 @@ import {
   PAYG_REMAINDER,
   PAYG_UNITS,
   UINT32_MAX,
+  revertsNothingToWithdraw,
+  revertsAmountTooLarge,
 } from "../../helpers/escrow";
 
 const ROLES: readonly string[] = SIGNER_NAMES;
@@ -83,9 +85,7 @@ describe("RentalEscrow threats", () => {
       await at(c.anchor + 100, () => c.escrow.connect(c.provider).withdrawEarnings(c.usdAddress, [c.rentalId]));
       await at(c.anchor + 150, () => c.escrow.connect(c.renter).endRental(c.rentalId));
       await c.escrow.connect(c.provider).withdrawEarnings(c.usdAddress, [c.rentalId]);
-      await expect(
-        c.escrow.connect(c.provider).withdrawEarnings(c.usdAddress, [c.rentalId]),
-      ).to.be.revertedWithCustomError(c.escrow, "RentalEscrow_NothingToWithdraw");
+      await revertsNothingToWithdraw(c, c.escrow.connect(c.provider).withdrawEarnings(c.usdAddress, [c.rentalId]));
     });
 
     it("once ended and drained, paid + refunded == deposited and the escrow holds nothing", async () => {
@@ -264,10 +264,7 @@ describe("RentalEscrow threats", () => {
           await c.token.setHooked(c.attackerAddress, false);
           const claim = c.escrow.interface.encodeFunctionData("claimRefundCredit", [c.tokenAddress]);
           await c.attacker.execute(c.escrowAddress, claim);
-          await expect(c.attacker.execute(c.escrowAddress, claim)).to.be.revertedWithCustomError(
-            c.escrow,
-            "RentalEscrow_NothingToWithdraw",
-          );
+          await revertsNothingToWithdraw(c, c.attacker.execute(c.escrowAddress, claim));
         });
       });
     });
@@ -480,17 +477,18 @@ describe("RentalEscrow threats", () => {
     it("a deposit whose units overflow 32 bits reverts at creation with RentalEscrow_AmountTooLarge", async () => {
       const c = await loadFixture(escrowFixture);
       const max = PAYG_RATE * UINT32_MAX;
-      await expect(c.escrow.connect(c.renter).rent(await params(c, { deposit: max + 1n })))
-        .to.be.revertedWithCustomError(c.escrow, "RentalEscrow_AmountTooLarge")
-        .withArgs(max + 1n, max);
+      await revertsAmountTooLarge(
+        c,
+        c.escrow.connect(c.renter).rent(await params(c, { deposit: max + 1n })),
+        max + 1n,
+        max,
+      );
     });
 
     it("a top-up whose units overflow 32 bits reverts with RentalEscrow_AmountTooLarge", async () => {
       const c = await loadFixture(payAsYouGoFixture);
       const max = PAYG_RATE * UINT32_MAX;
-      await expect(c.escrow.connect(c.renter).topUp(c.rentalId, max))
-        .to.be.revertedWithCustomError(c.escrow, "RentalEscrow_AmountTooLarge")
-        .withArgs(max + PAYG_DEPOSIT, max);
+      await revertsAmountTooLarge(c, c.escrow.connect(c.renter).topUp(c.rentalId, max), max + PAYG_DEPOSIT, max);
     });
   });
 

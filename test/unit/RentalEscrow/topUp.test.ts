@@ -18,6 +18,7 @@ import {
   PAYG_UNITS,
   HOURLY_DEPOSIT,
   UINT32_MAX,
+  revertsAmountTooLarge,
 } from "../../helpers/escrow";
 
 describe("RentalEscrow.topUp", () => {
@@ -95,9 +96,12 @@ describe("RentalEscrow.topUp", () => {
       it("reverts with RentalEscrow_AmountTooLarge(deposit, 556 x (2^32-1))", async () => {
         const c = await loadFixture(payAsYouGoFixture);
         const max = PAYG_RATE * UINT32_MAX;
-        await expect(c.escrow.connect(c.renter).topUp(c.rentalId, max - PAYG_DEPOSIT + 1n))
-          .to.be.revertedWithCustomError(c.escrow, "RentalEscrow_AmountTooLarge")
-          .withArgs(max + 1n, max);
+        await revertsAmountTooLarge(
+          c,
+          c.escrow.connect(c.renter).topUp(c.rentalId, max - PAYG_DEPOSIT + 1n),
+          max + 1n,
+          max,
+        );
       });
     });
 

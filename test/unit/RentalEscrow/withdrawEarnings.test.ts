@@ -15,6 +15,7 @@ import {
   PAYG_DEPOSIT,
   HOURLY_DEPOSIT,
   SAVING_DEPOSIT,
+  revertsNothingToWithdraw,
 } from "../../helpers/escrow";
 
 type Fixture = Awaited<ReturnType<typeof payAsYouGoFixture>>;
@@ -135,10 +136,7 @@ describe("RentalEscrow.withdrawEarnings", () => {
     describe("when the list is empty", () => {
       it("reverts with RentalEscrow_NothingToWithdraw", async () => {
         const c = await loadFixture(payAsYouGoFixture);
-        await expect(c.escrow.connect(c.provider).withdrawEarnings(c.usdAddress, [])).to.be.revertedWithCustomError(
-          c.escrow,
-          "RentalEscrow_NothingToWithdraw",
-        );
+        await revertsNothingToWithdraw(c, c.escrow.connect(c.provider).withdrawEarnings(c.usdAddress, []));
       });
     });
 
@@ -232,9 +230,7 @@ describe("RentalEscrow.withdrawEarnings", () => {
     it("reverts with RentalEscrow_NothingToWithdraw once everything is withdrawn", async () => {
       const c = await loadFixture(closedPayAsYouGoFixture);
       await c.escrow.connect(c.provider).withdrawEarnings(c.usdAddress, [c.rentalId]);
-      await expect(
-        c.escrow.connect(c.provider).withdrawEarnings(c.usdAddress, [c.rentalId]),
-      ).to.be.revertedWithCustomError(c.escrow, "RentalEscrow_NothingToWithdraw");
+      await revertsNothingToWithdraw(c, c.escrow.connect(c.provider).withdrawEarnings(c.usdAddress, [c.rentalId]));
     });
   });
 
@@ -250,9 +246,10 @@ describe("RentalEscrow.withdrawEarnings", () => {
     it("attack 6: withdraws nothing while earnings are below the hold-back, everything at the term's end", async () => {
       const c = await loadFixture(savingFixture);
       // An hour in: 1_900_000 earned, 31_730_000 held back.
-      await expect(
+      await revertsNothingToWithdraw(
+        c,
         at(c.anchor + HOUR, () => c.escrow.connect(c.provider).withdrawEarnings(c.usdAddress, [c.rentalId])),
-      ).to.be.revertedWithCustomError(c.escrow, "RentalEscrow_NothingToWithdraw");
+      );
       await expect(
         at(c.anchor + 7 * DAY, () => c.escrow.connect(c.provider).withdrawEarnings(c.usdAddress, [c.rentalId])),
       )

@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 
-import { payAsYouGoFixture, feesAccruedFixture, at } from "../../helpers/escrow";
+import { payAsYouGoFixture, feesAccruedFixture, at, revertsNothingToWithdraw } from "../../helpers/escrow";
 
 /** Fees of 5_615 accrued (the provider withdrew 101 seconds: 56_156 gross). */
 async function oddFeesFixture() {
@@ -37,18 +37,12 @@ describe("RentalEscrow.withdrawFees", () => {
     it("reverts with RentalEscrow_NothingToWithdraw when called again", async () => {
       const c = await loadFixture(feesAccruedFixture);
       await c.escrow.connect(c.keeper).withdrawFees(c.usdAddress);
-      await expect(c.escrow.connect(c.keeper).withdrawFees(c.usdAddress)).to.be.revertedWithCustomError(
-        c.escrow,
-        "RentalEscrow_NothingToWithdraw",
-      );
+      await revertsNothingToWithdraw(c, c.escrow.connect(c.keeper).withdrawFees(c.usdAddress));
     });
 
     it("reverts with RentalEscrow_NothingToWithdraw for a token without fees", async () => {
       const c = await loadFixture(feesAccruedFixture);
-      await expect(c.escrow.connect(c.keeper).withdrawFees(c.kaiAddress)).to.be.revertedWithCustomError(
-        c.escrow,
-        "RentalEscrow_NothingToWithdraw",
-      );
+      await revertsNothingToWithdraw(c, c.escrow.connect(c.keeper).withdrawFees(c.kaiAddress));
     });
 
     it("sends everything to the treasury at a 0% reward pool share", async () => {
@@ -101,10 +95,7 @@ describe("RentalEscrow.withdrawFees", () => {
   describe("given no fees ever accrued", () => {
     it("reverts with RentalEscrow_NothingToWithdraw", async () => {
       const c = await loadFixture(payAsYouGoFixture);
-      await expect(c.escrow.connect(c.keeper).withdrawFees(c.usdAddress)).to.be.revertedWithCustomError(
-        c.escrow,
-        "RentalEscrow_NothingToWithdraw",
-      );
+      await revertsNothingToWithdraw(c, c.escrow.connect(c.keeper).withdrawFees(c.usdAddress));
     });
   });
 });

@@ -16,6 +16,8 @@ import {
   makeReport,
   signedBy,
   type WithCheckers,
+  submitSigned,
+  revertsOracle,
 } from "../../helpers/oracle";
 import {
   EXCLUDED,
@@ -153,9 +155,13 @@ describe("ReportOracle.excludeOperator", function () {
   describe("when the operator is still active", function () {
     it("reverts with OperatorActive(index, operator)", async function () {
       const c = await loadFixture(deployWithFourCheckers);
-      await expect(c.oracle.connect(c.keeper).excludeOperator(1))
-        .to.be.revertedWithCustomError(c.oracle, "ReportOracle_OperatorActive")
-        .withArgs(1n, c.operators[1].address);
+      await revertsOracle(
+        c,
+        c.oracle.connect(c.keeper).excludeOperator(1),
+        "ReportOracle_OperatorActive",
+        1n,
+        c.operators[1].address,
+      );
     });
 
     it("reverts with OperatorActive for one that re-staked after unstaking (it counts now)", async function () {
@@ -165,9 +171,7 @@ describe("ReportOracle.excludeOperator", function () {
       await c.kai.connect(c.treasury).transfer(op.address, KAI(1));
       await c.kai.connect(op).approve(await c.registry.getAddress(), KAI(1));
       await c.registry.connect(op).stake(KAI(1));
-      await expect(c.oracle.excludeOperator(0))
-        .to.be.revertedWithCustomError(c.oracle, "ReportOracle_OperatorActive")
-        .withArgs(0n, op.address);
+      await revertsOracle(c, c.oracle.excludeOperator(0), "ReportOracle_OperatorActive", 0n, op.address);
     });
 
     it("reverts with OperatorActive for one that lost its license and was delegated a new one", async function () {
@@ -176,49 +180,53 @@ describe("ReportOracle.excludeOperator", function () {
       const id = await c.license.mint.staticCall(c.admin.address, 1);
       await c.license.mint(c.admin.address, 1);
       await c.license.delegate(id, c.operators[2].address);
-      await expect(c.oracle.excludeOperator(2))
-        .to.be.revertedWithCustomError(c.oracle, "ReportOracle_OperatorActive")
-        .withArgs(2n, c.operators[2].address);
+      await revertsOracle(c, c.oracle.excludeOperator(2), "ReportOracle_OperatorActive", 2n, c.operators[2].address);
     });
   });
 
   describe("when the index is outside the set", function () {
     it("reverts with InvalidOperatorIndex(4, 4) past the last operator", async function () {
       const c = await loadFixture(deployWithFourCheckers);
-      await expect(c.oracle.excludeOperator(4))
-        .to.be.revertedWithCustomError(c.oracle, "ReportOracle_InvalidOperatorIndex")
-        .withArgs(4n, 4n);
+      await revertsOracle(c, c.oracle.excludeOperator(4), "ReportOracle_InvalidOperatorIndex", 4n, 4n);
     });
 
     it("reverts with InvalidOperatorIndex(2^256 - 1, 4) for the largest index", async function () {
       const c = await loadFixture(deployWithFourCheckers);
-      await expect(c.oracle.excludeOperator(ethers.MaxUint256))
-        .to.be.revertedWithCustomError(c.oracle, "ReportOracle_InvalidOperatorIndex")
-        .withArgs(ethers.MaxUint256, 4n);
+      await revertsOracle(
+        c,
+        c.oracle.excludeOperator(ethers.MaxUint256),
+        "ReportOracle_InvalidOperatorIndex",
+        ethers.MaxUint256,
+        4n,
+      );
     });
 
     it("reverts with InvalidOperatorIndex(0, 0) before any checker set", async function () {
       const c = await loadFixture(deployWithFourOperators);
-      await expect(c.oracle.excludeOperator(0))
-        .to.be.revertedWithCustomError(c.oracle, "ReportOracle_InvalidOperatorIndex")
-        .withArgs(0n, 0n);
+      await revertsOracle(c, c.oracle.excludeOperator(0), "ReportOracle_InvalidOperatorIndex", 0n, 0n);
     });
   });
 
   describe("given operator 2 was excluded", function () {
     it("reverts with OperatorAlreadyExcluded(2) for a second exclusion", async function () {
       const c = await loadFixture(deployWithExcludedOperator);
-      await expect(c.oracle.excludeOperator(EXCLUDED_INDEX))
-        .to.be.revertedWithCustomError(c.oracle, "ReportOracle_OperatorAlreadyExcluded")
-        .withArgs(EXCLUDED_INDEX);
+      await revertsOracle(
+        c,
+        c.oracle.excludeOperator(EXCLUDED_INDEX),
+        "ReportOracle_OperatorAlreadyExcluded",
+        EXCLUDED_INDEX,
+      );
     });
 
     it("keeps it excluded even once it holds a license again, until governance sets a new config", async function () {
       const c = await loadFixture(deployWithExcludedOperator);
       await c.license.delegate(c.excludedLicense, c.excluded.address);
-      await expect(c.oracle.excludeOperator(EXCLUDED_INDEX))
-        .to.be.revertedWithCustomError(c.oracle, "ReportOracle_OperatorAlreadyExcluded")
-        .withArgs(EXCLUDED_INDEX);
+      await revertsOracle(
+        c,
+        c.oracle.excludeOperator(EXCLUDED_INDEX),
+        "ReportOracle_OperatorAlreadyExcluded",
+        EXCLUDED_INDEX,
+      );
       expect((await c.oracle.checkers())[EXCLUDED_INDEX], "checkers()[2]").to.equal(ethers.ZeroAddress);
     });
 
@@ -250,9 +258,7 @@ describe("ReportOracle.excludeOperator", function () {
         const report = makeReport(EPOCH);
         await endEpoch(c, EPOCH);
         const records = await recordsOf(c, report, c.operators);
-        await expect(c.oracle.submitReport(report, packRaw(records)))
-          .to.be.revertedWithCustomError(c.oracle, "ReportOracle_ExcludedSigner")
-          .withArgs(2n, 2n);
+        await revertsOracle(c, c.oracle.submitReport(report, packRaw(records)), "ReportOracle_ExcludedSigner", 2n, 2n);
       });
 
       it("reverts with ExcludedSigner(1, 2) for another operator's signature claiming index 2", async function () {
@@ -261,9 +267,7 @@ describe("ReportOracle.excludeOperator", function () {
         await endEpoch(c, EPOCH);
         const [byOp0, byOp3] = await recordsOf(c, report, [c.operators[0], c.operators[3]]);
         const records = [byOp0, { ...byOp3, index: 2 }, byOp3];
-        await expect(c.oracle.submitReport(report, packRaw(records)))
-          .to.be.revertedWithCustomError(c.oracle, "ReportOracle_ExcludedSigner")
-          .withArgs(1n, 2n);
+        await revertsOracle(c, c.oracle.submitReport(report, packRaw(records)), "ReportOracle_ExcludedSigner", 1n, 2n);
       });
 
       it("still reports UnknownSigner for a stranger's signature at a live index", async function () {
@@ -273,9 +277,14 @@ describe("ReportOracle.excludeOperator", function () {
         const records = await recordsOf(c, report, [c.operators[0], c.operators[1], c.operators[3]]);
         // Operator 3's signature presented as operator 1's.
         const swapped = [records[0], { ...records[2], index: 1 }, { ...records[1], index: 3 }];
-        await expect(c.oracle.submitReport(report, packRaw(swapped)))
-          .to.be.revertedWithCustomError(c.oracle, "ReportOracle_UnknownSigner")
-          .withArgs(1n, 1n, c.operators[3].address);
+        await revertsOracle(
+          c,
+          c.oracle.submitReport(report, packRaw(swapped)),
+          "ReportOracle_UnknownSigner",
+          1n,
+          1n,
+          c.operators[3].address,
+        );
       });
     });
 
@@ -310,9 +319,13 @@ describe("ReportOracle.excludeOperator", function () {
         await c.oracle.excludeOperator(0);
         const report = makeReport(EPOCH);
         await endEpoch(c, EPOCH);
-        await expect(c.oracle.submitReport(report, await signedBy(c, report, [c.operators[1], c.operators[3]])))
-          .to.be.revertedWithCustomError(c.oracle, "ReportOracle_BelowQuorum")
-          .withArgs(2n, 3n);
+        await revertsOracle(
+          c,
+          submitSigned(c, report, [c.operators[1], c.operators[3]]),
+          "ReportOracle_BelowQuorum",
+          2n,
+          3n,
+        );
       });
 
       it("says it once: a third exclusion emits no CheckerQuorumLost", async function () {
@@ -362,7 +375,7 @@ describe("ReportOracle.excludeOperator", function () {
       const report = makeReport(EPOCH);
       await endEpoch(c, EPOCH);
       const signers = c.operators.filter((_, i) => i !== 5).slice(0, 14);
-      await expect(c.oracle.submitReport(report, await signedBy(c, report, signers))).to.emit(c.oracle, "SubmitReport");
+      await expect(submitSigned(c, report, signers)).to.emit(c.oracle, "SubmitReport");
     });
   });
 

@@ -12,7 +12,8 @@ import {
   deployOracle,
   endEpoch,
   makeReport,
-  signedBy,
+  submitSigned,
+  revertsOracle,
 } from "../../helpers/oracle";
 import {
   DEFAULT_BOUNTY_BPS,
@@ -118,9 +119,15 @@ describe("ReportOracle governance", function () {
     for (const bps of [MAX_BOUNTY_BPS + 1n, 10_000n, ethers.MaxUint256]) {
       it(`reverts with ParameterOutOfBounds("bountyBps", ${bps}, 0, 5000) above 50%`, async function () {
         const c = await loadFixture(deployOracle);
-        await expect(c.oracle.setEquivocationPenalty(EQUIVOCATION_PENALTY, bps))
-          .to.be.revertedWithCustomError(c.oracle, "ReportOracle_ParameterOutOfBounds")
-          .withArgs("bountyBps", bps, 0n, MAX_BOUNTY_BPS);
+        await revertsOracle(
+          c,
+          c.oracle.setEquivocationPenalty(EQUIVOCATION_PENALTY, bps),
+          "ReportOracle_ParameterOutOfBounds",
+          "bountyBps",
+          bps,
+          0n,
+          MAX_BOUNTY_BPS,
+        );
       });
     }
   });
@@ -153,23 +160,41 @@ describe("ReportOracle governance", function () {
 
     it('reverts with ParameterOutOfBounds("halvingEpochs", 0, 1, 2^48 - 1) for halvingEpochs 0', async function () {
       const c = await loadFixture(deployOracle);
-      await expect(c.oracle.setEmissionSchedule(KAI(1), 0))
-        .to.be.revertedWithCustomError(c.oracle, "ReportOracle_ParameterOutOfBounds")
-        .withArgs("halvingEpochs", 0n, 1n, UINT48_MAX);
+      await revertsOracle(
+        c,
+        c.oracle.setEmissionSchedule(KAI(1), 0),
+        "ReportOracle_ParameterOutOfBounds",
+        "halvingEpochs",
+        0n,
+        1n,
+        UINT48_MAX,
+      );
     });
 
     it('reverts with ParameterOutOfBounds("halvingEpochs", 2^48, 1, 2^48 - 1) for halvingEpochs 2^48', async function () {
       const c = await loadFixture(deployOracle);
-      await expect(c.oracle.setEmissionSchedule(KAI(1), UINT48_MAX + 1n))
-        .to.be.revertedWithCustomError(c.oracle, "ReportOracle_ParameterOutOfBounds")
-        .withArgs("halvingEpochs", UINT48_MAX + 1n, 1n, UINT48_MAX);
+      await revertsOracle(
+        c,
+        c.oracle.setEmissionSchedule(KAI(1), UINT48_MAX + 1n),
+        "ReportOracle_ParameterOutOfBounds",
+        "halvingEpochs",
+        UINT48_MAX + 1n,
+        1n,
+        UINT48_MAX,
+      );
     });
 
     it('reverts with ParameterOutOfBounds("initialEmission", 2^128, 0, 2^128 - 1) for initial 2^128', async function () {
       const c = await loadFixture(deployOracle);
-      await expect(c.oracle.setEmissionSchedule(UINT128_MAX + 1n, 26))
-        .to.be.revertedWithCustomError(c.oracle, "ReportOracle_ParameterOutOfBounds")
-        .withArgs("initialEmission", UINT128_MAX + 1n, 0n, UINT128_MAX);
+      await revertsOracle(
+        c,
+        c.oracle.setEmissionSchedule(UINT128_MAX + 1n, 26),
+        "ReportOracle_ParameterOutOfBounds",
+        "initialEmission",
+        UINT128_MAX + 1n,
+        0n,
+        UINT128_MAX,
+      );
     });
 
     describe("given four checkers and epoch 3 ended, not yet reported", function () {
@@ -178,9 +203,7 @@ describe("ReportOracle governance", function () {
         await c.oracle.setEmissionSchedule(KAI(500), 26);
         const report = makeReport(3n, 1n, { totalReward: KAI(1_000) });
         await endEpoch(c, 3n);
-        await expect(c.oracle.submitReport(report, await signedBy(c, report, c.operators.slice(0, 3))))
-          .to.be.revertedWithCustomError(c.oracle, "ReportOracle_RewardAboveBudget")
-          .withArgs(3n, KAI(1_000), KAI(500));
+        await revertsOracle(c, submitSigned(c, report), "ReportOracle_RewardAboveBudget", 3n, KAI(1_000), KAI(500));
       });
     });
   });

@@ -3,7 +3,15 @@ import { ethers } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 
 import { KAI } from "../../fixtures";
-import { EQUIVOCATION_PENALTY, MIN_CHECKER_STAKE, endEpoch, makeReport, signedBy } from "../../helpers/oracle";
+import {
+  endEpoch,
+  EQUIVOCATION_PENALTY,
+  makeReport,
+  MIN_CHECKER_STAKE,
+  revertsOracle,
+  signedBy,
+  submitSigned,
+} from "../../helpers/oracle";
 import {
   BPS,
   DEFAULT_BOUNTY_BPS,
@@ -39,6 +47,22 @@ function prove(c: Fixture, licenseIds: bigint[] = c.cheaterLicenses) {
   return c.oracle.connect(c.other).proveEquivocation(c.reportA, c.signatureA, c.reportB, c.signatureB, licenseIds);
 }
 
+/** `prove(c)` emits the registry's Slash of the cheater: `fromStake` and `fromUnbonding`, paid to the oracle. */
+async function emitsCheaterSlash(c: Fixture, fromStake: bigint, fromUnbonding: bigint) {
+  await expect(prove(c))
+    .to.emit(c.registry, "Slash")
+    .withArgs(
+      c.cheater.address,
+      0n,
+      REASON_EQUIVOCATION,
+      evidenceOf(c.digestA, c.digestB),
+      0n,
+      fromStake,
+      fromUnbonding,
+      await c.oracle.getAddress(),
+    );
+}
+
 describe("ReportOracle.proveEquivocation", function () {
   describe("given operator 1 (10,000 KAI staked, two licenses) signed two reports of epoch 7", function () {
     // Penalty 5,000 KAI <= stake: 5,000 slashed; bounty 10% = 500 to the prover, 4,500 to the treasury.
@@ -56,18 +80,7 @@ describe("ReportOracle.proveEquivocation", function () {
 
       it("slashes through the registry: Slash(operator, 0, 100, evidence, 0, 5,000 KAI, 0, oracle)", async function () {
         const c = await loadFixture(deployForEquivocation);
-        await expect(prove(c))
-          .to.emit(c.registry, "Slash")
-          .withArgs(
-            c.cheater.address,
-            0n,
-            REASON_EQUIVOCATION,
-            evidenceOf(c.digestA, c.digestB),
-            0n,
-            SLASHED,
-            0n,
-            await c.oracle.getAddress(),
-          );
+        await emitsCheaterSlash(c, SLASHED, 0n);
       });
 
       it("pays 500 KAI to the prover and 4,500 KAI to the treasury, keeping nothing", async function () {
@@ -217,18 +230,7 @@ describe("ReportOracle.proveEquivocation", function () {
       it("slashes 2,000 KAI from stake and 3,000 KAI from unbonding (Slash event)", async function () {
         const c = await loadFixture(deployForEquivocation);
         await c.registry.connect(c.cheater).requestUnstake(KAI(8_000));
-        await expect(prove(c))
-          .to.emit(c.registry, "Slash")
-          .withArgs(
-            c.cheater.address,
-            0n,
-            REASON_EQUIVOCATION,
-            evidenceOf(c.digestA, c.digestB),
-            0n,
-            KAI(2_000),
-            KAI(3_000),
-            await c.oracle.getAddress(),
-          );
+        await emitsCheaterSlash(c, KAI(2_000), KAI(3_000));
       });
     });
 
@@ -302,9 +304,13 @@ describe("ReportOracle.proveEquivocation", function () {
       it("reverts with EquivocationAlreadyProven(operator, 7) for the same pair again", async function () {
         const c = await loadFixture(deployForEquivocation);
         await prove(c);
-        await expect(prove(c, []))
-          .to.be.revertedWithCustomError(c.oracle, "ReportOracle_EquivocationAlreadyProven")
-          .withArgs(c.cheater.address, EQUIVOCATION_EPOCH);
+        await revertsOracle(
+          c,
+          prove(c, []),
+          "ReportOracle_EquivocationAlreadyProven",
+          c.cheater.address,
+          EQUIVOCATION_EPOCH,
+        );
       });
 
       it("reverts with EquivocationAlreadyProven(operator, 7) for a third report of epoch 7", async function () {
@@ -312,9 +318,13 @@ describe("ReportOracle.proveEquivocation", function () {
         await prove(c);
         const reportC = makeReport(EQUIVOCATION_EPOCH, 1n, { root: ethers.id("a third root") });
         const signatureC = await sign(c.cheater, c.domain, reportC);
-        await expect(c.oracle.connect(c.keeper).proveEquivocation(c.reportA, c.signatureA, reportC, signatureC, []))
-          .to.be.revertedWithCustomError(c.oracle, "ReportOracle_EquivocationAlreadyProven")
-          .withArgs(c.cheater.address, EQUIVOCATION_EPOCH);
+        await revertsOracle(
+          c,
+          c.oracle.connect(c.keeper).proveEquivocation(c.reportA, c.signatureA, reportC, signatureC, []),
+          "ReportOracle_EquivocationAlreadyProven",
+          c.cheater.address,
+          EQUIVOCATION_EPOCH,
+        );
       });
 
       describe("when the operator equivocates again in epoch 8 (licenses already suspended)", function () {
@@ -394,9 +404,13 @@ describe("ReportOracle.proveEquivocation", function () {
     it("reverts with DifferentSigners(operator 1, operator 2)", async function () {
       const c = await loadFixture(deployForEquivocation);
       const byOther = await sign(c.operators[2], c.domain, c.reportB);
-      await expect(c.oracle.proveEquivocation(c.reportA, c.signatureA, c.reportB, byOther, []))
-        .to.be.revertedWithCustomError(c.oracle, "ReportOracle_DifferentSigners")
-        .withArgs(c.cheater.address, c.operators[2].address);
+      await revertsOracle(
+        c,
+        c.oracle.proveEquivocation(c.reportA, c.signatureA, c.reportB, byOther, []),
+        "ReportOracle_DifferentSigners",
+        c.cheater.address,
+        c.operators[2].address,
+      );
     });
 
     it("reverts with DifferentSigners(recoveredA, recoveredB) for signatures under another chain's domain", async function () {
@@ -404,9 +418,13 @@ describe("ReportOracle.proveEquivocation", function () {
       const foreign = { ...c.domain, chainId: 1 };
       const sigA = await sign(c.cheater, foreign, c.reportA);
       const sigB = await sign(c.cheater, foreign, c.reportB);
-      await expect(c.oracle.proveEquivocation(c.reportA, sigA, c.reportB, sigB, []))
-        .to.be.revertedWithCustomError(c.oracle, "ReportOracle_DifferentSigners")
-        .withArgs(ethers.recoverAddress(c.digestA, sigA), ethers.recoverAddress(c.digestB, sigB));
+      await revertsOracle(
+        c,
+        c.oracle.proveEquivocation(c.reportA, sigA, c.reportB, sigB, []),
+        "ReportOracle_DifferentSigners",
+        ethers.recoverAddress(c.digestA, sigA),
+        ethers.recoverAddress(c.digestB, sigB),
+      );
     });
   });
 
@@ -567,9 +585,7 @@ describe("ReportOracle.proveEquivocation", function () {
       await prove(c);
       await endEpoch(c, EQUIVOCATION_EPOCH);
       const records = await recordsOf(c, c.reportA, c.operators.slice(0, 3));
-      await expect(c.oracle.submitReport(c.reportA, packRaw(records)))
-        .to.be.revertedWithCustomError(c.oracle, "ReportOracle_ExcludedSigner")
-        .withArgs(1n, 1n);
+      await revertsOracle(c, c.oracle.submitReport(c.reportA, packRaw(records)), "ReportOracle_ExcludedSigner", 1n, 1n);
     });
 
     it("still accepts the report of the three other operators", async function () {
@@ -577,23 +593,21 @@ describe("ReportOracle.proveEquivocation", function () {
       await prove(c);
       await endEpoch(c, EQUIVOCATION_EPOCH);
       const others = c.operators.filter((o) => o !== c.cheater);
-      await expect(c.oracle.submitReport(c.reportA, await signedBy(c, c.reportA, others))).to.emit(
-        c.oracle,
-        "SubmitReport",
-      );
+      await expect(submitSigned(c, c.reportA, others)).to.emit(c.oracle, "SubmitReport");
     });
 
     it("is refused by a later setCheckerConfig: OperatorEquivocated(operator)", async function () {
       const c = await loadFixture(deployForEquivocation);
       await prove(c);
-      await expect(
+      await revertsOracle(
+        c,
         c.oracle.setCheckerConfig(
           c.operators.map((o) => o.address),
           3,
         ),
-      )
-        .to.be.revertedWithCustomError(c.oracle, "ReportOracle_OperatorEquivocated")
-        .withArgs(c.cheater.address);
+        "ReportOracle_OperatorEquivocated",
+        c.cheater.address,
+      );
     });
 
     it("excludes it once: a proof for epoch 8 emits no ExcludeOperator", async function () {
@@ -656,49 +670,65 @@ describe("ReportOracle.proveEquivocation", function () {
     it("reverts with InvalidSignatureLength(64) for a compact signature A", async function () {
       const c = await loadFixture(deployForEquivocation);
       const compact = ethers.Signature.from(c.signatureA).compactSerialized;
-      await expect(c.oracle.proveEquivocation(c.reportA, compact, c.reportB, c.signatureB, []))
-        .to.be.revertedWithCustomError(c.oracle, "ReportOracle_InvalidSignatureLength")
-        .withArgs(64);
+      await revertsOracle(
+        c,
+        c.oracle.proveEquivocation(c.reportA, compact, c.reportB, c.signatureB, []),
+        "ReportOracle_InvalidSignatureLength",
+        64,
+      );
     });
 
     it("reverts with InvalidSignatureLength(66) for a signature B with an index byte", async function () {
       const c = await loadFixture(deployForEquivocation);
       const indexed = ethers.concat(["0x01", c.signatureB]);
-      await expect(c.oracle.proveEquivocation(c.reportA, c.signatureA, c.reportB, indexed, []))
-        .to.be.revertedWithCustomError(c.oracle, "ReportOracle_InvalidSignatureLength")
-        .withArgs(66);
+      await revertsOracle(
+        c,
+        c.oracle.proveEquivocation(c.reportA, c.signatureA, c.reportB, indexed, []),
+        "ReportOracle_InvalidSignatureLength",
+        66,
+      );
     });
 
     it("reverts with InvalidSignatureLength(0) for an empty signature B", async function () {
       const c = await loadFixture(deployForEquivocation);
-      await expect(c.oracle.proveEquivocation(c.reportA, c.signatureA, c.reportB, "0x", []))
-        .to.be.revertedWithCustomError(c.oracle, "ReportOracle_InvalidSignatureLength")
-        .withArgs(0);
+      await revertsOracle(
+        c,
+        c.oracle.proveEquivocation(c.reportA, c.signatureA, c.reportB, "0x", []),
+        "ReportOracle_InvalidSignatureLength",
+        0,
+      );
     });
   });
 
   describe("when a signature is malformed", function () {
     it("reverts with MalleableSignature(0) for the high-s twin of signature A", async function () {
       const c = await loadFixture(deployForEquivocation);
-      await expect(c.oracle.proveEquivocation(c.reportA, toHighS(c.signatureA), c.reportB, c.signatureB, []))
-        .to.be.revertedWithCustomError(c.oracle, "ReportOracle_MalleableSignature")
-        .withArgs(0);
+      await revertsOracle(
+        c,
+        c.oracle.proveEquivocation(c.reportA, toHighS(c.signatureA), c.reportB, c.signatureB, []),
+        "ReportOracle_MalleableSignature",
+        0,
+      );
     });
 
     it("reverts with MalleableSignature(1) for the high-s twin of signature B", async function () {
       const c = await loadFixture(deployForEquivocation);
-      await expect(c.oracle.proveEquivocation(c.reportA, c.signatureA, c.reportB, toHighS(c.signatureB), []))
-        .to.be.revertedWithCustomError(c.oracle, "ReportOracle_MalleableSignature")
-        .withArgs(1);
+      await revertsOracle(
+        c,
+        c.oracle.proveEquivocation(c.reportA, c.signatureA, c.reportB, toHighS(c.signatureB), []),
+        "ReportOracle_MalleableSignature",
+        1,
+      );
     });
 
     it("reverts with InvalidSignature(1) for v = 29 in signature B", async function () {
       const c = await loadFixture(deployForEquivocation);
-      await expect(
+      await revertsOracle(
+        c,
         c.oracle.proveEquivocation(c.reportA, c.signatureA, c.reportB, withParts(c.signatureB, { v: 29 }), []),
-      )
-        .to.be.revertedWithCustomError(c.oracle, "ReportOracle_InvalidSignature")
-        .withArgs(1);
+        "ReportOracle_InvalidSignature",
+        1,
+      );
     });
   });
 

@@ -2,7 +2,7 @@ import { expect } from "chai";
 import { ethers } from "hardhat";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 
-import { MIN_CHECKER_STAKE } from "../../helpers/oracle";
+import { MIN_CHECKER_STAKE, revertsOracle } from "../../helpers/oracle";
 import {
   MAX_CHECKERS,
   MAX_SET_QUORUM,
@@ -164,14 +164,16 @@ describe("ReportOracle.setCheckerConfig", function () {
 
     it("rejects quorum 168 (f = 84, 2f = 168)", async function () {
       const c = await loadFixture(deployWith255Checkers);
-      await expect(
+      await revertsOracle(
+        c,
         c.oracle.setCheckerConfig(
           c.wallets.map((w) => w.address),
           168,
         ),
-      )
-        .to.be.revertedWithCustomError(c.oracle, "ReportOracle_InvalidQuorum")
-        .withArgs(168n, 255n);
+        "ReportOracle_InvalidQuorum",
+        168n,
+        255n,
+      );
     });
 
     it(`accepts quorum ${MAX_SET_QUORUM}`, async function () {
@@ -211,9 +213,12 @@ describe("ReportOracle.setCheckerConfig", function () {
     for (const count of [0, 256, 300]) {
       it(`reverts with InvalidCheckerCount(${count})`, async function () {
         const c = await loadFixture(deployWithFourOperators);
-        await expect(c.oracle.setCheckerConfig(fakeSortedAddresses(count), 1))
-          .to.be.revertedWithCustomError(c.oracle, "ReportOracle_InvalidCheckerCount")
-          .withArgs(count);
+        await revertsOracle(
+          c,
+          c.oracle.setCheckerConfig(fakeSortedAddresses(count), 1),
+          "ReportOracle_InvalidCheckerCount",
+          count,
+        );
       });
     }
   });
@@ -233,9 +238,13 @@ describe("ReportOracle.setCheckerConfig", function () {
       it(`reverts with UnsortedOrDuplicateOperator(${at}, operator) when ${name}`, async function () {
         const c = await loadFixture(deployWithFourOperators);
         const addresses = list.map((i) => c.operators[i].address);
-        await expect(c.oracle.setCheckerConfig(addresses, addresses.length))
-          .to.be.revertedWithCustomError(c.oracle, "ReportOracle_UnsortedOrDuplicateOperator")
-          .withArgs(at, addresses[at]);
+        await revertsOracle(
+          c,
+          c.oracle.setCheckerConfig(addresses, addresses.length),
+          "ReportOracle_UnsortedOrDuplicateOperator",
+          at,
+          addresses[at],
+        );
       });
     }
   });
@@ -266,9 +275,12 @@ describe("ReportOracle.setCheckerConfig", function () {
       const c = await loadFixture(deployWithFourOperators);
       const unlicensed = await outsider(c, MIN_CHECKER_STAKE, false);
       const addresses = sorted([...c.operators.slice(0, 3).map((o) => o.address), unlicensed.address]);
-      await expect(c.oracle.setCheckerConfig(addresses, 3))
-        .to.be.revertedWithCustomError(c.oracle, "ReportOracle_OperatorWithoutLicense")
-        .withArgs(unlicensed.address);
+      await revertsOracle(
+        c,
+        c.oracle.setCheckerConfig(addresses, 3),
+        "ReportOracle_OperatorWithoutLicense",
+        unlicensed.address,
+      );
     });
 
     it("reverts with OperatorWithoutLicense for one whose license was undelegated", async function () {
@@ -276,14 +288,15 @@ describe("ReportOracle.setCheckerConfig", function () {
       const target = c.operators[2].address;
       const [id] = await licenseIdsOf(c, target);
       await c.license.undelegate(id);
-      await expect(
+      await revertsOracle(
+        c,
         c.oracle.setCheckerConfig(
           c.operators.map((o) => o.address),
           3,
         ),
-      )
-        .to.be.revertedWithCustomError(c.oracle, "ReportOracle_OperatorWithoutLicense")
-        .withArgs(target);
+        "ReportOracle_OperatorWithoutLicense",
+        target,
+      );
     });
 
     it("reverts with OperatorWithoutLicense for one whose license was transferred", async function () {
@@ -291,14 +304,15 @@ describe("ReportOracle.setCheckerConfig", function () {
       const target = c.operators[1].address;
       const [id] = await licenseIdsOf(c, target);
       await c.license.transferFrom(c.admin.address, c.other.address, id);
-      await expect(
+      await revertsOracle(
+        c,
         c.oracle.setCheckerConfig(
           c.operators.map((o) => o.address),
           3,
         ),
-      )
-        .to.be.revertedWithCustomError(c.oracle, "ReportOracle_OperatorWithoutLicense")
-        .withArgs(target);
+        "ReportOracle_OperatorWithoutLicense",
+        target,
+      );
     });
 
     it("reverts with OperatorWithoutLicense for one whose only license is suspended", async function () {
@@ -307,14 +321,15 @@ describe("ReportOracle.setCheckerConfig", function () {
       const [id] = await licenseIdsOf(c, target);
       await c.license.grantRole(await c.license.SUSPENDER_ROLE(), c.admin.address);
       await c.license.suspend(id, ethers.id("evidence"));
-      await expect(
+      await revertsOracle(
+        c,
         c.oracle.setCheckerConfig(
           c.operators.map((o) => o.address),
           3,
         ),
-      )
-        .to.be.revertedWithCustomError(c.oracle, "ReportOracle_OperatorWithoutLicense")
-        .withArgs(target);
+        "ReportOracle_OperatorWithoutLicense",
+        target,
+      );
     });
   });
 
@@ -323,45 +338,61 @@ describe("ReportOracle.setCheckerConfig", function () {
       const c = await loadFixture(deployWithFourOperators);
       const short = await outsider(c, MIN_CHECKER_STAKE - 1n, true);
       const addresses = sorted([...c.operators.slice(0, 3).map((o) => o.address), short.address]);
-      await expect(c.oracle.setCheckerConfig(addresses, 3))
-        .to.be.revertedWithCustomError(c.oracle, "ReportOracle_OperatorUnderStaked")
-        .withArgs(short.address, MIN_CHECKER_STAKE - 1n, MIN_CHECKER_STAKE);
+      await revertsOracle(
+        c,
+        c.oracle.setCheckerConfig(addresses, 3),
+        "ReportOracle_OperatorUnderStaked",
+        short.address,
+        MIN_CHECKER_STAKE - 1n,
+        MIN_CHECKER_STAKE,
+      );
     });
 
     it("reverts with OperatorUnderStaked(operator, 0, minimum) for one with a license and no stake", async function () {
       const c = await loadFixture(deployWithFourOperators);
       const unstaked = await outsider(c, 0n, true);
       const addresses = sorted([...c.operators.slice(0, 3).map((o) => o.address), unstaked.address]);
-      await expect(c.oracle.setCheckerConfig(addresses, 3))
-        .to.be.revertedWithCustomError(c.oracle, "ReportOracle_OperatorUnderStaked")
-        .withArgs(unstaked.address, 0n, MIN_CHECKER_STAKE);
+      await revertsOracle(
+        c,
+        c.oracle.setCheckerConfig(addresses, 3),
+        "ReportOracle_OperatorUnderStaked",
+        unstaked.address,
+        0n,
+        MIN_CHECKER_STAKE,
+      );
     });
 
     it("does not count unbonding stake (1 wei unbonding -> minimum - 1 staked)", async function () {
       const c = await loadFixture(deployWithFourOperators);
       const target = c.operators[2];
       await c.registry.connect(target).requestUnstake(1n);
-      await expect(
+      await revertsOracle(
+        c,
         c.oracle.setCheckerConfig(
           c.operators.map((o) => o.address),
           3,
         ),
-      )
-        .to.be.revertedWithCustomError(c.oracle, "ReportOracle_OperatorUnderStaked")
-        .withArgs(target.address, MIN_CHECKER_STAKE - 1n, MIN_CHECKER_STAKE);
+        "ReportOracle_OperatorUnderStaked",
+        target.address,
+        MIN_CHECKER_STAKE - 1n,
+        MIN_CHECKER_STAKE,
+      );
     });
 
     it("reverts for the first operator once governance raises the minimum by 1 wei", async function () {
       const c = await loadFixture(deployWithFourOperators);
       await c.oracle.setMinCheckerStake(MIN_CHECKER_STAKE + 1n);
-      await expect(
+      await revertsOracle(
+        c,
         c.oracle.setCheckerConfig(
           c.operators.map((o) => o.address),
           3,
         ),
-      )
-        .to.be.revertedWithCustomError(c.oracle, "ReportOracle_OperatorUnderStaked")
-        .withArgs(c.operators[0].address, MIN_CHECKER_STAKE, MIN_CHECKER_STAKE + 1n);
+        "ReportOracle_OperatorUnderStaked",
+        c.operators[0].address,
+        MIN_CHECKER_STAKE,
+        MIN_CHECKER_STAKE + 1n,
+      );
     });
   });
 
@@ -397,9 +428,7 @@ describe("ReportOracle.setCheckerConfig", function () {
         it(`rejects n = ${n}, quorum = ${quorum} with InvalidQuorum (${why})`, async function () {
           const c = await loadFixture(deployWith21Operators);
           const addresses = c.operators.slice(0, n).map((o) => o.address);
-          await expect(c.oracle.setCheckerConfig(addresses, quorum))
-            .to.be.revertedWithCustomError(c.oracle, "ReportOracle_InvalidQuorum")
-            .withArgs(quorum, n);
+          await revertsOracle(c, c.oracle.setCheckerConfig(addresses, quorum), "ReportOracle_InvalidQuorum", quorum, n);
         });
       }
     }

@@ -2,7 +2,16 @@ import { expect } from "chai";
 import { ethers, network } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 
-import { EPOCH_LENGTH, HALVING_EPOCHS, INITIAL_EMISSION, endEpoch, makeReport, signedBy } from "../../helpers/oracle";
+import {
+  endEpoch,
+  EPOCH_LENGTH,
+  HALVING_EPOCHS,
+  INITIAL_EMISSION,
+  makeReport,
+  revertsOracle,
+  signedBy,
+  submitSigned,
+} from "../../helpers/oracle";
 import {
   MAX_SET_QUORUM,
   REPORTED_EPOCH,
@@ -92,7 +101,7 @@ describe("ReportOracle.submitReport", function () {
         const c = await loadFixture(deployWithFourCheckers);
         const report = makeReport(0n);
         await endEpoch(c, 0n);
-        await c.oracle.submitReport(report, await signedBy(c, report, c.operators.slice(0, 3)));
+        await submitSigned(c, report);
         expect(await c.oracle.config(), "config").to.deep.equal([1n, 3n, 0n, true]);
       });
 
@@ -102,9 +111,7 @@ describe("ReportOracle.submitReport", function () {
         await endEpoch(c, 0n);
         const signatures = await signedBy(c, report, c.operators.slice(0, 3));
         await c.oracle.submitReport(report, signatures);
-        await expect(c.oracle.submitReport(report, signatures))
-          .to.be.revertedWithCustomError(c.oracle, "ReportOracle_AlreadyProcessed")
-          .withArgs(0n);
+        await revertsOracle(c, c.oracle.submitReport(report, signatures), "ReportOracle_AlreadyProcessed", 0n);
       });
     });
 
@@ -149,9 +156,14 @@ describe("ReportOracle.submitReport", function () {
       const records: RawRecord[] = [];
       for (const i of [0, 1, 2]) records.push({ index: i, signature: await sign(c.operators[i], foreign, report) });
       const recovered = ethers.recoverAddress(reportDigest(c.domain, report), records[0].signature);
-      await expect(c.oracle.submitReport(report, packRaw(records)))
-        .to.be.revertedWithCustomError(c.oracle, "ReportOracle_UnknownSigner")
-        .withArgs(0, 0, recovered);
+      await revertsOracle(
+        c,
+        c.oracle.submitReport(report, packRaw(records)),
+        "ReportOracle_UnknownSigner",
+        0,
+        0,
+        recovered,
+      );
     });
 
     it("reverts with UnknownSigner(0, 0, recovered) when the first oracle's signatures are replayed on a twin", async function () {
@@ -182,23 +194,29 @@ describe("ReportOracle.submitReport", function () {
     it("reverts with AlreadyProcessed(3) on a replay of the accepted report", async function () {
       const c = await loadFixture(deployWithReportedEpoch);
       const signatures = await signedBy(c, c.reported, c.operators.slice(0, 3));
-      await expect(c.oracle.submitReport(c.reported, signatures))
-        .to.be.revertedWithCustomError(c.oracle, "ReportOracle_AlreadyProcessed")
-        .withArgs(REPORTED_EPOCH);
+      await revertsOracle(
+        c,
+        c.oracle.submitReport(c.reported, signatures),
+        "ReportOracle_AlreadyProcessed",
+        REPORTED_EPOCH,
+      );
     });
 
     it("reverts with AlreadyProcessed(3) for a different report of epoch 3, also quorum-signed", async function () {
       const c = await loadFixture(deployWithReportedEpoch);
       const other = makeReport(REPORTED_EPOCH, 1n, { root: ethers.id("another root") });
-      await expect(c.oracle.submitReport(other, await signedBy(c, other, c.operators.slice(1))))
-        .to.be.revertedWithCustomError(c.oracle, "ReportOracle_AlreadyProcessed")
-        .withArgs(REPORTED_EPOCH);
+      await revertsOracle(
+        c,
+        submitSigned(c, other, c.operators.slice(1)),
+        "ReportOracle_AlreadyProcessed",
+        REPORTED_EPOCH,
+      );
     });
 
     it("keeps the accepted root after a rejected conflicting report", async function () {
       const c = await loadFixture(deployWithReportedEpoch);
       const other = makeReport(REPORTED_EPOCH, 1n, { root: ethers.id("another root") });
-      await expect(c.oracle.submitReport(other, await signedBy(c, other, c.operators.slice(1)))).to.be.reverted;
+      await expect(submitSigned(c, other, c.operators.slice(1))).to.be.reverted;
       expect(await c.oracle.reportRoot(REPORTED_EPOCH), "reportRoot").to.equal(c.reported.root);
     });
 
@@ -206,9 +224,7 @@ describe("ReportOracle.submitReport", function () {
       it(`reverts with StaleEpoch(${older}, 3) for the older epoch ${older}`, async function () {
         const c = await loadFixture(deployWithReportedEpoch);
         const report = makeReport(older);
-        await expect(c.oracle.submitReport(report, await signedBy(c, report, c.operators.slice(0, 3))))
-          .to.be.revertedWithCustomError(c.oracle, "ReportOracle_StaleEpoch")
-          .withArgs(older, REPORTED_EPOCH);
+        await revertsOracle(c, submitSigned(c, report), "ReportOracle_StaleEpoch", older, REPORTED_EPOCH);
       });
     }
 
@@ -217,7 +233,7 @@ describe("ReportOracle.submitReport", function () {
         const c = await loadFixture(deployWithReportedEpoch);
         const report = makeReport(6n);
         await endEpoch(c, 6n);
-        await expect(c.oracle.submitReport(report, await signedBy(c, report, c.operators.slice(0, 3))))
+        await expect(submitSigned(c, report))
           .to.emit(c.oracle, "SubmitReport")
           .withArgs(6n, 1n, report.root, report.nodeCount, report.totalReward, 0b111n, c.admin.address);
       });
@@ -226,7 +242,7 @@ describe("ReportOracle.submitReport", function () {
         const c = await loadFixture(deployWithReportedEpoch);
         const report = makeReport(6n);
         await endEpoch(c, 6n);
-        await c.oracle.submitReport(report, await signedBy(c, report, c.operators.slice(0, 3)));
+        await submitSigned(c, report);
         expect(await c.oracle.config(), "config").to.deep.equal([1n, 3n, 6n, true]);
         expect(await c.oracle.reportRoot(4n), "reportRoot(4)").to.equal(ethers.ZeroHash);
         expect(await c.oracle.reportRoot(5n), "reportRoot(5)").to.equal(ethers.ZeroHash);
@@ -236,11 +252,9 @@ describe("ReportOracle.submitReport", function () {
         const c = await loadFixture(deployWithReportedEpoch);
         const report = makeReport(6n);
         await endEpoch(c, 6n);
-        await c.oracle.submitReport(report, await signedBy(c, report, c.operators.slice(0, 3)));
+        await submitSigned(c, report);
         const skipped = makeReport(4n);
-        await expect(c.oracle.submitReport(skipped, await signedBy(c, skipped, c.operators.slice(0, 3))))
-          .to.be.revertedWithCustomError(c.oracle, "ReportOracle_StaleEpoch")
-          .withArgs(4n, 6n);
+        await revertsOracle(c, submitSigned(c, skipped), "ReportOracle_StaleEpoch", 4n, 6n);
       });
     });
   });
@@ -250,9 +264,7 @@ describe("ReportOracle.submitReport", function () {
       const c = await loadFixture(deployWithFourCheckers);
       const { epoch, endsAt } = await runningAt(c, BigInt(await time.latest()) + 1n);
       const report = makeReport(epoch);
-      await expect(c.oracle.submitReport(report, await signedBy(c, report, c.operators.slice(0, 3))))
-        .to.be.revertedWithCustomError(c.oracle, "ReportOracle_EpochNotEnded")
-        .withArgs(epoch, endsAt);
+      await revertsOracle(c, submitSigned(c, report), "ReportOracle_EpochNotEnded", epoch, endsAt);
     });
 
     it("reverts with EpochNotEnded one second before the epoch ends", async function () {
@@ -260,9 +272,7 @@ describe("ReportOracle.submitReport", function () {
       const endsAt = c.genesis + (EPOCH + 1n) * BigInt(EPOCH_LENGTH);
       await runningAt(c, endsAt - 1n);
       const report = makeReport(EPOCH);
-      await expect(c.oracle.submitReport(report, await signedBy(c, report, c.operators.slice(0, 3))))
-        .to.be.revertedWithCustomError(c.oracle, "ReportOracle_EpochNotEnded")
-        .withArgs(EPOCH, endsAt);
+      await revertsOracle(c, submitSigned(c, report), "ReportOracle_EpochNotEnded", EPOCH, endsAt);
     });
 
     it("accepts the report at the very second the epoch ends", async function () {
@@ -270,54 +280,59 @@ describe("ReportOracle.submitReport", function () {
       const endsAt = c.genesis + (EPOCH + 1n) * BigInt(EPOCH_LENGTH);
       await runningAt(c, endsAt);
       const report = makeReport(EPOCH);
-      await expect(c.oracle.submitReport(report, await signedBy(c, report, c.operators.slice(0, 3)))).to.emit(
-        c.oracle,
-        "SubmitReport",
-      );
+      await expect(submitSigned(c, report)).to.emit(c.oracle, "SubmitReport");
     });
 
     it("reverts with EpochNotEnded(epoch, never) for an epoch beyond 40 bits (2^200)", async function () {
       const c = await loadFixture(deployWithFourCheckers);
       const epoch = 2n ** 200n;
       const report = makeReport(epoch);
-      await expect(c.oracle.submitReport(report, await signedBy(c, report, c.operators.slice(0, 3))))
-        .to.be.revertedWithCustomError(c.oracle, "ReportOracle_EpochNotEnded")
-        .withArgs(epoch, ethers.MaxUint256);
+      await revertsOracle(c, submitSigned(c, report), "ReportOracle_EpochNotEnded", epoch, ethers.MaxUint256);
     });
 
     it("reverts with EpochNotEnded (not an overflow panic) for epoch 2^256 - 1", async function () {
       const c = await loadFixture(deployWithFourCheckers);
       const report = makeReport(ethers.MaxUint256);
-      await expect(c.oracle.submitReport(report, await signedBy(c, report, c.operators.slice(0, 3))))
-        .to.be.revertedWithCustomError(c.oracle, "ReportOracle_EpochNotEnded")
-        .withArgs(ethers.MaxUint256, ethers.MaxUint256);
+      await revertsOracle(
+        c,
+        submitSigned(c, report),
+        "ReportOracle_EpochNotEnded",
+        ethers.MaxUint256,
+        ethers.MaxUint256,
+      );
     });
 
     it("reverts with EpochNotEnded and the real end for a near-future epoch (2^39)", async function () {
       const c = await loadFixture(deployWithFourCheckers);
       const epoch = 2n ** 39n;
       const report = makeReport(epoch);
-      await expect(c.oracle.submitReport(report, await signedBy(c, report, c.operators.slice(0, 3))))
-        .to.be.revertedWithCustomError(c.oracle, "ReportOracle_EpochNotEnded")
-        .withArgs(epoch, c.genesis + (epoch + 1n) * BigInt(EPOCH_LENGTH));
+      await revertsOracle(
+        c,
+        submitSigned(c, report),
+        "ReportOracle_EpochNotEnded",
+        epoch,
+        c.genesis + (epoch + 1n) * BigInt(EPOCH_LENGTH),
+      );
     });
   });
 
   describe("when the config version is wrong (threat 18)", function () {
     it("reverts with WrongConfigVersion(0, 0) before any checker set", async function () {
       const c = await loadFixture(deployWithFourOperators);
-      await expect(c.oracle.submitReport(makeReport(0n, 0n), "0x"))
-        .to.be.revertedWithCustomError(c.oracle, "ReportOracle_WrongConfigVersion")
-        .withArgs(0n, 0n);
+      await revertsOracle(
+        c,
+        c.oracle.submitReport(makeReport(0n, 0n), "0x"),
+        "ReportOracle_WrongConfigVersion",
+        0n,
+        0n,
+      );
     });
 
     it("reverts with WrongConfigVersion(2, 1) for a future version", async function () {
       const c = await loadFixture(deployWithFourCheckers);
       const report = makeReport(EPOCH, 2n);
       await endEpoch(c, EPOCH);
-      await expect(c.oracle.submitReport(report, await signedBy(c, report, c.operators.slice(0, 3))))
-        .to.be.revertedWithCustomError(c.oracle, "ReportOracle_WrongConfigVersion")
-        .withArgs(2n, 1n);
+      await revertsOracle(c, submitSigned(c, report), "ReportOracle_WrongConfigVersion", 2n, 1n);
     });
 
     describe("given governance rotated the set (operator 0 removed, version 2)", function () {
@@ -325,9 +340,7 @@ describe("ReportOracle.submitReport", function () {
         const c = await loadFixture(deployWithRotation);
         const report = makeReport(EPOCH, 1n);
         await endEpoch(c, EPOCH);
-        await expect(c.oracle.submitReport(report, await signedBy(c, report, c.operators.slice(0, 3))))
-          .to.be.revertedWithCustomError(c.oracle, "ReportOracle_WrongConfigVersion")
-          .withArgs(1n, 2n);
+        await revertsOracle(c, submitSigned(c, report), "ReportOracle_WrongConfigVersion", 1n, 2n);
       });
 
       it("reverts with UnknownSigner(0, 0, removed) when the removed operator signs at its old index", async function () {
@@ -339,9 +352,14 @@ describe("ReportOracle.submitReport", function () {
           { index: 1, signature: await sign(c.kept[1], c.domain, report) },
           { index: 2, signature: await sign(c.kept[2], c.domain, report) },
         ];
-        await expect(c.oracle.submitReport(report, packRaw(records)))
-          .to.be.revertedWithCustomError(c.oracle, "ReportOracle_UnknownSigner")
-          .withArgs(0, 0, c.removed.address);
+        await revertsOracle(
+          c,
+          c.oracle.submitReport(report, packRaw(records)),
+          "ReportOracle_UnknownSigner",
+          0,
+          0,
+          c.removed.address,
+        );
       });
 
       it("reverts with UnknownSigner(2, 3, removed) when the removed operator signs at its old last index", async function () {
@@ -354,9 +372,14 @@ describe("ReportOracle.submitReport", function () {
           { index: 1, signature: await sign(c.kept[1], c.domain, report) },
           { index: 3, signature: await sign(c.removed, c.domain, report) },
         ];
-        await expect(c.oracle.submitReport(report, packRaw(records)))
-          .to.be.revertedWithCustomError(c.oracle, "ReportOracle_UnknownSigner")
-          .withArgs(2, 3, c.removed.address);
+        await revertsOracle(
+          c,
+          c.oracle.submitReport(report, packRaw(records)),
+          "ReportOracle_UnknownSigner",
+          2,
+          3,
+          c.removed.address,
+        );
       });
 
       it("accepts a version-2 report signed by the new set at its new indexes", async function () {
@@ -389,9 +412,13 @@ describe("ReportOracle.submitReport", function () {
         await endEpoch(c, EPOCH);
         const records: RawRecord[] = [];
         for (const i of indexes) records.push({ index: i, signature: await sign(c.operators[i], c.domain, report) });
-        await expect(c.oracle.submitReport(report, packRaw(records)))
-          .to.be.revertedWithCustomError(c.oracle, "ReportOracle_DuplicateSigner")
-          .withArgs(position, index);
+        await revertsOracle(
+          c,
+          c.oracle.submitReport(report, packRaw(records)),
+          "ReportOracle_DuplicateSigner",
+          position,
+          index,
+        );
       });
     }
   });
@@ -402,9 +429,14 @@ describe("ReportOracle.submitReport", function () {
       const { report, records } = await readyReport(c);
       const stranger = await freshWallet();
       records[1] = { index: 1, signature: await sign(stranger, c.domain, report) };
-      await expect(c.oracle.submitReport(report, packRaw(records)))
-        .to.be.revertedWithCustomError(c.oracle, "ReportOracle_UnknownSigner")
-        .withArgs(1, 1, stranger.address);
+      await revertsOracle(
+        c,
+        c.oracle.submitReport(report, packRaw(records)),
+        "ReportOracle_UnknownSigner",
+        1,
+        1,
+        stranger.address,
+      );
     });
 
     for (const index of [4, 255]) {
@@ -412,9 +444,14 @@ describe("ReportOracle.submitReport", function () {
         const c = await loadFixture(deployWithFourCheckers);
         const { report, records } = await readyReport(c);
         records[2] = { index, signature: await sign(c.operators[3], c.domain, report) };
-        await expect(c.oracle.submitReport(report, packRaw(records)))
-          .to.be.revertedWithCustomError(c.oracle, "ReportOracle_UnknownSigner")
-          .withArgs(2, index, c.operators[3].address);
+        await revertsOracle(
+          c,
+          c.oracle.submitReport(report, packRaw(records)),
+          "ReportOracle_UnknownSigner",
+          2,
+          index,
+          c.operators[3].address,
+        );
       });
     }
 
@@ -427,9 +464,14 @@ describe("ReportOracle.submitReport", function () {
         { index: 1, signature: await sign(c.operators[2], c.domain, report) },
         { index: 3, signature: await sign(c.operators[3], c.domain, report) },
       ];
-      await expect(c.oracle.submitReport(report, packRaw(records)))
-        .to.be.revertedWithCustomError(c.oracle, "ReportOracle_UnknownSigner")
-        .withArgs(1, 1, c.operators[2].address);
+      await revertsOracle(
+        c,
+        c.oracle.submitReport(report, packRaw(records)),
+        "ReportOracle_UnknownSigner",
+        1,
+        1,
+        c.operators[2].address,
+      );
     });
 
     it("reverts with UnknownSigner(2, 2, recovered) for a signature over another report", async function () {
@@ -438,9 +480,14 @@ describe("ReportOracle.submitReport", function () {
       const signedElse = await sign(c.operators[2], c.domain, { ...report, nodeCount: report.nodeCount + 1n });
       records[2] = { index: 2, signature: signedElse };
       const recovered = ethers.recoverAddress(reportDigest(c.domain, report), signedElse);
-      await expect(c.oracle.submitReport(report, packRaw(records)))
-        .to.be.revertedWithCustomError(c.oracle, "ReportOracle_UnknownSigner")
-        .withArgs(2, 2, recovered);
+      await revertsOracle(
+        c,
+        c.oracle.submitReport(report, packRaw(records)),
+        "ReportOracle_UnknownSigner",
+        2,
+        2,
+        recovered,
+      );
     });
   });
 
@@ -448,17 +495,19 @@ describe("ReportOracle.submitReport", function () {
     it("reverts with BelowQuorum(2, 3) for two signatures", async function () {
       const c = await loadFixture(deployWithFourCheckers);
       const { report, records } = await readyReport(c);
-      await expect(c.oracle.submitReport(report, packRaw(records.slice(0, 2))))
-        .to.be.revertedWithCustomError(c.oracle, "ReportOracle_BelowQuorum")
-        .withArgs(2, 3);
+      await revertsOracle(
+        c,
+        c.oracle.submitReport(report, packRaw(records.slice(0, 2))),
+        "ReportOracle_BelowQuorum",
+        2,
+        3,
+      );
     });
 
     it("reverts with BelowQuorum(0, 3) for no signature", async function () {
       const c = await loadFixture(deployWithFourCheckers);
       const { report } = await readyReport(c);
-      await expect(c.oracle.submitReport(report, "0x"))
-        .to.be.revertedWithCustomError(c.oracle, "ReportOracle_BelowQuorum")
-        .withArgs(0, 3);
+      await revertsOracle(c, c.oracle.submitReport(report, "0x"), "ReportOracle_BelowQuorum", 0, 3);
     });
   });
 
@@ -467,9 +516,7 @@ describe("ReportOracle.submitReport", function () {
       const c = await loadFixture(deployWithFourCheckers);
       const { report, records } = await readyReport(c);
       records[1] = { index: 1, signature: toHighS(records[1].signature) };
-      await expect(c.oracle.submitReport(report, packRaw(records)))
-        .to.be.revertedWithCustomError(c.oracle, "ReportOracle_MalleableSignature")
-        .withArgs(1);
+      await revertsOracle(c, c.oracle.submitReport(report, packRaw(records)), "ReportOracle_MalleableSignature", 1);
     });
 
     const GARBAGE: { name: string; parts: Parameters<typeof withParts>[1] }[] = [
@@ -484,9 +531,7 @@ describe("ReportOracle.submitReport", function () {
         const c = await loadFixture(deployWithFourCheckers);
         const { report, records } = await readyReport(c);
         records[2] = { index: 2, signature: withParts(records[2].signature, parts) };
-        await expect(c.oracle.submitReport(report, packRaw(records)))
-          .to.be.revertedWithCustomError(c.oracle, "ReportOracle_InvalidSignature")
-          .withArgs(2);
+        await revertsOracle(c, c.oracle.submitReport(report, packRaw(records)), "ReportOracle_InvalidSignature", 2);
       });
     }
   });
@@ -495,33 +540,45 @@ describe("ReportOracle.submitReport", function () {
     it("reverts with InvalidSignatureLength(195) for compact 64-byte (EIP-2098) signatures", async function () {
       const c = await loadFixture(deployWithFourCheckers);
       const { report, records } = await readyReport(c);
-      await expect(c.oracle.submitReport(report, packCompact(records)))
-        .to.be.revertedWithCustomError(c.oracle, "ReportOracle_InvalidSignatureLength")
-        .withArgs(195);
+      await revertsOracle(
+        c,
+        c.oracle.submitReport(report, packCompact(records)),
+        "ReportOracle_InvalidSignatureLength",
+        195,
+      );
     });
 
     it("reverts with InvalidSignatureLength(195) for plain 65-byte signatures without indexes", async function () {
       const c = await loadFixture(deployWithFourCheckers);
       const { report, records } = await readyReport(c);
-      await expect(c.oracle.submitReport(report, ethers.concat(records.map((r) => r.signature))))
-        .to.be.revertedWithCustomError(c.oracle, "ReportOracle_InvalidSignatureLength")
-        .withArgs(195);
+      await revertsOracle(
+        c,
+        c.oracle.submitReport(report, ethers.concat(records.map((r) => r.signature))),
+        "ReportOracle_InvalidSignatureLength",
+        195,
+      );
     });
 
     it("reverts with InvalidSignatureLength(199) for one trailing byte", async function () {
       const c = await loadFixture(deployWithFourCheckers);
       const { report, records } = await readyReport(c);
-      await expect(c.oracle.submitReport(report, ethers.concat([packRaw(records), "0x00"])))
-        .to.be.revertedWithCustomError(c.oracle, "ReportOracle_InvalidSignatureLength")
-        .withArgs(199);
+      await revertsOracle(
+        c,
+        c.oracle.submitReport(report, ethers.concat([packRaw(records), "0x00"])),
+        "ReportOracle_InvalidSignatureLength",
+        199,
+      );
     });
 
     it("reverts with InvalidSignatureLength(197) for one byte missing", async function () {
       const c = await loadFixture(deployWithFourCheckers);
       const { report, records } = await readyReport(c);
-      await expect(c.oracle.submitReport(report, ethers.dataSlice(packRaw(records), 0, 197)))
-        .to.be.revertedWithCustomError(c.oracle, "ReportOracle_InvalidSignatureLength")
-        .withArgs(197);
+      await revertsOracle(
+        c,
+        c.oracle.submitReport(report, ethers.dataSlice(packRaw(records), 0, 197)),
+        "ReportOracle_InvalidSignatureLength",
+        197,
+      );
     });
   });
 
@@ -539,9 +596,14 @@ describe("ReportOracle.submitReport", function () {
       const c = await loadFixture(deployWithFourCheckers);
       const budget = budgetOf(EPOCH); // 100,000 KAI: no halving before epoch 26
       const { report, records } = await readyReport(c, { totalReward: budget + 1n });
-      await expect(c.oracle.submitReport(report, packRaw(records)))
-        .to.be.revertedWithCustomError(c.oracle, "ReportOracle_RewardAboveBudget")
-        .withArgs(EPOCH, budget + 1n, budget);
+      await revertsOracle(
+        c,
+        c.oracle.submitReport(report, packRaw(records)),
+        "ReportOracle_RewardAboveBudget",
+        EPOCH,
+        budget + 1n,
+        budget,
+      );
     });
 
     it("reverts with RewardAboveBudget at epoch 26 for the pre-halving budget (100,000 > 50,000 KAI)", async function () {
@@ -549,9 +611,14 @@ describe("ReportOracle.submitReport", function () {
       const epoch = HALVING_EPOCHS;
       const report = makeReport(epoch, 1n, { totalReward: INITIAL_EMISSION });
       await endEpoch(c, epoch);
-      await expect(c.oracle.submitReport(report, await signedBy(c, report, c.operators.slice(0, 3))))
-        .to.be.revertedWithCustomError(c.oracle, "ReportOracle_RewardAboveBudget")
-        .withArgs(epoch, INITIAL_EMISSION, INITIAL_EMISSION / 2n);
+      await revertsOracle(
+        c,
+        submitSigned(c, report),
+        "ReportOracle_RewardAboveBudget",
+        epoch,
+        INITIAL_EMISSION,
+        INITIAL_EMISSION / 2n,
+      );
     });
   });
 

@@ -20,6 +20,7 @@ import {
   postEpoch,
   processProof,
   toNextDay,
+  claimOwn,
 } from "../../helpers/rewards";
 import { LeafKind, buildRewardTree, leafReward, rewardLeafHash, type RewardLeaf } from "../../../offchain/src/leaves";
 
@@ -113,7 +114,7 @@ describe("RewardDistributor.claim", function () {
 
       async function claimFirst() {
         const c = await loadFixture(deployWithEpoch);
-        const tx = await c.distributor.connect(c.alice).claim(c.alice.address, [claimOf(c.tree, c.leaves.aliceNode1)]);
+        const tx = await claimOwn(c, c.alice, c.leaves.aliceNode1);
         return { c, tx };
       }
 
@@ -135,9 +136,11 @@ describe("RewardDistributor.claim", function () {
 
       it("takes the amount from the reserve and moves no tokens", async function () {
         const c = await loadFixture(deployWithEpoch);
-        await expect(
-          c.distributor.connect(c.alice).claim(c.alice.address, [claimOf(c.tree, c.leaves.aliceNode1)]),
-        ).to.changeTokenBalances(c.kai, [c.distributor, c.alice], [0n, 0n]);
+        await expect(claimOwn(c, c.alice, c.leaves.aliceNode1)).to.changeTokenBalances(
+          c.kai,
+          [c.distributor, c.alice],
+          [0n, 0n],
+        );
         expect(await c.distributor.reserve(), "reserve").to.equal(RESERVE - AMOUNT);
       });
 
@@ -164,9 +167,7 @@ describe("RewardDistributor.claim", function () {
     describe("when carol claims her checker leaf (250 KAI)", function () {
       async function claimChecker() {
         const c = await loadFixture(deployWithEpoch);
-        const tx = await c.distributor
-          .connect(c.carol)
-          .claim(c.carol.address, [claimOf(c.tree, c.leaves.carolChecker)]);
+        const tx = await claimOwn(c, c.carol, c.leaves.carolChecker);
         return { c, tx };
       }
 
@@ -217,9 +218,7 @@ describe("RewardDistributor.claim", function () {
     describe("when alice claims both node leaves in one call", function () {
       it("emits one ClaimLeaf per leaf then Claim(alice, today, 650 KAI, 2)", async function () {
         const c = await loadFixture(deployWithEpoch);
-        const tx = await c.distributor
-          .connect(c.alice)
-          .claim(c.alice.address, [claimOf(c.tree, c.leaves.aliceNode1), claimOf(c.tree, c.leaves.aliceNode2)]);
+        const tx = await claimOwn(c, c.alice, c.leaves.aliceNode1, c.leaves.aliceNode2);
         expect(await distributorEvents(c.distributor, tx), "events").to.deep.equal([
           ["ClaimLeaf", EPOCH, rewardLeafHash(c.leaves.aliceNode1), c.alice.address, KAI(500)],
           ["ClaimLeaf", EPOCH, rewardLeafHash(c.leaves.aliceNode2), c.alice.address, KAI(150)],
@@ -229,9 +228,7 @@ describe("RewardDistributor.claim", function () {
 
       it("opens one position of 650 KAI and counts 650 KAI for the epoch", async function () {
         const c = await loadFixture(deployWithEpoch);
-        await c.distributor
-          .connect(c.alice)
-          .claim(c.alice.address, [claimOf(c.tree, c.leaves.aliceNode2), claimOf(c.tree, c.leaves.aliceNode1)]);
+        await claimOwn(c, c.alice, c.leaves.aliceNode2, c.leaves.aliceNode1);
         expect(await positionsOf(c.distributor, c.alice.address), "positions").to.deep.equal([[c.day, KAI(650)]]);
         expect(await c.distributor.claimedOf(EPOCH), "claimedOf").to.equal(KAI(650));
         expect(await c.distributor.reserve(), "reserve").to.equal(RESERVE - KAI(650));
@@ -241,8 +238,8 @@ describe("RewardDistributor.claim", function () {
     describe("when alice claims her two leaves in two calls on the same day", function () {
       it("adds the second claim to the same position", async function () {
         const c = await loadFixture(deployWithEpoch);
-        await c.distributor.connect(c.alice).claim(c.alice.address, [claimOf(c.tree, c.leaves.aliceNode1)]);
-        await expect(c.distributor.connect(c.alice).claim(c.alice.address, [claimOf(c.tree, c.leaves.aliceNode2)]))
+        await claimOwn(c, c.alice, c.leaves.aliceNode1);
+        await expect(claimOwn(c, c.alice, c.leaves.aliceNode2))
           .to.emit(c.distributor, "Claim")
           .withArgs(c.alice.address, c.day, KAI(150), 1n);
         expect(await positionsOf(c.distributor, c.alice.address), "positions").to.deep.equal([[c.day, KAI(650)]]);
@@ -252,9 +249,9 @@ describe("RewardDistributor.claim", function () {
     describe("when alice claims her second leaf on a later day", function () {
       it("opens a second position, after the first", async function () {
         const c = await loadFixture(deployWithEpoch);
-        await c.distributor.connect(c.alice).claim(c.alice.address, [claimOf(c.tree, c.leaves.aliceNode1)]);
+        await claimOwn(c, c.alice, c.leaves.aliceNode1);
         await time.increase(ONE_DAY);
-        await expect(c.distributor.connect(c.alice).claim(c.alice.address, [claimOf(c.tree, c.leaves.aliceNode2)]))
+        await expect(claimOwn(c, c.alice, c.leaves.aliceNode2))
           .to.emit(c.distributor, "Claim")
           .withArgs(c.alice.address, c.day + 1n, KAI(150), 1n);
         expect(await positionsOf(c.distributor, c.alice.address), "positions").to.deep.equal([
@@ -344,7 +341,7 @@ describe("RewardDistributor.claim", function () {
     it("marks exactly the claimed id", async function () {
       const c = await loadFixture(deployBitmapEdges);
       for (const [i, id] of EDGE_IDS.entries()) {
-        await c.distributor.connect(c.alice).claim(c.alice.address, [claimOf(c.tree, c.leaves[i])]);
+        await claimOwn(c, c.alice, c.leaves[i]);
         for (const [j, other] of EDGE_IDS.entries()) {
           expect(await c.distributor.isClaimed(EPOCH, LeafKind.Node, other), `after ${id}: node ${other}`).to.equal(
             j <= i,
@@ -384,7 +381,7 @@ describe("RewardDistributor.claim", function () {
 
       it("reverts with AlreadyClaimed across calls", async function () {
         const c = await loadFixture(deployWithEpoch);
-        await c.distributor.connect(c.alice).claim(c.alice.address, [claimOf(c.tree, c.leaves.aliceNode1)]);
+        await claimOwn(c, c.alice, c.leaves.aliceNode1);
         await expect(c.distributor.connect(c.keeper).claim(c.alice.address, [claimOf(c.tree, c.leaves.aliceNode1)]))
           .to.be.revertedWithCustomError(c.distributor, "RewardDistributor_AlreadyClaimed")
           .withArgs(EPOCH, LeafKind.Node, 1n);
@@ -392,8 +389,8 @@ describe("RewardDistributor.claim", function () {
 
       it("reverts with AlreadyClaimed(epoch, 1, operator) for a checker leaf", async function () {
         const c = await loadFixture(deployWithEpoch);
-        await c.distributor.connect(c.carol).claim(c.carol.address, [claimOf(c.tree, c.leaves.carolChecker)]);
-        await expect(c.distributor.connect(c.carol).claim(c.carol.address, [claimOf(c.tree, c.leaves.carolChecker)]))
+        await claimOwn(c, c.carol, c.leaves.carolChecker);
+        await expect(claimOwn(c, c.carol, c.leaves.carolChecker))
           .to.be.revertedWithCustomError(c.distributor, "RewardDistributor_AlreadyClaimed")
           .withArgs(EPOCH, LeafKind.Checker, BigInt(c.carol.address));
       });
@@ -549,8 +546,8 @@ describe("RewardDistributor.claim", function () {
   describe("given a bad root with two leaves for node 7 and two for checker carol", function () {
     it("pays alice's node-7 leaf, then refuses bob's with AlreadyClaimed(epoch, 0, 7)", async function () {
       const c = await loadFixture(deployDuplicateSubjects);
-      await c.distributor.connect(c.alice).claim(c.alice.address, [claimOf(c.tree, c.dup.aliceNode7)]);
-      await expect(c.distributor.connect(c.bob).claim(c.bob.address, [claimOf(c.tree, c.dup.bobNode7)]))
+      await claimOwn(c, c.alice, c.dup.aliceNode7);
+      await expect(claimOwn(c, c.bob, c.dup.bobNode7))
         .to.be.revertedWithCustomError(c.distributor, "RewardDistributor_AlreadyClaimed")
         .withArgs(EPOCH, LeafKind.Node, 7n);
       expect(await c.distributor.claimedOf(EPOCH), "claimedOf").to.equal(KAI(100));
@@ -558,8 +555,8 @@ describe("RewardDistributor.claim", function () {
 
     it("pays bob's node-7 leaf when it comes first, then refuses alice's", async function () {
       const c = await loadFixture(deployDuplicateSubjects);
-      await c.distributor.connect(c.bob).claim(c.bob.address, [claimOf(c.tree, c.dup.bobNode7)]);
-      await expect(c.distributor.connect(c.alice).claim(c.alice.address, [claimOf(c.tree, c.dup.aliceNode7)]))
+      await claimOwn(c, c.bob, c.dup.bobNode7);
+      await expect(claimOwn(c, c.alice, c.dup.aliceNode7))
         .to.be.revertedWithCustomError(c.distributor, "RewardDistributor_AlreadyClaimed")
         .withArgs(EPOCH, LeafKind.Node, 7n);
       expect(await c.distributor.claimedOf(EPOCH), "claimedOf").to.equal(KAI(200));
@@ -568,19 +565,15 @@ describe("RewardDistributor.claim", function () {
 
     it("refuses carol's two checker leaves in one call with AlreadyClaimed(epoch, 1, carol)", async function () {
       const c = await loadFixture(deployDuplicateSubjects);
-      await expect(
-        c.distributor
-          .connect(c.carol)
-          .claim(c.carol.address, [claimOf(c.tree, c.dup.carolChecker2), claimOf(c.tree, c.dup.carolChecker1)]),
-      )
+      await expect(claimOwn(c, c.carol, c.dup.carolChecker2, c.dup.carolChecker1))
         .to.be.revertedWithCustomError(c.distributor, "RewardDistributor_AlreadyClaimed")
         .withArgs(EPOCH, LeafKind.Checker, BigInt(c.carol.address));
     });
 
     it("pays only carol's first checker leaf across calls", async function () {
       const c = await loadFixture(deployDuplicateSubjects);
-      await c.distributor.connect(c.carol).claim(c.carol.address, [claimOf(c.tree, c.dup.carolChecker2)]);
-      await expect(c.distributor.connect(c.carol).claim(c.carol.address, [claimOf(c.tree, c.dup.carolChecker1)]))
+      await claimOwn(c, c.carol, c.dup.carolChecker2);
+      await expect(claimOwn(c, c.carol, c.dup.carolChecker1))
         .to.be.revertedWithCustomError(c.distributor, "RewardDistributor_AlreadyClaimed")
         .withArgs(EPOCH, LeafKind.Checker, BigInt(c.carol.address));
       expect(await c.distributor.claimedOf(EPOCH), "claimedOf").to.equal(KAI(60));
@@ -645,9 +638,9 @@ describe("RewardDistributor.claim", function () {
 
     it("pays claims until the next would pass the budget: BudgetExceeded(epoch, claimed, budget)", async function () {
       const c = await loadFixture(deployOverBudget);
-      await c.distributor.connect(c.alice).claim(c.alice.address, [claimOf(c.tree, c.over.alice)]);
-      await c.distributor.connect(c.bob).claim(c.bob.address, [claimOf(c.tree, c.over.bob)]);
-      await expect(c.distributor.connect(c.carol).claim(c.carol.address, [claimOf(c.tree, c.over.carol)]))
+      await claimOwn(c, c.alice, c.over.alice);
+      await claimOwn(c, c.bob, c.over.bob);
+      await expect(claimOwn(c, c.carol, c.over.carol))
         .to.be.revertedWithCustomError(c.distributor, "RewardDistributor_BudgetExceeded")
         .withArgs(OVER_EPOCH, KAI(55_000), OVER_BUDGET);
       expect(await c.distributor.claimedOf(OVER_EPOCH), "claimedOf").to.equal(KAI(45_000));
@@ -663,7 +656,7 @@ describe("RewardDistributor.claim", function () {
         await c.distributor.connect(who).claim(who.address, [claimOf(c.tree, c.over[name])]);
       }
       expect(await c.distributor.claimedOf(OVER_EPOCH), "claimedOf").to.equal(OVER_BUDGET);
-      await expect(c.distributor.connect(c.carol).claim(c.carol.address, [claimOf(c.tree, c.over.carol)]))
+      await expect(claimOwn(c, c.carol, c.over.carol))
         .to.be.revertedWithCustomError(c.distributor, "RewardDistributor_BudgetExceeded")
         .withArgs(OVER_EPOCH, KAI(60_000), OVER_BUDGET);
       expect(await c.distributor.reserve(), "reserve").to.equal(RESERVE - OVER_BUDGET);
@@ -692,11 +685,9 @@ describe("RewardDistributor.claim", function () {
     it("still pays the leaves of a report accepted within its budget after the emission is halved", async function () {
       const c = await loadFixture(deployReportedAt60k);
       await c.oracle.connect(c.admin).setEmissionSchedule(INITIAL_EMISSION / 2n, HALVING_EPOCHS);
-      await c.distributor.connect(c.alice).claim(c.alice.address, [claimOf(c.tree, c.leaves.alice)]);
-      await expect(
-        c.distributor.connect(c.bob).claim(c.bob.address, [claimOf(c.tree, c.leaves.bob)]),
-        "bob's leaf, accepted at report time under a 100,000 KAI budget",
-      ).to.not.be.reverted;
+      await claimOwn(c, c.alice, c.leaves.alice);
+      await expect(claimOwn(c, c.bob, c.leaves.bob), "bob's leaf, accepted at report time under a 100,000 KAI budget")
+        .to.not.be.reverted;
     });
 
     it("keeps the cap of an over-budget root at the budget it was reported under after the emission is raised", async function () {
@@ -708,7 +699,7 @@ describe("RewardDistributor.claim", function () {
       ] as const) {
         await c.distributor.connect(who).claim(who.address, [claimOf(c.tree, c.over[name])]);
       }
-      await expect(c.distributor.connect(c.carol).claim(c.carol.address, [claimOf(c.tree, c.over.carol)]))
+      await expect(claimOwn(c, c.carol, c.over.carol))
         .to.be.revertedWithCustomError(c.distributor, "RewardDistributor_BudgetExceeded")
         .withArgs(OVER_EPOCH, KAI(55_000), OVER_BUDGET);
     });
@@ -717,14 +708,14 @@ describe("RewardDistributor.claim", function () {
   describe("given the reserve holds less than the claim", function () {
     it("reverts with InsufficientReserve(amount, 0) on an empty reserve", async function () {
       const c = await loadFixture(deployReported);
-      await expect(c.distributor.connect(c.alice).claim(c.alice.address, [claimOf(c.tree, c.leaves.aliceNode1)]))
+      await expect(claimOwn(c, c.alice, c.leaves.aliceNode1))
         .to.be.revertedWithCustomError(c.distributor, "RewardDistributor_InsufficientReserve")
         .withArgs(KAI(500), 0n);
     });
 
     it("reverts with InsufficientReserve(500 KAI, 499 KAI) one KAI short", async function () {
       const c = await loadFixture(deployShortReserve);
-      await expect(c.distributor.connect(c.alice).claim(c.alice.address, [claimOf(c.tree, c.leaves.aliceNode1)]))
+      await expect(claimOwn(c, c.alice, c.leaves.aliceNode1))
         .to.be.revertedWithCustomError(c.distributor, "RewardDistributor_InsufficientReserve")
         .withArgs(KAI(500), KAI(499));
     });
@@ -732,7 +723,7 @@ describe("RewardDistributor.claim", function () {
     it("pays once the reserve is topped up to exactly the claim, leaving it empty", async function () {
       const c = await loadFixture(deployShortReserve);
       await c.distributor.connect(c.treasury).fundReserve(KAI(1));
-      await c.distributor.connect(c.alice).claim(c.alice.address, [claimOf(c.tree, c.leaves.aliceNode1)]);
+      await claimOwn(c, c.alice, c.leaves.aliceNode1);
       expect(await c.distributor.reserve(), "reserve").to.equal(0n);
     });
   });
@@ -740,18 +731,14 @@ describe("RewardDistributor.claim", function () {
   describe("when the leaves pay different accounts", function () {
     it("reverts with WrongBeneficiary(beneficiary, account) for bob's leaf in alice's claim", async function () {
       const c = await loadFixture(deployWithEpoch);
-      await expect(
-        c.distributor
-          .connect(c.alice)
-          .claim(c.alice.address, [claimOf(c.tree, c.leaves.aliceNode1), claimOf(c.tree, c.leaves.bobNode)]),
-      )
+      await expect(claimOwn(c, c.alice, c.leaves.aliceNode1, c.leaves.bobNode))
         .to.be.revertedWithCustomError(c.distributor, "RewardDistributor_WrongBeneficiary")
         .withArgs(c.alice.address, c.bob.address);
     });
 
     it("reverts with WrongBeneficiary when a keeper names itself the beneficiary of alice's leaf", async function () {
       const c = await loadFixture(deployWithEpoch);
-      await expect(c.distributor.connect(c.keeper).claim(c.keeper.address, [claimOf(c.tree, c.leaves.aliceNode1)]))
+      await expect(claimOwn(c, c.keeper, c.leaves.aliceNode1))
         .to.be.revertedWithCustomError(c.distributor, "RewardDistributor_WrongBeneficiary")
         .withArgs(c.keeper.address, c.alice.address);
     });
@@ -771,9 +758,10 @@ describe("RewardDistributor.claim", function () {
   describe("when the claims pay nothing", function () {
     it("reverts with NothingToClaim for dave's all-zero leaf, which stays unclaimed", async function () {
       const c = await loadFixture(deployWithEpoch);
-      await expect(
-        c.distributor.connect(c.dave).claim(c.dave.address, [claimOf(c.tree, c.leaves.daveZero)]),
-      ).to.be.revertedWithCustomError(c.distributor, "RewardDistributor_NothingToClaim");
+      await expect(claimOwn(c, c.dave, c.leaves.daveZero)).to.be.revertedWithCustomError(
+        c.distributor,
+        "RewardDistributor_NothingToClaim",
+      );
       expect(await c.distributor.isClaimed(EPOCH, LeafKind.Node, c.leaves.daveZero.id), "node 4").to.be.false;
     });
 

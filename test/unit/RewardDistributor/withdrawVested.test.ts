@@ -15,6 +15,7 @@ import {
   positionsOf,
   postEpoch,
   type EpochFixture,
+  claimOwn,
 } from "../../helpers/rewards";
 
 /*
@@ -121,9 +122,9 @@ describe("RewardDistributor.withdrawVested", function () {
   describe("given positions of two days", function () {
     async function deployTwoDays() {
       const c = await deployWithEpoch();
-      await c.distributor.connect(c.alice).claim(c.alice.address, [claimOf(c.tree, c.leaves.aliceNode1)]);
+      await claimOwn(c, c.alice, c.leaves.aliceNode1);
       await time.increase(ONE_DAY);
-      await c.distributor.connect(c.alice).claim(c.alice.address, [claimOf(c.tree, c.leaves.aliceNode2)]);
+      await claimOwn(c, c.alice, c.leaves.aliceNode2);
       return c;
     }
 
@@ -159,7 +160,7 @@ describe("RewardDistributor.withdrawVested", function () {
     for (const [age, paid, forfeited] of dust) {
       it(`pays ${paid} wei and forfeits ${forfeited} at ${age / d} days (rounds down, forfeits the rest)`, async function () {
         const c = await loadFixture(deployWithEpoch);
-        await c.distributor.connect(c.erin).claim(c.erin.address, [claimOf(c.tree, c.leaves.erinDust)]);
+        await claimOwn(c, c.erin, c.leaves.erinDust);
         // Age 0: the next block, whatever the clock says (coverage runs slowly and moves it on).
         await time.setNextBlockTimestamp(age === 0n ? BigInt(await time.latest()) + 1n : c.dayStart + ONE_DAY + age);
         await expect(c.distributor.connect(c.erin).withdrawVested(c.day))

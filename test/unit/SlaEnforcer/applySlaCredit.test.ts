@@ -29,22 +29,23 @@ import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 
 import { KAI, Plan, RentalStatus } from "../../fixtures";
 import {
-  Reason,
-  SLA_ROLES,
   addStakedNode,
   afterSlashWindow,
-  stakeCreditEvidence,
   atTime,
-  deploySla,
   balancesOf,
+  deploySla,
+  emitsStakeCreditSlash,
   epochBounds,
+  expectPenalty,
   inOneBlock,
   metricsWith,
   minedRevertOf,
   modelCredit,
   openSlaRental,
-  penaltyOf,
+  Reason,
   reportNodes,
+  SLA_ROLES,
+  stakeCreditEvidence,
   totalOf,
   withLeaf,
   withMetrics,
@@ -429,18 +430,7 @@ describe("SlaEnforcer.applySlaCredit", function () {
         expect(await c.sla.stakeCreditDue(c.rentalId, E2), "due").to.equal(KAI_OWED);
         await afterSlashWindow(c, E2);
         const pay = c.sla.connect(c.keeper).payStakeCredit(c.rentalId, E2);
-        await expect(pay)
-          .to.emit(c.registry, "Slash")
-          .withArgs(
-            c.provider.address,
-            c.nodeId,
-            Reason.SlaCredit,
-            stakeCreditEvidence(c.rentalId, E2),
-            0n,
-            KAI_OWED,
-            0n,
-            c.renter.address,
-          );
+        await emitsStakeCreditSlash(c, pay, c.rentalId, E2, KAI_OWED);
         await expect(pay).to.changeTokenBalances(c.kai, [c.registry, c.renter, c.provider], [-KAI_OWED, KAI_OWED, 0n]);
         expect((await c.registry.getStake(c.provider.address)).staked, "stake").to.equal(STAKE - KAI_OWED);
       });
@@ -584,18 +574,7 @@ describe("SlaEnforcer.applySlaCredit", function () {
         await c.sla.connect(c.keeper).applySlaCredit(c.rentalId, c.p2);
         await afterSlashWindow(c, E2);
         const tx = c.sla.connect(c.keeper).payStakeCredit(c.rentalId, E2);
-        await expect(tx)
-          .to.emit(c.registry, "Slash")
-          .withArgs(
-            c.provider.address,
-            c.nodeId,
-            Reason.SlaCredit,
-            stakeCreditEvidence(c.rentalId, E2),
-            0n,
-            KAI_OWED,
-            0n,
-            c.renter.address,
-          );
+        await emitsStakeCreditSlash(c, tx, c.rentalId, E2, KAI_OWED);
         await expect(tx).to.changeTokenBalances(
           c.kai,
           [c.registry, c.renter, c.provider, c.keeper, c.treasury],
@@ -610,13 +589,10 @@ describe("SlaEnforcer.applySlaCredit", function () {
         expect(await c.registry.penaltyCount(c.provider.address), "none while deferred").to.equal(0n);
         await afterSlashWindow(c, E2);
         const tx = await c.sla.connect(c.renter).payStakeCredit(c.rentalId, E2);
-        const block = await ethers.provider.getBlock(tx.blockNumber!);
         expect(await c.registry.penaltyCount(c.provider.address), "count").to.equal(1n);
-        expect(await penaltyOf(c, c.provider.address, 0), "penalty 0").to.deep.equal({
+        await expectPenalty(c, tx, 0, "penalty 0", {
           amount: KAI_OWED,
-          at: BigInt(block!.timestamp),
           reason: Reason.SlaCredit,
-          nodeId: c.nodeId,
           evidence: stakeCreditEvidence(c.rentalId, E2),
         });
       });

@@ -25,17 +25,18 @@ import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 
 import { CloseReason, KAI, NodeStatus, Plan, RentalStatus } from "../../fixtures";
 import {
-  Reason,
-  SLA_ROLES,
   addStakedNode,
   afterSlashWindow,
   atTime,
   deploySla,
+  emitsSlash,
   epochBounds,
+  expectPenalty,
   metricsWith,
   openSlaRental,
-  penaltyOf,
+  Reason,
   reportNodes,
+  SLA_ROLES,
   totalOf,
   type SlaFixture,
 } from "../../helpers/sla";
@@ -109,6 +110,13 @@ const refundEvidence = (id: bigint) => ethers.keccak256(ethers.AbiCoder.defaultA
 
 function close(c: Jailed, ids: bigint[], who = c.keeper) {
   return atTime(c.closeAt, () => c.sla.connect(who).closeOnJailedNode(ids));
+}
+
+/** `tx` emits the escrow's CloseRental of `id` for ProviderSlashed, by the enforcer: `earned` kept, `refund` back. */
+async function emitsSlashedClose(c: Jailed, tx: Promise<unknown>, id: bigint, earned: bigint, refund: bigint) {
+  await expect(tx)
+    .to.emit(c.escrow, "CloseRental")
+    .withArgs(id, CloseReason.ProviderSlashed, await c.sla.getAddress(), earned, refund, 0n);
 }
 
 function holders(c: SlaFixture) {
@@ -201,9 +209,7 @@ describe("SlaEnforcer.closeOnJailedNode", function () {
       it("the escrow refunds the rest of the deposit, 319_163_056; the provider keeps what it took in USD", async function () {
         const c = await loadFixture(deployWithdrawnSaving);
         const tx = close(c, [c.s]);
-        await expect(tx)
-          .to.emit(c.escrow, "CloseRental")
-          .withArgs(c.s, CloseReason.ProviderSlashed, await c.sla.getAddress(), S_WITHDRAWN, S_REFUND, 0n);
+        await emitsSlashedClose(c, tx, c.s, S_WITHDRAWN, S_REFUND);
         await expect(tx).to.changeTokenBalances(c.usd, [c.escrow, c.renter2, c.provider], [-S_REFUND, S_REFUND, 0n]);
         expect(await c.escrow.withdrawable(c.s), "S").to.equal(0n);
       });
@@ -278,13 +284,10 @@ describe("SlaEnforcer.closeOnJailedNode", function () {
         it("records the penalty: 0.36944 KAI, the time, reason 4, node A, the rental's evidence", async function () {
           const c = await loadFixture(deployRefundable);
           const tx = await close(c, [c.s]);
-          const block = await ethers.provider.getBlock(tx.blockNumber!);
           expect(await c.registry.penaltyCount(c.provider.address), "fraud, then the refund").to.equal(2n);
-          expect(await penaltyOf(c, c.provider.address, 1), "penalty 1").to.deep.equal({
+          await expectPenalty(c, tx, 1, "penalty 1", {
             amount: S_KAI,
-            at: BigInt(block!.timestamp),
             reason: Reason.SavingRefund,
-            nodeId: c.nodeId,
             evidence: refundEvidence(c.s),
           });
         });
@@ -317,18 +320,14 @@ describe("SlaEnforcer.closeOnJailedNode", function () {
           const rewarder = (await ethers.getSigners())[4]; // deployCore's `oracle` signer holds REWARDER_ROLE
           await c.registry.connect(rewarder).depositRewards(c.provider.address, KAI("0.2"));
           const tx = close(c, [c.s]);
-          await expect(tx)
-            .to.emit(c.registry, "Slash")
-            .withArgs(
-              c.provider.address,
-              c.nodeId,
-              Reason.SavingRefund,
-              refundEvidence(c.s),
-              KAI("0.2"),
-              KAI("0.16944"),
-              0n,
-              c.renter2.address,
-            );
+          await emitsSlash(
+            c,
+            tx,
+            Reason.SavingRefund,
+            refundEvidence(c.s),
+            [KAI("0.2"), KAI("0.16944"), 0n],
+            c.renter2.address,
+          );
           await expect(tx).to.emit(c.sla, "RefundSavingFromStake").withArgs(c.s, S_WITHDRAWN, S_KAI);
         });
 
@@ -338,18 +337,7 @@ describe("SlaEnforcer.closeOnJailedNode", function () {
           await c.sla.connect(c.admin).setKaiPerToken(await c.usd.getAddress(), TEN_KAI_PER_USD);
           const tx = close(c, [c.s]);
           await expect(tx).to.emit(c.sla, "RefundSavingFromStake").withArgs(c.s, S_WITHDRAWN, KAI("0.1"));
-          await expect(tx)
-            .to.emit(c.registry, "Slash")
-            .withArgs(
-              c.provider.address,
-              c.nodeId,
-              Reason.SavingRefund,
-              refundEvidence(c.s),
-              0n,
-              KAI("0.1"),
-              0n,
-              c.renter2.address,
-            );
+          await emitsSlash(c, tx, Reason.SavingRefund, refundEvidence(c.s), [0n, KAI("0.1"), 0n], c.renter2.address);
           await expect(tx).to.changeTokenBalances(c.kai, [c.registry, c.renter2], [-KAI("0.1"), KAI("0.1")]);
           await expect(tx).to.changeTokenBalance(c.usd, c.renter2, S_REFUND);
           expect((await c.escrow.getRental(c.s)).status, "closed").to.equal(RentalStatus.Closed);
@@ -400,9 +388,7 @@ describe("SlaEnforcer.closeOnJailedNode", function () {
         it("refunds 319_141_945 USD and pays only the 36_944 withdrawn from stake (0.36944 KAI)", async function () {
           const c = await loadFixture(deployCredited);
           const tx = close(c, [c.s]);
-          await expect(tx)
-            .to.emit(c.escrow, "CloseRental")
-            .withArgs(c.s, CloseReason.ProviderSlashed, await c.sla.getAddress(), 58_055n, 319_141_945n, 0n);
+          await emitsSlashedClose(c, tx, c.s, 58_055n, 319_141_945n);
           await expect(tx).to.emit(c.sla, "RefundSavingFromStake").withArgs(c.s, S_WITHDRAWN, S_KAI);
           await expect(tx).to.changeTokenBalances(c.usd, [c.escrow, c.renter2], [-319_141_945n, 319_141_945n]);
           await expect(tx).to.changeTokenBalances(c.kai, [c.registry, c.renter2], [-S_KAI, S_KAI]);
@@ -445,9 +431,7 @@ describe("SlaEnforcer.closeOnJailedNode", function () {
       it("refunds the unused deposit only, 19_938_840; the provider keeps 61_160 to withdraw; no KAI moves", async function () {
         const c = await loadFixture(deployRestaked);
         const tx = close(c, [c.a]);
-        await expect(tx)
-          .to.emit(c.escrow, "CloseRental")
-          .withArgs(c.a, CloseReason.ProviderSlashed, await c.sla.getAddress(), A_EARNED, A_REFUND, 0n);
+        await emitsSlashedClose(c, tx, c.a, A_EARNED, A_REFUND);
         await expect(tx).to.changeTokenBalance(c.usd, c.renter, A_REFUND);
         await expect(tx).not.to.emit(c.registry, "Slash");
         await expect(tx).not.to.emit(c.sla, "RefundSavingFromStake");

@@ -11,19 +11,20 @@ import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 
 import { KAI, NodeStatus, RentalStatus } from "../../fixtures";
 import {
-  DEFAULT_POLICY,
-  MAX_KAI_PER_TOKEN,
-  Reason,
-  SLA_ROLES,
-  SLASH_WINDOW,
   atTime,
+  DEFAULT_POLICY,
   deploySla,
   epochBounds,
+  MAX_KAI_PER_TOKEN,
   metricsWith,
   openSlaRental,
+  Reason,
   releaseCursor,
   reportNodes,
+  revertsEvidenceTooOld,
+  SLA_ROLES,
   slaRentParams,
+  SLASH_WINDOW,
   slashableFromOf,
   type SlaFixture,
 } from "../../helpers/sla";
@@ -392,17 +393,13 @@ describe("SlaEnforcer governance", function () {
 
       it("still refuses the slashed leaf: EvidenceTooOld(node A, 2, 4)", async function () {
         const c = await loadFixture(deployReleased);
-        await expect(c.sla.slashForHardwareFraud(c.p2))
-          .to.be.revertedWithCustomError(c.sla, "SlaEnforcer_EvidenceTooOld")
-          .withArgs(c.nodeId, 2n, 4n);
+        await revertsEvidenceTooOld(c, c.sla.slashForHardwareFraud(c.p2), 2n, 4n);
       });
 
       it("forgives a fraud attested in the release's epoch (3): EvidenceTooOld(node A, 3, 4), the node stays paused", async function () {
         const c = await loadFixture(deployReleased);
         const [p3] = await reportNodes(c, 3n, [{ nodeId: c.nodeId, metrics: metricsWith(9_999n, true, 3) }]);
-        await expect(c.sla.slashForHardwareFraud(p3))
-          .to.be.revertedWithCustomError(c.sla, "SlaEnforcer_EvidenceTooOld")
-          .withArgs(c.nodeId, 3n, 4n);
+        await revertsEvidenceTooOld(c, c.sla.slashForHardwareFraud(p3), 3n, 4n);
         expect((await c.registry.getNode(c.nodeId)).status, "status").to.equal(NodeStatus.Paused);
       });
 
@@ -423,9 +420,7 @@ describe("SlaEnforcer governance", function () {
       it("forgives the downtime too, never slashed: EvidenceTooOld(node A, 2, 5)", async function () {
         const c = await loadFixture(deployDowntimeForgiven);
         expect(await slashableFromOf(c, c.nodeId), "cursors").to.deep.equal([5n, 5n]);
-        await expect(c.sla.slashForDowntime(c.rentalId, [c.p2, c.p3]))
-          .to.be.revertedWithCustomError(c.sla, "SlaEnforcer_EvidenceTooOld")
-          .withArgs(c.nodeId, 2n, 5n);
+        await revertsEvidenceTooOld(c, c.sla.slashForDowntime(c.rentalId, [c.p2, c.p3]), 2n, 5n);
       });
 
       it("slashes downtime after the release (epochs 5-6): 7,999.2 KAI asked, nothing left after the fraud slash", async function () {

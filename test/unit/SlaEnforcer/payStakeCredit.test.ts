@@ -13,14 +13,13 @@ import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 
 import { KAI } from "../../fixtures";
 import {
-  Reason,
   atTime,
   deploySla,
+  emitsStakeCreditSlash,
   epochBounds,
   metricsWith,
   openSlaRental,
   reportNodes,
-  stakeCreditEvidence,
   stakeCreditOpensAt,
 } from "../../helpers/sla";
 
@@ -65,18 +64,7 @@ describe("SlaEnforcer.payStakeCredit", function () {
     const c = await loadFixture(deployDue);
     await time.setNextBlockTimestamp(c.opensAt);
     const tx = c.sla.connect(c.other).payStakeCredit(c.rentalId, E2);
-    await expect(tx)
-      .to.emit(c.registry, "Slash")
-      .withArgs(
-        c.provider.address,
-        c.nodeId,
-        Reason.SlaCredit,
-        stakeCreditEvidence(c.rentalId, E2),
-        0n,
-        DUE,
-        0n,
-        c.renter.address,
-      );
+    await emitsStakeCreditSlash(c, tx, c.rentalId, E2, DUE);
     await expect(tx).to.emit(c.sla, "PayStakeCredit").withArgs(c.rentalId, E2, DUE);
     await expect(tx).to.changeTokenBalances(c.kai, [c.registry, c.renter, c.other], [-DUE, DUE, 0n]);
     expect(await c.sla.stakeCreditDue(c.rentalId, E2)).to.equal(0n);

@@ -16,14 +16,17 @@ import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 
 import { KAI, NodeStatus, defaultSpec } from "../../fixtures";
 import {
-  Reason,
   addStakedNode,
   atTime,
   deploySla,
+  emitsSlash,
   epochBounds,
+  expectPenalty,
   metricsWith,
   penaltyOf,
+  Reason,
   reportNodes,
+  revertsEvidenceTooOld,
   slaRentParams,
   slashableFromOf,
   totalOf,
@@ -110,18 +113,7 @@ describe("SlaEnforcer.slashForHardwareFraud", function () {
 
       it("slashes the provider's stake to the treasury (registry Slash, reason 3, leaf hash)", async function () {
         const { c, tx } = await slash();
-        await expect(tx)
-          .to.emit(c.registry, "Slash")
-          .withArgs(
-            c.provider.address,
-            c.nodeId,
-            Reason.HardwareFraud,
-            rewardLeafHash(c.pA2.leaf),
-            0n,
-            STAKE,
-            0n,
-            c.treasury.address,
-          );
+        await emitsSlash(c, tx, Reason.HardwareFraud, rewardLeafHash(c.pA2.leaf), [0n, STAKE, 0n], c.treasury.address);
         await expect(tx).to.changeTokenBalances(
           c.kai,
           [c.registry, c.treasury, c.keeper, c.provider],
@@ -132,12 +124,9 @@ describe("SlaEnforcer.slashForHardwareFraud", function () {
 
       it("records the penalty: 24,000 KAI, the time, reason 3, node A, the leaf hash", async function () {
         const { c, tx } = await slash();
-        const block = await ethers.provider.getBlock((await tx).blockNumber!);
-        expect(await penaltyOf(c, c.provider.address, 0), "penalty").to.deep.equal({
+        await expectPenalty(c, tx, 0, "penalty", {
           amount: STAKE,
-          at: BigInt(block!.timestamp),
           reason: Reason.HardwareFraud,
-          nodeId: c.nodeId,
           evidence: rewardLeafHash(c.pA2.leaf),
         });
       });
@@ -178,9 +167,7 @@ describe("SlaEnforcer.slashForHardwareFraud", function () {
       it("reverts with EvidenceTooOld(node A, 2, 3), whoever calls", async function () {
         const c = await loadFixture(deploySlashed);
         for (const who of [c.keeper, c.treasury, c.provider2]) {
-          await expect(c.sla.connect(who).slashForHardwareFraud(c.pA2))
-            .to.be.revertedWithCustomError(c.sla, "SlaEnforcer_EvidenceTooOld")
-            .withArgs(c.nodeId, 2n, 3n);
+          await revertsEvidenceTooOld(c, c.sla.connect(who).slashForHardwareFraud(c.pA2), 2n, 3n);
         }
         expect(await slashableFromOf(c, c.nodeId), "A").to.deep.equal([0n, 3n]);
       });
@@ -206,9 +193,7 @@ describe("SlaEnforcer.slashForHardwareFraud", function () {
         await expect(c.sla.slashForHardwareFraud(c.pA3))
           .to.emit(c.sla, "SlashHardwareFraud")
           .withArgs(c.nodeId, 3n, STAKE, rewardLeafHash(c.pA3.leaf));
-        await expect(c.sla.slashForHardwareFraud(c.pA2))
-          .to.be.revertedWithCustomError(c.sla, "SlaEnforcer_EvidenceTooOld")
-          .withArgs(c.nodeId, 2n, 4n);
+        await revertsEvidenceTooOld(c, c.sla.slashForHardwareFraud(c.pA2), 2n, 4n);
         expect(await c.registry.penaltyCount(c.provider.address), "one penalty").to.equal(1n);
       });
 
@@ -257,18 +242,14 @@ describe("SlaEnforcer.slashForHardwareFraud", function () {
       const rewarder = (await ethers.getSigners())[4]; // deployCore's `oracle` signer holds REWARDER_ROLE
       await c.registry.connect(rewarder).depositRewards(c.provider.address, KAI(500));
       const tx = c.sla.slashForHardwareFraud(c.pA2);
-      await expect(tx)
-        .to.emit(c.registry, "Slash")
-        .withArgs(
-          c.provider.address,
-          c.nodeId,
-          Reason.HardwareFraud,
-          rewardLeafHash(c.pA2.leaf),
-          KAI(500),
-          KAI(20_000),
-          KAI(4_000),
-          c.treasury.address,
-        );
+      await emitsSlash(
+        c,
+        tx,
+        Reason.HardwareFraud,
+        rewardLeafHash(c.pA2.leaf),
+        [KAI(500), KAI(20_000), KAI(4_000)],
+        c.treasury.address,
+      );
       await expect(tx)
         .to.emit(c.sla, "SlashHardwareFraud")
         .withArgs(c.nodeId, 2n, KAI(24_500), rewardLeafHash(c.pA2.leaf));
@@ -365,17 +346,13 @@ describe("SlaEnforcer.slashForHardwareFraud", function () {
 
     it("forgives fraud attested before the release: epoch 3's leaf reverts EvidenceTooOld(node A, 3, 6)", async function () {
       const c = await loadFixture(deployReleased);
-      await expect(c.sla.slashForHardwareFraud(c.pA3))
-        .to.be.revertedWithCustomError(c.sla, "SlaEnforcer_EvidenceTooOld")
-        .withArgs(c.nodeId, 3n, 6n);
+      await revertsEvidenceTooOld(c, c.sla.slashForHardwareFraud(c.pA3), 3n, 6n);
     });
 
     it("forgives fraud in the release's own epoch (5)", async function () {
       const c = await loadFixture(deployReleased);
       const [p5] = await reportNodes(c, 5n, [{ nodeId: c.nodeId, metrics: metricsWith(9_999n, true, 5) }]);
-      await expect(c.sla.slashForHardwareFraud(p5))
-        .to.be.revertedWithCustomError(c.sla, "SlaEnforcer_EvidenceTooOld")
-        .withArgs(c.nodeId, 5n, 6n);
+      await revertsEvidenceTooOld(c, c.sla.slashForHardwareFraud(p5), 5n, 6n);
     });
 
     it("slashes fraud attested after the release (epoch 6) and jails the node again", async function () {
@@ -405,18 +382,7 @@ describe("SlaEnforcer.slashForHardwareFraud", function () {
       await c.sla.connect(c.admin).setSlashRecipient(c.other.address);
       const tx = c.sla.slashForHardwareFraud(c.pA2);
       await expect(tx).to.changeTokenBalances(c.kai, [c.other, c.treasury], [STAKE, 0n]);
-      await expect(tx)
-        .to.emit(c.registry, "Slash")
-        .withArgs(
-          c.provider.address,
-          c.nodeId,
-          Reason.HardwareFraud,
-          rewardLeafHash(c.pA2.leaf),
-          0n,
-          STAKE,
-          0n,
-          c.other.address,
-        );
+      await emitsSlash(c, tx, Reason.HardwareFraud, rewardLeafHash(c.pA2.leaf), [0n, STAKE, 0n], c.other.address);
     });
   });
 });

@@ -8,18 +8,19 @@ import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 
 import { KAI, defaultSpec } from "../../fixtures";
 import {
-  DEFAULT_POLICY,
-  H100_PER_GPU_STAKE,
-  MAX_KAI_PER_TOKEN,
   addStakedNode,
   atTime,
+  DEFAULT_POLICY,
   deploySla,
   downtimeSlashOf,
   epochBounds,
+  H100_PER_GPU_STAKE,
+  MAX_KAI_PER_TOKEN,
   metricsWith,
   openSlaRental,
   releaseCursor,
   reportNodes,
+  revertsEvidenceTooOld,
   slashableFromOf,
   withLeaf,
 } from "../../helpers/sla";
@@ -116,9 +117,7 @@ describe("SlaEnforcer views", function () {
         .to.emit(c.sla, "SlashDowntime")
         .withArgs(c.nodeId, id, 0n, 0n, KAI("7999.2"), ethers.keccak256(rewardLeafHash(p0.leaf)));
       expect(await slashableFromOf(c, c.nodeId), "A").to.deep.equal([1n, 0n]);
-      await expect(c.sla.slashForDowntime(id, [p0]))
-        .to.be.revertedWithCustomError(c.sla, "SlaEnforcer_EvidenceTooOld")
-        .withArgs(c.nodeId, 0n, 1n);
+      await revertsEvidenceTooOld(c, c.sla.slashForDowntime(id, [p0]), 0n, 1n);
     });
 
     it("is (0, 3) for node B after a fraud slash for epoch 2, and no other node moves", async function () {
