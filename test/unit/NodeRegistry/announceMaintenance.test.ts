@@ -14,25 +14,13 @@ import {
   deployWithPausedNode,
   deployWithRetiredNode,
 } from "../../helpers/registry";
+import { describeProviderGuards } from "../../helpers/registryCases";
 
 describe("NodeRegistry.announceMaintenance", function () {
-  describe("when the node does not exist", function () {
-    it("reverts with UnknownNode", async function () {
-      const c = await loadFixture(deployWithEscrowCaller);
-      await expect(c.registry.connect(c.provider).announceMaintenance(99, 0, 0))
-        .to.be.revertedWithCustomError(c.registry, "NodeRegistry_UnknownNode")
-        .withArgs(99);
-    });
-  });
-
-  describe("when the caller is not the node's provider", function () {
-    it("reverts with NotNodeProvider", async function () {
-      const c = await loadFixture(deployWithEscrowCaller);
-      await expect(c.registry.connect(c.provider2).announceMaintenance(c.nodeId, 0, 0))
-        .to.be.revertedWithCustomError(c.registry, "NodeRegistry_NotNodeProvider")
-        .withArgs(c.nodeId, c.provider2.address);
-    });
-  });
+  describeProviderGuards(
+    (c, from, nodeId) => c.registry.connect(from).announceMaintenance(nodeId, 0, 0),
+    (c) => c.provider2,
+  );
 
   describe("given the node is retired", function () {
     it("reverts with InvalidNodeStatus(Retired)", async function () {
