@@ -77,13 +77,17 @@ export interface StatusCase {
   test?: string;
 }
 
-/** For each case, the provider's `call` reverts with InvalidNodeStatus(nodeId, status). */
-export function describeRefusedStatuses(call: NodeCall, cases: StatusCase[]) {
+/** For each case, `call` sent by `sender` (the provider unless given) reverts with InvalidNodeStatus(nodeId, status). */
+export function describeRefusedStatuses(
+  call: NodeCall,
+  cases: StatusCase[],
+  sender: (c: RegistryFixture) => Signer = (c) => c.provider,
+) {
   for (const { title, fixture, status, test } of cases) {
     describe(title, function () {
       it(test ?? `reverts with InvalidNodeStatus(${status})`, async function () {
         const c = await loadFixture(fixture);
-        await expectInvalidStatus(c, call(c, c.provider, c.nodeId), status);
+        await expectInvalidStatus(c, call(c, sender(c), c.nodeId), status);
       });
     });
   }

@@ -14,7 +14,7 @@ import {
   deployWithPausedNode,
   deployWithRetiredNode,
 } from "../../helpers/registry";
-import { describeProviderGuards } from "../../helpers/registryCases";
+import { describeProviderGuards, expectInvalidStatus } from "../../helpers/registryCases";
 
 describe("NodeRegistry.announceMaintenance", function () {
   describeProviderGuards(
@@ -26,9 +26,11 @@ describe("NodeRegistry.announceMaintenance", function () {
     it("reverts with InvalidNodeStatus(Retired)", async function () {
       const c = await loadFixture(deployWithRetiredNode);
       const start = (await time.latest()) + 2 * DAY;
-      await expect(c.registry.connect(c.provider).announceMaintenance(c.nodeId, start, start + HOUR))
-        .to.be.revertedWithCustomError(c.registry, "NodeRegistry_InvalidNodeStatus")
-        .withArgs(c.nodeId, NodeStatus.Retired);
+      await expectInvalidStatus(
+        c,
+        c.registry.connect(c.provider).announceMaintenance(c.nodeId, start, start + HOUR),
+        "Retired",
+      );
     });
   });
 

@@ -10,7 +10,13 @@ import {
   deployWithRentedGpus,
   deployWithRetiredNode,
 } from "../../helpers/registry";
-import { type NodeCall, describeProviderGuards, describeRefusedStatuses } from "../../helpers/registryCases";
+import {
+  type NodeCall,
+  describeProviderGuards,
+  describeRefusedStatuses,
+  expectInvalidStatus,
+  expectSetStatus,
+} from "../../helpers/registryCases";
 
 describe("NodeRegistry.pauseNode", function () {
   const pause: NodeCall = (c, from, nodeId) => c.registry.connect(from).pauseNode(nodeId);
@@ -26,9 +32,7 @@ describe("NodeRegistry.pauseNode", function () {
   describe("given the node is active", function () {
     it("emits SetNodeStatus(nodeId, Paused)", async function () {
       const c = await loadFixture(deployWithEscrowCaller);
-      await expect(c.registry.connect(c.provider).pauseNode(c.nodeId))
-        .to.emit(c.registry, "SetNodeStatus")
-        .withArgs(c.nodeId, NodeStatus.Paused);
+      await expectSetStatus(c, c.registry.connect(c.provider).pauseNode(c.nodeId), "Paused");
     });
 
     it("sets the status to Paused", async function () {
@@ -40,9 +44,11 @@ describe("NodeRegistry.pauseNode", function () {
     it("stops new reservations", async function () {
       const c = await loadFixture(deployWithEscrowCaller);
       await c.registry.connect(c.provider).pauseNode(c.nodeId);
-      await expect(c.registry.connect(c.escrowCaller).reserveGpus(c.nodeId, 1, c.usdAddress, false))
-        .to.be.revertedWithCustomError(c.registry, "NodeRegistry_InvalidNodeStatus")
-        .withArgs(c.nodeId, NodeStatus.Paused);
+      await expectInvalidStatus(
+        c,
+        c.registry.connect(c.escrowCaller).reserveGpus(c.nodeId, 1, c.usdAddress, false),
+        "Paused",
+      );
     });
 
     it("keeps the stake requirement (the node stays listed)", async function () {

@@ -7,7 +7,6 @@ import {
   H100_MULTIPLIER_BPS,
   KAI,
   KAI_PRICE,
-  NodeStatus,
   USD_PRICE,
   registerNode,
 } from "../../fixtures";
@@ -32,6 +31,7 @@ import {
   rtxSpec,
   stakeFor,
 } from "../../helpers/registry";
+import { expectInvalidStatus } from "../../helpers/registryCases";
 
 describe("NodeRegistry.reserveGpus", function () {
   type Fixture = Awaited<ReturnType<typeof deployWithEscrowCaller>>;
@@ -60,23 +60,17 @@ describe("NodeRegistry.reserveGpus", function () {
   describe("given the node is not active", function () {
     it("reverts with InvalidNodeStatus(Paused) for a paused node", async function () {
       const c = await loadFixture(deployWithPausedNode);
-      await expect(reserve(c, 1))
-        .to.be.revertedWithCustomError(c.registry, "NodeRegistry_InvalidNodeStatus")
-        .withArgs(c.nodeId, NodeStatus.Paused);
+      await expectInvalidStatus(c, reserve(c, 1), "Paused");
     });
 
     it("reverts with InvalidNodeStatus(Jailed) for a jailed node", async function () {
       const c = await loadFixture(deployWithJailedNode);
-      await expect(reserve(c, 1))
-        .to.be.revertedWithCustomError(c.registry, "NodeRegistry_InvalidNodeStatus")
-        .withArgs(c.nodeId, NodeStatus.Jailed);
+      await expectInvalidStatus(c, reserve(c, 1), "Jailed");
     });
 
     it("reverts with InvalidNodeStatus(Retired) for a retired node", async function () {
       const c = await loadFixture(deployWithRetiredNode);
-      await expect(reserve(c, 1))
-        .to.be.revertedWithCustomError(c.registry, "NodeRegistry_InvalidNodeStatus")
-        .withArgs(c.nodeId, NodeStatus.Retired);
+      await expectInvalidStatus(c, reserve(c, 1), "Retired");
     });
   });
 

@@ -8,7 +8,12 @@ import {
   deployWithPausedNode,
   deployWithRetiredNode,
 } from "../../helpers/registry";
-import { type NodeCall, describeProviderGuards, describeRefusedStatuses } from "../../helpers/registryCases";
+import {
+  type NodeCall,
+  describeProviderGuards,
+  describeRefusedStatuses,
+  expectSetStatus,
+} from "../../helpers/registryCases";
 
 describe("NodeRegistry.resumeNode", function () {
   const resume: NodeCall = (c, from, nodeId) => c.registry.connect(from).resumeNode(nodeId);
@@ -29,9 +34,7 @@ describe("NodeRegistry.resumeNode", function () {
   describe("given the node is paused", function () {
     it("emits SetNodeStatus(nodeId, Active)", async function () {
       const c = await loadFixture(deployWithPausedNode);
-      await expect(c.registry.connect(c.provider).resumeNode(c.nodeId))
-        .to.emit(c.registry, "SetNodeStatus")
-        .withArgs(c.nodeId, NodeStatus.Active);
+      await expectSetStatus(c, c.registry.connect(c.provider).resumeNode(c.nodeId), "Active");
     });
 
     it("sets the status to Active", async function () {
@@ -52,9 +55,7 @@ describe("NodeRegistry.resumeNode", function () {
     it("emits SetNodeStatus(nodeId, Active)", async function () {
       const c = await loadFixture(deployWithJailedNode);
       await c.registry.connect(c.oracle).setNodeJailed(c.nodeId, false);
-      await expect(c.registry.connect(c.provider).resumeNode(c.nodeId))
-        .to.emit(c.registry, "SetNodeStatus")
-        .withArgs(c.nodeId, NodeStatus.Active);
+      await expectSetStatus(c, c.registry.connect(c.provider).resumeNode(c.nodeId), "Active");
     });
   });
 });

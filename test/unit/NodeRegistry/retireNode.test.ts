@@ -14,7 +14,13 @@ import {
   expectStake,
   rtxSpec,
 } from "../../helpers/registry";
-import { type NodeCall, describeProviderGuards, describeRefusedStatuses } from "../../helpers/registryCases";
+import {
+  type NodeCall,
+  describeProviderGuards,
+  describeRefusedStatuses,
+  expectInvalidStatus,
+  expectSetStatus,
+} from "../../helpers/registryCases";
 
 describe("NodeRegistry.retireNode", function () {
   const retire: NodeCall = (c, from, nodeId) => c.registry.connect(from).retireNode(nodeId);
@@ -36,18 +42,14 @@ describe("NodeRegistry.retireNode", function () {
     it("succeeds once the escrow released them all", async function () {
       const c = await loadFixture(deployWithRentedGpus);
       await c.registry.connect(c.escrowCaller).releaseGpus(c.nodeId, RENTED_GPUS, false);
-      await expect(c.registry.connect(c.provider).retireNode(c.nodeId))
-        .to.emit(c.registry, "SetNodeStatus")
-        .withArgs(c.nodeId, NodeStatus.Retired);
+      await expectSetStatus(c, c.registry.connect(c.provider).retireNode(c.nodeId), "Retired");
     });
   });
 
   describe("given the node is active with no rental", function () {
     it("emits SetNodeStatus(nodeId, Retired)", async function () {
       const c = await loadFixture(deployWithEscrowCaller);
-      await expect(c.registry.connect(c.provider).retireNode(c.nodeId))
-        .to.emit(c.registry, "SetNodeStatus")
-        .withArgs(c.nodeId, NodeStatus.Retired);
+      await expectSetStatus(c, c.registry.connect(c.provider).retireNode(c.nodeId), "Retired");
     });
 
     it("sets the status to Retired", async function () {
@@ -112,9 +114,7 @@ describe("NodeRegistry.retireNode", function () {
     // Retiring would end the jail and drop the stake requirement: a jailed node waits for the oracle.
     it("reverts with InvalidNodeStatus(nodeId, Jailed)", async function () {
       const c = await loadFixture(deployWithJailedNode);
-      await expect(c.registry.connect(c.provider).retireNode(c.nodeId))
-        .to.be.revertedWithCustomError(c.registry, "NodeRegistry_InvalidNodeStatus")
-        .withArgs(c.nodeId, NodeStatus.Jailed);
+      await expectInvalidStatus(c, c.registry.connect(c.provider).retireNode(c.nodeId), "Jailed");
     });
   });
 });

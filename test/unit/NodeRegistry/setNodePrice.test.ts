@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 
-import { NodeStatus, USD_PRICE } from "../../fixtures";
+import { USD_PRICE } from "../../fixtures";
 import {
   deployPaused,
   deployWithEscrowCaller,
@@ -9,7 +9,7 @@ import {
   deployWithRentedGpus,
   deployWithRetiredNode,
 } from "../../helpers/registry";
-import { describeProviderGuards } from "../../helpers/registryCases";
+import { describeProviderGuards, expectInvalidStatus } from "../../helpers/registryCases";
 
 describe("NodeRegistry.setNodePrice", function () {
   const NEW_PRICE = USD_PRICE * 3n;
@@ -113,9 +113,11 @@ describe("NodeRegistry.setNodePrice", function () {
   describe("given the node is retired", function () {
     it("reverts with InvalidNodeStatus(nodeId, Retired)", async function () {
       const c = await loadFixture(deployWithRetiredNode);
-      await expect(c.registry.connect(c.provider).setNodePrice(c.nodeId, c.usdAddress, NEW_PRICE))
-        .to.be.revertedWithCustomError(c.registry, "NodeRegistry_InvalidNodeStatus")
-        .withArgs(c.nodeId, NodeStatus.Retired);
+      await expectInvalidStatus(
+        c,
+        c.registry.connect(c.provider).setNodePrice(c.nodeId, c.usdAddress, NEW_PRICE),
+        "Retired",
+      );
     });
   });
 
