@@ -9,6 +9,7 @@ import {
   deployLicense,
   deployMinted,
   expectLicense,
+  expectLicensesOf,
   licenseEvents,
   setTotalMinted,
 } from "../../helpers/license";
@@ -124,7 +125,7 @@ describe("CheckerLicense.mint", function () {
       for (const id of [1, 2]) {
         await expectLicense(c.license, id, { operator: ethers.ZeroAddress, suspended: false });
       }
-      expect(await c.license.licensesOf(c.alice.address), "licensesOf(alice)").to.equal(0);
+      await expectLicensesOf(c, "alice", 0);
     });
 
     it("reverts with SupplyCapReached(0, 29,999) for one more than the cap", async function () {

@@ -8,6 +8,7 @@ import {
   deployDelegated,
   deploySuspended,
   expectLicense,
+  expectLicensesOf,
   licenseEvents,
 } from "../../helpers/license";
 
@@ -78,8 +79,8 @@ describe("CheckerLicense.suspend", function () {
     it("stops counting it for its operator", async function () {
       const c = await loadFixture(deployDelegated);
       await c.license.connect(c.suspender).suspend(1, EVIDENCE);
-      expect(await c.license.licensesOf(c.op1.address), "licensesOf(op1)").to.equal(1);
-      expect(await c.license.licensesOf(c.op2.address), "licensesOf(op2)").to.equal(1);
+      await expectLicensesOf(c, "op1", 1);
+      await expectLicensesOf(c, "op2", 1);
     });
 
     it("keeps it delegated and owned: the record shows who had it", async function () {
@@ -92,7 +93,7 @@ describe("CheckerLicense.suspend", function () {
       const c = await loadFixture(deployDelegated);
       await c.license.connect(c.suspender).suspend(1, EVIDENCE);
       await c.license.connect(c.suspender).suspend(2, EVIDENCE);
-      expect(await c.license.licensesOf(c.op1.address), "licensesOf(op1)").to.equal(0);
+      await expectLicensesOf(c, "op1", 0);
     });
   });
 
@@ -107,9 +108,9 @@ describe("CheckerLicense.suspend", function () {
     it("changes no operator's count", async function () {
       const c = await loadFixture(deployDelegated);
       await c.license.connect(c.suspender).suspend(3, EVIDENCE);
-      expect(await c.license.licensesOf(c.op1.address), "licensesOf(op1)").to.equal(2);
-      expect(await c.license.licensesOf(c.op2.address), "licensesOf(op2)").to.equal(1);
-      expect(await c.license.licensesOf(c.alice.address), "licensesOf(alice)").to.equal(0);
+      await expectLicensesOf(c, "op1", 2);
+      await expectLicensesOf(c, "op2", 1);
+      await expectLicensesOf(c, "alice", 0);
       await expectLicense(c.license, 3, { operator: ethers.ZeroAddress, suspended: true });
     });
   });
@@ -132,7 +133,7 @@ describe("CheckerLicense.suspend", function () {
       await expect(c.license.connect(c.suspender).suspend(1, evidence))
         .to.emit(c.license, "SetSuspended")
         .withArgs(1, true, evidence);
-      expect(await c.license.licensesOf(c.op1.address), "licensesOf(op1)").to.equal(1);
+      await expectLicensesOf(c, "op1", 1);
     });
   });
 });
