@@ -31,6 +31,28 @@ describe("NodeRegistry.slash", function () {
     return c.registry.connect(c.oracle).slash(provider, amount, nodeId, REASON, EVIDENCE, c.treasury.address);
   }
 
+  /** Expects `tx` to emit the provider's Slash event taking `fromRewards` / `fromStake` / `fromUnbonding`. */
+  async function expectSlashEvent(
+    c: Fixture,
+    tx: Promise<unknown>,
+    fromRewards: bigint | number,
+    fromStake: bigint | number,
+    fromUnbonding: bigint | number,
+  ) {
+    await expect(tx)
+      .to.emit(c.registry, "Slash")
+      .withArgs(
+        c.provider.address,
+        c.nodeId,
+        REASON,
+        EVIDENCE,
+        fromRewards,
+        fromStake,
+        fromUnbonding,
+        c.treasury.address,
+      );
+  }
+
   describe("when the caller lacks SLASHER_ROLE", function () {
     it("reverts with AccessControlUnauthorizedAccount(caller, SLASHER_ROLE)", async function () {
       const c = await loadFixture(deployWithAllStakeKinds);
@@ -74,9 +96,7 @@ describe("NodeRegistry.slash", function () {
     describe("when the amount fits in the rewards owed (300 KAI)", function () {
       it("emits Slash with 300 from rewards only", async function () {
         const c = await loadFixture(deployWithAllStakeKinds);
-        await expect(slash(c, KAI(300)))
-          .to.emit(c.registry, "Slash")
-          .withArgs(c.provider.address, c.nodeId, REASON, EVIDENCE, KAI(300), 0, 0, c.treasury.address);
+        await expectSlashEvent(c, slash(c, KAI(300)), KAI(300), 0, 0);
       });
 
       it("moves 300 KAI from the registry to the recipient", async function () {
@@ -114,9 +134,7 @@ describe("NodeRegistry.slash", function () {
     describe("when the amount spans rewards and active stake (2,500 KAI)", function () {
       it("emits Slash with 500 from rewards and 2,000 from stake", async function () {
         const c = await loadFixture(deployWithAllStakeKinds);
-        await expect(slash(c, KAI(2_500)))
-          .to.emit(c.registry, "Slash")
-          .withArgs(c.provider.address, c.nodeId, REASON, EVIDENCE, REWARDS, KAI(2_000), 0, c.treasury.address);
+        await expectSlashEvent(c, slash(c, KAI(2_500)), REWARDS, KAI(2_000), 0);
       });
 
       it("leaves 16,000 staked and the unbonding stake untouched", async function () {
@@ -133,18 +151,7 @@ describe("NodeRegistry.slash", function () {
     describe("when the amount reaches the unbonding stake (20,000 KAI)", function () {
       it("emits Slash with 500 / 18,000 / 1,500", async function () {
         const c = await loadFixture(deployWithAllStakeKinds);
-        await expect(slash(c, KAI(20_000)))
-          .to.emit(c.registry, "Slash")
-          .withArgs(
-            c.provider.address,
-            c.nodeId,
-            REASON,
-            EVIDENCE,
-            REWARDS,
-            ACTIVE_AFTER_UNBONDING,
-            KAI(1_500),
-            c.treasury.address,
-          );
+        await expectSlashEvent(c, slash(c, KAI(20_000)), REWARDS, ACTIVE_AFTER_UNBONDING, KAI(1_500));
       });
 
       it("leaves 4,500 unbonding, keeping its end", async function () {
@@ -194,18 +201,7 @@ describe("NodeRegistry.slash", function () {
     describe("when the amount exceeds everything (1,000,000 KAI)", function () {
       it("caps at 24,500 KAI: emits 500 / 18,000 / 6,000", async function () {
         const c = await loadFixture(deployWithAllStakeKinds);
-        await expect(slash(c, KAI(1_000_000)))
-          .to.emit(c.registry, "Slash")
-          .withArgs(
-            c.provider.address,
-            c.nodeId,
-            REASON,
-            EVIDENCE,
-            REWARDS,
-            ACTIVE_AFTER_UNBONDING,
-            UNBONDING,
-            c.treasury.address,
-          );
+        await expectSlashEvent(c, slash(c, KAI(1_000_000)), REWARDS, ACTIVE_AFTER_UNBONDING, UNBONDING);
       });
 
       it("moves only 24,500 KAI", async function () {
@@ -234,9 +230,7 @@ describe("NodeRegistry.slash", function () {
     describe("when the amount is 0", function () {
       it("emits Slash with zeros and records a 0 penalty", async function () {
         const c = await loadFixture(deployWithAllStakeKinds);
-        await expect(slash(c, 0n))
-          .to.emit(c.registry, "Slash")
-          .withArgs(c.provider.address, c.nodeId, REASON, EVIDENCE, 0, 0, 0, c.treasury.address);
+        await expectSlashEvent(c, slash(c, 0n), 0, 0, 0);
       });
     });
   });
@@ -295,9 +289,7 @@ describe("NodeRegistry.slash", function () {
     it("takes nothing: emits Slash with zeros", async function () {
       const c = await loadFixture(deployWithAllStakeKinds);
       await slash(c, TOTAL);
-      await expect(slash(c, KAI(1_000)))
-        .to.emit(c.registry, "Slash")
-        .withArgs(c.provider.address, c.nodeId, REASON, EVIDENCE, 0, 0, 0, c.treasury.address);
+      await expectSlashEvent(c, slash(c, KAI(1_000)), 0, 0, 0);
     });
 
     it("moves no KAI", async function () {
@@ -327,18 +319,7 @@ describe("NodeRegistry.slash", function () {
     it("takes the next slash from what is left", async function () {
       const c = await loadFixture(deployWithAllStakeKinds);
       await slash(c, KAI(2_500));
-      await expect(slash(c, KAI(20_000)))
-        .to.emit(c.registry, "Slash")
-        .withArgs(
-          c.provider.address,
-          c.nodeId,
-          REASON,
-          EVIDENCE,
-          0,
-          ACTIVE_AFTER_UNBONDING - KAI(2_000),
-          KAI(4_000),
-          c.treasury.address,
-        );
+      await expectSlashEvent(c, slash(c, KAI(20_000)), 0, ACTIVE_AFTER_UNBONDING - KAI(2_000), KAI(4_000));
     });
   });
 
@@ -371,9 +352,7 @@ describe("NodeRegistry.slash", function () {
     it("still slashes the unbonding stake", async function () {
       const c = await loadFixture(deployWithRetiredNode);
       await c.registry.connect(c.provider).requestUnstake(DEFAULT_REQUIRED_STAKE);
-      await expect(slash(c, KAI(5_000)))
-        .to.emit(c.registry, "Slash")
-        .withArgs(c.provider.address, c.nodeId, REASON, EVIDENCE, 0, 0, KAI(5_000), c.treasury.address);
+      await expectSlashEvent(c, slash(c, KAI(5_000)), 0, 0, KAI(5_000));
     });
 
     it("reduces the later withdrawal by the slash", async function () {
@@ -401,9 +380,7 @@ describe("NodeRegistry.slash", function () {
 
     it("does not revert and emits Slash with zeros", async function () {
       const c = await loadFixture(withdrawnEverything);
-      await expect(slash(c, KAI(5_000)))
-        .to.emit(c.registry, "Slash")
-        .withArgs(c.provider.address, c.nodeId, REASON, EVIDENCE, 0, 0, 0, c.treasury.address);
+      await expectSlashEvent(c, slash(c, KAI(5_000)), 0, 0, 0);
     });
 
     it("moves no KAI (no over-penalty)", async function () {
