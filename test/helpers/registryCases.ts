@@ -92,3 +92,8 @@ export function describeRefusedStatuses(
     });
   }
 }
+
+/** Expects `tx` to move `amount` KAI from the registry to the provider. */
+export async function expectPaysProvider(c: RegistryFixture, tx: Promise<unknown>, amount: bigint) {
+  await expect(tx).to.changeTokenBalances(c.kai, [c.provider, c.registry], [amount, -amount]);
+}

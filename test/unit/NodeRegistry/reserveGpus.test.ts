@@ -2,14 +2,7 @@ import { expect } from "chai";
 import { ethers } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 
-import {
-  BASE_STAKE_PER_GPU,
-  H100_MULTIPLIER_BPS,
-  KAI,
-  KAI_PRICE,
-  USD_PRICE,
-  registerNode,
-} from "../../fixtures";
+import { BASE_STAKE_PER_GPU, H100_MULTIPLIER_BPS, KAI, KAI_PRICE, USD_PRICE, registerNode } from "../../fixtures";
 import {
   DEFAULT_NODE_GPUS,
   DEFAULT_REQUIRED_STAKE,

@@ -13,6 +13,7 @@ import {
   deployWithRewards,
   expectStake,
 } from "../../helpers/registry";
+import { expectPaysProvider } from "../../helpers/registryCases";
 
 describe("NodeRegistry.withdrawRewards", function () {
   describe("given no rewards are owed", function () {
@@ -28,11 +29,7 @@ describe("NodeRegistry.withdrawRewards", function () {
   describe("given 500 KAI of rewards are owed", function () {
     it("transfers them to the provider", async function () {
       const c = await loadFixture(deployWithRewards);
-      await expect(c.registry.connect(c.provider).withdrawRewards()).to.changeTokenBalances(
-        c.kai,
-        [c.provider, c.registry],
-        [REWARDS, -REWARDS],
-      );
+      await expectPaysProvider(c, c.registry.connect(c.provider).withdrawRewards(), REWARDS);
     });
 
     it("emits WithdrawRewards(provider, amount)", async function () {
@@ -77,22 +74,14 @@ describe("NodeRegistry.withdrawRewards", function () {
       await c.registry
         .connect(c.oracle)
         .slash(c.provider.address, KAI(200), c.nodeId, 2, ethers.ZeroHash, c.treasury.address);
-      await expect(c.registry.connect(c.provider).withdrawRewards()).to.changeTokenBalances(
-        c.kai,
-        [c.provider, c.registry],
-        [KAI(300), -KAI(300)],
-      );
+      await expectPaysProvider(c, c.registry.connect(c.provider).withdrawRewards(), KAI(300));
     });
   });
 
   describe("given the registry is paused", function () {
     it("still pays out the rewards", async function () {
       const c = await loadFixture(deployPaused);
-      await expect(c.registry.connect(c.provider).withdrawRewards()).to.changeTokenBalances(
-        c.kai,
-        [c.provider, c.registry],
-        [REWARDS, -REWARDS],
-      );
+      await expectPaysProvider(c, c.registry.connect(c.provider).withdrawRewards(), REWARDS);
     });
 
     it("leaves the active and unbonding stake", async function () {

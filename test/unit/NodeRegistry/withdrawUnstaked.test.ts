@@ -12,6 +12,7 @@ import {
   deployWithUnbonding,
   expectStake,
 } from "../../helpers/registry";
+import { expectPaysProvider } from "../../helpers/registryCases";
 
 describe("NodeRegistry.withdrawUnstaked", function () {
   describe("given nothing is unbonding", function () {
@@ -38,11 +39,7 @@ describe("NodeRegistry.withdrawUnstaked", function () {
       it("transfers the unbonded KAI to the provider", async function () {
         const c = await loadFixture(deployWithUnbonding);
         await time.setNextBlockTimestamp(c.unbondingEnd);
-        await expect(c.registry.connect(c.provider).withdrawUnstaked()).to.changeTokenBalances(
-          c.kai,
-          [c.provider, c.registry],
-          [UNBONDING, -UNBONDING],
-        );
+        await expectPaysProvider(c, c.registry.connect(c.provider).withdrawUnstaked(), UNBONDING);
       });
 
       it("emits WithdrawUnstaked(provider, amount)", async function () {
@@ -103,11 +100,7 @@ describe("NodeRegistry.withdrawUnstaked", function () {
         .connect(c.oracle)
         .slash(c.provider.address, KAI(20_000), c.nodeId, 1, ethers.ZeroHash, c.treasury.address);
       await time.increaseTo(c.unbondingEnd);
-      await expect(c.registry.connect(c.provider).withdrawUnstaked()).to.changeTokenBalances(
-        c.kai,
-        [c.provider, c.registry],
-        [KAI(4_000), -KAI(4_000)],
-      );
+      await expectPaysProvider(c, c.registry.connect(c.provider).withdrawUnstaked(), KAI(4_000));
     });
   });
 
@@ -128,11 +121,7 @@ describe("NodeRegistry.withdrawUnstaked", function () {
     it("still pays out the unbonded KAI", async function () {
       const c = await loadFixture(deployPaused);
       await time.increaseTo(c.unbondingEnd);
-      await expect(c.registry.connect(c.provider).withdrawUnstaked()).to.changeTokenBalances(
-        c.kai,
-        [c.provider, c.registry],
-        [UNBONDING, -UNBONDING],
-      );
+      await expectPaysProvider(c, c.registry.connect(c.provider).withdrawUnstaked(), UNBONDING);
     });
 
     it("leaves the rewards owed for withdrawRewards", async function () {
