@@ -9,6 +9,7 @@ import type { ContractTransactionResponse, Signer } from "ethers";
 
 import { NodeStatus } from "../fixtures";
 import { deployWithEscrowCaller } from "./registry";
+import { expectRevert } from "./reverts";
 
 /** The state every registry fixture returns (the extra fields of later fixtures are optional). */
 export type RegistryFixture = Awaited<ReturnType<typeof deployWithEscrowCaller>>;
@@ -24,9 +25,7 @@ export type StatusName = keyof typeof NodeStatus;
 
 /** Expects `tx` to revert with `NodeRegistry_InvalidNodeStatus(nodeId, status)`. */
 export async function expectInvalidStatus(c: RegistryFixture, tx: Promise<unknown>, status: StatusName) {
-  await expect(tx)
-    .to.be.revertedWithCustomError(c.registry, "NodeRegistry_InvalidNodeStatus")
-    .withArgs(c.nodeId, NodeStatus[status]);
+  await expectRevert(c.registry, tx, "NodeRegistry_InvalidNodeStatus", c.nodeId, NodeStatus[status]);
 }
 
 /** Expects `tx` to emit `SetNodeStatus(nodeId, status)`. */
@@ -51,9 +50,7 @@ export function describeProviderGuards(
   describe("when the node does not exist", function () {
     it("reverts with UnknownNode", async function () {
       const c = await loadFixture(fixture);
-      await expect(call(c, c.provider, 99))
-        .to.be.revertedWithCustomError(c.registry, "NodeRegistry_UnknownNode")
-        .withArgs(99);
+      await expectRevert(c.registry, call(c, c.provider, 99), "NodeRegistry_UnknownNode", 99);
     });
   });
 
@@ -61,9 +58,7 @@ export function describeProviderGuards(
     it("reverts with NotNodeProvider", async function () {
       const c = await loadFixture(fixture);
       const from = stranger(c);
-      await expect(call(c, from, c.nodeId))
-        .to.be.revertedWithCustomError(c.registry, "NodeRegistry_NotNodeProvider")
-        .withArgs(c.nodeId, from.address);
+      await expectRevert(c.registry, call(c, from, c.nodeId), "NodeRegistry_NotNodeProvider", c.nodeId, from.address);
     });
   });
 }

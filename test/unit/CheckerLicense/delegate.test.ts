@@ -12,21 +12,18 @@ import {
   expectUndelegate,
   licenseEvents,
 } from "../../helpers/license";
+import { expectRevert } from "../../helpers/reverts";
 
 describe("CheckerLicense.delegate", function () {
   describe("when the license does not exist", function () {
     it("reverts with ERC721NonexistentToken(id) for id 0", async function () {
       const c = await loadFixture(deployMinted);
-      await expect(c.license.connect(c.alice).delegate(0, c.op1.address))
-        .to.be.revertedWithCustomError(c.license, "ERC721NonexistentToken")
-        .withArgs(0);
+      await expectRevert(c.license, c.license.connect(c.alice).delegate(0, c.op1.address), "ERC721NonexistentToken", 0);
     });
 
     it("reverts with ERC721NonexistentToken(id) for an id past totalMinted", async function () {
       const c = await loadFixture(deployMinted);
-      await expect(c.license.connect(c.alice).delegate(5, c.op1.address))
-        .to.be.revertedWithCustomError(c.license, "ERC721NonexistentToken")
-        .withArgs(5);
+      await expectRevert(c.license, c.license.connect(c.alice).delegate(5, c.op1.address), "ERC721NonexistentToken", 5);
     });
   });
 

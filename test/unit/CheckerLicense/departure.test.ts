@@ -24,6 +24,7 @@ import {
   expectUndelegate,
   licenseEvents,
 } from "../../helpers/license";
+import { expectRevert } from "../../helpers/reverts";
 
 /** The timestamp of the block that mined `tx`. */
 async function minedAt(tx: ContractTransactionResponse) {
@@ -110,9 +111,7 @@ describe("CheckerLicense departures", function () {
 
     it("reverts a transfer (which would take it back from op2) with DepartureCooldown(id, readyAt)", async function () {
       const c = await loadFixture(deploySwitched);
-      await expect(aliceToCarol(c, 1))
-        .to.be.revertedWithCustomError(c.license, "CheckerLicense_DepartureCooldown")
-        .withArgs(1, c.readyAt);
+      await expectRevert(c.license, aliceToCarol(c, 1), "CheckerLicense_DepartureCooldown", 1, c.readyAt);
     });
 
     it("still reverts one second before readyAt", async function () {

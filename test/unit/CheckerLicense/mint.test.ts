@@ -13,6 +13,7 @@ import {
   licenseEvents,
   setTotalMinted,
 } from "../../helpers/license";
+import { expectRevert } from "../../helpers/reverts";
 
 describe("CheckerLicense.mint", function () {
   /** A license just below the cap: `totalMinted` written to 29,997 (minting it for real takes ~26 full blocks). */
@@ -55,10 +56,7 @@ describe("CheckerLicense.mint", function () {
   describe("when the count is 0", function () {
     it("reverts with ZeroAmount", async function () {
       const c = await loadFixture(deployLicense);
-      await expect(c.license.connect(c.minter).mint(c.alice.address, 0)).to.be.revertedWithCustomError(
-        c.license,
-        "CheckerLicense_ZeroAmount",
-      );
+      await expectRevert(c.license, c.license.connect(c.minter).mint(c.alice.address, 0), "CheckerLicense_ZeroAmount");
     });
   });
 

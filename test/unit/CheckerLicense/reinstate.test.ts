@@ -11,6 +11,7 @@ import {
   expectLicensesOf,
   licenseEvents,
 } from "../../helpers/license";
+import { expectRevert } from "../../helpers/reverts";
 
 describe("CheckerLicense.reinstate", function () {
   describe("when the caller lacks DEFAULT_ADMIN_ROLE", function () {
@@ -39,24 +40,18 @@ describe("CheckerLicense.reinstate", function () {
   describe("given the license is not suspended", function () {
     it("reverts with NotSuspended(id)", async function () {
       const c = await loadFixture(deploySuspended);
-      await expect(c.license.connect(c.admin).reinstate(2))
-        .to.be.revertedWithCustomError(c.license, "CheckerLicense_NotSuspended")
-        .withArgs(2);
+      await expectRevert(c.license, c.license.connect(c.admin).reinstate(2), "CheckerLicense_NotSuspended", 2);
     });
 
     it("reverts with NotSuspended(id) when reinstated twice", async function () {
       const c = await loadFixture(deploySuspended);
       await c.license.connect(c.admin).reinstate(1);
-      await expect(c.license.connect(c.admin).reinstate(1))
-        .to.be.revertedWithCustomError(c.license, "CheckerLicense_NotSuspended")
-        .withArgs(1);
+      await expectRevert(c.license, c.license.connect(c.admin).reinstate(1), "CheckerLicense_NotSuspended", 1);
     });
 
     it("reverts with NotSuspended(id) for a license that does not exist", async function () {
       const c = await loadFixture(deploySuspended);
-      await expect(c.license.connect(c.admin).reinstate(99))
-        .to.be.revertedWithCustomError(c.license, "CheckerLicense_NotSuspended")
-        .withArgs(99);
+      await expectRevert(c.license, c.license.connect(c.admin).reinstate(99), "CheckerLicense_NotSuspended", 99);
     });
   });
 

@@ -11,6 +11,7 @@ import {
   expectLicensesOf,
   licenseEvents,
 } from "../../helpers/license";
+import { expectRevert } from "../../helpers/reverts";
 
 describe("CheckerLicense.suspend", function () {
   describe("when the caller lacks SUSPENDER_ROLE", function () {
@@ -39,18 +40,14 @@ describe("CheckerLicense.suspend", function () {
   describe("when the license does not exist", function () {
     it("reverts with ERC721NonexistentToken(id)", async function () {
       const c = await loadFixture(deployDelegated);
-      await expect(c.license.connect(c.suspender).suspend(5, EVIDENCE))
-        .to.be.revertedWithCustomError(c.license, "ERC721NonexistentToken")
-        .withArgs(5);
+      await expectRevert(c.license, c.license.connect(c.suspender).suspend(5, EVIDENCE), "ERC721NonexistentToken", 5);
     });
   });
 
   describe("given the license is already suspended", function () {
     it("reverts with Suspended(id)", async function () {
       const c = await loadFixture(deploySuspended);
-      await expect(c.license.connect(c.suspender).suspend(1, EVIDENCE))
-        .to.be.revertedWithCustomError(c.license, "CheckerLicense_Suspended")
-        .withArgs(1);
+      await expectRevert(c.license, c.license.connect(c.suspender).suspend(1, EVIDENCE), "CheckerLicense_Suspended", 1);
     });
 
     it("reverts with Suspended(id) whatever the evidence", async function () {

@@ -10,14 +10,13 @@ import {
   expectUndelegate,
   licenseEvents,
 } from "../../helpers/license";
+import { expectRevert } from "../../helpers/reverts";
 
 describe("CheckerLicense.undelegate", function () {
   describe("when the license does not exist", function () {
     it("reverts with ERC721NonexistentToken(id)", async function () {
       const c = await loadFixture(deployDelegated);
-      await expect(c.license.connect(c.alice).undelegate(5))
-        .to.be.revertedWithCustomError(c.license, "ERC721NonexistentToken")
-        .withArgs(5);
+      await expectRevert(c.license, c.license.connect(c.alice).undelegate(5), "ERC721NonexistentToken", 5);
     });
   });
 
@@ -48,17 +47,13 @@ describe("CheckerLicense.undelegate", function () {
   describe("given the license is not delegated", function () {
     it("reverts with NotDelegated(id)", async function () {
       const c = await loadFixture(deployDelegated);
-      await expect(c.license.connect(c.alice).undelegate(3))
-        .to.be.revertedWithCustomError(c.license, "CheckerLicense_NotDelegated")
-        .withArgs(3);
+      await expectRevert(c.license, c.license.connect(c.alice).undelegate(3), "CheckerLicense_NotDelegated", 3);
     });
 
     it("reverts with NotDelegated(id) after an earlier undelegate", async function () {
       const c = await loadFixture(deployDelegated);
       await c.license.connect(c.alice).undelegate(1);
-      await expect(c.license.connect(c.alice).undelegate(1))
-        .to.be.revertedWithCustomError(c.license, "CheckerLicense_NotDelegated")
-        .withArgs(1);
+      await expectRevert(c.license, c.license.connect(c.alice).undelegate(1), "CheckerLicense_NotDelegated", 1);
     });
   });
 

@@ -20,6 +20,7 @@ import {
   deployWithUnbonding,
   expectStake,
 } from "../../helpers/registry";
+import { expectRevert } from "../../helpers/reverts";
 
 describe("NodeRegistry.requestUnstake", function () {
   const AMOUNT = KAI(4_000);
@@ -27,10 +28,7 @@ describe("NodeRegistry.requestUnstake", function () {
   describe("when the amount is 0", function () {
     it("reverts with ZeroAmount", async function () {
       const c = await loadFixture(deployWithEscrowCaller);
-      await expect(c.registry.connect(c.provider).requestUnstake(0)).to.be.revertedWithCustomError(
-        c.registry,
-        "NodeRegistry_ZeroAmount",
-      );
+      await expectRevert(c.registry, c.registry.connect(c.provider).requestUnstake(0), "NodeRegistry_ZeroAmount");
     });
   });
 

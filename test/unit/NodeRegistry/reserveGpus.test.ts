@@ -25,6 +25,7 @@ import {
   stakeFor,
 } from "../../helpers/registry";
 import { expectInvalidStatus } from "../../helpers/registryCases";
+import { expectRevert } from "../../helpers/reverts";
 
 describe("NodeRegistry.reserveGpus", function () {
   type Fixture = Awaited<ReturnType<typeof deployWithEscrowCaller>>;
@@ -44,9 +45,7 @@ describe("NodeRegistry.reserveGpus", function () {
   describe("when the node does not exist", function () {
     it("reverts with UnknownNode", async function () {
       const c = await loadFixture(deployWithEscrowCaller);
-      await expect(reserve(c, 1, false, 99))
-        .to.be.revertedWithCustomError(c.registry, "NodeRegistry_UnknownNode")
-        .withArgs(99);
+      await expectRevert(c.registry, reserve(c, 1, false, 99), "NodeRegistry_UnknownNode", 99);
     });
   });
 
@@ -78,17 +77,13 @@ describe("NodeRegistry.reserveGpus", function () {
     it("reverts with InMaintenance(nodeId, end) when the window starts", async function () {
       const c = await loadFixture(deployWithMaintenance);
       await time.setNextBlockTimestamp(c.window.start);
-      await expect(reserve(c, 1))
-        .to.be.revertedWithCustomError(c.registry, "NodeRegistry_InMaintenance")
-        .withArgs(c.nodeId, c.window.end);
+      await expectRevert(c.registry, reserve(c, 1), "NodeRegistry_InMaintenance", c.nodeId, c.window.end);
     });
 
     it("reverts with InMaintenance(nodeId, end) in the window's last second", async function () {
       const c = await loadFixture(deployWithMaintenance);
       await time.setNextBlockTimestamp(c.window.end - 1);
-      await expect(reserve(c, 1))
-        .to.be.revertedWithCustomError(c.registry, "NodeRegistry_InMaintenance")
-        .withArgs(c.nodeId, c.window.end);
+      await expectRevert(c.registry, reserve(c, 1), "NodeRegistry_InMaintenance", c.nodeId, c.window.end);
     });
 
     it("reserves again at the window's end (exclusive)", async function () {
@@ -111,9 +106,7 @@ describe("NodeRegistry.reserveGpus", function () {
   describe("when more GPUs are requested than the node has", function () {
     it("reverts with NotEnoughFreeGpus(nodeId, 9, 8)", async function () {
       const c = await loadFixture(deployWithEscrowCaller);
-      await expect(reserve(c, 9))
-        .to.be.revertedWithCustomError(c.registry, "NodeRegistry_NotEnoughFreeGpus")
-        .withArgs(c.nodeId, 9, DEFAULT_NODE_GPUS);
+      await expectRevert(c.registry, reserve(c, 9), "NodeRegistry_NotEnoughFreeGpus", c.nodeId, 9, DEFAULT_NODE_GPUS);
     });
   });
 
@@ -136,9 +129,7 @@ describe("NodeRegistry.reserveGpus", function () {
     it("reverts with NotEnoughFreeGpus(nodeId, 1, 0)", async function () {
       const c = await loadFixture(deployWithEscrowCaller);
       await reserve(c, 8);
-      await expect(reserve(c, 1))
-        .to.be.revertedWithCustomError(c.registry, "NodeRegistry_NotEnoughFreeGpus")
-        .withArgs(c.nodeId, 1, 0);
+      await expectRevert(c.registry, reserve(c, 1), "NodeRegistry_NotEnoughFreeGpus", c.nodeId, 1, 0);
     });
   });
 
@@ -297,9 +288,7 @@ describe("NodeRegistry.reserveGpus", function () {
   describe("when 0 GPUs are requested", function () {
     it("reverts with NotEnoughFreeGpus(nodeId, 0, 0)", async function () {
       const c = await loadFixture(deployWithEscrowCaller);
-      await expect(reserve(c, 0))
-        .to.be.revertedWithCustomError(c.registry, "NodeRegistry_NotEnoughFreeGpus")
-        .withArgs(c.nodeId, 0, 0);
+      await expectRevert(c.registry, reserve(c, 0), "NodeRegistry_NotEnoughFreeGpus", c.nodeId, 0, 0);
     });
   });
 });

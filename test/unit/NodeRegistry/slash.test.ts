@@ -17,6 +17,7 @@ import {
   expectStake,
 } from "../../helpers/registry";
 import { expectPaysProvider } from "../../helpers/registryCases";
+import { expectRevert } from "../../helpers/reverts";
 
 /**
  * The provider in `deployWithAllStakeKinds` holds 500 KAI rewards owed, 18,000 KAI active stake
@@ -77,10 +78,7 @@ describe("NodeRegistry.slash", function () {
   describe("when the provider is the zero address", function () {
     it("reverts with ZeroAddress", async function () {
       const c = await loadFixture(deployWithAllStakeKinds);
-      await expect(slash(c, 1n, ethers.ZeroAddress)).to.be.revertedWithCustomError(
-        c.registry,
-        "NodeRegistry_ZeroAddress",
-      );
+      await expectRevert(c.registry, slash(c, 1n, ethers.ZeroAddress), "NodeRegistry_ZeroAddress");
     });
   });
 

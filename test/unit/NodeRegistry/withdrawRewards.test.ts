@@ -14,15 +14,13 @@ import {
   expectStake,
 } from "../../helpers/registry";
 import { expectPaysProvider } from "../../helpers/registryCases";
+import { expectRevert } from "../../helpers/reverts";
 
 describe("NodeRegistry.withdrawRewards", function () {
   describe("given no rewards are owed", function () {
     it("reverts with ZeroAmount", async function () {
       const c = await loadFixture(deployWithEscrowCaller);
-      await expect(c.registry.connect(c.provider).withdrawRewards()).to.be.revertedWithCustomError(
-        c.registry,
-        "NodeRegistry_ZeroAmount",
-      );
+      await expectRevert(c.registry, c.registry.connect(c.provider).withdrawRewards(), "NodeRegistry_ZeroAmount");
     });
   });
 
@@ -53,18 +51,12 @@ describe("NodeRegistry.withdrawRewards", function () {
     it("reverts with ZeroAmount on a second withdrawal", async function () {
       const c = await loadFixture(deployWithRewards);
       await c.registry.connect(c.provider).withdrawRewards();
-      await expect(c.registry.connect(c.provider).withdrawRewards()).to.be.revertedWithCustomError(
-        c.registry,
-        "NodeRegistry_ZeroAmount",
-      );
+      await expectRevert(c.registry, c.registry.connect(c.provider).withdrawRewards(), "NodeRegistry_ZeroAmount");
     });
 
     it("pays nothing to another caller", async function () {
       const c = await loadFixture(deployWithRewards);
-      await expect(c.registry.connect(c.other).withdrawRewards()).to.be.revertedWithCustomError(
-        c.registry,
-        "NodeRegistry_ZeroAmount",
-      );
+      await expectRevert(c.registry, c.registry.connect(c.other).withdrawRewards(), "NodeRegistry_ZeroAmount");
     });
   });
 
