@@ -158,7 +158,7 @@ export async function expectLicensesOf(c: LicenseFixture, who: LicenseAccount, c
 /** Expects `tx` to emit `Undelegate(tokenId, operator)`. */
 export async function expectUndelegate(
   c: LicenseFixture,
-  tx: Promise<unknown>,
+  tx: Promise<unknown> | ContractTransactionResponse,
   tokenId: bigint | number,
   operator: string,
 ) {
