@@ -24,7 +24,7 @@ import type { RegistryFixture } from "../../helpers/registryCases";
 import { expectRevert } from "../../helpers/reverts";
 
 describe("NodeRegistry.requestUnstake", function () {
-  const unstake = (c: RegistryFixture, amount: bigint | number) =>
+  const unstake = (c: Pick<RegistryFixture, "registry" | "provider">, amount: bigint | number) =>
     c.registry.connect(c.provider).requestUnstake(amount);
 
   const AMOUNT = KAI(4_000);
