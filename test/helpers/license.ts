@@ -140,3 +140,27 @@ export async function licenseEvents(license: CheckerLicense, tx: ContractTransac
   }
   return events;
 }
+
+/** The fixture's accounts, by name. */
+export type LicenseAccount = Exclude<keyof LicenseFixture, "license">;
+
+/** Alice (owner of licenses 1-3) transfers license `tokenId` to carol. */
+export function aliceToCarol(c: LicenseFixture, tokenId: bigint | number) {
+  return c.license.connect(c.alice).transferFrom(c.alice.address, c.carol.address, tokenId);
+}
+
+/** Asserts `licensesOf(who)`; `note` is appended to the assertion's label. */
+export async function expectLicensesOf(c: LicenseFixture, who: LicenseAccount, count: bigint | number, note?: string) {
+  const label = `licensesOf(${who})${note === undefined ? "" : ` ${note}`}`;
+  expect(await c.license.licensesOf(c[who].address), label).to.equal(count);
+}
+
+/** Expects `tx` to emit `Undelegate(tokenId, operator)`. */
+export async function expectUndelegate(
+  c: LicenseFixture,
+  tx: Promise<unknown> | ContractTransactionResponse,
+  tokenId: bigint | number,
+  operator: string,
+) {
+  await expect(tx).to.emit(c.license, "Undelegate").withArgs(tokenId, operator);
+}

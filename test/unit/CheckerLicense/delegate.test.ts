@@ -8,23 +8,22 @@ import {
   deployMinted,
   deploySuspended,
   expectLicense,
+  expectLicensesOf,
+  expectUndelegate,
   licenseEvents,
 } from "../../helpers/license";
+import { expectRevert } from "../../helpers/reverts";
 
 describe("CheckerLicense.delegate", function () {
   describe("when the license does not exist", function () {
     it("reverts with ERC721NonexistentToken(id) for id 0", async function () {
       const c = await loadFixture(deployMinted);
-      await expect(c.license.connect(c.alice).delegate(0, c.op1.address))
-        .to.be.revertedWithCustomError(c.license, "ERC721NonexistentToken")
-        .withArgs(0);
+      await expectRevert(c.license, c.license.connect(c.alice).delegate(0, c.op1.address), "ERC721NonexistentToken", 0);
     });
 
     it("reverts with ERC721NonexistentToken(id) for an id past totalMinted", async function () {
       const c = await loadFixture(deployMinted);
-      await expect(c.license.connect(c.alice).delegate(5, c.op1.address))
-        .to.be.revertedWithCustomError(c.license, "ERC721NonexistentToken")
-        .withArgs(5);
+      await expectRevert(c.license, c.license.connect(c.alice).delegate(5, c.op1.address), "ERC721NonexistentToken", 5);
     });
   });
 
@@ -134,8 +133,8 @@ describe("CheckerLicense.delegate", function () {
     it("adds 1 to the operator's licenses", async function () {
       const c = await loadFixture(deployMinted);
       await c.license.connect(c.alice).delegate(1, c.op1.address);
-      expect(await c.license.licensesOf(c.op1.address), "licensesOf(op1)").to.equal(1);
-      expect(await c.license.licensesOf(c.alice.address), "licensesOf(alice)").to.equal(0);
+      await expectLicensesOf(c, "op1", 1);
+      await expectLicensesOf(c, "alice", 0);
     });
 
     it("lets the owner delegate to itself", async function () {
@@ -143,7 +142,7 @@ describe("CheckerLicense.delegate", function () {
       await expect(c.license.connect(c.alice).delegate(1, c.alice.address))
         .to.emit(c.license, "Delegate")
         .withArgs(1, c.alice.address, c.alice.address);
-      expect(await c.license.licensesOf(c.alice.address), "licensesOf(alice)").to.equal(1);
+      await expectLicensesOf(c, "alice", 1);
     });
 
     it("counts licenses of different owners delegated to one operator once each", async function () {
@@ -151,7 +150,7 @@ describe("CheckerLicense.delegate", function () {
       await c.license.connect(c.alice).delegate(1, c.op1.address);
       await c.license.connect(c.alice).delegate(3, c.op1.address);
       await c.license.connect(c.bob).delegate(4, c.op1.address);
-      expect(await c.license.licensesOf(c.op1.address), "licensesOf(op1)").to.equal(3);
+      await expectLicensesOf(c, "op1", 3);
     });
   });
 
@@ -167,16 +166,14 @@ describe("CheckerLicense.delegate", function () {
 
     it("emits Undelegate(id, old operator)", async function () {
       const c = await loadFixture(deployDelegated);
-      await expect(c.license.connect(c.alice).delegate(1, c.op2.address))
-        .to.emit(c.license, "Undelegate")
-        .withArgs(1, c.op1.address);
+      await expectUndelegate(c, c.license.connect(c.alice).delegate(1, c.op2.address), 1, c.op1.address);
     });
 
     it("moves the license's count from the old operator to the new one", async function () {
       const c = await loadFixture(deployDelegated);
       await c.license.connect(c.alice).delegate(1, c.op2.address);
-      expect(await c.license.licensesOf(c.op1.address), "licensesOf(op1)").to.equal(1);
-      expect(await c.license.licensesOf(c.op2.address), "licensesOf(op2)").to.equal(2);
+      await expectLicensesOf(c, "op1", 1);
+      await expectLicensesOf(c, "op2", 2);
     });
 
     it("records the new operator", async function () {
@@ -191,8 +188,8 @@ describe("CheckerLicense.delegate", function () {
       await c.license.connect(c.alice).delegate(1, c.op2.address);
       await time.increase(DEPARTURE_COOLDOWN);
       await c.license.connect(c.alice).delegate(1, c.op1.address);
-      expect(await c.license.licensesOf(c.op1.address), "licensesOf(op1)").to.equal(2);
-      expect(await c.license.licensesOf(c.op2.address), "licensesOf(op2)").to.equal(1);
+      await expectLicensesOf(c, "op1", 2);
+      await expectLicensesOf(c, "op2", 1);
     });
   });
 
@@ -203,7 +200,7 @@ describe("CheckerLicense.delegate", function () {
       await expect(c.license.connect(c.alice).delegate(3, c.op2.address))
         .to.emit(c.license, "Delegate")
         .withArgs(3, c.alice.address, c.op2.address);
-      expect(await c.license.licensesOf(c.op2.address), "licensesOf(op2)").to.equal(2);
+      await expectLicensesOf(c, "op2", 2);
     });
   });
 });

@@ -15,13 +15,16 @@ import {
   LICENSE_ROLES,
   MAX_DEPARTURE_COOLDOWN,
   MIN_DEPARTURE_COOLDOWN,
+  aliceToCarol,
   deployDelegated,
   deployLicense,
   deployMinted,
   deploySwitched,
   expectLicense,
+  expectUndelegate,
   licenseEvents,
 } from "../../helpers/license";
+import { expectRevert } from "../../helpers/reverts";
 
 /** The timestamp of the block that mined `tx`. */
 async function minedAt(tx: ContractTransactionResponse) {
@@ -66,7 +69,7 @@ describe("CheckerLicense departures", function () {
 
     it("records the former operator and the time on a transfer", async function () {
       const c = await loadFixture(deployDelegated);
-      const tx = await c.license.connect(c.alice).transferFrom(c.alice.address, c.carol.address, 1);
+      const tx = await aliceToCarol(c, 1);
       await expectLicense(c.license, 1, { owner: c.carol.address, former: c.op1.address, until: await minedAt(tx) });
     });
 
@@ -108,9 +111,7 @@ describe("CheckerLicense departures", function () {
 
     it("reverts a transfer (which would take it back from op2) with DepartureCooldown(id, readyAt)", async function () {
       const c = await loadFixture(deploySwitched);
-      await expect(c.license.connect(c.alice).transferFrom(c.alice.address, c.carol.address, 1))
-        .to.be.revertedWithCustomError(c.license, "CheckerLicense_DepartureCooldown")
-        .withArgs(1, c.readyAt);
+      await expectRevert(c.license, aliceToCarol(c, 1), "CheckerLicense_DepartureCooldown", 1, c.readyAt);
     });
 
     it("still reverts one second before readyAt", async function () {
@@ -185,7 +186,7 @@ describe("CheckerLicense departures", function () {
 
     it("can be transferred (nothing to take back): the record stays", async function () {
       const c = await undelegated();
-      await c.license.connect(c.alice).transferFrom(c.alice.address, c.carol.address, 1);
+      await aliceToCarol(c, 1);
       await expectLicense(c.license, 1, { owner: c.carol.address, former: c.op1.address, until: c.at });
     });
   });
@@ -209,9 +210,7 @@ describe("CheckerLicense departures", function () {
       const c = await loadFixture(deploySwitched);
       await c.license.connect(c.admin).setDepartureCooldown(MIN_DEPARTURE_COOLDOWN);
       await time.setNextBlockTimestamp(c.switchedAt + MIN_DEPARTURE_COOLDOWN);
-      await expect(c.license.connect(c.alice).undelegate(1))
-        .to.emit(c.license, "Undelegate")
-        .withArgs(1, c.op2.address);
+      await expectUndelegate(c, c.license.connect(c.alice).undelegate(1), 1, c.op2.address);
     });
 
     it('reverts with ParameterOutOfBounds("departureCooldown", 1 day - 1, 1 day, 90 days)', async function () {

@@ -9,9 +9,11 @@ import {
   deployLicense,
   deployMinted,
   expectLicense,
+  expectLicensesOf,
   licenseEvents,
   setTotalMinted,
 } from "../../helpers/license";
+import { expectRevert } from "../../helpers/reverts";
 
 describe("CheckerLicense.mint", function () {
   /** A license just below the cap: `totalMinted` written to 29,997 (minting it for real takes ~26 full blocks). */
@@ -54,10 +56,7 @@ describe("CheckerLicense.mint", function () {
   describe("when the count is 0", function () {
     it("reverts with ZeroAmount", async function () {
       const c = await loadFixture(deployLicense);
-      await expect(c.license.connect(c.minter).mint(c.alice.address, 0)).to.be.revertedWithCustomError(
-        c.license,
-        "CheckerLicense_ZeroAmount",
-      );
+      await expectRevert(c.license, c.license.connect(c.minter).mint(c.alice.address, 0), "CheckerLicense_ZeroAmount");
     });
   });
 
@@ -124,7 +123,7 @@ describe("CheckerLicense.mint", function () {
       for (const id of [1, 2]) {
         await expectLicense(c.license, id, { operator: ethers.ZeroAddress, suspended: false });
       }
-      expect(await c.license.licensesOf(c.alice.address), "licensesOf(alice)").to.equal(0);
+      await expectLicensesOf(c, "alice", 0);
     });
 
     it("reverts with SupplyCapReached(0, 29,999) for one more than the cap", async function () {

@@ -2,7 +2,16 @@ import { expect } from "chai";
 import { ethers } from "hardhat";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 
-import { LICENSE_ROLES, deployDelegated, deploySuspended, expectLicense, licenseEvents } from "../../helpers/license";
+import {
+  LICENSE_ROLES,
+  aliceToCarol,
+  deployDelegated,
+  deploySuspended,
+  expectLicense,
+  expectLicensesOf,
+  licenseEvents,
+} from "../../helpers/license";
+import { expectRevert } from "../../helpers/reverts";
 
 describe("CheckerLicense.reinstate", function () {
   describe("when the caller lacks DEFAULT_ADMIN_ROLE", function () {
@@ -31,24 +40,18 @@ describe("CheckerLicense.reinstate", function () {
   describe("given the license is not suspended", function () {
     it("reverts with NotSuspended(id)", async function () {
       const c = await loadFixture(deploySuspended);
-      await expect(c.license.connect(c.admin).reinstate(2))
-        .to.be.revertedWithCustomError(c.license, "CheckerLicense_NotSuspended")
-        .withArgs(2);
+      await expectRevert(c.license, c.license.connect(c.admin).reinstate(2), "CheckerLicense_NotSuspended", 2);
     });
 
     it("reverts with NotSuspended(id) when reinstated twice", async function () {
       const c = await loadFixture(deploySuspended);
       await c.license.connect(c.admin).reinstate(1);
-      await expect(c.license.connect(c.admin).reinstate(1))
-        .to.be.revertedWithCustomError(c.license, "CheckerLicense_NotSuspended")
-        .withArgs(1);
+      await expectRevert(c.license, c.license.connect(c.admin).reinstate(1), "CheckerLicense_NotSuspended", 1);
     });
 
     it("reverts with NotSuspended(id) for a license that does not exist", async function () {
       const c = await loadFixture(deploySuspended);
-      await expect(c.license.connect(c.admin).reinstate(99))
-        .to.be.revertedWithCustomError(c.license, "CheckerLicense_NotSuspended")
-        .withArgs(99);
+      await expectRevert(c.license, c.license.connect(c.admin).reinstate(99), "CheckerLicense_NotSuspended", 99);
     });
   });
 
@@ -71,15 +74,15 @@ describe("CheckerLicense.reinstate", function () {
     it("counts the license for its operator again", async function () {
       const c = await loadFixture(deploySuspended);
       await c.license.connect(c.admin).reinstate(1);
-      expect(await c.license.licensesOf(c.op1.address), "licensesOf(op1)").to.equal(2);
+      await expectLicensesOf(c, "op1", 2);
     });
 
     it("lets the owner re-delegate it", async function () {
       const c = await loadFixture(deploySuspended);
       await c.license.connect(c.admin).reinstate(1);
       await c.license.connect(c.alice).delegate(1, c.op2.address);
-      expect(await c.license.licensesOf(c.op1.address), "licensesOf(op1)").to.equal(1);
-      expect(await c.license.licensesOf(c.op2.address), "licensesOf(op2)").to.equal(2);
+      await expectLicensesOf(c, "op1", 1);
+      await expectLicensesOf(c, "op2", 2);
     });
   });
 
@@ -95,8 +98,8 @@ describe("CheckerLicense.reinstate", function () {
       const c = await loadFixture(deploySuspended);
       await c.license.connect(c.admin).reinstate(3);
       await expectLicense(c.license, 3, { operator: ethers.ZeroAddress, suspended: false });
-      expect(await c.license.licensesOf(c.op1.address), "licensesOf(op1)").to.equal(1);
-      expect(await c.license.licensesOf(c.op2.address), "licensesOf(op2)").to.equal(1);
+      await expectLicensesOf(c, "op1", 1);
+      await expectLicensesOf(c, "op2", 1);
       expect(await c.license.licensesOf(ethers.ZeroAddress), "licensesOf(0)").to.equal(0);
     });
   });
@@ -107,18 +110,18 @@ describe("CheckerLicense.reinstate", function () {
       await c.license.connect(c.alice).undelegate(1);
       await c.license.connect(c.admin).reinstate(1);
       await expectLicense(c.license, 1, { operator: ethers.ZeroAddress, suspended: false });
-      expect(await c.license.licensesOf(c.op1.address), "licensesOf(op1)").to.equal(1);
+      await expectLicensesOf(c, "op1", 1);
     });
   });
 
   describe("given the license was transferred while suspended", function () {
     it("restores no count, to the old operator or anyone", async function () {
       const c = await loadFixture(deploySuspended);
-      await c.license.connect(c.alice).transferFrom(c.alice.address, c.carol.address, 1);
+      await aliceToCarol(c, 1);
       await c.license.connect(c.admin).reinstate(1);
       await expectLicense(c.license, 1, { owner: c.carol.address, operator: ethers.ZeroAddress, suspended: false });
-      expect(await c.license.licensesOf(c.op1.address), "licensesOf(op1)").to.equal(1);
-      expect(await c.license.licensesOf(c.carol.address), "licensesOf(carol)").to.equal(0);
+      await expectLicensesOf(c, "op1", 1);
+      await expectLicensesOf(c, "carol", 0);
     });
   });
 
@@ -145,8 +148,8 @@ describe("CheckerLicense.reinstate", function () {
       const c = await loadFixture(deployDelegated);
       await c.license.connect(c.suspender).suspend(4, ethers.id("x"));
       await c.license.connect(c.admin).reinstate(4);
-      expect(await c.license.licensesOf(c.op2.address), "licensesOf(op2)").to.equal(1);
-      expect(await c.license.licensesOf(c.op1.address), "licensesOf(op1)").to.equal(2);
+      await expectLicensesOf(c, "op2", 1);
+      await expectLicensesOf(c, "op1", 2);
     });
   });
 });

@@ -8,8 +8,10 @@ import {
   deployDelegated,
   deploySuspended,
   expectLicense,
+  expectLicensesOf,
   licenseEvents,
 } from "../../helpers/license";
+import { expectRevert } from "../../helpers/reverts";
 
 describe("CheckerLicense.suspend", function () {
   describe("when the caller lacks SUSPENDER_ROLE", function () {
@@ -38,18 +40,14 @@ describe("CheckerLicense.suspend", function () {
   describe("when the license does not exist", function () {
     it("reverts with ERC721NonexistentToken(id)", async function () {
       const c = await loadFixture(deployDelegated);
-      await expect(c.license.connect(c.suspender).suspend(5, EVIDENCE))
-        .to.be.revertedWithCustomError(c.license, "ERC721NonexistentToken")
-        .withArgs(5);
+      await expectRevert(c.license, c.license.connect(c.suspender).suspend(5, EVIDENCE), "ERC721NonexistentToken", 5);
     });
   });
 
   describe("given the license is already suspended", function () {
     it("reverts with Suspended(id)", async function () {
       const c = await loadFixture(deploySuspended);
-      await expect(c.license.connect(c.suspender).suspend(1, EVIDENCE))
-        .to.be.revertedWithCustomError(c.license, "CheckerLicense_Suspended")
-        .withArgs(1);
+      await expectRevert(c.license, c.license.connect(c.suspender).suspend(1, EVIDENCE), "CheckerLicense_Suspended", 1);
     });
 
     it("reverts with Suspended(id) whatever the evidence", async function () {
@@ -78,8 +76,8 @@ describe("CheckerLicense.suspend", function () {
     it("stops counting it for its operator", async function () {
       const c = await loadFixture(deployDelegated);
       await c.license.connect(c.suspender).suspend(1, EVIDENCE);
-      expect(await c.license.licensesOf(c.op1.address), "licensesOf(op1)").to.equal(1);
-      expect(await c.license.licensesOf(c.op2.address), "licensesOf(op2)").to.equal(1);
+      await expectLicensesOf(c, "op1", 1);
+      await expectLicensesOf(c, "op2", 1);
     });
 
     it("keeps it delegated and owned: the record shows who had it", async function () {
@@ -92,7 +90,7 @@ describe("CheckerLicense.suspend", function () {
       const c = await loadFixture(deployDelegated);
       await c.license.connect(c.suspender).suspend(1, EVIDENCE);
       await c.license.connect(c.suspender).suspend(2, EVIDENCE);
-      expect(await c.license.licensesOf(c.op1.address), "licensesOf(op1)").to.equal(0);
+      await expectLicensesOf(c, "op1", 0);
     });
   });
 
@@ -107,9 +105,9 @@ describe("CheckerLicense.suspend", function () {
     it("changes no operator's count", async function () {
       const c = await loadFixture(deployDelegated);
       await c.license.connect(c.suspender).suspend(3, EVIDENCE);
-      expect(await c.license.licensesOf(c.op1.address), "licensesOf(op1)").to.equal(2);
-      expect(await c.license.licensesOf(c.op2.address), "licensesOf(op2)").to.equal(1);
-      expect(await c.license.licensesOf(c.alice.address), "licensesOf(alice)").to.equal(0);
+      await expectLicensesOf(c, "op1", 2);
+      await expectLicensesOf(c, "op2", 1);
+      await expectLicensesOf(c, "alice", 0);
       await expectLicense(c.license, 3, { operator: ethers.ZeroAddress, suspended: true });
     });
   });
@@ -132,7 +130,7 @@ describe("CheckerLicense.suspend", function () {
       await expect(c.license.connect(c.suspender).suspend(1, evidence))
         .to.emit(c.license, "SetSuspended")
         .withArgs(1, true, evidence);
-      expect(await c.license.licensesOf(c.op1.address), "licensesOf(op1)").to.equal(1);
+      await expectLicensesOf(c, "op1", 1);
     });
   });
 });

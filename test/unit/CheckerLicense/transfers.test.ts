@@ -8,10 +8,13 @@ import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 
 import {
   EVIDENCE,
+  aliceToCarol,
   deployDelegated,
   deployMinted,
   deploySuspended,
   expectLicense,
+  expectLicensesOf,
+  expectUndelegate,
   licenseEvents,
 } from "../../helpers/license";
 
@@ -19,7 +22,7 @@ describe("CheckerLicense transfers", function () {
   describe("given the license is delegated", function () {
     it("emits Transfer(from, to, id) then Undelegate(id, operator)", async function () {
       const c = await loadFixture(deployDelegated);
-      const tx = await c.license.connect(c.alice).transferFrom(c.alice.address, c.carol.address, 1);
+      const tx = await aliceToCarol(c, 1);
       expect(await licenseEvents(c.license, tx), "events in order").to.deep.equal([
         ["Transfer", c.alice.address, c.carol.address, 1n],
         ["Undelegate", 1n, c.op1.address],
@@ -28,29 +31,29 @@ describe("CheckerLicense transfers", function () {
 
     it("clears the operator", async function () {
       const c = await loadFixture(deployDelegated);
-      await c.license.connect(c.alice).transferFrom(c.alice.address, c.carol.address, 1);
+      await aliceToCarol(c, 1);
       await expectLicense(c.license, 1, { owner: c.carol.address, operator: ethers.ZeroAddress, suspended: false });
     });
 
     it("subtracts 1 from the operator's licenses", async function () {
       const c = await loadFixture(deployDelegated);
-      await c.license.connect(c.alice).transferFrom(c.alice.address, c.carol.address, 1);
-      expect(await c.license.licensesOf(c.op1.address), "licensesOf(op1)").to.equal(1);
-      expect(await c.license.licensesOf(c.carol.address), "licensesOf(carol)").to.equal(0);
+      await aliceToCarol(c, 1);
+      await expectLicensesOf(c, "op1", 1);
+      await expectLicensesOf(c, "carol", 0);
     });
 
     it("lets the new owner delegate, to the old operator too", async function () {
       const c = await loadFixture(deployDelegated);
-      await c.license.connect(c.alice).transferFrom(c.alice.address, c.carol.address, 1);
+      await aliceToCarol(c, 1);
       await expect(c.license.connect(c.carol).delegate(1, c.op1.address))
         .to.emit(c.license, "Delegate")
         .withArgs(1, c.carol.address, c.op1.address);
-      expect(await c.license.licensesOf(c.op1.address), "licensesOf(op1)").to.equal(2);
+      await expectLicensesOf(c, "op1", 2);
     });
 
     it("stops the old owner from delegating or undelegating", async function () {
       const c = await loadFixture(deployDelegated);
-      await c.license.connect(c.alice).transferFrom(c.alice.address, c.carol.address, 1);
+      await aliceToCarol(c, 1);
       await expect(c.license.connect(c.alice).delegate(1, c.op2.address))
         .to.be.revertedWithCustomError(c.license, "CheckerLicense_NotLicenseOwner")
         .withArgs(1, c.alice.address);
@@ -61,55 +64,66 @@ describe("CheckerLicense transfers", function () {
 
     it("clears the delegation through safeTransferFrom(from, to, id)", async function () {
       const c = await loadFixture(deployDelegated);
-      await expect(
+      await expectUndelegate(
+        c,
         c.license.connect(c.alice)["safeTransferFrom(address,address,uint256)"](c.alice.address, c.carol.address, 1),
-      )
-        .to.emit(c.license, "Undelegate")
-        .withArgs(1, c.op1.address);
+        1,
+        c.op1.address,
+      );
       await expectLicense(c.license, 1, { owner: c.carol.address, operator: ethers.ZeroAddress });
     });
 
     it("clears the delegation through safeTransferFrom(from, to, id, data)", async function () {
       const c = await loadFixture(deployDelegated);
       const asAlice = c.license.connect(c.alice);
-      await expect(
+      await expectUndelegate(
+        c,
         asAlice["safeTransferFrom(address,address,uint256,bytes)"](c.alice.address, c.carol.address, 1, "0x1234"),
-      )
-        .to.emit(c.license, "Undelegate")
-        .withArgs(1, c.op1.address);
-      expect(await c.license.licensesOf(c.op1.address), "licensesOf(op1)").to.equal(1);
+        1,
+        c.op1.address,
+      );
+      await expectLicensesOf(c, "op1", 1);
     });
 
     it("clears the delegation when an approved account moves the license", async function () {
       const c = await loadFixture(deployDelegated);
       await c.license.connect(c.alice).approve(c.other.address, 1);
-      await expect(c.license.connect(c.other).transferFrom(c.alice.address, c.carol.address, 1))
-        .to.emit(c.license, "Undelegate")
-        .withArgs(1, c.op1.address);
-      expect(await c.license.licensesOf(c.op1.address), "licensesOf(op1)").to.equal(1);
+      await expectUndelegate(
+        c,
+        c.license.connect(c.other).transferFrom(c.alice.address, c.carol.address, 1),
+        1,
+        c.op1.address,
+      );
+      await expectLicensesOf(c, "op1", 1);
     });
 
     it("clears the delegation when an operator approved for all moves the license", async function () {
       const c = await loadFixture(deployDelegated);
       await c.license.connect(c.alice).setApprovalForAll(c.other.address, true);
-      await expect(c.license.connect(c.other).transferFrom(c.alice.address, c.carol.address, 2))
-        .to.emit(c.license, "Undelegate")
-        .withArgs(2, c.op1.address);
-      expect(await c.license.licensesOf(c.op1.address), "licensesOf(op1)").to.equal(1);
+      await expectUndelegate(
+        c,
+        c.license.connect(c.other).transferFrom(c.alice.address, c.carol.address, 2),
+        2,
+        c.op1.address,
+      );
+      await expectLicensesOf(c, "op1", 1);
     });
 
     it("clears the delegation when the license goes to its own operator", async function () {
       const c = await loadFixture(deployDelegated);
-      await expect(c.license.connect(c.alice).transferFrom(c.alice.address, c.op1.address, 1))
-        .to.emit(c.license, "Undelegate")
-        .withArgs(1, c.op1.address);
-      expect(await c.license.licensesOf(c.op1.address), "licensesOf(op1)").to.equal(1);
+      await expectUndelegate(
+        c,
+        c.license.connect(c.alice).transferFrom(c.alice.address, c.op1.address, 1),
+        1,
+        c.op1.address,
+      );
+      await expectLicensesOf(c, "op1", 1);
       await expectLicense(c.license, 1, { owner: c.op1.address, operator: ethers.ZeroAddress });
     });
 
     it("leaves the owner's other delegated licenses alone", async function () {
       const c = await loadFixture(deployDelegated);
-      await c.license.connect(c.alice).transferFrom(c.alice.address, c.carol.address, 1);
+      await aliceToCarol(c, 1);
       await expectLicense(c.license, 2, { owner: c.alice.address, operator: c.op1.address });
     });
   });
@@ -117,7 +131,7 @@ describe("CheckerLicense transfers", function () {
   describe("given the license is not delegated", function () {
     it("emits Transfer and no Undelegate", async function () {
       const c = await loadFixture(deployMinted);
-      const tx = await c.license.connect(c.alice).transferFrom(c.alice.address, c.carol.address, 3);
+      const tx = await aliceToCarol(c, 3);
       expect(await licenseEvents(c.license, tx), "events").to.deep.equal([
         ["Transfer", c.alice.address, c.carol.address, 3n],
       ]);
@@ -127,36 +141,37 @@ describe("CheckerLicense transfers", function () {
   describe("given the license is suspended and delegated", function () {
     it("keeps the license suspended", async function () {
       const c = await loadFixture(deploySuspended);
-      await c.license.connect(c.alice).transferFrom(c.alice.address, c.carol.address, 1);
+      await aliceToCarol(c, 1);
       await expectLicense(c.license, 1, { owner: c.carol.address, operator: ethers.ZeroAddress, suspended: true });
     });
 
     it("emits Undelegate(id, operator)", async function () {
       const c = await loadFixture(deploySuspended);
-      await expect(c.license.connect(c.alice).transferFrom(c.alice.address, c.carol.address, 1))
-        .to.emit(c.license, "Undelegate")
-        .withArgs(1, c.op1.address);
+      await expectUndelegate(c, aliceToCarol(c, 1), 1, c.op1.address);
     });
 
     it("does not subtract from the operator a second time", async function () {
       const c = await loadFixture(deploySuspended);
-      await c.license.connect(c.alice).transferFrom(c.alice.address, c.carol.address, 1);
-      expect(await c.license.licensesOf(c.op1.address), "licensesOf(op1)").to.equal(1);
+      await aliceToCarol(c, 1);
+      await expectLicensesOf(c, "op1", 1);
     });
 
     it("succeeds when the suspended license was its operator's only one (count already 0)", async function () {
       const c = await loadFixture(deployDelegated);
       await c.license.connect(c.suspender).suspend(4, EVIDENCE);
-      expect(await c.license.licensesOf(c.op2.address), "licensesOf(op2) after suspend").to.equal(0);
-      await expect(c.license.connect(c.bob).transferFrom(c.bob.address, c.carol.address, 4))
-        .to.emit(c.license, "Undelegate")
-        .withArgs(4, c.op2.address);
-      expect(await c.license.licensesOf(c.op2.address), "licensesOf(op2) after transfer").to.equal(0);
+      await expectLicensesOf(c, "op2", 0, "after suspend");
+      await expectUndelegate(
+        c,
+        c.license.connect(c.bob).transferFrom(c.bob.address, c.carol.address, 4),
+        4,
+        c.op2.address,
+      );
+      await expectLicensesOf(c, "op2", 0, "after transfer");
     });
 
     it("stops the new owner from delegating it", async function () {
       const c = await loadFixture(deploySuspended);
-      await c.license.connect(c.alice).transferFrom(c.alice.address, c.carol.address, 1);
+      await aliceToCarol(c, 1);
       await expect(c.license.connect(c.carol).delegate(1, c.op2.address))
         .to.be.revertedWithCustomError(c.license, "CheckerLicense_Suspended")
         .withArgs(1);
@@ -166,7 +181,7 @@ describe("CheckerLicense transfers", function () {
   describe("given the license is suspended and not delegated", function () {
     it("transfers it, still suspended, with no Undelegate", async function () {
       const c = await loadFixture(deploySuspended);
-      const tx = await c.license.connect(c.alice).transferFrom(c.alice.address, c.carol.address, 3);
+      const tx = await aliceToCarol(c, 3);
       expect(await licenseEvents(c.license, tx), "events").to.deep.equal([
         ["Transfer", c.alice.address, c.carol.address, 3n],
       ]);
@@ -183,7 +198,7 @@ describe("CheckerLicense transfers", function () {
         ["Transfer", c.alice.address, c.alice.address, 1n],
       ]);
       await expectLicense(c.license, 1, { owner: c.alice.address, operator: c.op1.address });
-      expect(await c.license.licensesOf(c.op1.address), "licensesOf(op1)").to.equal(2);
+      await expectLicensesOf(c, "op1", 2);
     });
   });
 

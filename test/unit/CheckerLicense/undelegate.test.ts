@@ -2,15 +2,21 @@ import { expect } from "chai";
 import { ethers } from "hardhat";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 
-import { deployDelegated, deploySuspended, expectLicense, licenseEvents } from "../../helpers/license";
+import {
+  deployDelegated,
+  deploySuspended,
+  expectLicense,
+  expectLicensesOf,
+  expectUndelegate,
+  licenseEvents,
+} from "../../helpers/license";
+import { expectRevert } from "../../helpers/reverts";
 
 describe("CheckerLicense.undelegate", function () {
   describe("when the license does not exist", function () {
     it("reverts with ERC721NonexistentToken(id)", async function () {
       const c = await loadFixture(deployDelegated);
-      await expect(c.license.connect(c.alice).undelegate(5))
-        .to.be.revertedWithCustomError(c.license, "ERC721NonexistentToken")
-        .withArgs(5);
+      await expectRevert(c.license, c.license.connect(c.alice).undelegate(5), "ERC721NonexistentToken", 5);
     });
   });
 
@@ -41,17 +47,13 @@ describe("CheckerLicense.undelegate", function () {
   describe("given the license is not delegated", function () {
     it("reverts with NotDelegated(id)", async function () {
       const c = await loadFixture(deployDelegated);
-      await expect(c.license.connect(c.alice).undelegate(3))
-        .to.be.revertedWithCustomError(c.license, "CheckerLicense_NotDelegated")
-        .withArgs(3);
+      await expectRevert(c.license, c.license.connect(c.alice).undelegate(3), "CheckerLicense_NotDelegated", 3);
     });
 
     it("reverts with NotDelegated(id) after an earlier undelegate", async function () {
       const c = await loadFixture(deployDelegated);
       await c.license.connect(c.alice).undelegate(1);
-      await expect(c.license.connect(c.alice).undelegate(1))
-        .to.be.revertedWithCustomError(c.license, "CheckerLicense_NotDelegated")
-        .withArgs(1);
+      await expectRevert(c.license, c.license.connect(c.alice).undelegate(1), "CheckerLicense_NotDelegated", 1);
     });
   });
 
@@ -59,7 +61,7 @@ describe("CheckerLicense.undelegate", function () {
     it("emits Undelegate(id, operator), and nothing else", async function () {
       const c = await loadFixture(deployDelegated);
       const tx = await c.license.connect(c.alice).undelegate(1);
-      await expect(tx).to.emit(c.license, "Undelegate").withArgs(1, c.op1.address);
+      await expectUndelegate(c, tx, 1, c.op1.address);
       expect(await licenseEvents(c.license, tx), "events").to.deep.equal([["Undelegate", 1n, c.op1.address]]);
     });
 
@@ -72,31 +74,29 @@ describe("CheckerLicense.undelegate", function () {
     it("subtracts 1 from the operator's licenses, and only from its", async function () {
       const c = await loadFixture(deployDelegated);
       await c.license.connect(c.alice).undelegate(1);
-      expect(await c.license.licensesOf(c.op1.address), "licensesOf(op1)").to.equal(1);
-      expect(await c.license.licensesOf(c.op2.address), "licensesOf(op2)").to.equal(1);
+      await expectLicensesOf(c, "op1", 1);
+      await expectLicensesOf(c, "op2", 1);
       await expectLicense(c.license, 2, { operator: c.op1.address });
     });
 
     it("brings the operator to 0 when it takes back its last license", async function () {
       const c = await loadFixture(deployDelegated);
       await c.license.connect(c.bob).undelegate(4);
-      expect(await c.license.licensesOf(c.op2.address), "licensesOf(op2)").to.equal(0);
+      await expectLicensesOf(c, "op2", 0);
     });
 
     it("lets the owner delegate the license again", async function () {
       const c = await loadFixture(deployDelegated);
       await c.license.connect(c.alice).undelegate(1);
       await c.license.connect(c.alice).delegate(1, c.op2.address);
-      expect(await c.license.licensesOf(c.op2.address), "licensesOf(op2)").to.equal(2);
+      await expectLicensesOf(c, "op2", 2);
     });
   });
 
   describe("given the license is suspended and delegated", function () {
     it("emits Undelegate(id, operator)", async function () {
       const c = await loadFixture(deploySuspended);
-      await expect(c.license.connect(c.alice).undelegate(1))
-        .to.emit(c.license, "Undelegate")
-        .withArgs(1, c.op1.address);
+      await expectUndelegate(c, c.license.connect(c.alice).undelegate(1), 1, c.op1.address);
     });
 
     it("clears the operator and keeps the license suspended", async function () {
@@ -108,14 +108,14 @@ describe("CheckerLicense.undelegate", function () {
     it("leaves the operator's count alone: the suspension already removed it", async function () {
       const c = await loadFixture(deploySuspended);
       await c.license.connect(c.alice).undelegate(1);
-      expect(await c.license.licensesOf(c.op1.address), "licensesOf(op1)").to.equal(1);
+      await expectLicensesOf(c, "op1", 1);
     });
 
     it("does not restore the count when the license is later reinstated", async function () {
       const c = await loadFixture(deploySuspended);
       await c.license.connect(c.alice).undelegate(1);
       await c.license.connect(c.admin).reinstate(1);
-      expect(await c.license.licensesOf(c.op1.address), "licensesOf(op1)").to.equal(1);
+      await expectLicensesOf(c, "op1", 1);
     });
   });
 });

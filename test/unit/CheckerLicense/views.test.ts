@@ -6,10 +6,12 @@ import {
   INTERFACE_IDS,
   LICENSE_ROLES,
   MAX_SUPPLY,
+  aliceToCarol,
   deployDelegated,
   deployLicense,
   deployMinted,
   deploySuspended,
+  expectLicensesOf,
 } from "../../helpers/license";
 
 describe("CheckerLicense views", function () {
@@ -55,19 +57,19 @@ describe("CheckerLicense views", function () {
   describe("licensesOf", function () {
     it("counts the unsuspended licenses delegated to the operator", async function () {
       const c = await loadFixture(deploySuspended);
-      expect(await c.license.licensesOf(c.op1.address), "licensesOf(op1)").to.equal(1);
-      expect(await c.license.licensesOf(c.op2.address), "licensesOf(op2)").to.equal(1);
+      await expectLicensesOf(c, "op1", 1);
+      await expectLicensesOf(c, "op2", 1);
     });
 
     it("does not count licenses an account owns", async function () {
       const c = await loadFixture(deployDelegated);
-      expect(await c.license.licensesOf(c.alice.address), "licensesOf(alice)").to.equal(0);
-      expect(await c.license.licensesOf(c.bob.address), "licensesOf(bob)").to.equal(0);
+      await expectLicensesOf(c, "alice", 0);
+      await expectLicensesOf(c, "bob", 0);
     });
 
     it("is 0 for an unknown account and for the zero address", async function () {
       const c = await loadFixture(deployDelegated);
-      expect(await c.license.licensesOf(c.other.address), "licensesOf(other)").to.equal(0);
+      await expectLicensesOf(c, "other", 0);
       expect(await c.license.licensesOf(ethers.ZeroAddress), "licensesOf(0)").to.equal(0);
     });
   });
@@ -85,7 +87,7 @@ describe("CheckerLicense views", function () {
 
     it("does not change on a transfer, a suspension or a delegation", async function () {
       const c = await loadFixture(deploySuspended);
-      await c.license.connect(c.alice).transferFrom(c.alice.address, c.carol.address, 2);
+      await aliceToCarol(c, 2);
       expect(await c.license.totalMinted(), "totalMinted").to.equal(4);
     });
   });

@@ -14,33 +14,23 @@ import {
   deployWithPausedNode,
   deployWithRetiredNode,
 } from "../../helpers/registry";
+import { describeProviderGuards, expectInvalidStatus } from "../../helpers/registryCases";
 
 describe("NodeRegistry.announceMaintenance", function () {
-  describe("when the node does not exist", function () {
-    it("reverts with UnknownNode", async function () {
-      const c = await loadFixture(deployWithEscrowCaller);
-      await expect(c.registry.connect(c.provider).announceMaintenance(99, 0, 0))
-        .to.be.revertedWithCustomError(c.registry, "NodeRegistry_UnknownNode")
-        .withArgs(99);
-    });
-  });
-
-  describe("when the caller is not the node's provider", function () {
-    it("reverts with NotNodeProvider", async function () {
-      const c = await loadFixture(deployWithEscrowCaller);
-      await expect(c.registry.connect(c.provider2).announceMaintenance(c.nodeId, 0, 0))
-        .to.be.revertedWithCustomError(c.registry, "NodeRegistry_NotNodeProvider")
-        .withArgs(c.nodeId, c.provider2.address);
-    });
-  });
+  describeProviderGuards(
+    (c, from, nodeId) => c.registry.connect(from).announceMaintenance(nodeId, 0, 0),
+    (c) => c.provider2,
+  );
 
   describe("given the node is retired", function () {
     it("reverts with InvalidNodeStatus(Retired)", async function () {
       const c = await loadFixture(deployWithRetiredNode);
       const start = (await time.latest()) + 2 * DAY;
-      await expect(c.registry.connect(c.provider).announceMaintenance(c.nodeId, start, start + HOUR))
-        .to.be.revertedWithCustomError(c.registry, "NodeRegistry_InvalidNodeStatus")
-        .withArgs(c.nodeId, NodeStatus.Retired);
+      await expectInvalidStatus(
+        c,
+        c.registry.connect(c.provider).announceMaintenance(c.nodeId, start, start + HOUR),
+        "Retired",
+      );
     });
   });
 

@@ -24,6 +24,7 @@ import {
   expectStake,
   stakeFor,
 } from "../../helpers/registry";
+import { expectRevert } from "../../helpers/reverts";
 
 type Core = Awaited<ReturnType<typeof deployCore>>;
 type Registry = Core["registry"];
@@ -208,19 +209,14 @@ describe("NodeRegistry governance", function () {
     describe("when the class does not exist", function () {
       it("reverts with InvalidGpuClass(id)", async function () {
         const c = await loadFixture(deployCore);
-        await expect(c.registry.setGpuClassActive(2, false))
-          .to.be.revertedWithCustomError(c.registry, "NodeRegistry_InvalidGpuClass")
-          .withArgs(2);
+        await expectRevert(c.registry, c.registry.setGpuClassActive(2, false), "NodeRegistry_InvalidGpuClass", 2);
       });
     });
 
     describe("when the value is the one in force", function () {
       it("reverts with AlreadySet", async function () {
         const c = await loadFixture(deployCore);
-        await expect(c.registry.setGpuClassActive(RTX, true)).to.be.revertedWithCustomError(
-          c.registry,
-          "NodeRegistry_AlreadySet",
-        );
+        await expectRevert(c.registry, c.registry.setGpuClassActive(RTX, true), "NodeRegistry_AlreadySet");
       });
     });
 
@@ -283,10 +279,7 @@ describe("NodeRegistry governance", function () {
     describe("when the amount is the one in force", function () {
       it("reverts with AlreadySet", async function () {
         const c = await loadFixture(deployCore);
-        await expect(c.registry.setBaseStakePerGpu(BASE_STAKE_PER_GPU)).to.be.revertedWithCustomError(
-          c.registry,
-          "NodeRegistry_AlreadySet",
-        );
+        await expectRevert(c.registry, c.registry.setBaseStakePerGpu(BASE_STAKE_PER_GPU), "NodeRegistry_AlreadySet");
       });
     });
 
@@ -484,7 +477,7 @@ describe("NodeRegistry governance", function () {
       it("reverts with EnforcedPause", async function () {
         const c = await loadFixture(deployCore);
         await c.registry.connect(c.guardian).pause();
-        await expect(c.registry.connect(c.guardian).pause()).to.be.revertedWithCustomError(c.registry, "EnforcedPause");
+        await expectRevert(c.registry, c.registry.connect(c.guardian).pause(), "EnforcedPause");
       });
     });
   });
@@ -493,10 +486,7 @@ describe("NodeRegistry governance", function () {
     describe("given the registry is not paused", function () {
       it("reverts with ExpectedPause", async function () {
         const c = await loadFixture(deployCore);
-        await expect(c.registry.connect(c.guardian).unpause()).to.be.revertedWithCustomError(
-          c.registry,
-          "ExpectedPause",
-        );
+        await expectRevert(c.registry, c.registry.connect(c.guardian).unpause(), "ExpectedPause");
       });
     });
 

@@ -10,59 +10,29 @@ import {
   deployWithRentedGpus,
   deployWithRetiredNode,
 } from "../../helpers/registry";
+import {
+  type NodeCall,
+  describeProviderGuards,
+  describeRefusedStatuses,
+  expectInvalidStatus,
+  expectSetStatus,
+} from "../../helpers/registryCases";
 
 describe("NodeRegistry.pauseNode", function () {
-  describe("when the node does not exist", function () {
-    it("reverts with UnknownNode", async function () {
-      const c = await loadFixture(deployWithEscrowCaller);
-      await expect(c.registry.connect(c.provider).pauseNode(99))
-        .to.be.revertedWithCustomError(c.registry, "NodeRegistry_UnknownNode")
-        .withArgs(99);
-    });
-  });
+  const pause: NodeCall = (c, from, nodeId) => c.registry.connect(from).pauseNode(nodeId);
 
-  describe("when the caller is not the node's provider", function () {
-    it("reverts with NotNodeProvider", async function () {
-      const c = await loadFixture(deployWithEscrowCaller);
-      await expect(c.registry.connect(c.oracle).pauseNode(c.nodeId))
-        .to.be.revertedWithCustomError(c.registry, "NodeRegistry_NotNodeProvider")
-        .withArgs(c.nodeId, c.oracle.address);
-    });
-  });
+  describeProviderGuards(pause, (c) => c.oracle);
 
-  describe("given the node is already paused", function () {
-    it("reverts with InvalidNodeStatus(Paused)", async function () {
-      const c = await loadFixture(deployWithPausedNode);
-      await expect(c.registry.connect(c.provider).pauseNode(c.nodeId))
-        .to.be.revertedWithCustomError(c.registry, "NodeRegistry_InvalidNodeStatus")
-        .withArgs(c.nodeId, NodeStatus.Paused);
-    });
-  });
-
-  describe("given the node is jailed", function () {
-    it("reverts with InvalidNodeStatus(Jailed)", async function () {
-      const c = await loadFixture(deployWithJailedNode);
-      await expect(c.registry.connect(c.provider).pauseNode(c.nodeId))
-        .to.be.revertedWithCustomError(c.registry, "NodeRegistry_InvalidNodeStatus")
-        .withArgs(c.nodeId, NodeStatus.Jailed);
-    });
-  });
-
-  describe("given the node is retired", function () {
-    it("reverts with InvalidNodeStatus(Retired)", async function () {
-      const c = await loadFixture(deployWithRetiredNode);
-      await expect(c.registry.connect(c.provider).pauseNode(c.nodeId))
-        .to.be.revertedWithCustomError(c.registry, "NodeRegistry_InvalidNodeStatus")
-        .withArgs(c.nodeId, NodeStatus.Retired);
-    });
-  });
+  describeRefusedStatuses(pause, [
+    { title: "given the node is already paused", fixture: deployWithPausedNode, status: "Paused" },
+    { title: "given the node is jailed", fixture: deployWithJailedNode, status: "Jailed" },
+    { title: "given the node is retired", fixture: deployWithRetiredNode, status: "Retired" },
+  ]);
 
   describe("given the node is active", function () {
     it("emits SetNodeStatus(nodeId, Paused)", async function () {
       const c = await loadFixture(deployWithEscrowCaller);
-      await expect(c.registry.connect(c.provider).pauseNode(c.nodeId))
-        .to.emit(c.registry, "SetNodeStatus")
-        .withArgs(c.nodeId, NodeStatus.Paused);
+      await expectSetStatus(c, c.registry.connect(c.provider).pauseNode(c.nodeId), "Paused");
     });
 
     it("sets the status to Paused", async function () {
@@ -74,9 +44,11 @@ describe("NodeRegistry.pauseNode", function () {
     it("stops new reservations", async function () {
       const c = await loadFixture(deployWithEscrowCaller);
       await c.registry.connect(c.provider).pauseNode(c.nodeId);
-      await expect(c.registry.connect(c.escrowCaller).reserveGpus(c.nodeId, 1, c.usdAddress, false))
-        .to.be.revertedWithCustomError(c.registry, "NodeRegistry_InvalidNodeStatus")
-        .withArgs(c.nodeId, NodeStatus.Paused);
+      await expectInvalidStatus(
+        c,
+        c.registry.connect(c.escrowCaller).reserveGpus(c.nodeId, 1, c.usdAddress, false),
+        "Paused",
+      );
     });
 
     it("keeps the stake requirement (the node stays listed)", async function () {

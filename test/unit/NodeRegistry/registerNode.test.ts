@@ -20,6 +20,7 @@ import {
   rtxSpec,
   specTuple,
 } from "../../helpers/registry";
+import { expectRevert } from "../../helpers/reverts";
 
 describe("NodeRegistry.registerNode", function () {
   async function register(c: Awaited<ReturnType<typeof deployCore>>, spec = defaultSpec, uri = ENDPOINT) {
@@ -31,16 +32,14 @@ describe("NodeRegistry.registerNode", function () {
   describe("given the registry is paused", function () {
     it("reverts with EnforcedPause", async function () {
       const c = await loadFixture(deployPaused);
-      await expect(register(c)).to.be.revertedWithCustomError(c.registry, "EnforcedPause");
+      await expectRevert(c.registry, register(c), "EnforcedPause");
     });
   });
 
   describe("when the GPU class does not exist", function () {
     it("reverts with InvalidGpuClass", async function () {
       const c = await loadFixture(deployCore);
-      await expect(register(c, { ...defaultSpec, gpuClass: 2 }))
-        .to.be.revertedWithCustomError(c.registry, "NodeRegistry_InvalidGpuClass")
-        .withArgs(2);
+      await expectRevert(c.registry, register(c, { ...defaultSpec, gpuClass: 2 }), "NodeRegistry_InvalidGpuClass", 2);
     });
   });
 
@@ -48,9 +47,7 @@ describe("NodeRegistry.registerNode", function () {
     it("reverts with InvalidGpuClass", async function () {
       const c = await loadFixture(deployCore);
       await c.registry.connect(c.admin).setGpuClassActive(RTX, false);
-      await expect(register(c, rtxSpec))
-        .to.be.revertedWithCustomError(c.registry, "NodeRegistry_InvalidGpuClass")
-        .withArgs(RTX);
+      await expectRevert(c.registry, register(c, rtxSpec), "NodeRegistry_InvalidGpuClass", RTX);
     });
   });
 
@@ -58,9 +55,7 @@ describe("NodeRegistry.registerNode", function () {
     for (const field of ["gpuCount", "vramGiB", "cpuCores", "ramGiB", "diskGiB", "bandwidthMbps"] as const) {
       it(`reverts with InvalidSpec("${field}") for ${field} = 0`, async function () {
         const c = await loadFixture(deployCore);
-        await expect(register(c, { ...defaultSpec, [field]: 0 }))
-          .to.be.revertedWithCustomError(c.registry, "NodeRegistry_InvalidSpec")
-          .withArgs(field);
+        await expectRevert(c.registry, register(c, { ...defaultSpec, [field]: 0 }), "NodeRegistry_InvalidSpec", field);
       });
     }
   });

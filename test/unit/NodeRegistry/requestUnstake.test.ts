@@ -20,24 +20,26 @@ import {
   deployWithUnbonding,
   expectStake,
 } from "../../helpers/registry";
+import type { RegistryFixture } from "../../helpers/registryCases";
+import { expectRevert } from "../../helpers/reverts";
 
 describe("NodeRegistry.requestUnstake", function () {
+  const unstake = (c: Pick<RegistryFixture, "registry" | "provider">, amount: bigint | number) =>
+    c.registry.connect(c.provider).requestUnstake(amount);
+
   const AMOUNT = KAI(4_000);
 
   describe("when the amount is 0", function () {
     it("reverts with ZeroAmount", async function () {
       const c = await loadFixture(deployWithEscrowCaller);
-      await expect(c.registry.connect(c.provider).requestUnstake(0)).to.be.revertedWithCustomError(
-        c.registry,
-        "NodeRegistry_ZeroAmount",
-      );
+      await expectRevert(c.registry, unstake(c, 0), "NodeRegistry_ZeroAmount");
     });
   });
 
   describe("when the amount exceeds the active stake", function () {
     it("reverts with InsufficientStaked(provider, amount, staked)", async function () {
       const c = await loadFixture(deployWithEscrowCaller);
-      await expect(c.registry.connect(c.provider).requestUnstake(DEFAULT_REQUIRED_STAKE + 1n))
+      await expect(unstake(c, DEFAULT_REQUIRED_STAKE + 1n))
         .to.be.revertedWithCustomError(c.registry, "NodeRegistry_InsufficientStaked")
         .withArgs(c.provider.address, DEFAULT_REQUIRED_STAKE + 1n, DEFAULT_REQUIRED_STAKE);
     });
@@ -56,7 +58,7 @@ describe("NodeRegistry.requestUnstake", function () {
     it("counts only the active stake as available", async function () {
       const c = await loadFixture(deployWithUnbonding);
       const active = DEFAULT_REQUIRED_STAKE - UNBONDING;
-      await expect(c.registry.connect(c.provider).requestUnstake(active + 1n))
+      await expect(unstake(c, active + 1n))
         .to.be.revertedWithCustomError(c.registry, "NodeRegistry_InsufficientStaked")
         .withArgs(c.provider.address, active + 1n, active);
     });
@@ -68,14 +70,12 @@ describe("NodeRegistry.requestUnstake", function () {
 
     it("reverts with StakeLocked(provider, 1, 0) while the node has the rental", async function () {
       const c = await loadFixture(deployWithLockedStake);
-      await expect(c.registry.connect(c.provider).requestUnstake(1n))
-        .to.be.revertedWithCustomError(c.registry, "NodeRegistry_StakeLocked")
-        .withArgs(c.provider.address, 1n, 0n);
+      await expectRevert(c.registry, unstake(c, 1n), "NodeRegistry_StakeLocked", c.provider.address, 1n, 0n);
     });
 
     it("reverts with StakeLocked when unstaking everything", async function () {
       const c = await loadFixture(deployWithLockedStake);
-      await expect(c.registry.connect(c.provider).requestUnstake(DEFAULT_REQUIRED_STAKE))
+      await expect(unstake(c, DEFAULT_REQUIRED_STAKE))
         .to.be.revertedWithCustomError(c.registry, "NodeRegistry_StakeLocked")
         .withArgs(c.provider.address, DEFAULT_REQUIRED_STAKE, 0n);
     });
@@ -83,24 +83,24 @@ describe("NodeRegistry.requestUnstake", function () {
     it("accepts exactly the stake above the node's requirement, and refuses 1 wei more", async function () {
       const c = await loadFixture(deployWithLockedStake);
       await c.registry.connect(c.provider).stake(EXTRA);
-      await expect(c.registry.connect(c.provider).requestUnstake(EXTRA + 1n))
+      await expect(unstake(c, EXTRA + 1n))
         .to.be.revertedWithCustomError(c.registry, "NodeRegistry_StakeLocked")
         .withArgs(c.provider.address, EXTRA + 1n, EXTRA);
-      await c.registry.connect(c.provider).requestUnstake(EXTRA);
+      await unstake(c, EXTRA);
       await expectStake(c.registry, c.provider.address, { staked: DEFAULT_REQUIRED_STAKE, unbonding: EXTRA });
     });
 
     it("accepts everything once the escrow unlocked the stake", async function () {
       const c = await loadFixture(deployWithLockedStake);
       await c.registry.connect(c.escrowCaller).releaseGpus(c.nodeId, LOCKED_GPUS, true);
-      await c.registry.connect(c.provider).requestUnstake(DEFAULT_REQUIRED_STAKE);
+      await unstake(c, DEFAULT_REQUIRED_STAKE);
       await expectStake(c.registry, c.provider.address, { staked: 0n, unbonding: DEFAULT_REQUIRED_STAKE });
     });
 
     it("still keeps the locked part once the GPUs are released without unlocking", async function () {
       const c = await loadFixture(deployWithLockedStake);
       await c.registry.connect(c.escrowCaller).releaseGpus(c.nodeId, LOCKED_GPUS, false);
-      await expect(c.registry.connect(c.provider).requestUnstake(DEFAULT_REQUIRED_STAKE))
+      await expect(unstake(c, DEFAULT_REQUIRED_STAKE))
         .to.be.revertedWithCustomError(c.registry, "NodeRegistry_StakeLocked")
         .withArgs(c.provider.address, DEFAULT_REQUIRED_STAKE, UNLOCKED_AFTER_RELEASE);
     });
@@ -113,26 +113,24 @@ describe("NodeRegistry.requestUnstake", function () {
       const c = await loadFixture(deployWithRentedGpus);
       await c.registry.connect(c.provider).stake(EXTRA);
       expect(await c.registry.rentedStake(c.provider.address)).to.equal(DEFAULT_REQUIRED_STAKE);
-      await expect(c.registry.connect(c.provider).requestUnstake(EXTRA + 1n))
+      await expect(unstake(c, EXTRA + 1n))
         .to.be.revertedWithCustomError(c.registry, "NodeRegistry_StakeLocked")
         .withArgs(c.provider.address, EXTRA + 1n, EXTRA);
-      await c.registry.connect(c.provider).requestUnstake(EXTRA);
+      await unstake(c, EXTRA);
       await expectStake(c.registry, c.provider.address, { staked: DEFAULT_REQUIRED_STAKE, unbonding: EXTRA });
     });
 
     it("keeps holding the whole node while any GPU stays rented", async function () {
       const c = await loadFixture(deployWithRentedGpus);
       await c.registry.connect(c.escrowCaller).releaseGpus(c.nodeId, RENTED_GPUS - 1n, false);
-      await expect(c.registry.connect(c.provider).requestUnstake(1n))
-        .to.be.revertedWithCustomError(c.registry, "NodeRegistry_StakeLocked")
-        .withArgs(c.provider.address, 1n, 0n);
+      await expectRevert(c.registry, unstake(c, 1n), "NodeRegistry_StakeLocked", c.provider.address, 1n, 0n);
     });
 
     it("frees it once the last GPU is released", async function () {
       const c = await loadFixture(deployWithRentedGpus);
       await c.registry.connect(c.escrowCaller).releaseGpus(c.nodeId, RENTED_GPUS, false);
       expect(await c.registry.rentedStake(c.provider.address)).to.equal(0n);
-      await c.registry.connect(c.provider).requestUnstake(DEFAULT_REQUIRED_STAKE);
+      await unstake(c, DEFAULT_REQUIRED_STAKE);
       await expectStake(c.registry, c.provider.address, { staked: 0n, unbonding: DEFAULT_REQUIRED_STAKE });
     });
   });
@@ -144,9 +142,7 @@ describe("NodeRegistry.requestUnstake", function () {
       await c.registry
         .connect(c.oracle)
         .slash(c.provider.address, KAI(20_000), c.nodeId, 1, ethers.ZeroHash, c.treasury);
-      await expect(c.registry.connect(c.provider).requestUnstake(1))
-        .to.be.revertedWithCustomError(c.registry, "NodeRegistry_StakeLocked")
-        .withArgs(c.provider.address, 1, 0);
+      await expectRevert(c.registry, unstake(c, 1), "NodeRegistry_StakeLocked", c.provider.address, 1, 0);
     });
   });
 
@@ -154,7 +150,7 @@ describe("NodeRegistry.requestUnstake", function () {
     // Allowed with no rental open: the node simply stops being rentable (and eligible).
     it("moves the amount into unbonding", async function () {
       const c = await loadFixture(deployWithEscrowCaller);
-      await c.registry.connect(c.provider).requestUnstake(AMOUNT);
+      await unstake(c, AMOUNT);
       await expectStake(c.registry, c.provider.address, {
         staked: DEFAULT_REQUIRED_STAKE - AMOUNT,
         unbonding: AMOUNT,
@@ -163,7 +159,7 @@ describe("NodeRegistry.requestUnstake", function () {
 
     it("leaves the node unrentable (InsufficientStake)", async function () {
       const c = await loadFixture(deployWithEscrowCaller);
-      await c.registry.connect(c.provider).requestUnstake(AMOUNT);
+      await unstake(c, AMOUNT);
       await expect(c.registry.connect(c.escrowCaller).reserveGpus(c.nodeId, 1, c.usdAddress, false))
         .to.be.revertedWithCustomError(c.registry, "NodeRegistry_InsufficientStake")
         .withArgs(c.provider.address, DEFAULT_REQUIRED_STAKE - AMOUNT, DEFAULT_REQUIRED_STAKE);
@@ -174,7 +170,7 @@ describe("NodeRegistry.requestUnstake", function () {
     it("emits RequestUnstake(provider, amount, now + 14 days)", async function () {
       const c = await loadFixture(deployWithEscrowCaller);
       const now = BigInt(await atNextBlock());
-      await expect(c.registry.connect(c.provider).requestUnstake(AMOUNT))
+      await expect(unstake(c, AMOUNT))
         .to.emit(c.registry, "RequestUnstake")
         .withArgs(c.provider.address, AMOUNT, now + DEFAULT_UNBONDING_PERIOD);
     });
@@ -182,7 +178,7 @@ describe("NodeRegistry.requestUnstake", function () {
     it("moves the amount from staked to unbonding and sets the end", async function () {
       const c = await loadFixture(deployWithEscrowCaller);
       const now = BigInt(await atNextBlock());
-      await c.registry.connect(c.provider).requestUnstake(AMOUNT);
+      await unstake(c, AMOUNT);
       await expectStake(c.registry, c.provider.address, {
         staked: DEFAULT_REQUIRED_STAKE - AMOUNT,
         unbonding: AMOUNT,
@@ -192,11 +188,7 @@ describe("NodeRegistry.requestUnstake", function () {
 
     it("moves no KAI yet", async function () {
       const c = await loadFixture(deployWithEscrowCaller);
-      await expect(c.registry.connect(c.provider).requestUnstake(AMOUNT)).to.changeTokenBalances(
-        c.kai,
-        [c.provider, c.registry],
-        [0, 0],
-      );
+      await expect(unstake(c, AMOUNT)).to.changeTokenBalances(c.kai, [c.provider, c.registry], [0, 0]);
     });
   });
 
@@ -204,7 +196,7 @@ describe("NodeRegistry.requestUnstake", function () {
     it("adds to the unbonding amount", async function () {
       const c = await loadFixture(deployWithUnbonding);
       await time.increase(10 * DAY);
-      await c.registry.connect(c.provider).requestUnstake(AMOUNT);
+      await unstake(c, AMOUNT);
       await expectStake(c.registry, c.provider.address, { unbonding: UNBONDING + AMOUNT });
     });
 
@@ -212,7 +204,7 @@ describe("NodeRegistry.requestUnstake", function () {
       const c = await loadFixture(deployWithUnbonding);
       await time.increase(10 * DAY);
       const now = BigInt(await atNextBlock());
-      await c.registry.connect(c.provider).requestUnstake(AMOUNT);
+      await unstake(c, AMOUNT);
       await expectStake(c.registry, c.provider.address, { unbondingEnd: now + DEFAULT_UNBONDING_PERIOD });
     });
 
@@ -220,7 +212,7 @@ describe("NodeRegistry.requestUnstake", function () {
       const c = await loadFixture(deployWithUnbonding);
       await time.increase(10 * DAY);
       const now = BigInt(await atNextBlock());
-      await c.registry.connect(c.provider).requestUnstake(AMOUNT);
+      await unstake(c, AMOUNT);
       await time.increaseTo(c.unbondingEnd);
       await expect(c.registry.connect(c.provider).withdrawUnstaked())
         .to.be.revertedWithCustomError(c.registry, "NodeRegistry_NothingToWithdraw")
@@ -233,7 +225,7 @@ describe("NodeRegistry.requestUnstake", function () {
       const c = await loadFixture(deployWithEscrowCaller);
       await c.registry.connect(c.admin).setUnbondingPeriod(3 * DAY);
       const now = await atNextBlock();
-      await expect(c.registry.connect(c.provider).requestUnstake(AMOUNT))
+      await expect(unstake(c, AMOUNT))
         .to.emit(c.registry, "RequestUnstake")
         .withArgs(c.provider.address, AMOUNT, now + 3 * DAY);
     });
@@ -243,7 +235,7 @@ describe("NodeRegistry.requestUnstake", function () {
     it("still moves stake into unbonding", async function () {
       const c = await loadFixture(deployPaused);
       const now = BigInt(await atNextBlock());
-      await expect(c.registry.connect(c.provider).requestUnstake(AMOUNT))
+      await expect(unstake(c, AMOUNT))
         .to.emit(c.registry, "RequestUnstake")
         .withArgs(c.provider.address, AMOUNT, now + DEFAULT_UNBONDING_PERIOD);
     });
@@ -257,11 +249,8 @@ describe("NodeRegistry.requestUnstake", function () {
     it("keeps staked + unbonding equal to the tokens it holds (no uint96 wrap-around)", async function () {
       const c = await loadFixture(deployWithMintableStakeToken);
       await c.registry.connect(c.provider).stake(UINT96_MAX);
-      await c.registry.connect(c.provider).requestUnstake(1);
-      for (const step of [
-        () => c.registry.connect(c.provider).stake(1),
-        () => c.registry.connect(c.provider).requestUnstake(UINT96_MAX),
-      ]) {
+      await unstake(c, 1);
+      for (const step of [() => c.registry.connect(c.provider).stake(1), () => unstake(c, UINT96_MAX)]) {
         try {
           await step();
         } catch {

@@ -2,15 +2,7 @@ import { expect } from "chai";
 import { ethers } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 
-import {
-  BASE_STAKE_PER_GPU,
-  H100_MULTIPLIER_BPS,
-  KAI,
-  KAI_PRICE,
-  NodeStatus,
-  USD_PRICE,
-  registerNode,
-} from "../../fixtures";
+import { BASE_STAKE_PER_GPU, H100_MULTIPLIER_BPS, KAI, KAI_PRICE, USD_PRICE, registerNode } from "../../fixtures";
 import {
   DEFAULT_NODE_GPUS,
   DEFAULT_REQUIRED_STAKE,
@@ -32,6 +24,8 @@ import {
   rtxSpec,
   stakeFor,
 } from "../../helpers/registry";
+import { expectInvalidStatus } from "../../helpers/registryCases";
+import { expectRevert } from "../../helpers/reverts";
 
 describe("NodeRegistry.reserveGpus", function () {
   type Fixture = Awaited<ReturnType<typeof deployWithEscrowCaller>>;
@@ -51,32 +45,24 @@ describe("NodeRegistry.reserveGpus", function () {
   describe("when the node does not exist", function () {
     it("reverts with UnknownNode", async function () {
       const c = await loadFixture(deployWithEscrowCaller);
-      await expect(reserve(c, 1, false, 99))
-        .to.be.revertedWithCustomError(c.registry, "NodeRegistry_UnknownNode")
-        .withArgs(99);
+      await expectRevert(c.registry, reserve(c, 1, false, 99), "NodeRegistry_UnknownNode", 99);
     });
   });
 
   describe("given the node is not active", function () {
     it("reverts with InvalidNodeStatus(Paused) for a paused node", async function () {
       const c = await loadFixture(deployWithPausedNode);
-      await expect(reserve(c, 1))
-        .to.be.revertedWithCustomError(c.registry, "NodeRegistry_InvalidNodeStatus")
-        .withArgs(c.nodeId, NodeStatus.Paused);
+      await expectInvalidStatus(c, reserve(c, 1), "Paused");
     });
 
     it("reverts with InvalidNodeStatus(Jailed) for a jailed node", async function () {
       const c = await loadFixture(deployWithJailedNode);
-      await expect(reserve(c, 1))
-        .to.be.revertedWithCustomError(c.registry, "NodeRegistry_InvalidNodeStatus")
-        .withArgs(c.nodeId, NodeStatus.Jailed);
+      await expectInvalidStatus(c, reserve(c, 1), "Jailed");
     });
 
     it("reverts with InvalidNodeStatus(Retired) for a retired node", async function () {
       const c = await loadFixture(deployWithRetiredNode);
-      await expect(reserve(c, 1))
-        .to.be.revertedWithCustomError(c.registry, "NodeRegistry_InvalidNodeStatus")
-        .withArgs(c.nodeId, NodeStatus.Retired);
+      await expectInvalidStatus(c, reserve(c, 1), "Retired");
     });
   });
 
@@ -91,17 +77,13 @@ describe("NodeRegistry.reserveGpus", function () {
     it("reverts with InMaintenance(nodeId, end) when the window starts", async function () {
       const c = await loadFixture(deployWithMaintenance);
       await time.setNextBlockTimestamp(c.window.start);
-      await expect(reserve(c, 1))
-        .to.be.revertedWithCustomError(c.registry, "NodeRegistry_InMaintenance")
-        .withArgs(c.nodeId, c.window.end);
+      await expectRevert(c.registry, reserve(c, 1), "NodeRegistry_InMaintenance", c.nodeId, c.window.end);
     });
 
     it("reverts with InMaintenance(nodeId, end) in the window's last second", async function () {
       const c = await loadFixture(deployWithMaintenance);
       await time.setNextBlockTimestamp(c.window.end - 1);
-      await expect(reserve(c, 1))
-        .to.be.revertedWithCustomError(c.registry, "NodeRegistry_InMaintenance")
-        .withArgs(c.nodeId, c.window.end);
+      await expectRevert(c.registry, reserve(c, 1), "NodeRegistry_InMaintenance", c.nodeId, c.window.end);
     });
 
     it("reserves again at the window's end (exclusive)", async function () {
@@ -124,9 +106,7 @@ describe("NodeRegistry.reserveGpus", function () {
   describe("when more GPUs are requested than the node has", function () {
     it("reverts with NotEnoughFreeGpus(nodeId, 9, 8)", async function () {
       const c = await loadFixture(deployWithEscrowCaller);
-      await expect(reserve(c, 9))
-        .to.be.revertedWithCustomError(c.registry, "NodeRegistry_NotEnoughFreeGpus")
-        .withArgs(c.nodeId, 9, DEFAULT_NODE_GPUS);
+      await expectRevert(c.registry, reserve(c, 9), "NodeRegistry_NotEnoughFreeGpus", c.nodeId, 9, DEFAULT_NODE_GPUS);
     });
   });
 
@@ -149,9 +129,7 @@ describe("NodeRegistry.reserveGpus", function () {
     it("reverts with NotEnoughFreeGpus(nodeId, 1, 0)", async function () {
       const c = await loadFixture(deployWithEscrowCaller);
       await reserve(c, 8);
-      await expect(reserve(c, 1))
-        .to.be.revertedWithCustomError(c.registry, "NodeRegistry_NotEnoughFreeGpus")
-        .withArgs(c.nodeId, 1, 0);
+      await expectRevert(c.registry, reserve(c, 1), "NodeRegistry_NotEnoughFreeGpus", c.nodeId, 1, 0);
     });
   });
 
@@ -310,9 +288,7 @@ describe("NodeRegistry.reserveGpus", function () {
   describe("when 0 GPUs are requested", function () {
     it("reverts with NotEnoughFreeGpus(nodeId, 0, 0)", async function () {
       const c = await loadFixture(deployWithEscrowCaller);
-      await expect(reserve(c, 0))
-        .to.be.revertedWithCustomError(c.registry, "NodeRegistry_NotEnoughFreeGpus")
-        .withArgs(c.nodeId, 0, 0);
+      await expectRevert(c.registry, reserve(c, 0), "NodeRegistry_NotEnoughFreeGpus", c.nodeId, 0, 0);
     });
   });
 });

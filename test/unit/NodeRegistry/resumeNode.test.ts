@@ -8,59 +8,33 @@ import {
   deployWithPausedNode,
   deployWithRetiredNode,
 } from "../../helpers/registry";
+import {
+  type NodeCall,
+  describeProviderGuards,
+  describeRefusedStatuses,
+  expectSetStatus,
+} from "../../helpers/registryCases";
 
 describe("NodeRegistry.resumeNode", function () {
-  describe("when the node does not exist", function () {
-    it("reverts with UnknownNode", async function () {
-      const c = await loadFixture(deployWithPausedNode);
-      await expect(c.registry.connect(c.provider).resumeNode(99))
-        .to.be.revertedWithCustomError(c.registry, "NodeRegistry_UnknownNode")
-        .withArgs(99);
-    });
-  });
+  const resume: NodeCall = (c, from, nodeId) => c.registry.connect(from).resumeNode(nodeId);
 
-  describe("when the caller is not the node's provider", function () {
-    it("reverts with NotNodeProvider", async function () {
-      const c = await loadFixture(deployWithPausedNode);
-      await expect(c.registry.connect(c.admin).resumeNode(c.nodeId))
-        .to.be.revertedWithCustomError(c.registry, "NodeRegistry_NotNodeProvider")
-        .withArgs(c.nodeId, c.admin.address);
-    });
-  });
+  describeProviderGuards(resume, (c) => c.admin, deployWithPausedNode);
 
-  describe("given the node is active", function () {
-    it("reverts with InvalidNodeStatus(Active)", async function () {
-      const c = await loadFixture(deployWithEscrowCaller);
-      await expect(c.registry.connect(c.provider).resumeNode(c.nodeId))
-        .to.be.revertedWithCustomError(c.registry, "NodeRegistry_InvalidNodeStatus")
-        .withArgs(c.nodeId, NodeStatus.Active);
-    });
-  });
-
-  describe("given the node is jailed", function () {
-    it("reverts with InvalidNodeStatus(Jailed): only the oracle can unjail", async function () {
-      const c = await loadFixture(deployWithJailedNode);
-      await expect(c.registry.connect(c.provider).resumeNode(c.nodeId))
-        .to.be.revertedWithCustomError(c.registry, "NodeRegistry_InvalidNodeStatus")
-        .withArgs(c.nodeId, NodeStatus.Jailed);
-    });
-  });
-
-  describe("given the node is retired", function () {
-    it("reverts with InvalidNodeStatus(Retired)", async function () {
-      const c = await loadFixture(deployWithRetiredNode);
-      await expect(c.registry.connect(c.provider).resumeNode(c.nodeId))
-        .to.be.revertedWithCustomError(c.registry, "NodeRegistry_InvalidNodeStatus")
-        .withArgs(c.nodeId, NodeStatus.Retired);
-    });
-  });
+  describeRefusedStatuses(resume, [
+    { title: "given the node is active", fixture: deployWithEscrowCaller, status: "Active" },
+    {
+      title: "given the node is jailed",
+      fixture: deployWithJailedNode,
+      status: "Jailed",
+      test: "reverts with InvalidNodeStatus(Jailed): only the oracle can unjail",
+    },
+    { title: "given the node is retired", fixture: deployWithRetiredNode, status: "Retired" },
+  ]);
 
   describe("given the node is paused", function () {
     it("emits SetNodeStatus(nodeId, Active)", async function () {
       const c = await loadFixture(deployWithPausedNode);
-      await expect(c.registry.connect(c.provider).resumeNode(c.nodeId))
-        .to.emit(c.registry, "SetNodeStatus")
-        .withArgs(c.nodeId, NodeStatus.Active);
+      await expectSetStatus(c, c.registry.connect(c.provider).resumeNode(c.nodeId), "Active");
     });
 
     it("sets the status to Active", async function () {
@@ -81,9 +55,7 @@ describe("NodeRegistry.resumeNode", function () {
     it("emits SetNodeStatus(nodeId, Active)", async function () {
       const c = await loadFixture(deployWithJailedNode);
       await c.registry.connect(c.oracle).setNodeJailed(c.nodeId, false);
-      await expect(c.registry.connect(c.provider).resumeNode(c.nodeId))
-        .to.emit(c.registry, "SetNodeStatus")
-        .withArgs(c.nodeId, NodeStatus.Active);
+      await expectSetStatus(c, c.registry.connect(c.provider).resumeNode(c.nodeId), "Active");
     });
   });
 });

@@ -14,34 +14,22 @@ import {
   expectStake,
   rtxSpec,
 } from "../../helpers/registry";
+import {
+  type NodeCall,
+  describeProviderGuards,
+  describeRefusedStatuses,
+  expectInvalidStatus,
+  expectSetStatus,
+} from "../../helpers/registryCases";
 
 describe("NodeRegistry.retireNode", function () {
-  describe("when the node does not exist", function () {
-    it("reverts with UnknownNode", async function () {
-      const c = await loadFixture(deployWithEscrowCaller);
-      await expect(c.registry.connect(c.provider).retireNode(99))
-        .to.be.revertedWithCustomError(c.registry, "NodeRegistry_UnknownNode")
-        .withArgs(99);
-    });
-  });
+  const retire: NodeCall = (c, from, nodeId) => c.registry.connect(from).retireNode(nodeId);
 
-  describe("when the caller is not the node's provider", function () {
-    it("reverts with NotNodeProvider", async function () {
-      const c = await loadFixture(deployWithEscrowCaller);
-      await expect(c.registry.connect(c.renter).retireNode(c.nodeId))
-        .to.be.revertedWithCustomError(c.registry, "NodeRegistry_NotNodeProvider")
-        .withArgs(c.nodeId, c.renter.address);
-    });
-  });
+  describeProviderGuards(retire, (c) => c.renter);
 
-  describe("given the node is already retired", function () {
-    it("reverts with InvalidNodeStatus(Retired)", async function () {
-      const c = await loadFixture(deployWithRetiredNode);
-      await expect(c.registry.connect(c.provider).retireNode(c.nodeId))
-        .to.be.revertedWithCustomError(c.registry, "NodeRegistry_InvalidNodeStatus")
-        .withArgs(c.nodeId, NodeStatus.Retired);
-    });
-  });
+  describeRefusedStatuses(retire, [
+    { title: "given the node is already retired", fixture: deployWithRetiredNode, status: "Retired" },
+  ]);
 
   describe("given GPUs are rented", function () {
     it("reverts with NodeHasRentals(nodeId, rentedGpus)", async function () {
@@ -54,18 +42,14 @@ describe("NodeRegistry.retireNode", function () {
     it("succeeds once the escrow released them all", async function () {
       const c = await loadFixture(deployWithRentedGpus);
       await c.registry.connect(c.escrowCaller).releaseGpus(c.nodeId, RENTED_GPUS, false);
-      await expect(c.registry.connect(c.provider).retireNode(c.nodeId))
-        .to.emit(c.registry, "SetNodeStatus")
-        .withArgs(c.nodeId, NodeStatus.Retired);
+      await expectSetStatus(c, c.registry.connect(c.provider).retireNode(c.nodeId), "Retired");
     });
   });
 
   describe("given the node is active with no rental", function () {
     it("emits SetNodeStatus(nodeId, Retired)", async function () {
       const c = await loadFixture(deployWithEscrowCaller);
-      await expect(c.registry.connect(c.provider).retireNode(c.nodeId))
-        .to.emit(c.registry, "SetNodeStatus")
-        .withArgs(c.nodeId, NodeStatus.Retired);
+      await expectSetStatus(c, c.registry.connect(c.provider).retireNode(c.nodeId), "Retired");
     });
 
     it("sets the status to Retired", async function () {
@@ -130,9 +114,7 @@ describe("NodeRegistry.retireNode", function () {
     // Retiring would end the jail and drop the stake requirement: a jailed node waits for the oracle.
     it("reverts with InvalidNodeStatus(nodeId, Jailed)", async function () {
       const c = await loadFixture(deployWithJailedNode);
-      await expect(c.registry.connect(c.provider).retireNode(c.nodeId))
-        .to.be.revertedWithCustomError(c.registry, "NodeRegistry_InvalidNodeStatus")
-        .withArgs(c.nodeId, NodeStatus.Jailed);
+      await expectInvalidStatus(c, c.registry.connect(c.provider).retireNode(c.nodeId), "Jailed");
     });
   });
 });

@@ -12,8 +12,19 @@ import {
   deployWithRentedGpus,
   deployWithRetiredNode,
 } from "../../helpers/registry";
+import {
+  type NodeCall,
+  describeRefusedStatuses,
+  expectInvalidStatus,
+  expectSetStatus,
+} from "../../helpers/registryCases";
 
 describe("NodeRegistry.setNodeJailed", function () {
+  const jail =
+    (jailed: boolean): NodeCall =>
+    (c, from, nodeId) =>
+      c.registry.connect(from).setNodeJailed(nodeId, jailed);
+
   describe("when the caller lacks SLASHER_ROLE", function () {
     it("reverts with AccessControlUnauthorizedAccount(caller, SLASHER_ROLE)", async function () {
       const c = await loadFixture(deployWithEscrowCaller);
@@ -43,9 +54,7 @@ describe("NodeRegistry.setNodeJailed", function () {
     describe("given the node is active", function () {
       it("emits SetNodeStatus(nodeId, Jailed)", async function () {
         const c = await loadFixture(deployWithEscrowCaller);
-        await expect(c.registry.connect(c.oracle).setNodeJailed(c.nodeId, true))
-          .to.emit(c.registry, "SetNodeStatus")
-          .withArgs(c.nodeId, NodeStatus.Jailed);
+        await expectSetStatus(c, c.registry.connect(c.oracle).setNodeJailed(c.nodeId, true), "Jailed");
       });
 
       it("sets the status to Jailed", async function () {
@@ -64,29 +73,18 @@ describe("NodeRegistry.setNodeJailed", function () {
     describe("given the node is paused", function () {
       it("emits SetNodeStatus(nodeId, Jailed)", async function () {
         const c = await loadFixture(deployWithPausedNode);
-        await expect(c.registry.connect(c.oracle).setNodeJailed(c.nodeId, true))
-          .to.emit(c.registry, "SetNodeStatus")
-          .withArgs(c.nodeId, NodeStatus.Jailed);
+        await expectSetStatus(c, c.registry.connect(c.oracle).setNodeJailed(c.nodeId, true), "Jailed");
       });
     });
 
-    describe("given the node is already jailed", function () {
-      it("reverts with InvalidNodeStatus(Jailed)", async function () {
-        const c = await loadFixture(deployWithJailedNode);
-        await expect(c.registry.connect(c.oracle).setNodeJailed(c.nodeId, true))
-          .to.be.revertedWithCustomError(c.registry, "NodeRegistry_InvalidNodeStatus")
-          .withArgs(c.nodeId, NodeStatus.Jailed);
-      });
-    });
-
-    describe("given the node is retired", function () {
-      it("reverts with InvalidNodeStatus(Retired)", async function () {
-        const c = await loadFixture(deployWithRetiredNode);
-        await expect(c.registry.connect(c.oracle).setNodeJailed(c.nodeId, true))
-          .to.be.revertedWithCustomError(c.registry, "NodeRegistry_InvalidNodeStatus")
-          .withArgs(c.nodeId, NodeStatus.Retired);
-      });
-    });
+    describeRefusedStatuses(
+      jail(true),
+      [
+        { title: "given the node is already jailed", fixture: deployWithJailedNode, status: "Jailed" },
+        { title: "given the node is retired", fixture: deployWithRetiredNode, status: "Retired" },
+      ],
+      (c) => c.oracle,
+    );
 
     describe("given GPUs are rented", function () {
       it("keeps the running rentals' GPUs reserved", async function () {
@@ -107,23 +105,21 @@ describe("NodeRegistry.setNodeJailed", function () {
   describe("given the node is jailed", function () {
     it("refuses new reservations with InvalidNodeStatus(Jailed)", async function () {
       const c = await loadFixture(deployWithJailedNode);
-      await expect(c.registry.connect(c.escrowCaller).reserveGpus(c.nodeId, 1, c.usdAddress, false))
-        .to.be.revertedWithCustomError(c.registry, "NodeRegistry_InvalidNodeStatus")
-        .withArgs(c.nodeId, NodeStatus.Jailed);
+      await expectInvalidStatus(
+        c,
+        c.registry.connect(c.escrowCaller).reserveGpus(c.nodeId, 1, c.usdAddress, false),
+        "Jailed",
+      );
     });
 
     it("does not let the provider resume it", async function () {
       const c = await loadFixture(deployWithJailedNode);
-      await expect(c.registry.connect(c.provider).resumeNode(c.nodeId))
-        .to.be.revertedWithCustomError(c.registry, "NodeRegistry_InvalidNodeStatus")
-        .withArgs(c.nodeId, NodeStatus.Jailed);
+      await expectInvalidStatus(c, c.registry.connect(c.provider).resumeNode(c.nodeId), "Jailed");
     });
 
     it("does not let the provider pause it", async function () {
       const c = await loadFixture(deployWithJailedNode);
-      await expect(c.registry.connect(c.provider).pauseNode(c.nodeId))
-        .to.be.revertedWithCustomError(c.registry, "NodeRegistry_InvalidNodeStatus")
-        .withArgs(c.nodeId, NodeStatus.Jailed);
+      await expectInvalidStatus(c, c.registry.connect(c.provider).pauseNode(c.nodeId), "Jailed");
     });
   });
 
@@ -131,9 +127,7 @@ describe("NodeRegistry.setNodeJailed", function () {
     describe("given the node is jailed", function () {
       it("emits SetNodeStatus(nodeId, Paused)", async function () {
         const c = await loadFixture(deployWithJailedNode);
-        await expect(c.registry.connect(c.oracle).setNodeJailed(c.nodeId, false))
-          .to.emit(c.registry, "SetNodeStatus")
-          .withArgs(c.nodeId, NodeStatus.Paused);
+        await expectSetStatus(c, c.registry.connect(c.oracle).setNodeJailed(c.nodeId, false), "Paused");
       });
 
       it("brings the node back Paused, not Active", async function () {
@@ -151,31 +145,14 @@ describe("NodeRegistry.setNodeJailed", function () {
       });
     });
 
-    describe("given the node is active", function () {
-      it("reverts with InvalidNodeStatus(Active)", async function () {
-        const c = await loadFixture(deployWithEscrowCaller);
-        await expect(c.registry.connect(c.oracle).setNodeJailed(c.nodeId, false))
-          .to.be.revertedWithCustomError(c.registry, "NodeRegistry_InvalidNodeStatus")
-          .withArgs(c.nodeId, NodeStatus.Active);
-      });
-    });
-
-    describe("given the node is paused", function () {
-      it("reverts with InvalidNodeStatus(Paused)", async function () {
-        const c = await loadFixture(deployWithPausedNode);
-        await expect(c.registry.connect(c.oracle).setNodeJailed(c.nodeId, false))
-          .to.be.revertedWithCustomError(c.registry, "NodeRegistry_InvalidNodeStatus")
-          .withArgs(c.nodeId, NodeStatus.Paused);
-      });
-    });
-
-    describe("given the node is retired", function () {
-      it("reverts with InvalidNodeStatus(Retired)", async function () {
-        const c = await loadFixture(deployWithRetiredNode);
-        await expect(c.registry.connect(c.oracle).setNodeJailed(c.nodeId, false))
-          .to.be.revertedWithCustomError(c.registry, "NodeRegistry_InvalidNodeStatus")
-          .withArgs(c.nodeId, NodeStatus.Retired);
-      });
-    });
+    describeRefusedStatuses(
+      jail(false),
+      [
+        { title: "given the node is active", fixture: deployWithEscrowCaller, status: "Active" },
+        { title: "given the node is paused", fixture: deployWithPausedNode, status: "Paused" },
+        { title: "given the node is retired", fixture: deployWithRetiredNode, status: "Retired" },
+      ],
+      (c) => c.oracle,
+    );
   });
 });

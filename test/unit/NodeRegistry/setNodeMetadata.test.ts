@@ -3,27 +3,15 @@ import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 
 import { ENDPOINT } from "../../fixtures";
 import { MAX_METADATA_URI_LENGTH, deployWithEscrowCaller } from "../../helpers/registry";
+import { describeProviderGuards } from "../../helpers/registryCases";
 
 describe("NodeRegistry.setNodeMetadata", function () {
   const NEW_URI = "https://node-7.kaisar.example/v1";
 
-  describe("when the node does not exist", function () {
-    it("reverts with UnknownNode", async function () {
-      const c = await loadFixture(deployWithEscrowCaller);
-      await expect(c.registry.connect(c.provider).setNodeMetadata(99, NEW_URI))
-        .to.be.revertedWithCustomError(c.registry, "NodeRegistry_UnknownNode")
-        .withArgs(99);
-    });
-  });
-
-  describe("when the caller is not the node's provider", function () {
-    it("reverts with NotNodeProvider", async function () {
-      const c = await loadFixture(deployWithEscrowCaller);
-      await expect(c.registry.connect(c.other).setNodeMetadata(c.nodeId, NEW_URI))
-        .to.be.revertedWithCustomError(c.registry, "NodeRegistry_NotNodeProvider")
-        .withArgs(c.nodeId, c.other.address);
-    });
-  });
+  describeProviderGuards(
+    (c, from, nodeId) => c.registry.connect(from).setNodeMetadata(nodeId, NEW_URI),
+    (c) => c.other,
+  );
 
   describe("when the URI is empty", function () {
     it("reverts with InvalidMetadataURI(0, 256)", async function () {

@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 
-import { NodeStatus, USD_PRICE } from "../../fixtures";
+import { USD_PRICE } from "../../fixtures";
 import {
   deployPaused,
   deployWithEscrowCaller,
@@ -9,27 +9,15 @@ import {
   deployWithRentedGpus,
   deployWithRetiredNode,
 } from "../../helpers/registry";
+import { describeProviderGuards, expectInvalidStatus } from "../../helpers/registryCases";
 
 describe("NodeRegistry.setNodePrice", function () {
   const NEW_PRICE = USD_PRICE * 3n;
 
-  describe("when the node does not exist", function () {
-    it("reverts with UnknownNode", async function () {
-      const c = await loadFixture(deployWithEscrowCaller);
-      await expect(c.registry.connect(c.provider).setNodePrice(99, c.usdAddress, NEW_PRICE))
-        .to.be.revertedWithCustomError(c.registry, "NodeRegistry_UnknownNode")
-        .withArgs(99);
-    });
-  });
-
-  describe("when the caller is not the node's provider", function () {
-    it("reverts with NotNodeProvider", async function () {
-      const c = await loadFixture(deployWithEscrowCaller);
-      await expect(c.registry.connect(c.provider2).setNodePrice(c.nodeId, c.usdAddress, NEW_PRICE))
-        .to.be.revertedWithCustomError(c.registry, "NodeRegistry_NotNodeProvider")
-        .withArgs(c.nodeId, c.provider2.address);
-    });
-  });
+  describeProviderGuards(
+    (c, from, nodeId) => c.registry.connect(from).setNodePrice(nodeId, c.usdAddress, NEW_PRICE),
+    (c) => c.provider2,
+  );
 
   describe("when the price is the one in force", function () {
     it("reverts with AlreadySet", async function () {
@@ -125,9 +113,11 @@ describe("NodeRegistry.setNodePrice", function () {
   describe("given the node is retired", function () {
     it("reverts with InvalidNodeStatus(nodeId, Retired)", async function () {
       const c = await loadFixture(deployWithRetiredNode);
-      await expect(c.registry.connect(c.provider).setNodePrice(c.nodeId, c.usdAddress, NEW_PRICE))
-        .to.be.revertedWithCustomError(c.registry, "NodeRegistry_InvalidNodeStatus")
-        .withArgs(c.nodeId, NodeStatus.Retired);
+      await expectInvalidStatus(
+        c,
+        c.registry.connect(c.provider).setNodePrice(c.nodeId, c.usdAddress, NEW_PRICE),
+        "Retired",
+      );
     });
   });
 

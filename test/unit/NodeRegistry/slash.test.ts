@@ -16,6 +16,8 @@ import {
   deployWithRetiredNode,
   expectStake,
 } from "../../helpers/registry";
+import { expectPaysProvider } from "../../helpers/registryCases";
+import { expectRevert } from "../../helpers/reverts";
 
 /**
  * The provider in `deployWithAllStakeKinds` holds 500 KAI rewards owed, 18,000 KAI active stake
@@ -29,6 +31,28 @@ describe("NodeRegistry.slash", function () {
   type Fixture = Awaited<ReturnType<typeof deployWithEscrowCaller>>;
   function slash(c: Fixture, amount: bigint, provider = c.provider.address, nodeId: bigint | number = c.nodeId) {
     return c.registry.connect(c.oracle).slash(provider, amount, nodeId, REASON, EVIDENCE, c.treasury.address);
+  }
+
+  /** Expects `tx` to emit the provider's Slash event taking `fromRewards` / `fromStake` / `fromUnbonding`. */
+  async function expectSlashEvent(
+    c: Fixture,
+    tx: Promise<unknown>,
+    fromRewards: bigint | number,
+    fromStake: bigint | number,
+    fromUnbonding: bigint | number,
+  ) {
+    await expect(tx)
+      .to.emit(c.registry, "Slash")
+      .withArgs(
+        c.provider.address,
+        c.nodeId,
+        REASON,
+        EVIDENCE,
+        fromRewards,
+        fromStake,
+        fromUnbonding,
+        c.treasury.address,
+      );
   }
 
   describe("when the caller lacks SLASHER_ROLE", function () {
@@ -54,10 +78,7 @@ describe("NodeRegistry.slash", function () {
   describe("when the provider is the zero address", function () {
     it("reverts with ZeroAddress", async function () {
       const c = await loadFixture(deployWithAllStakeKinds);
-      await expect(slash(c, 1n, ethers.ZeroAddress)).to.be.revertedWithCustomError(
-        c.registry,
-        "NodeRegistry_ZeroAddress",
-      );
+      await expectRevert(c.registry, slash(c, 1n, ethers.ZeroAddress), "NodeRegistry_ZeroAddress");
     });
   });
 
@@ -74,9 +95,7 @@ describe("NodeRegistry.slash", function () {
     describe("when the amount fits in the rewards owed (300 KAI)", function () {
       it("emits Slash with 300 from rewards only", async function () {
         const c = await loadFixture(deployWithAllStakeKinds);
-        await expect(slash(c, KAI(300)))
-          .to.emit(c.registry, "Slash")
-          .withArgs(c.provider.address, c.nodeId, REASON, EVIDENCE, KAI(300), 0, 0, c.treasury.address);
+        await expectSlashEvent(c, slash(c, KAI(300)), KAI(300), 0, 0);
       });
 
       it("moves 300 KAI from the registry to the recipient", async function () {
@@ -114,9 +133,7 @@ describe("NodeRegistry.slash", function () {
     describe("when the amount spans rewards and active stake (2,500 KAI)", function () {
       it("emits Slash with 500 from rewards and 2,000 from stake", async function () {
         const c = await loadFixture(deployWithAllStakeKinds);
-        await expect(slash(c, KAI(2_500)))
-          .to.emit(c.registry, "Slash")
-          .withArgs(c.provider.address, c.nodeId, REASON, EVIDENCE, REWARDS, KAI(2_000), 0, c.treasury.address);
+        await expectSlashEvent(c, slash(c, KAI(2_500)), REWARDS, KAI(2_000), 0);
       });
 
       it("leaves 16,000 staked and the unbonding stake untouched", async function () {
@@ -133,18 +150,7 @@ describe("NodeRegistry.slash", function () {
     describe("when the amount reaches the unbonding stake (20,000 KAI)", function () {
       it("emits Slash with 500 / 18,000 / 1,500", async function () {
         const c = await loadFixture(deployWithAllStakeKinds);
-        await expect(slash(c, KAI(20_000)))
-          .to.emit(c.registry, "Slash")
-          .withArgs(
-            c.provider.address,
-            c.nodeId,
-            REASON,
-            EVIDENCE,
-            REWARDS,
-            ACTIVE_AFTER_UNBONDING,
-            KAI(1_500),
-            c.treasury.address,
-          );
+        await expectSlashEvent(c, slash(c, KAI(20_000)), REWARDS, ACTIVE_AFTER_UNBONDING, KAI(1_500));
       });
 
       it("leaves 4,500 unbonding, keeping its end", async function () {
@@ -162,11 +168,7 @@ describe("NodeRegistry.slash", function () {
         const c = await loadFixture(deployWithAllStakeKinds);
         await slash(c, KAI(20_000));
         await time.increaseTo(c.unbondingEnd);
-        await expect(c.registry.connect(c.provider).withdrawUnstaked()).to.changeTokenBalances(
-          c.kai,
-          [c.provider, c.registry],
-          [UNBONDING - KAI(1_500), -(UNBONDING - KAI(1_500))],
-        );
+        await expectPaysProvider(c, c.registry.connect(c.provider).withdrawUnstaked(), UNBONDING - KAI(1_500));
       });
     });
 
@@ -194,18 +196,7 @@ describe("NodeRegistry.slash", function () {
     describe("when the amount exceeds everything (1,000,000 KAI)", function () {
       it("caps at 24,500 KAI: emits 500 / 18,000 / 6,000", async function () {
         const c = await loadFixture(deployWithAllStakeKinds);
-        await expect(slash(c, KAI(1_000_000)))
-          .to.emit(c.registry, "Slash")
-          .withArgs(
-            c.provider.address,
-            c.nodeId,
-            REASON,
-            EVIDENCE,
-            REWARDS,
-            ACTIVE_AFTER_UNBONDING,
-            UNBONDING,
-            c.treasury.address,
-          );
+        await expectSlashEvent(c, slash(c, KAI(1_000_000)), REWARDS, ACTIVE_AFTER_UNBONDING, UNBONDING);
       });
 
       it("moves only 24,500 KAI", async function () {
@@ -234,9 +225,7 @@ describe("NodeRegistry.slash", function () {
     describe("when the amount is 0", function () {
       it("emits Slash with zeros and records a 0 penalty", async function () {
         const c = await loadFixture(deployWithAllStakeKinds);
-        await expect(slash(c, 0n))
-          .to.emit(c.registry, "Slash")
-          .withArgs(c.provider.address, c.nodeId, REASON, EVIDENCE, 0, 0, 0, c.treasury.address);
+        await expectSlashEvent(c, slash(c, 0n), 0, 0, 0);
       });
     });
   });
@@ -295,9 +284,7 @@ describe("NodeRegistry.slash", function () {
     it("takes nothing: emits Slash with zeros", async function () {
       const c = await loadFixture(deployWithAllStakeKinds);
       await slash(c, TOTAL);
-      await expect(slash(c, KAI(1_000)))
-        .to.emit(c.registry, "Slash")
-        .withArgs(c.provider.address, c.nodeId, REASON, EVIDENCE, 0, 0, 0, c.treasury.address);
+      await expectSlashEvent(c, slash(c, KAI(1_000)), 0, 0, 0);
     });
 
     it("moves no KAI", async function () {
@@ -327,18 +314,7 @@ describe("NodeRegistry.slash", function () {
     it("takes the next slash from what is left", async function () {
       const c = await loadFixture(deployWithAllStakeKinds);
       await slash(c, KAI(2_500));
-      await expect(slash(c, KAI(20_000)))
-        .to.emit(c.registry, "Slash")
-        .withArgs(
-          c.provider.address,
-          c.nodeId,
-          REASON,
-          EVIDENCE,
-          0,
-          ACTIVE_AFTER_UNBONDING - KAI(2_000),
-          KAI(4_000),
-          c.treasury.address,
-        );
+      await expectSlashEvent(c, slash(c, KAI(20_000)), 0, ACTIVE_AFTER_UNBONDING - KAI(2_000), KAI(4_000));
     });
   });
 
@@ -371,9 +347,7 @@ describe("NodeRegistry.slash", function () {
     it("still slashes the unbonding stake", async function () {
       const c = await loadFixture(deployWithRetiredNode);
       await c.registry.connect(c.provider).requestUnstake(DEFAULT_REQUIRED_STAKE);
-      await expect(slash(c, KAI(5_000)))
-        .to.emit(c.registry, "Slash")
-        .withArgs(c.provider.address, c.nodeId, REASON, EVIDENCE, 0, 0, KAI(5_000), c.treasury.address);
+      await expectSlashEvent(c, slash(c, KAI(5_000)), 0, 0, KAI(5_000));
     });
 
     it("reduces the later withdrawal by the slash", async function () {
@@ -382,10 +356,10 @@ describe("NodeRegistry.slash", function () {
       const end = (await c.registry.getStake(c.provider.address)).unbondingEnd;
       await slash(c, KAI(5_000));
       await time.increaseTo(end);
-      await expect(c.registry.connect(c.provider).withdrawUnstaked()).to.changeTokenBalances(
-        c.kai,
-        [c.provider, c.registry],
-        [DEFAULT_REQUIRED_STAKE - KAI(5_000), -(DEFAULT_REQUIRED_STAKE - KAI(5_000))],
+      await expectPaysProvider(
+        c,
+        c.registry.connect(c.provider).withdrawUnstaked(),
+        DEFAULT_REQUIRED_STAKE - KAI(5_000),
       );
     });
   });
@@ -401,9 +375,7 @@ describe("NodeRegistry.slash", function () {
 
     it("does not revert and emits Slash with zeros", async function () {
       const c = await loadFixture(withdrawnEverything);
-      await expect(slash(c, KAI(5_000)))
-        .to.emit(c.registry, "Slash")
-        .withArgs(c.provider.address, c.nodeId, REASON, EVIDENCE, 0, 0, 0, c.treasury.address);
+      await expectSlashEvent(c, slash(c, KAI(5_000)), 0, 0, 0);
     });
 
     it("moves no KAI (no over-penalty)", async function () {

@@ -14,6 +14,7 @@ import {
   expectStake,
 } from "../../helpers/registry";
 import { signPermit } from "../../helpers/permit";
+import { expectRevert } from "../../helpers/reverts";
 
 describe("NodeRegistry.stake", function () {
   const AMOUNT = KAI(1_500);
@@ -21,20 +22,14 @@ describe("NodeRegistry.stake", function () {
   describe("given the registry is paused", function () {
     it("reverts with EnforcedPause", async function () {
       const c = await loadFixture(deployPaused);
-      await expect(c.registry.connect(c.provider).stake(AMOUNT)).to.be.revertedWithCustomError(
-        c.registry,
-        "EnforcedPause",
-      );
+      await expectRevert(c.registry, c.registry.connect(c.provider).stake(AMOUNT), "EnforcedPause");
     });
   });
 
   describe("when the amount is 0", function () {
     it("reverts with ZeroAmount", async function () {
       const c = await loadFixture(deployWithEscrowCaller);
-      await expect(c.registry.connect(c.provider).stake(0)).to.be.revertedWithCustomError(
-        c.registry,
-        "NodeRegistry_ZeroAmount",
-      );
+      await expectRevert(c.registry, c.registry.connect(c.provider).stake(0), "NodeRegistry_ZeroAmount");
     });
   });
 

@@ -13,26 +13,21 @@ import {
   deployWithRewards,
   expectStake,
 } from "../../helpers/registry";
+import { expectPaysProvider } from "../../helpers/registryCases";
+import { expectRevert } from "../../helpers/reverts";
 
 describe("NodeRegistry.withdrawRewards", function () {
   describe("given no rewards are owed", function () {
     it("reverts with ZeroAmount", async function () {
       const c = await loadFixture(deployWithEscrowCaller);
-      await expect(c.registry.connect(c.provider).withdrawRewards()).to.be.revertedWithCustomError(
-        c.registry,
-        "NodeRegistry_ZeroAmount",
-      );
+      await expectRevert(c.registry, c.registry.connect(c.provider).withdrawRewards(), "NodeRegistry_ZeroAmount");
     });
   });
 
   describe("given 500 KAI of rewards are owed", function () {
     it("transfers them to the provider", async function () {
       const c = await loadFixture(deployWithRewards);
-      await expect(c.registry.connect(c.provider).withdrawRewards()).to.changeTokenBalances(
-        c.kai,
-        [c.provider, c.registry],
-        [REWARDS, -REWARDS],
-      );
+      await expectPaysProvider(c, c.registry.connect(c.provider).withdrawRewards(), REWARDS);
     });
 
     it("emits WithdrawRewards(provider, amount)", async function () {
@@ -56,18 +51,12 @@ describe("NodeRegistry.withdrawRewards", function () {
     it("reverts with ZeroAmount on a second withdrawal", async function () {
       const c = await loadFixture(deployWithRewards);
       await c.registry.connect(c.provider).withdrawRewards();
-      await expect(c.registry.connect(c.provider).withdrawRewards()).to.be.revertedWithCustomError(
-        c.registry,
-        "NodeRegistry_ZeroAmount",
-      );
+      await expectRevert(c.registry, c.registry.connect(c.provider).withdrawRewards(), "NodeRegistry_ZeroAmount");
     });
 
     it("pays nothing to another caller", async function () {
       const c = await loadFixture(deployWithRewards);
-      await expect(c.registry.connect(c.other).withdrawRewards()).to.be.revertedWithCustomError(
-        c.registry,
-        "NodeRegistry_ZeroAmount",
-      );
+      await expectRevert(c.registry, c.registry.connect(c.other).withdrawRewards(), "NodeRegistry_ZeroAmount");
     });
   });
 
@@ -77,22 +66,14 @@ describe("NodeRegistry.withdrawRewards", function () {
       await c.registry
         .connect(c.oracle)
         .slash(c.provider.address, KAI(200), c.nodeId, 2, ethers.ZeroHash, c.treasury.address);
-      await expect(c.registry.connect(c.provider).withdrawRewards()).to.changeTokenBalances(
-        c.kai,
-        [c.provider, c.registry],
-        [KAI(300), -KAI(300)],
-      );
+      await expectPaysProvider(c, c.registry.connect(c.provider).withdrawRewards(), KAI(300));
     });
   });
 
   describe("given the registry is paused", function () {
     it("still pays out the rewards", async function () {
       const c = await loadFixture(deployPaused);
-      await expect(c.registry.connect(c.provider).withdrawRewards()).to.changeTokenBalances(
-        c.kai,
-        [c.provider, c.registry],
-        [REWARDS, -REWARDS],
-      );
+      await expectPaysProvider(c, c.registry.connect(c.provider).withdrawRewards(), REWARDS);
     });
 
     it("leaves the active and unbonding stake", async function () {

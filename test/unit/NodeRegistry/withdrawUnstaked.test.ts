@@ -12,14 +12,16 @@ import {
   deployWithUnbonding,
   expectStake,
 } from "../../helpers/registry";
+import { type RegistryFixture, expectPaysProvider } from "../../helpers/registryCases";
+import { expectRevert } from "../../helpers/reverts";
 
 describe("NodeRegistry.withdrawUnstaked", function () {
+  const withdraw = (c: RegistryFixture, from = c.provider) => c.registry.connect(from).withdrawUnstaked();
+
   describe("given nothing is unbonding", function () {
     it("reverts with NothingToWithdraw(provider, 0)", async function () {
       const c = await loadFixture(deployWithEscrowCaller);
-      await expect(c.registry.connect(c.provider).withdrawUnstaked())
-        .to.be.revertedWithCustomError(c.registry, "NodeRegistry_NothingToWithdraw")
-        .withArgs(c.provider.address, 0);
+      await expectRevert(c.registry, withdraw(c), "NodeRegistry_NothingToWithdraw", c.provider.address, 0);
     });
   });
 
@@ -28,7 +30,7 @@ describe("NodeRegistry.withdrawUnstaked", function () {
       it("reverts with NothingToWithdraw(provider, unbondingEnd)", async function () {
         const c = await loadFixture(deployWithUnbonding);
         await time.setNextBlockTimestamp(c.unbondingEnd - 1n);
-        await expect(c.registry.connect(c.provider).withdrawUnstaked())
+        await expect(withdraw(c))
           .to.be.revertedWithCustomError(c.registry, "NodeRegistry_NothingToWithdraw")
           .withArgs(c.provider.address, c.unbondingEnd);
       });
@@ -38,19 +40,13 @@ describe("NodeRegistry.withdrawUnstaked", function () {
       it("transfers the unbonded KAI to the provider", async function () {
         const c = await loadFixture(deployWithUnbonding);
         await time.setNextBlockTimestamp(c.unbondingEnd);
-        await expect(c.registry.connect(c.provider).withdrawUnstaked()).to.changeTokenBalances(
-          c.kai,
-          [c.provider, c.registry],
-          [UNBONDING, -UNBONDING],
-        );
+        await expectPaysProvider(c, withdraw(c), UNBONDING);
       });
 
       it("emits WithdrawUnstaked(provider, amount)", async function () {
         const c = await loadFixture(deployWithUnbonding);
         await time.setNextBlockTimestamp(c.unbondingEnd);
-        await expect(c.registry.connect(c.provider).withdrawUnstaked())
-          .to.emit(c.registry, "WithdrawUnstaked")
-          .withArgs(c.provider.address, UNBONDING);
+        await expect(withdraw(c)).to.emit(c.registry, "WithdrawUnstaked").withArgs(c.provider.address, UNBONDING);
       });
 
       it("returns the amount", async function () {
@@ -64,7 +60,7 @@ describe("NodeRegistry.withdrawUnstaked", function () {
       it("clears unbonding and its end, and leaves the active stake", async function () {
         const c = await loadFixture(deployWithUnbonding);
         await time.setNextBlockTimestamp(c.unbondingEnd);
-        await c.registry.connect(c.provider).withdrawUnstaked();
+        await withdraw(c);
         await expectStake(c.registry, c.provider.address, {
           staked: ACTIVE_AFTER_UNBONDING,
           unbonding: 0n,
@@ -77,10 +73,8 @@ describe("NodeRegistry.withdrawUnstaked", function () {
       it("reverts with NothingToWithdraw(provider, 0)", async function () {
         const c = await loadFixture(deployWithUnbonding);
         await time.increaseTo(c.unbondingEnd);
-        await c.registry.connect(c.provider).withdrawUnstaked();
-        await expect(c.registry.connect(c.provider).withdrawUnstaked())
-          .to.be.revertedWithCustomError(c.registry, "NodeRegistry_NothingToWithdraw")
-          .withArgs(c.provider.address, 0);
+        await withdraw(c);
+        await expectRevert(c.registry, withdraw(c), "NodeRegistry_NothingToWithdraw", c.provider.address, 0);
       });
     });
 
@@ -88,9 +82,7 @@ describe("NodeRegistry.withdrawUnstaked", function () {
       it("reverts with NothingToWithdraw for the caller (no withdrawal on another's behalf)", async function () {
         const c = await loadFixture(deployWithUnbonding);
         await time.increaseTo(c.unbondingEnd);
-        await expect(c.registry.connect(c.other).withdrawUnstaked())
-          .to.be.revertedWithCustomError(c.registry, "NodeRegistry_NothingToWithdraw")
-          .withArgs(c.other.address, 0);
+        await expectRevert(c.registry, withdraw(c, c.other), "NodeRegistry_NothingToWithdraw", c.other.address, 0);
       });
     });
   });
@@ -103,11 +95,7 @@ describe("NodeRegistry.withdrawUnstaked", function () {
         .connect(c.oracle)
         .slash(c.provider.address, KAI(20_000), c.nodeId, 1, ethers.ZeroHash, c.treasury.address);
       await time.increaseTo(c.unbondingEnd);
-      await expect(c.registry.connect(c.provider).withdrawUnstaked()).to.changeTokenBalances(
-        c.kai,
-        [c.provider, c.registry],
-        [KAI(4_000), -KAI(4_000)],
-      );
+      await expectPaysProvider(c, withdraw(c), KAI(4_000));
     });
   });
 
@@ -118,9 +106,7 @@ describe("NodeRegistry.withdrawUnstaked", function () {
         .connect(c.oracle)
         .slash(c.provider.address, KAI(24_000), c.nodeId, 1, ethers.ZeroHash, c.treasury.address);
       await time.increaseTo(c.unbondingEnd);
-      await expect(c.registry.connect(c.provider).withdrawUnstaked())
-        .to.be.revertedWithCustomError(c.registry, "NodeRegistry_NothingToWithdraw")
-        .withArgs(c.provider.address, 0);
+      await expectRevert(c.registry, withdraw(c), "NodeRegistry_NothingToWithdraw", c.provider.address, 0);
     });
   });
 
@@ -128,17 +114,13 @@ describe("NodeRegistry.withdrawUnstaked", function () {
     it("still pays out the unbonded KAI", async function () {
       const c = await loadFixture(deployPaused);
       await time.increaseTo(c.unbondingEnd);
-      await expect(c.registry.connect(c.provider).withdrawUnstaked()).to.changeTokenBalances(
-        c.kai,
-        [c.provider, c.registry],
-        [UNBONDING, -UNBONDING],
-      );
+      await expectPaysProvider(c, withdraw(c), UNBONDING);
     });
 
     it("leaves the rewards owed for withdrawRewards", async function () {
       const c = await loadFixture(deployPaused);
       await time.increaseTo(c.unbondingEnd);
-      await c.registry.connect(c.provider).withdrawUnstaked();
+      await withdraw(c);
       await expectStake(c.registry, c.provider.address, { rewardsOwed: REWARDS, unbonding: 0n });
     });
   });
