@@ -4,22 +4,10 @@
  * TypeScript packages say about them. Import enums from here, never restate them.
  */
 import {
-  CloseReason,
-  CloseReasonNames,
   EQUIVOCATION_PENALTY_CODE,
-  NodeStatus,
-  NodeStatusNames,
   PenaltyReason,
   PenaltyReasonNames,
-  Plan,
-  PlanNames,
-  RentalStatus,
-  RentalStatusNames,
-  type CloseReasonName,
-  type NodeStatusName,
   type PenaltyReasonName,
-  type PlanName,
-  type RentalStatusName,
 } from "./generated/protocol";
 
 export {
@@ -39,7 +27,7 @@ export {
   type PenaltyReasonName,
   type PlanName,
   type RentalStatusName,
-};
+} from "./generated/protocol";
 
 /**
  * The registry's `uint8` code of a penalty reason (`Penalty.reason`, the `Slash` event): the enum's
